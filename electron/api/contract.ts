@@ -1,0 +1,84 @@
+// THE contract: every method of MomeApi with its zod-validated arguments and result, and every event.
+// The Electron preload, the HTTP bridge and the renderer client are all derived from these tables,
+// so a misspelled method or a wrong argument is a compile error on every side.
+import { z } from 'zod';
+import { AppInfo, DirEntry, FolderScan, Job, MediaRoot } from './schemas';
+
+const none = z.object({}).strict();
+const absolutePath = z
+  .string()
+  .min(1, 'path is empty')
+  .max(4096, 'path is longer than 4096 characters')
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'path must be absolute');
+
+export const methods = {
+  getAppInfo: { input: none, output: AppInfo },
+
+  listJobs: {
+    input: z.object({ limit: z.number().int().min(1).max(1000).default(100) }).strict(),
+    output: z.array(Job),
+  },
+  getJob: { input: z.object({ id: z.number().int().positive() }).strict(), output: Job },
+  cancelJob: { input: z.object({ id: z.number().int().positive() }).strict(), output: Job },
+  /** A real job: walks a folder (e.g. a dataset root), counts files and images, detects the dataset kind. */
+  startFolderScan: {
+    input: z.object({ path: absolutePath }).strict(),
+    output: Job,
+  },
+
+  listMediaRoots: { input: none, output: z.array(MediaRoot) },
+  addMediaRoot: {
+    input: z.object({ path: absolutePath, label: z.string().max(200).optional() }).strict(),
+    output: MediaRoot,
+  },
+  /** Folder completion for the browser-mode path field (directories first). */
+  listDirectory: {
+    input: z.object({ path: absolutePath, includeFiles: z.boolean().default(false) }).strict(),
+    output: z.array(DirEntry),
+  },
+} as const;
+
+export const events = {
+  jobProgress: Job,
+  jobFinished: Job,
+  dataChanged: z.object({ entity: z.enum(['jobs', 'mediaRoots', 'datasets', 'models', 'labels']), id: z.number().optional() }),
+} as const;
+
+export type MethodName = keyof typeof methods;
+export type EventName = keyof typeof events;
+export type MethodInput<K extends MethodName> = z.input<(typeof methods)[K]['input']>;
+export type MethodArgs<K extends MethodName> = z.output<(typeof methods)[K]['input']>;
+export type MethodResult<K extends MethodName> = z.output<(typeof methods)[K]['output']>;
+export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
+
+export const methodNames = Object.keys(methods) as MethodName[];
+export const eventNames = Object.keys(events) as EventName[];
+
+/** What the renderer sees as `window.mome`, whether it runs in Electron (preload) or in a browser (bridge). */
+export type MomeApi = {
+  [K in MethodName]: (args: MethodInput<K>) => Promise<MethodResult<K>>;
+} & {
+  on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void;
+};
+
+/** The error shape every transport carries. `code` is stable; `message` is for people. */
+export const ApiErrorBody = z.object({
+  code: z.enum(['invalid_arguments', 'invalid_result', 'not_found', 'forbidden', 'conflict', 'internal', 'unknown_method', 'unauthorized']),
+  message: z.string(),
+  details: z.unknown().optional(),
+});
+export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorBody['code'],
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+  toBody(): ApiErrorBody {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}

@@ -1,0 +1,66 @@
+// Domain schemas shared by every side of the contract (backend, bridge, preload, renderer).
+import { z } from 'zod';
+
+export const JobState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
+export type JobState = z.infer<typeof JobState>;
+
+export const Job = z.object({
+  id: z.number().int().positive(),
+  kind: z.string(),
+  title: z.string(),
+  state: JobState,
+  progress: z.number().min(0).max(1),
+  message: z.string(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  error: z.string().nullable(),
+  params: z.unknown(),
+  result: z.unknown().nullable(),
+});
+export type Job = z.infer<typeof Job>;
+
+export const MediaRoot = z.object({
+  id: z.number().int().positive(),
+  path: z.string(),
+  label: z.string(),
+  createdAt: z.string(),
+});
+export type MediaRoot = z.infer<typeof MediaRoot>;
+
+export const ActiveModel = z.object({
+  name: z.string(),
+  version: z.string(),
+  /** Execution provider in use (or that will be used on first load), e.g. "cpu", "cuda". */
+  provider: z.string(),
+  /** Why this provider: e.g. "CUDA not available: onnxruntime-node's CUDA provider is not installed". */
+  providerReason: z.string(),
+});
+export type ActiveModel = z.infer<typeof ActiveModel>;
+
+export const AppInfo = z.object({
+  version: z.string(),
+  mode: z.enum(['electron', 'browser']),
+  home: z.string(),
+  databasePath: z.string(),
+  activeModel: ActiveModel.nullable(),
+  platform: z.string(),
+});
+export type AppInfo = z.infer<typeof AppInfo>;
+
+/** Summary a folder scan produces: what is in a folder and what kind of dataset it looks like. */
+export const FolderScan = z.object({
+  path: z.string(),
+  files: z.number().int(),
+  directories: z.number().int(),
+  images: z.number().int(),
+  bytes: z.number(),
+  imageExtensions: z.record(z.string(), z.number().int()),
+  detectedKind: z.enum(['coco', 'flickr30k', 'nlvr2']).nullable(),
+  annotationFiles: z.array(z.string()),
+  unreadable: z.array(z.string()),
+});
+export type FolderScan = z.infer<typeof FolderScan>;
+
+export const DirEntry = z.object({ name: z.string(), path: z.string(), isDirectory: z.boolean() });
+export type DirEntry = z.infer<typeof DirEntry>;

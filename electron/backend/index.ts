@@ -1,0 +1,100 @@
+// The backend: one object that owns the database, the job service and the media roots, and implements
+// every MomeApi method. It runs the same under Electron, behind the HTTP bridge, and in tests.
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { ApiError } from '../api/contract';
+import { dispatch, type Handlers } from '../api/dispatch';
+import { EventHub } from '../api/events';
+import { scanFolder } from '../jobs/folder-scan';
+import { JobService } from '../jobs/service';
+import { MediaRoots } from '../media/roots';
+import { readMedia } from '../media/serve';
+import { openDatabase, type Db } from '../store/db';
+import { ensureHome, type HomeLayout } from '../store/home';
+import { appVersion } from './version';
+
+export interface BackendOptions {
+  home: string;
+  mode: 'electron' | 'browser';
+}
+
+export interface Backend {
+  readonly home: HomeLayout;
+  readonly db: Db;
+  readonly events: EventHub;
+  readonly jobs: JobService;
+  readonly roots: MediaRoots;
+  readonly handlers: Handlers;
+  call(method: string, args: unknown): Promise<unknown>;
+  media(requested: string, thumb?: number): ReturnType<typeof readMedia>;
+  close(): Promise<void>;
+}
+
+export function createBackend(options: BackendOptions): Backend {
+  const home = ensureHome(options.home);
+  const db = openDatabase(home.database);
+  const events = new EventHub();
+  const jobs = new JobService(db, {
+    progress: (job) => events.emit('jobProgress', job),
+    finished: (job) => {
+      events.emit('jobFinished', job);
+      events.emit('dataChanged', { entity: 'jobs', id: job.id });
+    },
+  });
+  jobs.recoverInterrupted();
+  const roots = new MediaRoots(db);
+
+  const handlers: Handlers = {
+    getAppInfo: () => ({
+      version: appVersion(),
+      mode: options.mode,
+      home: home.root,
+      databasePath: home.database,
+      activeModel: null, // no model registry yet: the status bar says so instead of inventing one
+      platform: `${os.platform()}-${os.arch()}`,
+    }),
+    listJobs: ({ limit }) => jobs.list(limit),
+    getJob: ({ id }) => jobs.get(id),
+    cancelJob: ({ id }) => jobs.cancel(id),
+    startFolderScan: ({ path: dir }) =>
+      jobs.start('folder-scan', `Scan ${path.basename(dir) || dir}`, { path: dir }, (ctx) => scanFolder(dir, ctx)),
+    listMediaRoots: () => roots.list(),
+    addMediaRoot: ({ path: dir, label }) => {
+      const root = roots.add(dir, label);
+      events.emit('dataChanged', { entity: 'mediaRoots', id: root.id });
+      return root;
+    },
+    listDirectory: async ({ path: dir, includeFiles }) => {
+      let entries: fs.Dirent[];
+      try {
+        entries = await fs.promises.readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new ApiError('not_found', `The folder ${dir} does not exist.`);
+        if (code === 'ENOTDIR') throw new ApiError('invalid_arguments', `${dir} is not a folder.`);
+        throw new ApiError('forbidden', `Cannot read ${dir}: ${(e as Error).message}`);
+      }
+      return entries
+        .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (includeFiles && e.isFile())))
+        .map((e) => ({ name: e.name, path: path.join(dir, e.name), isDirectory: e.isDirectory() }))
+        .sort((a, b) => Number(b.isDirectory) - Number(a.isDirectory) || a.name.localeCompare(b.name))
+        .slice(0, 500);
+    },
+  };
+
+  return {
+    home,
+    db,
+    events,
+    jobs,
+    roots,
+    handlers,
+    call: (method, args) => dispatch(handlers, method, args),
+    media: (requested, thumb) => readMedia(roots, home.thumbnails, requested, thumb),
+    async close() {
+      await jobs.cancelAll();
+      db.close();
+    },
+  };
+}
