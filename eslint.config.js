@@ -8,7 +8,9 @@ const noElectron = {
   'no-restricted-imports': [
     'error',
     {
-      paths: [{ name: 'electron', message: "Only electron/app/ may import 'electron' (the backend runs under plain Node)." }],
+      paths: [
+        { name: 'electron', message: "Only electron/app/ may import 'electron' (the backend runs under plain Node)." },
+      ],
       patterns: [{ group: ['electron/*'], message: "Only electron/app/ may import 'electron'." }],
     },
   ],
@@ -26,6 +28,7 @@ export default tseslint.config(
     },
   },
   { files: ['electron/app/**'], rules: { 'no-restricted-imports': 'off' } },
+  { files: ['test/**', 'bench/**'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   {
     files: ['renderer/**/*.{ts,tsx}'],
     plugins: { 'react-hooks': reactHooks },

@@ -2,7 +2,8 @@
 // The Electron preload, the HTTP bridge and the renderer client are all derived from these tables,
 // so a misspelled method or a wrong argument is a compile error on every side.
 import { z } from 'zod';
-import { AppInfo, DirEntry, FolderScan, Job, MediaRoot } from './schemas';
+import { EVENT_NAMES, METHOD_NAMES } from './names';
+import { AppInfo, DirEntry, Job, MediaRoot } from './schemas';
 
 const none = z.object({}).strict();
 const absolutePath = z
@@ -41,7 +42,10 @@ export const methods = {
 export const events = {
   jobProgress: Job,
   jobFinished: Job,
-  dataChanged: z.object({ entity: z.enum(['jobs', 'mediaRoots', 'datasets', 'models', 'labels']), id: z.number().optional() }),
+  dataChanged: z.object({
+    entity: z.enum(['jobs', 'mediaRoots', 'datasets', 'models', 'labels']),
+    id: z.number().optional(),
+  }),
 } as const;
 
 export type MethodName = keyof typeof methods;
@@ -51,8 +55,15 @@ export type MethodArgs<K extends MethodName> = z.output<(typeof methods)[K]['inp
 export type MethodResult<K extends MethodName> = z.output<(typeof methods)[K]['output']>;
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
 
-export const methodNames = Object.keys(methods) as MethodName[];
-export const eventNames = Object.keys(events) as EventName[];
+export const methodNames: readonly MethodName[] = METHOD_NAMES;
+export const eventNames: readonly EventName[] = EVENT_NAMES;
+
+// Compile-time proof that names.ts lists exactly the methods and events above.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _methodsListed: Same<(typeof METHOD_NAMES)[number], MethodName> = true;
+const _eventsListed: Same<(typeof EVENT_NAMES)[number], EventName> = true;
+void _methodsListed;
+void _eventsListed;
 
 /** What the renderer sees as `window.mome`, whether it runs in Electron (preload) or in a browser (bridge). */
 export type MomeApi = {
@@ -63,7 +74,16 @@ export type MomeApi = {
 
 /** The error shape every transport carries. `code` is stable; `message` is for people. */
 export const ApiErrorBody = z.object({
-  code: z.enum(['invalid_arguments', 'invalid_result', 'not_found', 'forbidden', 'conflict', 'internal', 'unknown_method', 'unauthorized']),
+  code: z.enum([
+    'invalid_arguments',
+    'invalid_result',
+    'not_found',
+    'forbidden',
+    'conflict',
+    'internal',
+    'unknown_method',
+    'unauthorized',
+  ]),
   message: z.string(),
   details: z.unknown().optional(),
 });

@@ -8,9 +8,7 @@ export type Handlers = {
 };
 
 function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => `${i.path.length ? i.path.join('.') : '(arguments)'}: ${i.message}`)
-    .join('; ');
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(arguments)'}: ${i.message}`).join('; ');
 }
 
 export function isMethodName(name: string): name is MethodName {

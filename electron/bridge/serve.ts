@@ -36,7 +36,9 @@ async function main() {
   const bridge = await startBridge({ backend, staticDir, port: portArg ? Number(portArg) : 0 });
   console.log(`MoME Studio (browser mode), data in ${backend.home.root}`);
   console.log(`Open: ${bridge.url}`);
-  console.log(`Over SSH: ssh -L ${bridge.port}:127.0.0.1:${bridge.port} <this host>, then open the same address locally.`);
+  console.log(
+    `Over SSH: ssh -L ${bridge.port}:127.0.0.1:${bridge.port} <this host>, then open the same address locally.`,
+  );
   openBrowser(bridge.url);
 
   let stopping = false;

@@ -45,7 +45,13 @@ function cookieToken(req: http.IncomingMessage): string | undefined {
   return undefined;
 }
 
-function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}) {
+function send(
+  res: http.ServerResponse,
+  status: number,
+  type: string,
+  body: string | Buffer,
+  extra: Record<string, string> = {},
+) {
   res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-store', ...extra });
   res.end(body);
 }
@@ -82,7 +88,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     for (const res of clients) res.write(frame);
   }, eventNames);
 
-  const serveStatic = (req: http.IncomingMessage, res: http.ServerResponse, pathname: string, extra: Record<string, string> = {}) => {
+  const serveStatic = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    pathname: string,
+    extra: Record<string, string> = {},
+  ) => {
     const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
     const file = path.resolve(staticDir, rel);
     if (!isInside(staticDir, file)) return send(res, 403, 'text/plain', 'Forbidden');
@@ -99,7 +110,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   const server = http.createServer(async (req, res) => {
     try {
-      if (!isLoopbackHost(req.headers.host)) return send(res, 403, 'text/plain', 'Only loopback host names are served.');
+      if (!isLoopbackHost(req.headers.host))
+        return send(res, 403, 'text/plain', 'Only loopback host names are served.');
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const bearer = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7) : undefined;
       const queryToken = url.searchParams.get('token') ?? undefined;
@@ -111,15 +123,24 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
           return serveStatic(req, res, url.pathname, { 'Set-Cookie': cookie });
         }
         if (!authorized) {
-          return send(res, 401, 'text/plain; charset=utf-8',
-            'MoME Studio: open the address printed by `npm run serve` (it carries the access token).');
+          return send(
+            res,
+            401,
+            'text/plain; charset=utf-8',
+            'MoME Studio: open the address printed by `npm run serve` (it carries the access token).',
+          );
         }
         return serveStatic(req, res, url.pathname);
       }
       if (!authorized) throw new ApiError('unauthorized', 'Missing or wrong access token.');
 
       if (req.method === 'GET' && url.pathname === '/api/events') {
-        res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+        res.writeHead(200, {
+          ...SECURITY_HEADERS,
+          'Content-Type': 'text/event-stream',
+          'Cache-Control': 'no-store',
+          Connection: 'keep-alive',
+        });
         res.write(': connected\n\n');
         clients.add(res);
         const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);

@@ -63,7 +63,10 @@ export async function scanFolder(root: string, ctx: JobContext): Promise<FolderS
     done++;
     // The total is unknown until the walk ends; directories done over directories seen is monotonic enough
     // once clamped, and honest about being an estimate.
-    ctx.progress((done / discovered) * 0.95, `${result.files.toLocaleString('en')} files, ${result.images.toLocaleString('en')} images`);
+    ctx.progress(
+      (done / discovered) * 0.95,
+      `${result.files.toLocaleString('en')} files, ${result.images.toLocaleString('en')} images`,
+    );
   }
   const detection = detectDatasetKind(root);
   result.detectedKind = detection.kind;

@@ -85,9 +85,9 @@ export class JobService {
    * same database (a window and a browser-mode server) keeps the other's live jobs untouched.
    */
   recoverInterrupted(): Job[] {
-    const stale = (
-      this.db.prepare(`SELECT * FROM jobs WHERE state IN ('queued','running')`).all() as JobRow[]
-    ).filter((r) => r.pid === null || r.pid === this.pid || !processAlive(r.pid));
+    const stale = (this.db.prepare(`SELECT * FROM jobs WHERE state IN ('queued','running')`).all() as JobRow[]).filter(
+      (r) => r.pid === null || r.pid === this.pid || !processAlive(r.pid),
+    );
     const mark = this.db.prepare(
       `UPDATE jobs SET state = 'interrupted', finished_at = ?, message = ?, error = ? WHERE id = ?`,
     );
@@ -190,7 +190,13 @@ export class JobService {
       const error = e instanceof Error ? e.message : String(e);
       this.db
         .prepare(`UPDATE jobs SET state = ?, message = ?, error = ?, finished_at = ? WHERE id = ?`)
-        .run(cancelled ? 'cancelled' : 'failed', cancelled ? 'Cancelled' : 'Failed', cancelled ? null : error, now(), id);
+        .run(
+          cancelled ? 'cancelled' : 'failed',
+          cancelled ? 'Cancelled' : 'Failed',
+          cancelled ? null : error,
+          now(),
+          id,
+        );
     } finally {
       this.running.delete(id);
       final = this.get(id);

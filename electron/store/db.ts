@@ -22,7 +22,8 @@ export function schemaVersion(db: Db): number {
 export function migrate(db: Db, migrations: Migration[]): number {
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
   sorted.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`Migration numbering has a gap or duplicate at "${m.name}" (${m.version}).`);
+    if (m.version !== i + 1)
+      throw new Error(`Migration numbering has a gap or duplicate at "${m.name}" (${m.version}).`);
   });
   const current = schemaVersion(db);
   const newest = sorted.length;

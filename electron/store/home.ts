@@ -31,6 +31,7 @@ export function ensureHome(root: string): HomeLayout {
     thumbnails: path.join(root, 'cache', 'thumbnails'),
     models: path.join(root, 'models'),
   };
-  for (const dir of [layout.root, layout.cache, layout.thumbnails, layout.models]) fs.mkdirSync(dir, { recursive: true });
+  for (const dir of [layout.root, layout.cache, layout.thumbnails, layout.models])
+    fs.mkdirSync(dir, { recursive: true });
   return layout;
 }

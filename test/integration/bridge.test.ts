@@ -27,7 +27,9 @@ beforeAll(async () => {
   bridge = await startBridge({ backend, staticDir });
   dataRoot = tempDir('mome-root-');
   outside = tempDir('mome-outside-');
-  const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3366cc' } }).png().toBuffer();
+  const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3366cc' } })
+    .png()
+    .toBuffer();
   fs.mkdirSync(path.join(dataRoot, 'images'));
   fs.writeFileSync(path.join(dataRoot, 'images', 'a.png'), png);
   fs.writeFileSync(path.join(outside, 'secret.png'), png);
@@ -51,7 +53,11 @@ describe('HTTP bridge', () => {
   });
 
   it('refuses calls without the token', async () => {
-    const res = await fetch(`${bridge.baseUrl}/api/getAppInfo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${bridge.baseUrl}/api/getAppInfo`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(401);
     expect(((await res.json()) as any).error.code).toBe('unauthorized');
     const page = await fetch(`${bridge.baseUrl}/`);
@@ -68,7 +74,9 @@ describe('HTTP bridge', () => {
   it('refuses a foreign Host header (DNS rebinding)', async () => {
     const http = await import('node:http');
     const status = await new Promise<number>((resolve) => {
-      http.get({ host: '127.0.0.1', port: bridge.port, path: '/', headers: { Host: 'evil.example:80' } }, (r) => resolve(r.statusCode!));
+      http.get({ host: '127.0.0.1', port: bridge.port, path: '/', headers: { Host: 'evil.example:80' } }, (r) =>
+        resolve(r.statusCode!),
+      );
     });
     expect(status).toBe(403);
   });
@@ -90,12 +98,15 @@ describe('HTTP bridge', () => {
 
   it('serves media only under registered roots', async () => {
     const auth = { Authorization: `Bearer ${bridge.token}` };
-    const get = (p: string, extra = '') => fetch(`${bridge.baseUrl}/media?path=${encodeURIComponent(p)}${extra}`, { headers: auth });
+    const get = (p: string, extra = '') =>
+      fetch(`${bridge.baseUrl}/media?path=${encodeURIComponent(p)}${extra}`, { headers: auth });
     const ok = await get(path.join(dataRoot, 'images', 'a.png'));
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toBe('image/png');
     // traversal out of the root
-    expect((await get(path.join(dataRoot, 'images', '..', '..', path.basename(outside), 'secret.png'))).status).toBe(403);
+    expect((await get(path.join(dataRoot, 'images', '..', '..', path.basename(outside), 'secret.png'))).status).toBe(
+      403,
+    );
     expect((await get(`${dataRoot}/../${path.basename(outside)}/secret.png`)).status).toBe(403);
     // a symlink inside the root pointing outside it, to a file and through a directory
     expect((await get(path.join(dataRoot, 'images', 'escape.png'))).status).toBe(403);
@@ -114,7 +125,10 @@ describe('HTTP bridge', () => {
     const folder = tempDir();
     fs.writeFileSync(path.join(folder, 'x.jpg'), 'x');
     const controller = new AbortController();
-    const res = await fetch(`${bridge.baseUrl}/api/events`, { headers: { Authorization: `Bearer ${bridge.token}` }, signal: controller.signal });
+    const res = await fetch(`${bridge.baseUrl}/api/events`, {
+      headers: { Authorization: `Bearer ${bridge.token}` },
+      signal: controller.signal,
+    });
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     const reader = res.body!.getReader();
     const { body } = await api('startFolderScan', { path: folder });

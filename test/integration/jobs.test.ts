@@ -41,7 +41,10 @@ describe('jobs', () => {
     const fractions = progress.map((j) => j.progress);
     expect([...fractions].sort((a, c) => a - c)).toEqual(fractions); // monotonic
     // the row is in SQLite, not only in memory
-    const row = b.db.prepare('SELECT state, result FROM jobs WHERE id = ?').get(started.id) as { state: string; result: string };
+    const row = b.db.prepare('SELECT state, result FROM jobs WHERE id = ?').get(started.id) as {
+      state: string;
+      result: string;
+    };
     expect(row.state).toBe('succeeded');
     expect(JSON.parse(row.result).files).toBe(scan.files);
   });
@@ -77,10 +80,14 @@ describe('jobs', () => {
     const home = tempDir();
     const folder = tempDir();
     makeTree(folder, 400, 100);
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'helpers', 'scan-child.ts'), home, folder], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'helpers', 'scan-child.ts'), home, folder],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const jobId = await new Promise<number>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (d) => {

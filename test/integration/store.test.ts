@@ -23,7 +23,10 @@ describe('SQLite store', () => {
   it('applies only the migrations that are new, in order', () => {
     const db = openDatabase(path.join(tempDir(), 'a.sqlite'), migrations.slice(0, 1));
     expect(schemaVersion(db)).toBe(1);
-    const next = [...migrations, { version: migrations.length + 1, name: 'test', sql: 'CREATE TABLE extra (x INTEGER)' }];
+    const next = [
+      ...migrations,
+      { version: migrations.length + 1, name: 'test', sql: 'CREATE TABLE extra (x INTEGER)' },
+    ];
     expect(migrate(db, next)).toBe(migrations.length + 1);
     expect(db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'extra'`).get()).toEqual({ n: 1 });
   });
@@ -40,7 +43,11 @@ describe('SQLite store', () => {
     const db = openDatabase(path.join(tempDir(), 'c.sqlite'));
     const bad = [
       ...migrations,
-      { version: migrations.length + 1, name: 'bad', sql: 'CREATE TABLE half (x INTEGER); INSERT INTO nope VALUES (1);' },
+      {
+        version: migrations.length + 1,
+        name: 'bad',
+        sql: 'CREATE TABLE half (x INTEGER); INSERT INTO nope VALUES (1);',
+      },
     ];
     expect(() => migrate(db, bad)).toThrow();
     expect(schemaVersion(db)).toBe(migrations.length);

@@ -1,0 +1,18 @@
+// The method and event names as plain constants, with no runtime dependency, for the sandboxed preload and
+// the renderer. contract.ts checks at compile time that these lists equal its tables.
+export const METHOD_NAMES = [
+  'getAppInfo',
+  'listJobs',
+  'getJob',
+  'cancelJob',
+  'startFolderScan',
+  'listMediaRoots',
+  'addMediaRoot',
+  'listDirectory',
+] as const;
+
+export const EVENT_NAMES = ['jobProgress', 'jobFinished', 'dataChanged'] as const;
+
+/** IPC channels of the Electron transport. */
+export const IPC_CALL = 'mome:call';
+export const IPC_EVENT = 'mome:event';

@@ -1,0 +1,83 @@
+// `npm start` / `npm test` / `npm run serve` begin here: install what is missing, quickly skip what is not.
+// - npm dependencies (npm ci when node_modules is missing or older than package-lock.json); where the
+//   Electron binary or the ONNX Runtime CUDA provider cannot be downloaded, install without them and say so.
+// - better-sqlite3 built for this Node (an Electron rebuild replaces it; rebuild back when needed).
+// - Debian packages for Python/PyTorch and Chromium (tests only): installed when running as root with apt,
+//   otherwise the exact command is printed.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { findTorchPython, root, run, say } from './lib.mjs';
+
+const forTests = process.argv.includes('--tests');
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  console.error(`MoME Studio needs Node 20.19 or newer (this is ${process.versions.node}).`);
+  process.exit(1);
+}
+
+function dependenciesCurrent() {
+  const hidden = path.join(root, 'node_modules', '.package-lock.json');
+  const lock = path.join(root, 'package-lock.json');
+  if (!fs.existsSync(hidden)) return false;
+  if (fs.statSync(hidden).mtimeMs + 1000 < fs.statSync(lock).mtimeMs) return false;
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const names = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})];
+  return names.every((n) => fs.existsSync(path.join(root, 'node_modules', n, 'package.json')));
+}
+
+if (!dependenciesCurrent()) {
+  say('Installing npm dependencies (npm ci)…');
+  let status = run('npm', ['ci', '--no-audit', '--no-fund']);
+  if (status !== 0 && !process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
+    say(
+      'npm ci failed; retrying without the downloads that need the internet (Electron binary, ONNX Runtime CUDA provider).',
+    );
+    status = run('npm', ['ci', '--no-audit', '--no-fund'], {
+      env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1', ONNXRUNTIME_NODE_INSTALL: 'skip' },
+    });
+  }
+  if (status !== 0) {
+    console.error('npm ci failed: see the messages above.');
+    process.exit(status);
+  }
+}
+
+const sqliteOk =
+  spawnSync(process.execPath, ['-e', "new (require('better-sqlite3'))(':memory:').close()"], {
+    cwd: root,
+    stdio: 'ignore',
+  }).status === 0;
+if (!sqliteOk) {
+  say('Rebuilding better-sqlite3 for this Node…');
+  if (run('npm', ['rebuild', 'better-sqlite3']) !== 0) process.exit(1);
+}
+
+if (forTests) {
+  const missing = [];
+  if (!fs.existsSync(process.env.MOME_CHROMIUM ?? '/usr/bin/chromium')) missing.push('chromium');
+  if (!findTorchPython()) missing.push('python3-torch', 'libopenblas0-pthread', 'python3-numpy', 'python3-pil');
+  const onnx = spawnSync(findTorchPython() ?? 'python3', ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
+  if (!onnx) missing.push('python3-onnx');
+  if (missing.length > 0) {
+    const isRoot = process.getuid?.() === 0;
+    const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+    if (isRoot && hasApt) {
+      say(`Installing Debian packages: ${missing.join(' ')}`);
+      run('apt-get', ['update', '-qq']);
+      if (
+        run('apt-get', ['install', '-y', '-qq', ...missing], {
+          env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+        }) !== 0
+      ) {
+        process.exit(1);
+      }
+    } else {
+      console.error(
+        `The tests need Debian packages that are missing. Install them with:\n  sudo apt-get install -y ${missing.join(' ')}`,
+      );
+      process.exit(1);
+    }
+  }
+}
