@@ -3,7 +3,7 @@
 // so a misspelled method or a wrong argument is a compile error on every side.
 import { z } from 'zod';
 import { EVENT_NAMES, METHOD_NAMES } from './names';
-import { AppInfo, DirEntry, Job, MediaRoot } from './schemas';
+import { AppInfo, Dataset, DatasetKind, DirEntry, Job, MediaRoot } from './schemas';
 
 const none = z.object({}).strict();
 const absolutePath = z
@@ -37,6 +37,12 @@ export const methods = {
     input: z.object({ path: absolutePath, includeFiles: z.boolean().default(false) }).strict(),
     output: z.array(DirEntry),
   },
+  /** Imports a dataset folder (kind detected unless given) as a job; the result is the import summary. */
+  startDatasetImport: {
+    input: z.object({ path: absolutePath, kind: DatasetKind.optional(), refresh: z.boolean().default(false) }).strict(),
+    output: Job,
+  },
+  listDatasets: { input: none, output: z.array(Dataset) },
 } as const;
 
 export const events = {

@@ -9,6 +9,8 @@ export const METHOD_NAMES = [
   'listMediaRoots',
   'addMediaRoot',
   'listDirectory',
+  'startDatasetImport',
+  'listDatasets',
 ] as const;
 
 export const EVENT_NAMES = ['jobProgress', 'jobFinished', 'dataChanged'] as const;

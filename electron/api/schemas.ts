@@ -64,3 +64,28 @@ export type FolderScan = z.infer<typeof FolderScan>;
 
 export const DirEntry = z.object({ name: z.string(), path: z.string(), isDirectory: z.boolean() });
 export type DirEntry = z.infer<typeof DirEntry>;
+
+export const DatasetKind = z.enum(['coco', 'flickr30k', 'nlvr2']);
+export type DatasetKind = z.infer<typeof DatasetKind>;
+
+export const SplitCounts = z.object({
+  images: z.number().int().optional(),
+  captions: z.number().int().optional(),
+  examples: z.number().int().optional(),
+});
+
+export const Dataset = z.object({
+  id: z.number().int().positive(),
+  kind: DatasetKind,
+  name: z.string(),
+  root: z.string(),
+  importedAt: z.string(),
+  refreshedAt: z.string().nullable(),
+  splits: z.record(z.string(), SplitCounts),
+  images: z.number().int(),
+  captions: z.number().int(),
+  examples: z.number().int(),
+  missingImages: z.number().int(),
+  flaggedImages: z.record(z.string(), z.number().int()),
+});
+export type Dataset = z.infer<typeof Dataset>;

@@ -7,6 +7,8 @@ import { ApiError } from '../api/contract';
 import { dispatch, type Handlers } from '../api/dispatch';
 import { EventHub } from '../api/events';
 import { scanFolder } from '../jobs/folder-scan';
+import { importDataset } from '../datasets/importer';
+import { listDatasets } from '../datasets/repository';
 import { JobService } from '../jobs/service';
 import { MediaRoots } from '../media/roots';
 import { readMedia } from '../media/serve';
@@ -59,6 +61,14 @@ export function createBackend(options: BackendOptions): Backend {
     cancelJob: ({ id }) => jobs.cancel(id),
     startFolderScan: ({ path: dir }) =>
       jobs.start('folder-scan', `Scan ${path.basename(dir) || dir}`, { path: dir }, (ctx) => scanFolder(dir, ctx)),
+    startDatasetImport: ({ path: dir, kind, refresh }) =>
+      jobs.start('dataset-import', `Import ${path.basename(dir) || dir}`, { path: dir, kind, refresh }, async (ctx) => {
+        const summary = await importDataset(db, { root: dir, kind, refresh }, ctx);
+        roots.add(summary.root, summary.name); // its images may now be shown
+        events.emit('dataChanged', { entity: 'datasets', id: summary.datasetId });
+        return summary;
+      }),
+    listDatasets: () => listDatasets(db),
     listMediaRoots: () => roots.list(),
     addMediaRoot: ({ path: dir, label }) => {
       const root = roots.add(dir, label);

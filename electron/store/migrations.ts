@@ -39,4 +39,67 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'datasets, images, captions, NLVR2 examples',
+    sql: `
+      CREATE TABLE datasets (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind             TEXT NOT NULL CHECK (kind IN ('coco','flickr30k','nlvr2')),
+        name             TEXT NOT NULL,
+        root             TEXT NOT NULL UNIQUE,
+        annotation_files TEXT NOT NULL,
+        fingerprint      TEXT NOT NULL,
+        summary          TEXT NOT NULL,
+        imported_at      TEXT NOT NULL,
+        refreshed_at     TEXT
+      );
+      CREATE TABLE images (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        dataset_id  INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        source_id   TEXT NOT NULL,
+        split       TEXT NOT NULL,
+        file        TEXT NOT NULL,
+        cocoid      INTEGER,
+        flags       TEXT NOT NULL DEFAULT '',
+        UNIQUE (dataset_id, source_id)
+      );
+      CREATE INDEX images_split ON images(dataset_id, split);
+      CREATE TABLE captions (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        dataset_id  INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        image_id    INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        sentid      INTEGER NOT NULL,
+        position    INTEGER NOT NULL,
+        raw         TEXT NOT NULL,
+        UNIQUE (dataset_id, sentid)
+      );
+      CREATE INDEX captions_image ON captions(image_id, position);
+      CREATE VIRTUAL TABLE captions_fts USING fts5(raw, content='captions', content_rowid='id');
+      CREATE TRIGGER captions_ai AFTER INSERT ON captions BEGIN
+        INSERT INTO captions_fts(rowid, raw) VALUES (new.id, new.raw);
+      END;
+      CREATE TRIGGER captions_ad AFTER DELETE ON captions BEGIN
+        INSERT INTO captions_fts(captions_fts, rowid, raw) VALUES ('delete', old.id, old.raw);
+      END;
+      CREATE TRIGGER captions_au AFTER UPDATE ON captions BEGIN
+        INSERT INTO captions_fts(captions_fts, rowid, raw) VALUES ('delete', old.id, old.raw);
+        INSERT INTO captions_fts(rowid, raw) VALUES (new.id, new.raw);
+      END;
+      CREATE TABLE nlvr2_examples (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        dataset_id  INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        identifier  TEXT NOT NULL,
+        split       TEXT NOT NULL,
+        sentence    TEXT NOT NULL,
+        label       INTEGER CHECK (label IN (0, 1)),
+        left_file   TEXT NOT NULL,
+        right_file  TEXT NOT NULL,
+        flags       TEXT NOT NULL DEFAULT '',
+        extra       TEXT NOT NULL DEFAULT '{}',
+        UNIQUE (dataset_id, identifier)
+      );
+      CREATE INDEX nlvr2_split ON nlvr2_examples(dataset_id, split);
+    `,
+  },
 ];
