@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../api/contract';
 import { now, type Db } from '../store/db';
+import { CAPTIONS_FTS_INSERT_TRIGGER } from '../store/migrations';
 import type { JobContext } from '../jobs/service';
 import { detectDatasetKind, KARPATHY_FILES, type DatasetKind } from './detect';
 import { ImportError } from './errors';
@@ -273,6 +274,7 @@ export async function importDataset(db: Db, options: ImportOptions, ctx: JobCont
           .run(kind, name, root, files, fp, now()).lastInsertRowid,
       );
     }
+    db.exec('DROP TRIGGER captions_ai');
     const insImage = db.prepare(
       'INSERT INTO images (dataset_id, source_id, split, file, cocoid, flags) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -290,6 +292,8 @@ export async function importDataset(db: Db, options: ImportOptions, ctx: JobCont
       ).lastInsertRowid;
       img.captions.forEach((c, pos) => insCaption.run(id, imageId, c.sentid, pos, c.raw));
     }
+    db.prepare('INSERT INTO captions_fts(rowid, raw) SELECT id, raw FROM captions WHERE dataset_id = ?').run(id);
+    db.exec(CAPTIONS_FTS_INSERT_TRIGGER);
     const insExample = db.prepare(
       'INSERT INTO nlvr2_examples (dataset_id, identifier, split, sentence, label, left_file, right_file, flags, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );

@@ -6,6 +6,15 @@ export interface Migration {
   sql: string;
 }
 
+/**
+ * Keeps the caption full-text index in step with single inserts. The importer drops it inside its
+ * transaction and indexes a whole dataset in one statement (about 5x faster), then recreates it from
+ * this same text. Part of migration 2: never change it, add a migration instead.
+ */
+export const CAPTIONS_FTS_INSERT_TRIGGER = `CREATE TRIGGER captions_ai AFTER INSERT ON captions BEGIN
+        INSERT INTO captions_fts(rowid, raw) VALUES (new.id, new.raw);
+      END;`;
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -76,9 +85,7 @@ export const migrations: Migration[] = [
       );
       CREATE INDEX captions_image ON captions(image_id, position);
       CREATE VIRTUAL TABLE captions_fts USING fts5(raw, content='captions', content_rowid='id');
-      CREATE TRIGGER captions_ai AFTER INSERT ON captions BEGIN
-        INSERT INTO captions_fts(rowid, raw) VALUES (new.id, new.raw);
-      END;
+      ${CAPTIONS_FTS_INSERT_TRIGGER}
       CREATE TRIGGER captions_ad AFTER DELETE ON captions BEGIN
         INSERT INTO captions_fts(captions_fts, rowid, raw) VALUES ('delete', old.id, old.raw);
       END;

@@ -56,6 +56,12 @@ describe('dataset import', () => {
     expect(hit).toHaveLength(5);
     const flagged = b.db.prepare(`SELECT source_id FROM images WHERE flags LIKE '%missing%'`).all();
     expect(flagged).toEqual([{ source_id: '3' }]);
+    // the importer indexes in bulk and restores the trigger that indexes later single inserts
+    const img = b.db.prepare('SELECT id FROM images LIMIT 1').get() as { id: number };
+    b.db
+      .prepare('INSERT INTO captions (dataset_id, image_id, sentid, position, raw) VALUES (?, ?, 99999, 9, ?)')
+      .run(s.datasetId, img.id, 'zebra crossing');
+    expect(b.db.prepare(`SELECT rowid FROM captions_fts WHERE captions_fts MATCH 'zebra'`).all()).toHaveLength(1);
   });
 
   it('imports the real NLVR2 dev annotations (6,982 examples) with image paths as NLVR2 names them', async () => {
