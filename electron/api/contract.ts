@@ -3,9 +3,22 @@
 // so a misspelled method or a wrong argument is a compile error on every side.
 import { z } from 'zod';
 import { EVENT_NAMES, METHOD_NAMES } from './names';
-import { AppInfo, Dataset, DatasetKind, DirEntry, Job, MediaRoot } from './schemas';
+import {
+  AppInfo,
+  Dataset,
+  DatasetKind,
+  DatasetStats,
+  DirEntry,
+  ImageDetail,
+  ImageItem,
+  Job,
+  MediaRoot,
+  Nlvr2Example,
+  Page,
+} from './schemas';
 
 const none = z.object({}).strict();
+const id = z.number().int().positive();
 const absolutePath = z
   .string()
   .min(1, 'path is empty')
@@ -43,6 +56,36 @@ export const methods = {
     output: Job,
   },
   listDatasets: { input: none, output: z.array(Dataset) },
+  /** Removes a dataset's rows (never files on disk). */
+  removeDataset: { input: z.object({ id: id }).strict(), output: z.object({ removed: z.boolean() }) },
+  /** One page of a dataset's images, with optional split filter, full-text caption search and sort. */
+  browseImages: {
+    input: z
+      .object({
+        datasetId: id,
+        split: z.string().max(20).optional(),
+        search: z.string().max(500).optional(),
+        sort: z.enum(['id', 'file', 'captions', 'flags']).default('id'),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(1000).default(200),
+      })
+      .strict(),
+    output: Page(ImageItem),
+  },
+  getImageItem: { input: z.object({ id: id }).strict(), output: ImageDetail },
+  browseNlvr2: {
+    input: z
+      .object({
+        datasetId: id,
+        split: z.string().max(20).optional(),
+        search: z.string().max(500).optional(),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(1000).default(100),
+      })
+      .strict(),
+    output: Page(Nlvr2Example),
+  },
+  getDatasetStats: { input: z.object({ datasetId: id }).strict(), output: DatasetStats },
 } as const;
 
 export const events = {

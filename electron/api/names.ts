@@ -11,6 +11,11 @@ export const METHOD_NAMES = [
   'listDirectory',
   'startDatasetImport',
   'listDatasets',
+  'removeDataset',
+  'browseImages',
+  'getImageItem',
+  'browseNlvr2',
+  'getDatasetStats',
 ] as const;
 
 export const EVENT_NAMES = ['jobProgress', 'jobFinished', 'dataChanged'] as const;

@@ -89,3 +89,53 @@ export const Dataset = z.object({
   flaggedImages: z.record(z.string(), z.number().int()),
 });
 export type Dataset = z.infer<typeof Dataset>;
+
+export const Caption = z.object({
+  id: z.number().int(),
+  sentid: z.number().int(),
+  position: z.number().int(),
+  raw: z.string(),
+});
+export type Caption = z.infer<typeof Caption>;
+
+export const ImageItem = z.object({
+  id: z.number().int(),
+  datasetId: z.number().int(),
+  sourceId: z.string(),
+  cocoid: z.number().int().nullable(),
+  split: z.string(),
+  file: z.string(),
+  path: z.string(),
+  flags: z.array(z.string()),
+  firstCaption: z.string().nullable(),
+  captionCount: z.number().int(),
+});
+export type ImageItem = z.infer<typeof ImageItem>;
+
+export const ImageDetail = ImageItem.extend({ captions: z.array(Caption) });
+export type ImageDetail = z.infer<typeof ImageDetail>;
+
+export const Nlvr2Example = z.object({
+  id: z.number().int(),
+  datasetId: z.number().int(),
+  identifier: z.string(),
+  split: z.string(),
+  sentence: z.string(),
+  label: z.boolean().nullable(),
+  leftPath: z.string(),
+  rightPath: z.string(),
+  flags: z.array(z.string()),
+});
+export type Nlvr2Example = z.infer<typeof Nlvr2Example>;
+
+export const Page = <T extends z.ZodTypeAny>(item: T) =>
+  z.object({ total: z.number().int(), offset: z.number().int(), items: z.array(item) });
+
+export const DatasetStats = z.object({
+  datasetId: z.number().int(),
+  splits: z.record(z.string(), SplitCounts),
+  missingImages: z.number().int(),
+  /** Caption (or NLVR2 sentence) length in words: counts per bin of `binWidth` words. */
+  lengthHistogram: z.object({ binWidth: z.number().int(), counts: z.array(z.number().int()) }),
+});
+export type DatasetStats = z.infer<typeof DatasetStats>;

@@ -8,7 +8,14 @@ import { dispatch, type Handlers } from '../api/dispatch';
 import { EventHub } from '../api/events';
 import { scanFolder } from '../jobs/folder-scan';
 import { importDataset } from '../datasets/importer';
-import { listDatasets } from '../datasets/repository';
+import {
+  browseImages,
+  browseNlvr2,
+  getDatasetStats,
+  getImageItem,
+  listDatasets,
+  removeDataset,
+} from '../datasets/repository';
 import { JobService } from '../jobs/service';
 import { MediaRoots } from '../media/roots';
 import { readMedia } from '../media/serve';
@@ -69,6 +76,15 @@ export function createBackend(options: BackendOptions): Backend {
         return summary;
       }),
     listDatasets: () => listDatasets(db),
+    removeDataset: ({ id }) => {
+      const removed = removeDataset(db, id);
+      if (removed) events.emit('dataChanged', { entity: 'datasets', id });
+      return { removed };
+    },
+    browseImages: (q) => browseImages(db, q),
+    getImageItem: ({ id }) => getImageItem(db, id),
+    browseNlvr2: (q) => browseNlvr2(db, q),
+    getDatasetStats: ({ datasetId }) => getDatasetStats(db, datasetId),
     listMediaRoots: () => roots.list(),
     addMediaRoot: ({ path: dir, label }) => {
       const root = roots.add(dir, label);

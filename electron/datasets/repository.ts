@@ -1,5 +1,7 @@
 // Reads of imported datasets for the API.
-import type { Dataset } from '../api/schemas';
+import path from 'node:path';
+import { ApiError } from '../api/contract';
+import type { Dataset, DatasetStats, ImageDetail, ImageItem, Nlvr2Example } from '../api/schemas';
 import type { Db } from '../store/db';
 import type { ImportSummary } from './importer';
 
@@ -31,4 +33,173 @@ export function listDatasets(db: Db): Dataset[] {
       flaggedImages: s.flaggedImages ?? {},
     };
   });
+}
+
+/** A user's search words as an FTS5 query: every word must occur, the last one as a prefix. */
+export function ftsQuery(text: string): string | null {
+  const words = text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean)
+    .slice(0, 20);
+  if (words.length === 0) return null;
+  return words.map((w, i) => `"${w}"${i === words.length - 1 ? '*' : ''}`).join(' AND ');
+}
+
+function datasetRoot(db: Db, datasetId: number): string {
+  const row = db.prepare('SELECT root FROM datasets WHERE id = ?').get(datasetId) as { root: string } | undefined;
+  if (!row) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
+  return row.root;
+}
+
+const flagList = (f: string) => (f ? f.split(',') : []);
+
+interface ImageRow {
+  id: number;
+  dataset_id: number;
+  source_id: string;
+  cocoid: number | null;
+  split: string;
+  file: string;
+  flags: string;
+  first: string | null;
+  n: number;
+}
+
+const IMAGE_COLUMNS = `i.id, i.dataset_id, i.source_id, i.cocoid, i.split, i.file, i.flags,
+  (SELECT raw FROM captions c WHERE c.image_id = i.id ORDER BY position LIMIT 1) AS first,
+  (SELECT count(*) FROM captions c WHERE c.image_id = i.id) AS n`;
+
+function toImageItem(root: string, r: ImageRow): ImageItem {
+  return {
+    id: r.id,
+    datasetId: r.dataset_id,
+    sourceId: r.source_id,
+    cocoid: r.cocoid,
+    split: r.split,
+    file: r.file,
+    path: path.join(root, r.file),
+    flags: flagList(r.flags),
+    firstCaption: r.first,
+    captionCount: r.n,
+  };
+}
+
+const IMAGE_ORDER = {
+  id: 'i.id',
+  file: 'i.file, i.id',
+  captions: 'n DESC, i.id',
+  flags: "i.flags = '', i.id",
+} as const;
+
+export function browseImages(
+  db: Db,
+  q: {
+    datasetId: number;
+    split?: string;
+    search?: string;
+    sort: keyof typeof IMAGE_ORDER;
+    offset: number;
+    limit: number;
+  },
+): { total: number; offset: number; items: ImageItem[] } {
+  const root = datasetRoot(db, q.datasetId);
+  const where = ['i.dataset_id = @datasetId'];
+  const fts = q.search ? ftsQuery(q.search) : null;
+  if (q.split) where.push('i.split = @split');
+  if (fts)
+    where.push(
+      'i.id IN (SELECT c.image_id FROM captions c JOIN captions_fts f ON f.rowid = c.id WHERE captions_fts MATCH @fts)',
+    );
+  const params = { datasetId: q.datasetId, split: q.split, fts, limit: q.limit, offset: q.offset };
+  const total = (
+    db.prepare(`SELECT count(*) AS n FROM images i WHERE ${where.join(' AND ')}`).get(params) as { n: number }
+  ).n;
+  const rows = db
+    .prepare(
+      `SELECT ${IMAGE_COLUMNS} FROM images i WHERE ${where.join(' AND ')} ORDER BY ${IMAGE_ORDER[q.sort]} LIMIT @limit OFFSET @offset`,
+    )
+    .all(params) as ImageRow[];
+  return { total, offset: q.offset, items: rows.map((r) => toImageItem(root, r)) };
+}
+
+export function getImageItem(db: Db, id: number): ImageDetail {
+  const row = db.prepare(`SELECT ${IMAGE_COLUMNS} FROM images i WHERE i.id = ?`).get(id) as ImageRow | undefined;
+  if (!row) throw new ApiError('not_found', `There is no image ${id}.`);
+  const captions = db
+    .prepare('SELECT id, sentid, position, raw FROM captions WHERE image_id = ? ORDER BY position')
+    .all(id) as ImageDetail['captions'];
+  return { ...toImageItem(datasetRoot(db, row.dataset_id), row), captions };
+}
+
+interface ExampleRow {
+  id: number;
+  dataset_id: number;
+  identifier: string;
+  split: string;
+  sentence: string;
+  label: number | null;
+  left_file: string;
+  right_file: string;
+  flags: string;
+}
+
+export function browseNlvr2(
+  db: Db,
+  q: { datasetId: number; split?: string; search?: string; offset: number; limit: number },
+): { total: number; offset: number; items: Nlvr2Example[] } {
+  const root = datasetRoot(db, q.datasetId);
+  const where = ['dataset_id = @datasetId'];
+  if (q.split) where.push('split = @split');
+  if (q.search) where.push(`sentence LIKE @like ESCAPE '\\'`);
+  const params = {
+    datasetId: q.datasetId,
+    split: q.split,
+    like: `%${(q.search ?? '').replace(/[\\%_]/g, '\\$&')}%`,
+    limit: q.limit,
+    offset: q.offset,
+  };
+  const total = (
+    db.prepare(`SELECT count(*) AS n FROM nlvr2_examples WHERE ${where.join(' AND ')}`).get(params) as { n: number }
+  ).n;
+  const rows = db
+    .prepare(`SELECT * FROM nlvr2_examples WHERE ${where.join(' AND ')} ORDER BY id LIMIT @limit OFFSET @offset`)
+    .all(params) as ExampleRow[];
+  return {
+    total,
+    offset: q.offset,
+    items: rows.map((r) => ({
+      id: r.id,
+      datasetId: r.dataset_id,
+      identifier: r.identifier,
+      split: r.split,
+      sentence: r.sentence,
+      label: r.label === null ? null : r.label === 1,
+      leftPath: path.join(root, r.left_file),
+      rightPath: path.join(root, r.right_file),
+      flags: flagList(r.flags),
+    })),
+  };
+}
+
+export function getDatasetStats(db: Db, datasetId: number): DatasetStats {
+  const ds = listDatasets(db).find((d) => d.id === datasetId);
+  if (!ds) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
+  const binWidth = 2;
+  const column = ds.kind === 'nlvr2' ? 'sentence' : 'raw';
+  const table = ds.kind === 'nlvr2' ? 'nlvr2_examples' : 'captions';
+  // words = spaces + 1 on trimmed text; binned in SQL so 600K captions never cross into JS
+  const rows = db
+    .prepare(
+      `SELECT min((length(trim(${column})) - length(replace(trim(${column}), ' ', '')) + 1) / ${binWidth}, 30) AS bin, count(*) AS n
+       FROM ${table} WHERE dataset_id = ? GROUP BY bin ORDER BY bin`,
+    )
+    .all(datasetId) as { bin: number; n: number }[];
+  const counts = new Array<number>(rows.length ? rows[rows.length - 1].bin + 1 : 0).fill(0);
+  for (const r of rows) counts[r.bin] = r.n;
+  return { datasetId, splits: ds.splits, missingImages: ds.missingImages, lengthHistogram: { binWidth, counts } };
+}
+
+export function removeDataset(db: Db, id: number): boolean {
+  return db.prepare('DELETE FROM datasets WHERE id = ?').run(id).changes > 0;
 }

@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBackend, type Backend } from '../../electron/backend/index';
+import type { Dataset, Job } from '../../electron/api/schemas';
+import { ftsQuery } from '../../electron/datasets/repository';
+import { cocoImages, writeCoco } from './helpers/datasets';
+import { tempDir } from './helpers/temp';
+
+let b: Backend;
+let coco: Dataset;
+let nlvr2: Dataset;
+const NLVR2_DEV = path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'nlvr2', 'dev.json');
+
+async function importVia(root: string): Promise<Dataset> {
+  const job = (await b.call('startDatasetImport', { path: root })) as Job;
+  const done = await b.jobs.wait(job.id);
+  expect(done.state, done.error ?? '').toBe('succeeded');
+  return ((await b.call('listDatasets', {})) as Dataset[]).find((d) => d.root === fs.realpathSync(root))!;
+}
+
+beforeAll(async () => {
+  b = createBackend({ home: tempDir(), mode: 'browser' });
+  const root = tempDir();
+  await writeCoco(root, cocoImages(40));
+  coco = await importVia(root);
+  const nroot = tempDir();
+  fs.copyFileSync(NLVR2_DEV, path.join(nroot, 'dev.json'));
+  nlvr2 = await importVia(nroot);
+});
+afterAll(() => b.close());
+
+describe('browse', () => {
+  it('an import through the API is a job whose dataset is listed and whose folder becomes a media root', async () => {
+    expect(coco.kind).toBe('coco');
+    expect(coco.images).toBe(40);
+    const roots = (await b.call('listMediaRoots', {})) as { path: string }[];
+    expect(roots.map((r) => r.path)).toContain(coco.root);
+  });
+
+  it('pages images with split filter, search and sort', async () => {
+    const page = (await b.call('browseImages', { datasetId: coco.id, limit: 10 })) as any;
+    expect(page.total).toBe(40);
+    expect(page.items).toHaveLength(10);
+    expect(page.items[0].firstCaption).toBe('A photo number 0 showing thing 0.');
+    expect(page.items[0].captionCount).toBe(5);
+    const test = (await b.call('browseImages', { datasetId: coco.id, split: 'test' })) as any;
+    expect(test.total).toBe(4);
+    const found = (await b.call('browseImages', { datasetId: coco.id, search: 'number 17' })) as any;
+    expect(found.items.map((i: any) => i.sourceId)).toEqual(['17']);
+    const detail = (await b.call('getImageItem', { id: found.items[0].id })) as any;
+    expect(detail.captions).toHaveLength(5);
+    expect(detail.file).toMatch(/^(train|val)2014\/COCO_(train|val)2014_000000100017\.jpg$/);
+    expect(detail.path).toBe(path.join(coco.root, detail.file));
+  });
+
+  it('turns user text into a safe FTS query', () => {
+    expect(ftsQuery('red "bus" OR')).toBe('"red" AND "bus" AND "or"*');
+    expect(ftsQuery('  ')).toBeNull();
+  });
+
+  it('pages NLVR2 examples with labels and image paths', async () => {
+    const page = (await b.call('browseNlvr2', { datasetId: nlvr2.id, limit: 5, search: 'walkway' })) as any;
+    expect(page.total).toBeGreaterThan(0);
+    expect(page.items[0].sentence).toMatch(/walkway/);
+    expect(page.items[0].leftPath).toMatch(/dev\/dev-\d+-\d+-img0\.png$/);
+    expect(typeof page.items[0].label).toBe('boolean');
+  });
+
+  it('computes counts and a caption-length histogram per dataset', async () => {
+    const stats = (await b.call('getDatasetStats', { datasetId: coco.id })) as any;
+    expect(stats.splits.test.images).toBe(4);
+    // "A photo number N showing thing K." has 6 words -> bin 3 with width 2
+    expect(stats.lengthHistogram.counts[3]).toBe(200);
+    const n = (await b.call('getDatasetStats', { datasetId: nlvr2.id })) as any;
+    expect(n.lengthHistogram.counts.reduce((a: number, c: number) => a + c, 0)).toBe(6982);
+  });
+
+  it('removing a dataset deletes its rows, not its files', async () => {
+    const root = tempDir();
+    await writeCoco(root, cocoImages(3));
+    const ds = await importVia(root);
+    expect(await b.call('removeDataset', { id: ds.id })).toEqual({ removed: true });
+    expect(fs.existsSync(path.join(root, 'dataset_coco.json'))).toBe(true);
+    expect((b.db.prepare('SELECT count(*) n FROM images WHERE dataset_id = ?').get(ds.id) as any).n).toBe(0);
+  });
+});
