@@ -10,6 +10,9 @@ import {
   DatasetStats,
   DirEntry,
   ImageDetail,
+  LabelEvent,
+  LabelTarget,
+  LabelTargetKind,
   ImageItem,
   Job,
   MediaRoot,
@@ -19,6 +22,12 @@ import {
 
 const none = z.object({}).strict();
 const id = z.number().int().positive();
+/** Where an edit came from: who (defaults to the OS user), which view, which evaluation run. */
+const provenance = {
+  author: z.string().min(1).max(200).optional(),
+  view: z.string().max(100).optional(),
+  evalRunId: z.number().int().positive().optional(),
+};
 const absolutePath = z
   .string()
   .min(1, 'path is empty')
@@ -86,6 +95,61 @@ export const methods = {
     output: Page(Nlvr2Example),
   },
   getDatasetStats: { input: z.object({ datasetId: id }).strict(), output: DatasetStats },
+
+  /** Appends label edits, all or nothing. With `expected`, an edit based on a stale value is refused (conflict). */
+  editLabels: {
+    input: z
+      .object({
+        edits: z
+          .array(
+            LabelTarget.extend({
+              field: z.string().min(1).max(40),
+              value: z.unknown(),
+              expected: z.unknown().optional(),
+            }),
+          )
+          .min(1)
+          .max(5000),
+        ...provenance,
+      })
+      .strict(),
+    output: z.array(LabelEvent),
+  },
+  undoLabel: { input: z.object({ datasetId: id.optional(), ...provenance }).strict(), output: LabelEvent.nullable() },
+  redoLabel: { input: z.object({ datasetId: id.optional(), ...provenance }).strict(), output: LabelEvent.nullable() },
+  revertLabel: { input: z.object({ eventId: id, ...provenance }).strict(), output: LabelEvent },
+  listLabelEvents: {
+    input: z
+      .object({
+        datasetId: id.optional(),
+        kind: LabelTargetKind.optional(),
+        author: z.string().max(200).optional(),
+        since: z.string().max(40).optional(),
+        until: z.string().max(40).optional(),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(1000).default(200),
+      })
+      .strict(),
+    output: z.object({
+      total: z.number().int(),
+      items: z.array(LabelEvent),
+      counts: z.array(
+        z.object({ datasetId: z.number().int(), kind: LabelTargetKind, field: z.string(), n: z.number().int() }),
+      ),
+    }),
+  },
+  getLabelState: {
+    input: z.object({ targets: z.array(LabelTarget).min(1).max(2000) }).strict(),
+    output: z.array(
+      z.object({
+        target: LabelTarget,
+        field: z.string(),
+        value: z.unknown(),
+        eventId: z.number().int(),
+        author: z.string(),
+      }),
+    ),
+  },
 } as const;
 
 export const events = {

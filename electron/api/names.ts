@@ -16,6 +16,12 @@ export const METHOD_NAMES = [
   'getImageItem',
   'browseNlvr2',
   'getDatasetStats',
+  'editLabels',
+  'undoLabel',
+  'redoLabel',
+  'revertLabel',
+  'listLabelEvents',
+  'getLabelState',
 ] as const;
 
 export const EVENT_NAMES = ['jobProgress', 'jobFinished', 'dataChanged'] as const;

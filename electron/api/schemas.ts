@@ -139,3 +139,28 @@ export const DatasetStats = z.object({
   lengthHistogram: z.object({ binWidth: z.number().int(), counts: z.array(z.number().int()) }),
 });
 export type DatasetStats = z.infer<typeof DatasetStats>;
+
+export const LabelTargetKind = z.enum(['caption', 'image', 'nlvr2', 'pair']);
+export const LabelTarget = z.object({
+  datasetId: z.number().int().positive(),
+  kind: LabelTargetKind,
+  key: z.string().min(1).max(200),
+});
+export type LabelTarget = z.infer<typeof LabelTarget>;
+
+export const LabelEvent = z.object({
+  id: z.number().int(),
+  datasetId: z.number().int(),
+  kind: LabelTargetKind,
+  key: z.string(),
+  field: z.string(),
+  oldValue: z.unknown(),
+  newValue: z.unknown(),
+  author: z.string(),
+  createdAt: z.string(),
+  view: z.string().nullable(),
+  evalRunId: z.number().int().nullable(),
+  reverses: z.number().int().nullable(),
+  action: z.enum(['edit', 'undo', 'redo', 'revert']),
+});
+export type LabelEvent = z.infer<typeof LabelEvent>;

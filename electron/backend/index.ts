@@ -18,6 +18,7 @@ import {
 } from '../datasets/repository';
 import { JobService } from '../jobs/service';
 import { MediaRoots } from '../media/roots';
+import { LabelHistory } from '../labels/history';
 import { readMedia } from '../media/serve';
 import { openDatabase, type Db } from '../store/db';
 import { ensureHome, type HomeLayout } from '../store/home';
@@ -34,6 +35,7 @@ export interface Backend {
   readonly events: EventHub;
   readonly jobs: JobService;
   readonly roots: MediaRoots;
+  readonly labels: LabelHistory;
   readonly handlers: Handlers;
   call(method: string, args: unknown): Promise<unknown>;
   media(requested: string, thumb?: number): ReturnType<typeof readMedia>;
@@ -53,6 +55,21 @@ export function createBackend(options: BackendOptions): Backend {
   });
   jobs.recoverInterrupted();
   const roots = new MediaRoots(db);
+  const labels = new LabelHistory(db);
+  const defaultAuthor = (() => {
+    try {
+      return os.userInfo().username;
+    } catch {
+      return 'user';
+    }
+  })();
+  const who = (p: { author?: string; view?: string; evalRunId?: number }) => ({
+    ...p,
+    author: p.author ?? defaultAuthor,
+  });
+  const labelsChanged = (datasetIds: number[]) => {
+    for (const id of new Set(datasetIds)) events.emit('dataChanged', { entity: 'labels', id });
+  };
 
   const handlers: Handlers = {
     getAppInfo: () => ({
@@ -85,6 +102,28 @@ export function createBackend(options: BackendOptions): Backend {
     getImageItem: ({ id }) => getImageItem(db, id),
     browseNlvr2: (q) => browseNlvr2(db, q),
     getDatasetStats: ({ datasetId }) => getDatasetStats(db, datasetId),
+    editLabels: ({ edits, ...p }) => {
+      const written = labels.edit(edits, who(p));
+      labelsChanged(written.map((e) => e.datasetId));
+      return written;
+    },
+    undoLabel: ({ datasetId, ...p }) => {
+      const e = labels.undo(who(p), datasetId);
+      if (e) labelsChanged([e.datasetId]);
+      return e;
+    },
+    redoLabel: ({ datasetId, ...p }) => {
+      const e = labels.redo(who(p), datasetId);
+      if (e) labelsChanged([e.datasetId]);
+      return e;
+    },
+    revertLabel: ({ eventId, ...p }) => {
+      const e = labels.revert(eventId, who(p));
+      labelsChanged([e.datasetId]);
+      return e;
+    },
+    listLabelEvents: (q) => labels.list(q),
+    getLabelState: ({ targets }) => labels.state(targets),
     listMediaRoots: () => roots.list(),
     addMediaRoot: ({ path: dir, label }) => {
       const root = roots.add(dir, label);
@@ -115,6 +154,7 @@ export function createBackend(options: BackendOptions): Backend {
     events,
     jobs,
     roots,
+    labels,
     handlers,
     call: (method, args) => dispatch(handlers, method, args),
     media: (requested, thumb) => readMedia(roots, home.thumbnails, requested, thumb),

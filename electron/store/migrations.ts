@@ -109,4 +109,36 @@ export const migrations: Migration[] = [
       CREATE INDEX nlvr2_split ON nlvr2_examples(dataset_id, split);
     `,
   },
+  {
+    version: 3,
+    name: 'label history',
+    sql: `
+      -- Append-only: a row is never updated or deleted. The current value of (dataset, target, field) is the
+      -- newest row; undo and redo append rows that point at the row they reverse. Rows keep the dataset id
+      -- without a foreign key so that removing a dataset keeps its labels.
+      CREATE TABLE label_events (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        dataset_id   INTEGER NOT NULL,
+        target_kind  TEXT NOT NULL CHECK (target_kind IN ('caption', 'image', 'nlvr2', 'pair')),
+        target_key   TEXT NOT NULL,
+        field        TEXT NOT NULL,
+        old_value    TEXT,
+        new_value    TEXT,
+        author       TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        view         TEXT,
+        eval_run_id  INTEGER,
+        reverses     INTEGER REFERENCES label_events(id),
+        action       TEXT NOT NULL DEFAULT 'edit' CHECK (action IN ('edit', 'undo', 'redo', 'revert'))
+      );
+      CREATE INDEX label_events_target ON label_events(dataset_id, target_kind, target_key, field, id);
+      CREATE INDEX label_events_author ON label_events(author, id);
+      CREATE TRIGGER label_events_no_update BEFORE UPDATE ON label_events BEGIN
+        SELECT RAISE(ABORT, 'label history is append-only');
+      END;
+      CREATE TRIGGER label_events_no_delete BEFORE DELETE ON label_events BEGIN
+        SELECT RAISE(ABORT, 'label history is append-only');
+      END;
+    `,
+  },
 ];

@@ -1,0 +1,313 @@
+// The label store: an append-only history in SQLite. The current value of a (target, field) is its newest
+// row, or the dataset's original value when it was never edited. Undo, redo and revert append rows; an edit
+// based on a value that someone else has changed since is refused (conflict), never silently overwritten.
+// Each call is one transaction committed with synchronous=FULL before it returns, so an acknowledged edit
+// survives a crash.
+import { ApiError } from '../api/contract';
+import { now, type Db } from '../store/db';
+import { fieldSchema, type TargetKind } from './fields';
+
+export interface LabelTarget {
+  datasetId: number;
+  kind: TargetKind;
+  key: string;
+}
+
+export interface LabelEdit extends LabelTarget {
+  field: string;
+  value: unknown;
+  /** The value the client showed; when given and the current value differs, the edit is refused. */
+  expected?: unknown;
+}
+
+export interface Provenance {
+  author: string;
+  view?: string;
+  evalRunId?: number;
+}
+
+export interface LabelEvent {
+  id: number;
+  datasetId: number;
+  kind: TargetKind;
+  key: string;
+  field: string;
+  oldValue: unknown;
+  newValue: unknown;
+  author: string;
+  createdAt: string;
+  view: string | null;
+  evalRunId: number | null;
+  reverses: number | null;
+  action: 'edit' | 'undo' | 'redo' | 'revert';
+}
+
+interface EventRow {
+  id: number;
+  dataset_id: number;
+  target_kind: TargetKind;
+  target_key: string;
+  field: string;
+  old_value: string | null;
+  new_value: string | null;
+  author: string;
+  created_at: string;
+  view: string | null;
+  eval_run_id: number | null;
+  reverses: number | null;
+  action: LabelEvent['action'];
+}
+
+const parse = (v: string | null): unknown => (v === null ? null : JSON.parse(v));
+const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+function toEvent(r: EventRow): LabelEvent {
+  return {
+    id: r.id,
+    datasetId: r.dataset_id,
+    kind: r.target_kind,
+    key: r.target_key,
+    field: r.field,
+    oldValue: parse(r.old_value),
+    newValue: parse(r.new_value),
+    author: r.author,
+    createdAt: r.created_at,
+    view: r.view,
+    evalRunId: r.eval_run_id,
+    reverses: r.reverses,
+    action: r.action,
+  };
+}
+
+export class LabelHistory {
+  constructor(private readonly db: Db) {}
+
+  /** The value a field had in the dataset as imported (null for fields the dataset does not have). */
+  original(t: LabelTarget, field: string): unknown {
+    const one = (sql: string, ...args: unknown[]) =>
+      this.db.prepare(sql).get(...args) as Record<string, unknown> | undefined;
+    if (t.kind === 'caption' && !t.key.startsWith('new:')) {
+      const row = one(
+        `SELECT c.raw, i.source_id FROM captions c JOIN images i ON i.id = c.image_id WHERE c.dataset_id = ? AND c.sentid = ?`,
+        t.datasetId,
+        Number(t.key),
+      );
+      if (!row) throw new ApiError('not_found', `Dataset ${t.datasetId} has no caption with sentid ${t.key}.`);
+      if (field === 'raw') return row.raw;
+      if (field === 'image') return row.source_id;
+      if (field === 'removed') return false;
+    }
+    if (t.kind === 'nlvr2') {
+      const row = one(
+        'SELECT sentence, label FROM nlvr2_examples WHERE dataset_id = ? AND identifier = ?',
+        t.datasetId,
+        t.key,
+      );
+      if (!row) throw new ApiError('not_found', `Dataset ${t.datasetId} has no NLVR2 example ${t.key}.`);
+      if (field === 'label') return row.label === null ? null : row.label === 1;
+      if (field === 'sentence') return row.sentence;
+    }
+    if (
+      t.kind === 'image' &&
+      !one('SELECT 1 AS x FROM images WHERE dataset_id = ? AND source_id = ?', t.datasetId, t.key)
+    ) {
+      throw new ApiError('not_found', `Dataset ${t.datasetId} has no image with imgid ${t.key}.`);
+    }
+    return null;
+  }
+
+  private newest(t: LabelTarget, field: string): EventRow | undefined {
+    return this.db
+      .prepare(
+        `SELECT * FROM label_events WHERE dataset_id = ? AND target_kind = ? AND target_key = ? AND field = ? ORDER BY id DESC LIMIT 1`,
+      )
+      .get(t.datasetId, t.kind, t.key, field) as EventRow | undefined;
+  }
+
+  current(t: LabelTarget, field: string): unknown {
+    const row = this.newest(t, field);
+    return row ? parse(row.new_value) : this.original(t, field);
+  }
+
+  /** Current values of every edited field of some targets (fields never edited are omitted). */
+  state(
+    targets: LabelTarget[],
+  ): { target: LabelTarget; field: string; value: unknown; eventId: number; author: string }[] {
+    const stmt = this.db.prepare(
+      `SELECT * FROM label_events e WHERE dataset_id = ? AND target_kind = ? AND target_key = ?
+       AND id = (SELECT max(id) FROM label_events x WHERE x.dataset_id = e.dataset_id AND x.target_kind = e.target_kind
+                 AND x.target_key = e.target_key AND x.field = e.field)`,
+    );
+    return targets.flatMap((t) =>
+      (stmt.all(t.datasetId, t.kind, t.key) as EventRow[]).map((r) => ({
+        target: t,
+        field: r.field,
+        value: parse(r.new_value),
+        eventId: r.id,
+        author: r.author,
+      })),
+    );
+  }
+
+  private append(
+    t: LabelTarget,
+    field: string,
+    oldValue: unknown,
+    newValue: unknown,
+    p: Provenance,
+    action: LabelEvent['action'],
+    reverses: number | null,
+  ): LabelEvent {
+    const info = this.db
+      .prepare(
+        `INSERT INTO label_events (dataset_id, target_kind, target_key, field, old_value, new_value, author, created_at, view, eval_run_id, reverses, action)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        t.datasetId,
+        t.kind,
+        t.key,
+        field,
+        JSON.stringify(oldValue ?? null),
+        JSON.stringify(newValue ?? null),
+        p.author,
+        now(),
+        p.view ?? null,
+        p.evalRunId ?? null,
+        reverses,
+        action,
+      );
+    return this.get(Number(info.lastInsertRowid));
+  }
+
+  get(id: number): LabelEvent {
+    const row = this.db.prepare('SELECT * FROM label_events WHERE id = ?').get(id) as EventRow | undefined;
+    if (!row) throw new ApiError('not_found', `There is no label event ${id}.`);
+    return toEvent(row);
+  }
+
+  /** Applies edits all or nothing. */
+  edit(edits: LabelEdit[], p: Provenance): LabelEvent[] {
+    return this.db.transaction(() =>
+      edits.map((e) => {
+        const schema = fieldSchema(e.kind, e.field);
+        if (!schema) throw new ApiError('invalid_arguments', `A ${e.kind} has no field "${e.field}".`);
+        const parsed = schema.safeParse(e.value);
+        if (!parsed.success) {
+          throw new ApiError(
+            'invalid_arguments',
+            `${e.kind} ${e.key}, field "${e.field}": ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+          );
+        }
+        const current = this.current(e, e.field);
+        if (e.expected !== undefined && !same(current, e.expected)) {
+          const last = this.newest(e, e.field);
+          throw new ApiError(
+            'conflict',
+            `${e.kind} ${e.key} "${e.field}" was changed${last ? ` by ${last.author} at ${last.created_at}` : ''} to ${JSON.stringify(current)}; reload and try again.`,
+            { current, eventId: last?.id ?? null },
+          );
+        }
+        return this.append(e, e.field, current, parsed.data, p, 'edit', null);
+      }),
+    )();
+  }
+
+  /** Reverses one event, provided the field still holds what that event wrote. */
+  private reverse(target: LabelEvent, p: Provenance, action: 'undo' | 'redo' | 'revert'): LabelEvent {
+    const t: LabelTarget = { datasetId: target.datasetId, kind: target.kind, key: target.key };
+    const current = this.current(t, target.field);
+    if (!same(current, target.newValue)) {
+      const last = this.newest(t, target.field)!;
+      throw new ApiError(
+        'conflict',
+        `Cannot ${action}: ${target.kind} ${target.key} "${target.field}" was changed since, by ${last.author} at ${last.created_at}.`,
+        {
+          current,
+        },
+      );
+    }
+    return this.append(t, target.field, current, target.oldValue, p, action, target.id);
+  }
+
+  /** The author's undo and redo stacks, rebuilt from the history (so they survive restarts). */
+  stacks(author: string, datasetId?: number): { undo: number[]; redo: number[] } {
+    const rows = this.db
+      .prepare(
+        `SELECT id, action, reverses FROM label_events WHERE author = ? ${datasetId ? 'AND dataset_id = ?' : ''} ORDER BY id DESC LIMIT 20000`,
+      )
+      .all(...(datasetId ? [author, datasetId] : [author])) as {
+      id: number;
+      action: LabelEvent['action'];
+      reverses: number | null;
+    }[];
+    const undo: number[] = [];
+    let redo: number[] = [];
+    for (const r of rows.reverse()) {
+      if (r.action === 'edit' || r.action === 'revert') {
+        undo.push(r.id);
+        redo = [];
+      } else if (r.action === 'undo') {
+        undo.splice(undo.lastIndexOf(r.reverses!), 1);
+        redo.push(r.id);
+      } else {
+        redo.splice(redo.lastIndexOf(r.reverses!), 1);
+        undo.push(r.id);
+      }
+    }
+    return { undo, redo };
+  }
+
+  undo(p: Provenance, datasetId?: number): LabelEvent | null {
+    return this.db.transaction(() => {
+      const id = this.stacks(p.author, datasetId).undo.at(-1);
+      return id === undefined ? null : this.reverse(this.get(id), p, 'undo');
+    })();
+  }
+
+  redo(p: Provenance, datasetId?: number): LabelEvent | null {
+    return this.db.transaction(() => {
+      const id = this.stacks(p.author, datasetId).redo.at(-1);
+      return id === undefined ? null : this.reverse(this.get(id), p, 'redo');
+    })();
+  }
+
+  revert(eventId: number, p: Provenance): LabelEvent {
+    return this.db.transaction(() => this.reverse(this.get(eventId), p, 'revert'))();
+  }
+
+  list(q: {
+    datasetId?: number;
+    kind?: TargetKind;
+    author?: string;
+    since?: string;
+    until?: string;
+    offset: number;
+    limit: number;
+  }): {
+    total: number;
+    items: LabelEvent[];
+    counts: { datasetId: number; kind: TargetKind; field: string; n: number }[];
+  } {
+    const where: string[] = [];
+    const args: Record<string, unknown> = { ...q };
+    if (q.datasetId) where.push('dataset_id = @datasetId');
+    if (q.kind) where.push('target_kind = @kind');
+    if (q.author) where.push('author = @author');
+    if (q.since) where.push('created_at >= @since');
+    if (q.until) where.push('created_at <= @until');
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM label_events ${w}`).get(args) as { n: number }).n;
+    const items = (
+      this.db
+        .prepare(`SELECT * FROM label_events ${w} ORDER BY id DESC LIMIT @limit OFFSET @offset`)
+        .all(args) as EventRow[]
+    ).map(toEvent);
+    const counts = this.db
+      .prepare(
+        `SELECT dataset_id AS datasetId, target_kind AS kind, field, count(*) AS n FROM label_events ${w} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      )
+      .all(args) as { datasetId: number; kind: TargetKind; field: string; n: number }[];
+    return { total, items, counts };
+  }
+}
