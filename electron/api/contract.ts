@@ -138,6 +138,8 @@ export const methods = {
       ),
     }),
   },
+  /** Writes the corrected dataset in its original format to a new folder, as a job. */
+  startDatasetExport: { input: z.object({ datasetId: id, out: absolutePath }).strict(), output: Job },
   getLabelState: {
     input: z.object({ targets: z.array(LabelTarget).min(1).max(2000) }).strict(),
     output: z.array(

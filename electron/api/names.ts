@@ -22,6 +22,7 @@ export const METHOD_NAMES = [
   'revertLabel',
   'listLabelEvents',
   'getLabelState',
+  'startDatasetExport',
 ] as const;
 
 export const EVENT_NAMES = ['jobProgress', 'jobFinished', 'dataChanged'] as const;

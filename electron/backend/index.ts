@@ -19,6 +19,7 @@ import {
 import { JobService } from '../jobs/service';
 import { MediaRoots } from '../media/roots';
 import { LabelHistory } from '../labels/history';
+import { exportDataset } from '../datasets/export';
 import { readMedia } from '../media/serve';
 import { openDatabase, type Db } from '../store/db';
 import { ensureHome, type HomeLayout } from '../store/home';
@@ -124,6 +125,11 @@ export function createBackend(options: BackendOptions): Backend {
     },
     listLabelEvents: (q) => labels.list(q),
     getLabelState: ({ targets }) => labels.state(targets),
+    startDatasetExport: ({ datasetId, out }) =>
+      jobs.start('dataset-export', `Export dataset ${datasetId}`, { datasetId, out }, async (ctx) => {
+        ctx.progress(0.05, 'Writing the corrected dataset');
+        return exportDataset(db, labels, datasetId, out);
+      }),
     listMediaRoots: () => roots.list(),
     addMediaRoot: ({ path: dir, label }) => {
       const root = roots.add(dir, label);

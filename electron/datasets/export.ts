@@ -1,0 +1,227 @@
+// Exports a dataset with its corrections applied, in its original format, to a NEW folder (the originals on
+// disk are never touched): dataset_coco.json / dataset_flickr30k.json or NLVR2 json-lines, a README of what
+// changed, and labels.jsonl with every correction and hard negative and its provenance. Image folders are
+// linked, not copied. Written to a temp folder and renamed at the end.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiError } from '../api/contract';
+import type { Db } from '../store/db';
+import type { LabelHistory } from '../labels/history';
+import { streamJsonArray } from './json-array-stream';
+
+interface DatasetRow {
+  id: number;
+  kind: 'coco' | 'flickr30k' | 'nlvr2';
+  name: string;
+  root: string;
+  annotation_files: string;
+}
+
+export interface ExportSummary {
+  datasetId: number;
+  out: string;
+  files: string[];
+  changes: Record<string, number>;
+  hardNegatives: number;
+  extraPositives: number;
+}
+
+/** Karpathy's tokens: lower-cased words, punctuation dropped. */
+export function karpathyTokens(raw: string): string[] {
+  return raw
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s']/gu, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
+}
+
+type Current = Map<string, Map<string, unknown>>; // "kind\tkey" -> field -> value
+
+function currentLabels(db: Db, datasetId: number): Current {
+  const rows = db
+    .prepare(
+      `SELECT target_kind, target_key, field, new_value FROM label_events e WHERE dataset_id = ?
+       AND id = (SELECT max(id) FROM label_events x WHERE x.dataset_id = e.dataset_id AND x.target_kind = e.target_kind
+                 AND x.target_key = e.target_key AND x.field = e.field)`,
+    )
+    .all(datasetId) as { target_kind: string; target_key: string; field: string; new_value: string }[];
+  const out: Current = new Map();
+  for (const r of rows) {
+    const k = `${r.target_kind}\t${r.target_key}`;
+    if (!out.has(k)) out.set(k, new Map());
+    out.get(k)!.set(r.field, JSON.parse(r.new_value));
+  }
+  return out;
+}
+
+function linkImageFolders(root: string, tmp: string, kind: DatasetRow['kind']) {
+  const candidates =
+    kind === 'coco'
+      ? ['train2014', 'val2014']
+      : kind === 'flickr30k'
+        ? ['flickr30k-images', 'images', 'flickr30k_images']
+        : ['dev', 'test1', 'images', 'train'];
+  for (const dir of candidates) {
+    const src = path.join(root, dir);
+    if (fs.existsSync(src)) fs.symlinkSync(src, path.join(tmp, dir), 'dir');
+  }
+}
+
+export async function exportDataset(
+  db: Db,
+  history: LabelHistory,
+  datasetId: number,
+  out: string,
+): Promise<ExportSummary> {
+  const ds = db.prepare('SELECT * FROM datasets WHERE id = ?').get(datasetId) as DatasetRow | undefined;
+  if (!ds) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
+  const target = path.resolve(out);
+  if (fs.existsSync(target) && fs.readdirSync(target).length > 0) {
+    throw new ApiError('conflict', `${target} is not empty; export into a new folder.`);
+  }
+  if (
+    path.resolve(target).startsWith(path.resolve(ds.root) + path.sep) ||
+    path.resolve(target) === path.resolve(ds.root)
+  ) {
+    throw new ApiError('invalid_arguments', 'Export into a folder outside the original dataset folder.');
+  }
+  const labels = currentLabels(db, datasetId);
+  const get = (kind: string, key: string, field: string) => labels.get(`${kind}\t${key}`)?.get(field);
+  const changes: Record<string, number> = {};
+  const count = (what: string) => (changes[what] = (changes[what] ?? 0) + 1);
+
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(path.dirname(target), `.${path.basename(target)}.partial-`));
+  try {
+    const files: string[] = [];
+    if (ds.kind === 'nlvr2') {
+      for (const rel of JSON.parse(ds.annotation_files) as string[]) {
+        const lines = fs.readFileSync(path.join(ds.root, rel), 'utf8').split('\n');
+        const outLines = lines.map((line) => {
+          if (!line.trim()) return line;
+          const rec = JSON.parse(line) as Record<string, unknown>;
+          const id = String(rec.identifier);
+          const label = get('nlvr2', id, 'label');
+          if (label !== undefined && label !== null && label !== (rec.label === 'True')) {
+            rec.label = label ? 'True' : 'False';
+            count('nlvr2 labels flipped');
+          }
+          const sentence = get('nlvr2', id, 'sentence');
+          if (typeof sentence === 'string' && sentence !== rec.sentence) {
+            rec.sentence = sentence;
+            count('nlvr2 sentences edited');
+          }
+          return JSON.stringify(rec);
+        });
+        fs.writeFileSync(path.join(tmp, rel), outLines.join('\n'));
+        files.push(rel);
+      }
+    } else {
+      const rel = ds.kind === 'coco' ? 'dataset_coco.json' : 'dataset_flickr30k.json';
+      // pass 1: which captions move where, and the captions added by the user
+      type Sentence = { tokens: string[]; raw: string; imgid: number; sentid: number };
+      const moved = new Map<string, Sentence[]>(); // target imgid -> sentences arriving
+      let maxSentid =
+        (
+          db.prepare('SELECT max(sentid) AS m FROM captions WHERE dataset_id = ?').get(datasetId) as {
+            m: number | null;
+          }
+        ).m ?? 0;
+      for (const [k, fields] of labels) {
+        const [kind, key] = k.split('\t');
+        if (kind !== 'caption' || !key.startsWith('new:') || fields.get('removed') === true) continue;
+        const raw = fields.get('raw');
+        const image = fields.get('image');
+        if (typeof raw !== 'string' || typeof image !== 'string') continue;
+        const s: Sentence = { tokens: karpathyTokens(raw), raw, imgid: Number(image), sentid: ++maxSentid };
+        moved.set(image, [...(moved.get(image) ?? []), s]);
+        count('captions added');
+      }
+      const fd = fs.openSync(path.join(tmp, rel), 'w');
+      const src = path.join(ds.root, rel);
+      const kept: { index: number; img: Record<string, unknown> }[] = [];
+      for await (const el of streamJsonArray(src, 'images')) {
+        const img = el.value as Record<string, unknown> & { imgid: number; sentences: Sentence[] };
+        const sentences: Sentence[] = [];
+        for (const s of img.sentences) {
+          const key = String(s.sentid);
+          if (get('caption', key, 'removed') === true) {
+            count('captions removed');
+            continue;
+          }
+          const raw = get('caption', key, 'raw');
+          const next = { ...s };
+          if (typeof raw === 'string' && raw !== s.raw) {
+            next.raw = raw;
+            next.tokens = karpathyTokens(raw);
+            count('captions edited');
+          }
+          const image = get('caption', key, 'image');
+          if (typeof image === 'string' && image !== String(img.imgid)) {
+            next.imgid = Number(image);
+            moved.set(image, [...(moved.get(image) ?? []), next]);
+            count('captions moved');
+            continue;
+          }
+          sentences.push(next);
+        }
+        kept.push({ index: el.index, img: { ...img, sentences } });
+      }
+      // pass 2: write, adding arriving sentences to their new image
+      fs.writeSync(fd, '{"images": [');
+      kept.forEach(({ img }, i) => {
+        const arriving = moved.get(String(img.imgid)) ?? [];
+        const sentences = [
+          ...(img.sentences as Sentence[]),
+          ...arriving.map((s) => ({ ...s, imgid: img.imgid as number })),
+        ];
+        fs.writeSync(
+          fd,
+          `${i ? ', ' : ''}${JSON.stringify({ ...img, sentences, sentids: sentences.map((s) => s.sentid) })}`,
+        );
+      });
+      fs.writeSync(fd, `], "dataset": "${ds.kind}"}`);
+      fs.closeSync(fd);
+      files.push(rel);
+    }
+    linkImageFolders(ds.root, tmp, ds.kind);
+
+    // every label with its provenance, hard negatives and extra positives included
+    const events = history.list({ datasetId, offset: 0, limit: 1_000_000 }).items.reverse();
+    fs.writeFileSync(
+      path.join(tmp, 'labels.jsonl'),
+      events.map((e) => JSON.stringify(e)).join('\n') + (events.length ? '\n' : ''),
+    );
+    files.push('labels.jsonl');
+    let hardNegatives = 0;
+    let extraPositives = 0;
+    for (const [k, fields] of labels) {
+      if (!k.startsWith('pair\t')) continue;
+      if (fields.get('relation') === 'hard_negative') hardNegatives++;
+      if (fields.get('relation') === 'also_match') extraPositives++;
+    }
+    const readme = [
+      `# ${ds.name} — corrected export`,
+      '',
+      `Exported by MoME Studio on ${new Date().toISOString()} from ${ds.root} (dataset ${datasetId}, ${ds.kind}).`,
+      'The original files were not modified. Image folders are links to the originals.',
+      '',
+      '## Changes applied to the annotations',
+      ...(Object.keys(changes).length ? Object.entries(changes).map(([k, v]) => `- ${k}: ${v}`) : ['- none']),
+      '',
+      '## Judgements recorded in labels.jsonl (not part of the annotation format)',
+      `- hard negatives (caption, image) pairs: ${hardNegatives}`,
+      `- extra positives (also a match): ${extraPositives}`,
+      `- label events in total (with author, time, view, evaluation run): ${events.length}`,
+      '',
+    ].join('\n');
+    fs.writeFileSync(path.join(tmp, 'README.md'), readme);
+    files.push('README.md');
+    if (fs.existsSync(target)) fs.rmdirSync(target);
+    fs.renameSync(tmp, target);
+    return { datasetId, out: target, files, changes, hardNegatives, extraPositives };
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
