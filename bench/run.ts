@@ -3,9 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchImport } from './import';
+import { benchScore } from './score';
 
 const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   import: benchImport,
+  score: benchScore,
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
