@@ -1,0 +1,105 @@
+import { useEffect } from 'react';
+import { mome } from './api/mome';
+import { ErrorBoundary } from './components/ErrorBoundary';
+import { HelpOverlay } from './components/HelpOverlay';
+import { StatusBar } from './components/StatusBar';
+import { Toasts } from './components/Toasts';
+import { useApp } from './stores/app';
+import { useDatasets } from './stores/datasets';
+import { useJobs } from './stores/jobs';
+import { VIEWS, useNav, type ViewId } from './stores/nav';
+import { BrowseView } from './views/Browse';
+import { DatasetsView } from './views/Datasets';
+import { JobsView } from './views/Jobs';
+import { PlaceholderView } from './views/Placeholder';
+
+function View({ id }: { id: ViewId }) {
+  switch (id) {
+    case 'datasets':
+      return <DatasetsView />;
+    case 'browse':
+      return <BrowseView />;
+    case 'jobs':
+      return <JobsView />;
+    default:
+      return <PlaceholderView id={id} />;
+  }
+}
+
+export function App() {
+  const view = useNav((s) => s.view);
+  const go = useNav((s) => s.go);
+  const theme = useNav((s) => s.theme);
+  const toggleHelp = useNav((s) => s.toggleHelp);
+
+  useEffect(() => {
+    void useApp.getState().load();
+    void useJobs.getState().load();
+    const api = mome();
+    const offs = [
+      api.on('jobProgress', (j) => useJobs.getState().apply(j)),
+      api.on('jobFinished', (j) => useJobs.getState().apply(j)),
+      api.on('dataChanged', (e) => {
+        if (e.entity === 'datasets') void useDatasets.getState().load();
+        if (e.entity === 'models') void useApp.getState().load();
+      }),
+    ];
+    return () => offs.forEach((off) => off());
+  }, []);
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const typing = ['INPUT', 'SELECT', 'TEXTAREA'].includes((e.target as HTMLElement).tagName);
+      if (e.altKey && !e.ctrlKey && !e.metaKey) {
+        const v = VIEWS.find((x) => x.key === e.key || `Digit${x.key}` === e.code);
+        if (v) {
+          e.preventDefault();
+          go(v.id);
+        }
+      } else if (e.key === '?' && !typing) {
+        toggleHelp();
+      } else if (e.key === 'Escape') {
+        toggleHelp(false);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [go, toggleHelp]);
+
+  const current = VIEWS.find((v) => v.id === view)!;
+  return (
+    <div className="shell">
+      <nav className="nav" aria-label="Main">
+        <div className="brand">MoME Studio</div>
+        {VIEWS.map((v) => (
+          <button
+            key={v.id}
+            type="button"
+            className={v.id === view ? 'active' : ''}
+            aria-current={v.id === view ? 'page' : undefined}
+            title={`Alt+${v.key}`}
+            onClick={() => go(v.id)}
+          >
+            <span>{v.label}</span>
+            <kbd>{v.key}</kbd>
+          </button>
+        ))}
+      </nav>
+      <main className="main" role="main">
+        <header className="topbar">
+          <h1>{current.label}</h1>
+        </header>
+        <ErrorBoundary key={view}>
+          <View id={view} />
+        </ErrorBoundary>
+      </main>
+      <StatusBar onJobs={() => go('jobs')} />
+      <HelpOverlay />
+      <Toasts />
+    </div>
+  );
+}

@@ -1,0 +1,72 @@
+// A folder path field with completion from the backend (browser mode has no native dialog):
+// suggestions list the folder typed so far; Tab or Enter on a suggestion takes it, arrows move.
+import { useEffect, useState } from 'react';
+import type { DirEntry } from '../../../electron/api/schemas';
+import { mome } from '../api/mome';
+
+export function PathField({ value, onChange, label }: { value: string; onChange(v: string): void; label: string }) {
+  const [entries, setEntries] = useState<DirEntry[]>([]);
+  const [active, setActive] = useState(0);
+  const [focused, setFocused] = useState(false);
+  const dir = value.endsWith('/') ? value : value.slice(0, value.lastIndexOf('/') + 1) || '/';
+  const stem = value.slice(dir.length).toLowerCase();
+
+  useEffect(() => {
+    let stale = false;
+    if (!dir.startsWith('/')) return;
+    mome()
+      .listDirectory({ path: dir.length > 1 ? dir.replace(/\/$/, '') : '/', includeFiles: false })
+      .then((e) => !stale && setEntries(e))
+      .catch(() => !stale && setEntries([]));
+    return () => {
+      stale = true;
+    };
+  }, [dir]);
+
+  const matches = entries.filter((e) => e.name.toLowerCase().startsWith(stem)).slice(0, 12);
+  const take = (e: DirEntry) => onChange(`${e.path}/`);
+  return (
+    <div className="pathfield">
+      <input
+        aria-label={label}
+        value={value}
+        spellCheck={false}
+        placeholder="/path/to/dataset"
+        onFocus={() => setFocused(true)}
+        onBlur={() => setTimeout(() => setFocused(false), 150)}
+        onChange={(e) => {
+          onChange(e.target.value);
+          setActive(0);
+        }}
+        onKeyDown={(e) => {
+          if (!matches.length) return;
+          if (e.key === 'ArrowDown') {
+            e.preventDefault();
+            setActive((a) => Math.min(a + 1, matches.length - 1));
+          } else if (e.key === 'ArrowUp') {
+            e.preventDefault();
+            setActive((a) => Math.max(a - 1, 0));
+          } else if (e.key === 'Tab' && stem) {
+            e.preventDefault();
+            take(matches[active] ?? matches[0]);
+          }
+        }}
+      />
+      {focused && stem !== '' && matches.length > 0 && (
+        <ul className="suggestions" role="listbox">
+          {matches.map((m, i) => (
+            <li
+              key={m.path}
+              role="option"
+              aria-selected={i === active}
+              className={i === active ? 'active' : ''}
+              onMouseDown={() => take(m)}
+            >
+              {m.name}/
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,47 @@
+import { create } from 'zustand';
+import type { Dataset, Job } from '../../../electron/api/schemas';
+import { errorMessage, mome } from '../api/mome';
+import { useJobs } from './jobs';
+import { useToasts } from './toasts';
+
+interface DatasetsState {
+  list: Dataset[];
+  selectedId: number | null;
+  load(): Promise<void>;
+  select(id: number | null): void;
+  startImport(path: string, kind?: Dataset['kind'], refresh?: boolean): Promise<Job | null>;
+  remove(id: number): Promise<void>;
+}
+
+export const useDatasets = create<DatasetsState>((set, get) => ({
+  list: [],
+  selectedId: null,
+  load: async () => {
+    try {
+      const list = await mome().listDatasets({});
+      const selectedId = get().selectedId ?? list[0]?.id ?? null;
+      set({ list, selectedId: list.some((d) => d.id === selectedId) ? selectedId : (list[0]?.id ?? null) });
+    } catch (e) {
+      useToasts.getState().push(errorMessage(e));
+    }
+  },
+  select: (id) => set({ selectedId: id }),
+  startImport: async (path, kind, refresh = false) => {
+    try {
+      const job = await mome().startDatasetImport({ path, kind, refresh });
+      useJobs.getState().apply(job);
+      return job;
+    } catch (e) {
+      useToasts.getState().push(errorMessage(e));
+      return null;
+    }
+  },
+  remove: async (id) => {
+    try {
+      await mome().removeDataset({ id });
+      await get().load();
+    } catch (e) {
+      useToasts.getState().push(errorMessage(e));
+    }
+  },
+}));

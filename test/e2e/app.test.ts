@@ -1,0 +1,160 @@
+// End to end: the real renderer in Debian's Chromium against `npm run serve` (browser mode).
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, screenshotDir, startServe, type Serve } from './harness';
+import { cocoImages } from '../integration/helpers/datasets';
+import { tempDir } from '../integration/helpers/temp';
+
+const VIEWS = ['Datasets', 'Browse', 'Retrieval', 'NLVR2', 'Labels', 'Fine-tune', 'Models', 'Jobs'];
+let serve: Serve;
+let browser: Browser;
+let page: Page;
+let dataset: string;
+const pageErrors: string[] = [];
+
+async function makeDataset(): Promise<string> {
+  const root = tempDir('mome-e2e-coco-');
+  const images = cocoImages(60);
+  fs.mkdirSync(path.join(root, 'train2014'));
+  fs.mkdirSync(path.join(root, 'val2014'));
+  fs.writeFileSync(path.join(root, 'dataset_coco.json'), JSON.stringify({ images, dataset: 'coco' }));
+  for (const [i, img] of images.entries()) {
+    const hue = (i * 47) % 360;
+    const jpg = await sharp({ create: { width: 320, height: 240, channels: 3, background: `hsl(${hue}, 60%, 50%)` } })
+      .composite([
+        {
+          input: Buffer.from(
+            `<svg width="320" height="240"><circle cx="${80 + (i % 5) * 40}" cy="120" r="50" fill="white"/></svg>`,
+          ),
+        },
+      ])
+      .jpeg()
+      .toBuffer();
+    fs.writeFileSync(path.join(root, img.filepath!, img.filename), jpg);
+  }
+  // enough files that the scan's progress is observable
+  for (let d = 0; d < 60; d++) {
+    const dir = path.join(root, 'extra', `d${d}`);
+    fs.mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < 100; f++) fs.writeFileSync(path.join(dir, `f${f}.txt`), 'x');
+  }
+  return root;
+}
+
+async function shot(name: string) {
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+beforeAll(async () => {
+  dataset = await makeDataset();
+  serve = await startServe();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on(
+    'console',
+    (m) => m.type() === 'error' && !/Failed to load resource/.test(m.text()) && pageErrors.push(m.text()),
+  );
+  await page.goto(serve.url);
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+describe('the app shell in Chromium (browser mode)', () => {
+  it('renders the navigation, the status bar and strips the token from the address', async () => {
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    for (const v of VIEWS)
+      await expect(nav.getByRole('button', { name: new RegExp(`^${v}`) }).count()).resolves.toBe(1);
+    await page.getByTestId('status-mode').filter({ hasText: 'Browser mode' }).waitFor();
+    expect(await page.getByTestId('status-model').textContent()).toContain('No model active');
+    expect(page.url()).not.toContain('token=');
+  });
+
+  it('navigates to every view by click and by keyboard, and saves a screenshot of each', async () => {
+    for (const [i, v] of VIEWS.entries()) {
+      await page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('button', { name: new RegExp(`^${v}`) })
+        .click();
+      await page.getByRole('heading', { level: 1, name: v }).waitFor();
+      await shot(v.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
+      await page.keyboard.press(`Alt+${((i + 1) % VIEWS.length) + 1}`);
+      await page.getByRole('heading', { level: 1, name: VIEWS[(i + 1) % VIEWS.length] }).waitFor();
+    }
+    await page.keyboard.press('?');
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+    await shot('help');
+    await page.keyboard.press('Escape');
+    expect(await page.getByRole('dialog').count()).toBe(0);
+  });
+
+  it('exposes window.mome and rejects a malformed call with a clear error', async () => {
+    const r = await page.evaluate(async () => {
+      const api = (window as any).mome;
+      try {
+        await api.getJob({ id: -1 });
+        return null;
+      } catch (e: any) {
+        return { code: e.code, message: e.message };
+      }
+    });
+    expect(r?.code).toBe('invalid_arguments');
+    expect(r?.message).toMatch(/getJob: id/);
+  });
+
+  it('a folder scan started from the UI shows progress and finishes with the right counts', async () => {
+    await page.keyboard.press('Alt+1');
+    await page.getByLabel('Dataset folder').fill(dataset);
+    await page.getByRole('button', { name: 'Scan folder' }).click();
+    const row = page.locator('tr[data-job-id]').first();
+    await row.waitFor();
+    await page.locator('tr[data-job-id][data-state="succeeded"]').first().waitFor({ timeout: 60_000 });
+    const result = page.getByTestId('scan-result');
+    await result.waitFor();
+    const text = await result.textContent();
+    expect(text).toContain('6,061'); // 60 images + 6,000 extra files + the annotation file
+    expect(text).toContain('coco');
+    await shot('datasets-scan');
+    await page.keyboard.press('Alt+8');
+    expect(await page.locator('tr[data-job-id]').count()).toBeGreaterThan(0);
+  });
+
+  it('imports the dataset as a job and browses its thumbnails', async () => {
+    await page.keyboard.press('Alt+1');
+    await page.getByLabel('Dataset folder').fill(dataset);
+    await page.getByRole('button', { name: 'Import' }).click();
+    await page.getByTestId('dataset-table').getByText('60', { exact: true }).first().waitFor({ timeout: 60_000 });
+    await page.getByTestId('dataset-table').getByRole('button', { name: 'Browse' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Browse' }).waitFor();
+    await page.getByTestId('browse-total').filter({ hasText: '60 images' }).waitFor();
+    await page.locator('.cell img.thumb').first().waitFor();
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('.cell img.thumb')].some((i) => (i as HTMLImageElement).naturalWidth > 0),
+    );
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Enter');
+    await page
+      .getByRole('complementary', { name: 'item details' })
+      .getByText('A photo number 1 showing thing 0.')
+      .waitFor();
+    await shot('browse-item');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('/');
+    await page.keyboard.type('number 42');
+    await page.keyboard.press('Enter');
+    await page
+      .getByTestId('browse-total')
+      .filter({ hasText: /^1 images$/ })
+      .waitFor();
+  });
+
+  it('raised no page errors', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
