@@ -1,5 +1,5 @@
 // `npm start` / `npm test` / `npm run serve` begin here: install what is missing, quickly skip what is not.
-// - npm dependencies (npm ci when node_modules is missing or older than package-lock.json); where the
+// - npm dependencies (npm install when node_modules is missing or older than package-lock.json); where the
 //   Electron binary or the ONNX Runtime CUDA provider cannot be downloaded, install without them and say so.
 // - better-sqlite3 built for this Node (an Electron rebuild replaces it; rebuild back when needed).
 // - Debian packages for Python/PyTorch and Chromium (tests only): installed when running as root with apt,
@@ -28,8 +28,11 @@ function dependenciesCurrent() {
 }
 
 if (!dependenciesCurrent()) {
-  say('Installing npm dependencies (npm ci)…');
-  let status = run('npm', ['ci', '--no-audit', '--no-fund']);
+  // `npm install`, not `npm ci`: the registry this project is built against does not carry every platform's
+  // optional build of rollup/esbuild, so the lock file lists only the platforms it has and `npm ci` refuses it.
+  say('Installing npm dependencies (npm install)…');
+  const install = ['install', '--no-audit', '--no-fund'];
+  let status = run('npm', install);
   if (status !== 0 && !process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
     say(
       'npm ci failed; retrying without the downloads that need the internet (Electron binary, ONNX Runtime CUDA provider).',
@@ -39,7 +42,7 @@ if (!dependenciesCurrent()) {
     });
   }
   if (status !== 0) {
-    console.error('npm ci failed: see the messages above.');
+    console.error('npm install failed: see the messages above.');
     process.exit(status);
   }
 }
