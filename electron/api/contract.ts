@@ -9,6 +9,8 @@ import {
   DatasetKind,
   DatasetStats,
   DirEntry,
+  EvalItem,
+  EvalRun,
   ImageDetail,
   LabelEvent,
   LabelTarget,
@@ -140,6 +142,34 @@ export const methods = {
   },
   /** Writes the corrected dataset in its original format to a new folder, as a job. */
   startDatasetExport: { input: z.object({ datasetId: id, out: absolutePath }).strict(), output: Job },
+  /** Evaluates a model on a dataset split as a job (the embedded tiny model when no folder is given). */
+  startEvaluation: {
+    input: z
+      .object({
+        task: z.enum(['retrieval', 'nlvr2']),
+        datasetId: id,
+        split: z.string().min(1).max(20),
+        modelDir: absolutePath.optional(),
+        k: z.number().int().min(1).max(100).default(10),
+        device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+      })
+      .strict(),
+    output: Job,
+  },
+  listEvalRuns: { input: z.object({ datasetId: id.optional() }).strict(), output: z.array(EvalRun) },
+  getEvalItems: {
+    input: z
+      .object({
+        runId: id,
+        kind: z.enum(['caption', 'image', 'nlvr2']),
+        order: z.enum(['mistakenness', 'rank']).default('mistakenness'),
+        minRank: z.number().int().min(0).optional(),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(1000).default(100),
+      })
+      .strict(),
+    output: Page(EvalItem),
+  },
   getLabelState: {
     input: z.object({ targets: z.array(LabelTarget).min(1).max(2000) }).strict(),
     output: z.array(

@@ -23,6 +23,9 @@ export const METHOD_NAMES = [
   'listLabelEvents',
   'getLabelState',
   'startDatasetExport',
+  'startEvaluation',
+  'listEvalRuns',
+  'getEvalItems',
 ] as const;
 
 export const EVENT_NAMES = ['jobProgress', 'jobFinished', 'dataChanged'] as const;

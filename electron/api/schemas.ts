@@ -164,3 +164,29 @@ export const LabelEvent = z.object({
   action: z.enum(['edit', 'undo', 'redo', 'revert']),
 });
 export type LabelEvent = z.infer<typeof LabelEvent>;
+
+export const EvalRun = z.object({
+  id: z.number().int(),
+  task: z.enum(['retrieval', 'nlvr2']),
+  modelName: z.string(),
+  modelDir: z.string(),
+  modelVersion: z.string(),
+  datasetId: z.number().int(),
+  split: z.string(),
+  options: z.record(z.string(), z.unknown()),
+  metrics: z.record(z.string(), z.number()),
+  provider: z.string(),
+  seconds: z.number(),
+  createdAt: z.string(),
+});
+export type EvalRun = z.infer<typeof EvalRun>;
+
+export const EvalItem = z.object({
+  kind: z.enum(['caption', 'image', 'nlvr2']),
+  key: z.string(),
+  rank: z.number().int().nullable(),
+  score: z.number().nullable(),
+  mistakenness: z.number(),
+  top: z.array(z.tuple([z.union([z.string(), z.number()]).nullable(), z.number()])).nullable(),
+});
+export type EvalItem = z.infer<typeof EvalItem>;

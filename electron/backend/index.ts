@@ -20,6 +20,8 @@ import { JobService } from '../jobs/service';
 import { MediaRoots } from '../media/roots';
 import { LabelHistory } from '../labels/history';
 import { exportDataset } from '../datasets/export';
+import { getEvalItems, listEvalRuns } from '../eval/repository';
+import { defaultModelDir } from './assets';
 import { readMedia } from '../media/serve';
 import { openDatabase, type Db } from '../store/db';
 import { ensureHome, type HomeLayout } from '../store/home';
@@ -125,6 +127,29 @@ export function createBackend(options: BackendOptions): Backend {
     },
     listLabelEvents: (q) => labels.list(q),
     getLabelState: ({ targets }) => labels.state(targets),
+    startEvaluation: ({ task, datasetId, split, modelDir, k, device }) => {
+      const dir = modelDir ?? defaultModelDir();
+      if (!dir)
+        throw new ApiError('not_found', 'No model folder given and the embedded default model is not installed.');
+      return jobs.start(
+        'evaluation',
+        `Evaluate ${task} on dataset ${datasetId} (${split})`,
+        { task, datasetId, split, modelDir: dir, k, device },
+        async (ctx) => {
+          // loaded on first use: ONNX Runtime is not needed to start the app
+          const { runEvaluation } = await import('../eval/run-eval');
+          const result = await runEvaluation(
+            db,
+            { task, datasetId, split, modelDir: dir, k, device, cacheDir: path.join(home.cache, 'embeddings') },
+            ctx,
+          );
+          events.emit('dataChanged', { entity: 'datasets', id: datasetId });
+          return { ...result, mistakes: result.mistakes.slice(0, 500) };
+        },
+      );
+    },
+    listEvalRuns: ({ datasetId }) => listEvalRuns(db, datasetId),
+    getEvalItems: (q) => getEvalItems(db, q),
     startDatasetExport: ({ datasetId, out }) =>
       jobs.start('dataset-export', `Export dataset ${datasetId}`, { datasetId, out }, async (ctx) => {
         ctx.progress(0.05, 'Writing the corrected dataset');

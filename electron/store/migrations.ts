@@ -141,4 +141,38 @@ export const migrations: Migration[] = [
       END;
     `,
   },
+  {
+    version: 4,
+    name: 'evaluation runs',
+    sql: `
+      CREATE TABLE eval_runs (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        task         TEXT NOT NULL CHECK (task IN ('retrieval', 'nlvr2')),
+        model_name   TEXT NOT NULL,
+        model_dir    TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        dataset_id   INTEGER NOT NULL,
+        split        TEXT NOT NULL,
+        options      TEXT NOT NULL,
+        metrics      TEXT NOT NULL,
+        provider     TEXT NOT NULL,
+        seconds      REAL NOT NULL,
+        created_at   TEXT NOT NULL
+      );
+      -- one row per query: a caption (its image's rank, top-k images), an image (best caption rank, top-k
+      -- captions) or an NLVR2 example (probability of True); mistakenness orders the likely label errors
+      CREATE TABLE eval_items (
+        run_id       INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+        kind         TEXT NOT NULL CHECK (kind IN ('caption', 'image', 'nlvr2')),
+        item_key     TEXT NOT NULL,
+        rank         INTEGER,
+        score        REAL,
+        mistakenness REAL NOT NULL,
+        top          TEXT,
+        PRIMARY KEY (run_id, kind, item_key)
+      ) WITHOUT ROWID;
+      CREATE INDEX eval_items_mistakes ON eval_items(run_id, kind, mistakenness DESC);
+      CREATE INDEX eval_items_rank ON eval_items(run_id, kind, rank DESC);
+    `,
+  },
 ];

@@ -1,0 +1,83 @@
+// `mome eval retrieval|nlvr2 --model DIR --dataset DIR --split test --json OUT [--home DIR] [--device auto|cpu|cuda] [--k 10]`
+// Imports the dataset folder if it is not imported yet, runs the evaluation as the app does, prints the
+// metrics and writes {"metrics", "provider", "seconds", "mistakes": [...]} to OUT.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createBackend } from '../backend/index';
+import { consoleContext } from '../jobs/console-context';
+import { importDataset } from '../datasets/importer';
+import { runEvaluation } from '../eval/run-eval';
+import { defaultHome } from '../store/home';
+
+const USAGE =
+  'usage: mome eval retrieval|nlvr2 --model DIR --dataset DIR [--split test] [--json OUT] [--home DIR] [--device auto|cpu|cuda] [--k 10]';
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  const [task, ...rest] = argv;
+  if (task !== 'retrieval' && task !== 'nlvr2') {
+    console.error(USAGE);
+    return 2;
+  }
+  const opts: Record<string, string> = {};
+  for (let i = 0; i < rest.length; i += 2) {
+    if (!rest[i].startsWith('--') || rest[i + 1] === undefined) {
+      console.error(`unexpected argument ${rest[i]}\n${USAGE}`);
+      return 2;
+    }
+    opts[rest[i].slice(2)] = rest[i + 1];
+  }
+  if (!opts.model || !opts.dataset) {
+    console.error(USAGE);
+    return 2;
+  }
+  const device = (opts.device ?? 'auto') as 'auto' | 'cpu' | 'cuda';
+  const backend = createBackend({ home: opts.home ?? defaultHome(), mode: 'browser' });
+  const ctx = consoleContext(`eval ${task}`);
+  try {
+    const root = fs.realpathSync(opts.dataset);
+    let row = backend.db.prepare('SELECT id FROM datasets WHERE root = ?').get(root) as { id: number } | undefined;
+    if (!row) {
+      const s = await importDataset(backend.db, { root }, ctx);
+      row = { id: s.datasetId };
+    }
+    const split = opts.split ?? (task === 'nlvr2' ? 'dev' : 'test');
+    const result = await runEvaluation(
+      backend.db,
+      {
+        task,
+        modelDir: path.resolve(opts.model),
+        datasetId: row.id,
+        split,
+        k: opts.k ? Number(opts.k) : 10,
+        device,
+        cacheDir: path.join(backend.home.cache, 'embeddings'),
+      },
+      ctx,
+    );
+    ctx.dispose();
+    const out = {
+      metrics: result.metrics,
+      provider: result.provider,
+      seconds: result.seconds,
+      runId: result.runId,
+      counts: result.counts,
+      cache: result.cache,
+      mistakes: result.mistakes,
+    };
+    if (opts.json) fs.writeFileSync(opts.json, JSON.stringify(out, null, 2));
+    console.log(
+      JSON.stringify(
+        { ...out, mistakes: `${out.mistakes.length} (in ${opts.json ?? 'the JSON file when --json is given'})` },
+        null,
+        2,
+      ),
+    );
+    return 0;
+  } catch (e) {
+    ctx.dispose();
+    console.error(`mome eval: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    await backend.close();
+  }
+}
