@@ -33,6 +33,7 @@ function isCjk(cp: number): boolean {
 }
 
 // Python's str.split() separators (str.isspace), which BERT's whitespace_tokenize uses
+// eslint-disable-next-line no-control-regex -- the separators Python splits on include control characters
 const PY_SPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
 const pySplit = (s: string) => s.split(PY_SPACE).filter(Boolean);
 
