@@ -4,10 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchImport } from './import';
 import { benchScore } from './score';
+import { benchBrowse } from './browse';
 
 const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   import: benchImport,
   score: benchScore,
+  browse: benchBrowse,
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -137,6 +137,11 @@ describe('the app shell in Chromium (browser mode)', () => {
     await page.waitForFunction(() =>
       [...document.querySelectorAll('.cell img.thumb')].some((i) => (i as HTMLImageElement).naturalWidth > 0),
     );
+    // scrolling re-renders the visible rows (and must not break the view)
+    await page.getByTestId('grid').evaluate((el) => (el.scrollTop = 2000));
+    await page.waitForFunction(() => Number(document.querySelector('.cell')?.getAttribute('data-index')) > 0);
+    await page.getByTestId('grid').evaluate((el) => (el.scrollTop = 0));
+    await page.locator('.cell[data-index="0"] .caption').waitFor();
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('Enter');
     await page

@@ -149,9 +149,13 @@ export function BrowseView() {
   const first = Math.max(0, Math.floor(viewport.top / rowH) - 2);
   const last = Math.min(rows, Math.ceil((viewport.top + viewport.height) / rowH) + 2);
   const { ensure } = b;
+  // fetch the pages on screen once scrolling pauses, so a fast scroll does not queue every page it passes
   useEffect(() => {
-    for (let r = first; r < last; r += 10) void ensure(r * cols);
-    void ensure(Math.max(0, last * cols - 1));
+    const t = setTimeout(() => {
+      for (let r = first; r < last; r += Math.max(1, Math.floor(200 / cols))) void ensure(r * cols);
+      void ensure(Math.max(0, last * cols - 1));
+    }, 60);
+    return () => clearTimeout(t);
   }, [first, last, cols, ensure, b.generation]);
 
   // keyboard: arrows move, Enter opens, Esc closes, / focuses search
@@ -284,7 +288,10 @@ export function BrowseView() {
         <div
           className="grid-scroller"
           ref={scroller}
-          onScroll={(e) => setViewport((v) => ({ ...v, top: e.currentTarget.scrollTop }))}
+          onScroll={(e) => {
+            const top = e.currentTarget.scrollTop; // read now: the event's target is gone when the updater runs
+            setViewport((v) => ({ ...v, top }));
+          }}
           data-testid="grid"
         >
           <div className="grid-inner" style={{ height: rows * rowH }}>
