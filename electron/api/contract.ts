@@ -62,13 +62,19 @@ export const methods = {
     output: z.array(DirEntry),
   },
   /** Imports a dataset folder (kind detected unless given) as a job; the result is the import summary. */
+  /** The native folder dialog (desktop only; browser mode answers null and the UI offers the path field). */
+  pickFolder: { input: z.object({ title: z.string().max(200).optional() }).strict(), output: z.string().nullable() },
   startDatasetImport: {
     input: z.object({ path: absolutePath, kind: DatasetKind.optional(), refresh: z.boolean().default(false) }).strict(),
     output: Job,
   },
   listDatasets: { input: none, output: z.array(Dataset) },
   /** Removes a dataset's rows (never files on disk). */
-  removeDataset: { input: z.object({ id: id }).strict(), output: z.object({ removed: z.boolean() }) },
+  removeDataset: {
+    input: z.object({ id: id, deleteLabels: z.boolean().default(false) }).strict(),
+    output: z.object({ removed: z.boolean(), labelsDeleted: z.number().int() }),
+  },
+  countLabels: { input: z.object({ datasetId: id }).strict(), output: z.object({ events: z.number().int() }) },
   /** One page of a dataset's images, with optional split filter, full-text caption search and sort. */
   browseImages: {
     input: z

@@ -1,6 +1,6 @@
 // Electron main process: the hardened window, the mome:// protocol (renderer files + media under registered
 // roots), and IPC wired to the same backend the HTTP bridge uses.
-import { app, BrowserWindow, ipcMain, net, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, shell } from 'electron';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, eventNames } from '../api/contract';
@@ -72,7 +72,16 @@ function harden() {
 async function main() {
   await app.whenReady();
   harden();
-  const backend = createBackend({ home: process.env.MOME_HOME ?? defaultHome(), mode: 'electron' });
+  const backend = createBackend({
+    home: process.env.MOME_HOME ?? defaultHome(),
+    mode: 'electron',
+    pickFolder: async (title) => {
+      const win = BrowserWindow.getFocusedWindow();
+      const options = { title, properties: ['openDirectory' as const] };
+      const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+  });
   const staticDir = rendererDir();
   protocol.handle('mome', (request) => handleProtocol(backend, staticDir, request));
 

@@ -30,6 +30,8 @@ import { appVersion } from './version';
 export interface BackendOptions {
   home: string;
   mode: 'electron' | 'browser';
+  /** The native folder dialog, given by the Electron shell (the backend itself never imports electron). */
+  pickFolder?: (title: string) => Promise<string | null>;
 }
 
 export interface Backend {
@@ -96,11 +98,18 @@ export function createBackend(options: BackendOptions): Backend {
         return summary;
       }),
     listDatasets: () => listDatasets(db),
-    removeDataset: ({ id }) => {
-      const removed = removeDataset(db, id);
-      if (removed) events.emit('dataChanged', { entity: 'datasets', id });
-      return { removed };
+    removeDataset: ({ id, deleteLabels }) => {
+      const result = removeDataset(db, id, deleteLabels);
+      if (result.removed) events.emit('dataChanged', { entity: 'datasets', id });
+      if (result.labelsDeleted) events.emit('dataChanged', { entity: 'labels', id });
+      return result;
     },
+    countLabels: ({ datasetId }) => ({
+      events: (
+        db.prepare('SELECT count(*) AS n FROM label_events WHERE dataset_id = ?').get(datasetId) as { n: number }
+      ).n,
+    }),
+    pickFolder: async ({ title }) => (options.pickFolder ? options.pickFolder(title ?? 'Choose a folder') : null),
     browseImages: (q) => browseImages(db, q),
     getImageItem: ({ id }) => getImageItem(db, id),
     browseNlvr2: (q) => browseNlvr2(db, q),

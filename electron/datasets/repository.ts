@@ -200,6 +200,21 @@ export function getDatasetStats(db: Db, datasetId: number): DatasetStats {
   return { datasetId, splits: ds.splits, missingImages: ds.missingImages, lengthHistogram: { binWidth, counts } };
 }
 
-export function removeDataset(db: Db, id: number): boolean {
-  return db.prepare('DELETE FROM datasets WHERE id = ?').run(id).changes > 0;
+/**
+ * Removes a dataset's rows (never its files). Its labels stay unless the user confirmed deleting them too:
+ * the history is append-only, so that one explicit action lifts the guard inside its own transaction.
+ */
+export function removeDataset(db: Db, id: number, deleteLabels = false): { removed: boolean; labelsDeleted: number } {
+  return db.transaction(() => {
+    const removed = db.prepare('DELETE FROM datasets WHERE id = ?').run(id).changes > 0;
+    let labelsDeleted = 0;
+    if (removed && deleteLabels) {
+      db.exec('DROP TRIGGER label_events_no_delete');
+      labelsDeleted = db.prepare('DELETE FROM label_events WHERE dataset_id = ?').run(id).changes;
+      db.exec(`CREATE TRIGGER label_events_no_delete BEFORE DELETE ON label_events BEGIN
+        SELECT RAISE(ABORT, 'label history is append-only');
+      END;`);
+    }
+    return { removed, labelsDeleted };
+  })();
 }

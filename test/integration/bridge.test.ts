@@ -121,6 +121,36 @@ describe('HTTP bridge', () => {
     expect(meta.width).toBe(32);
   });
 
+  it('answers corrupt, truncated, empty and 50,000 x 50,000 images with a clear error and stays up', async () => {
+    const good = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer();
+    const huge = Buffer.from(good);
+    huge.writeUInt32BE(50_000, 16);
+    huge.writeUInt32BE(50_000, 20);
+    const files: Record<string, Buffer> = {
+      'corrupt.jpg': Buffer.from('not a jpeg at all, just bytes'),
+      'truncated.png': good.subarray(0, 30),
+      'empty.png': Buffer.alloc(0),
+      'huge.png': huge,
+    };
+    for (const [name, body] of Object.entries(files)) fs.writeFileSync(path.join(dataRoot, 'images', name), body);
+    for (const name of Object.keys(files)) {
+      const res = await fetch(
+        `${bridge.baseUrl}/media?path=${encodeURIComponent(path.join(dataRoot, 'images', name))}&thumb=64`,
+        {
+          headers: { Authorization: `Bearer ${bridge.token}` },
+        },
+      );
+      expect(res.status, name).toBe(400);
+      expect(((await res.json()) as any).error.message).toMatch(
+        new RegExp(`Cannot make a thumbnail of .*${name.replace('.', '\\.')}`),
+      );
+    }
+    const { status } = await api('getAppInfo', {});
+    expect(status).toBe(200);
+  });
+
   it('streams job events over SSE', async () => {
     const folder = tempDir();
     fs.writeFileSync(path.join(folder, 'x.jpg'), 'x');

@@ -155,6 +155,21 @@ describe('label history', () => {
     expect((b.db.prepare('SELECT count(*) n FROM label_events WHERE dataset_id = ?').get(datasetId) as any).n).toBe(1);
   });
 
+  it('removing a dataset deletes its labels only when the user confirmed it', async () => {
+    const { b, datasetId } = await setup();
+    await b.call('editLabels', { edits: [{ ...caption(datasetId, '1'), field: 'note', value: 'x' }] });
+    expect(await b.call('countLabels', { datasetId })).toEqual({ events: 1 });
+    expect(await b.call('removeDataset', { id: datasetId, deleteLabels: true })).toEqual({
+      removed: true,
+      labelsDeleted: 1,
+    });
+    expect(await b.call('countLabels', { datasetId })).toEqual({ events: 0 });
+    // the guard is back for everything else
+    const other = await setup();
+    await other.b.call('editLabels', { edits: [{ ...caption(other.datasetId, '1'), field: 'note', value: 'y' }] });
+    expect(() => other.b.db.prepare('DELETE FROM label_events').run()).toThrow(/append-only/);
+  });
+
   it('every acknowledged edit survives kill -9, and the database passes integrity_check', async () => {
     const { b, home, datasetId } = await setup();
     await b.close();

@@ -19,7 +19,12 @@ export function JobRow({ job, now }: { job: Job; now: number }) {
       <td className="progress-cell">
         <ProgressBar value={job.progress} label={`${job.title} progress`} />
       </td>
-      <td className="message">{job.error ?? job.message}</td>
+      <td className="message">
+        {job.error ?? job.message}
+        {running && started && job.progress > 0.02 && job.progress < 1 && (
+          <span className="muted"> · ETA {fmtDuration(((now - started) * (1 - job.progress)) / job.progress)}</span>
+        )}
+      </td>
       <td className="num">{started ? fmtDuration(ended - started) : '—'}</td>
       <td>
         {running && (

@@ -38,7 +38,13 @@ export const useDatasets = create<DatasetsState>((set, get) => ({
   },
   remove: async (id) => {
     try {
-      await mome().removeDataset({ id });
+      const { events } = await mome().countLabels({ datasetId: id });
+      const deleteLabels =
+        events > 0 &&
+        confirm(
+          `This dataset has ${events} label edits. Delete them too? (Cancel keeps them; they come back if you import the folder again.)`,
+        );
+      await mome().removeDataset({ id, deleteLabels });
       await get().load();
     } catch (e) {
       useToasts.getState().push(errorMessage(e));

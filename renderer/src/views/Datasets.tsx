@@ -7,6 +7,8 @@ import { fmtBytes, fmtInt } from '../format';
 import { useDatasets } from '../stores/datasets';
 import { useJobs } from '../stores/jobs';
 import { useNav } from '../stores/nav';
+import { useApp } from '../stores/app';
+import { mome } from '../api/mome';
 
 function ScanResult({ scan }: { scan: FolderScan }) {
   return (
@@ -46,6 +48,7 @@ export function DatasetsView() {
   const startScan = useJobs((s) => s.startScan);
   const byId = useJobs((s) => s.byId);
   const now = useNow();
+  const mode = useApp((s) => s.info?.mode);
   const myJobs = jobIds.map((id) => byId[id]).filter((j): j is Job => Boolean(j));
   const lastScan = myJobs.find((j) => j.kind === 'folder-scan' && j.state === 'succeeded');
 
@@ -131,6 +134,18 @@ export function DatasetsView() {
         }}
       >
         <PathField value={path} onChange={setPath} label="Dataset folder" />
+        {mode === 'electron' && (
+          <button
+            type="button"
+            onClick={() =>
+              void mome()
+                .pickFolder({ title: 'Choose a dataset folder' })
+                .then((p) => p && setPath(p))
+            }
+          >
+            Choose…
+          </button>
+        )}
         <select aria-label="Dataset kind" value={kind} onChange={(e) => setKind(e.target.value as typeof kind)}>
           <option value="">Detect kind</option>
           <option value="coco">COCO (Karpathy)</option>
