@@ -12,6 +12,8 @@ import { BrowseView } from './views/Browse';
 import { DatasetsView } from './views/Datasets';
 import { JobsView } from './views/Jobs';
 import { PlaceholderView } from './views/Placeholder';
+import { LabelsView } from './views/Labels';
+import { useLabels } from './stores/labels';
 
 function View({ id }: { id: ViewId }) {
   switch (id) {
@@ -21,6 +23,8 @@ function View({ id }: { id: ViewId }) {
       return <BrowseView />;
     case 'jobs':
       return <JobsView />;
+    case 'labels':
+      return <LabelsView />;
     default:
       return <PlaceholderView id={id} />;
   }
@@ -42,6 +46,7 @@ export function App() {
       api.on('dataChanged', (e) => {
         if (e.entity === 'datasets') void useDatasets.getState().load();
         if (e.entity === 'models') void useApp.getState().load();
+        if (e.entity === 'labels') useLabels.getState().changed(); // another window's edits show at once
       }),
     ];
     return () => offs.forEach((off) => off());
@@ -60,6 +65,9 @@ export function App() {
           e.preventDefault();
           go(v.id);
         }
+      } else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z' && !typing) {
+        e.preventDefault();
+        void (e.shiftKey ? useLabels.getState().redo() : useLabels.getState().undo());
       } else if (e.key === '?' && !typing) {
         toggleHelp();
       } else if (e.key === 'Escape') {

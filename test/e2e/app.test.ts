@@ -159,6 +159,49 @@ describe('the app shell in Chromium (browser mode)', () => {
       .waitFor();
   });
 
+  it('labels with one key per action, shows edits live in a second window, and undoes with Ctrl+Z', async () => {
+    await page.keyboard.press('Alt+2');
+    await page.getByLabel('Search captions').fill('');
+    await page.getByLabel('Search captions').press('Enter');
+    await page.getByTestId('browse-total').filter({ hasText: '60 images' }).waitFor();
+    await page.getByLabel('Search captions').blur();
+    await page.locator('.cell[data-index="0"] .caption').click();
+    const panel = page.getByRole('complementary', { name: 'item details' });
+    await panel.getByText('A photo number 0 showing thing 0.').waitFor();
+    const other = await browser.newPage();
+    await other.goto(serve.url);
+    await other
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('button', { name: /^Labels/ })
+      .click();
+    await other.getByRole('heading', { level: 1, name: 'Labels' }).waitFor();
+    await page.keyboard.press('j'); // second caption
+    await page.keyboard.press('e');
+    const input = panel.getByLabel('Edit caption');
+    await input.fill('A corrected caption for image zero.');
+    await input.press('Enter');
+    await panel.getByText('A corrected caption for image zero.').waitFor();
+    await page.keyboard.press('b'); // flag it bad
+    await panel.locator('.tag-bad').waitFor();
+    // the other window sees both edits without reloading
+    await other.getByTestId('label-table').getByText('A corrected caption for image zero.').waitFor();
+    await other
+      .getByTestId('label-table')
+      .getByText('"bad"')
+      .or(other.getByTestId('label-table').getByText('bad', { exact: true }))
+      .first()
+      .waitFor();
+    await shot('labels-live');
+    await other.close();
+    await page.keyboard.press('Control+z'); // undo the flag
+    await panel.locator('.tag-bad').waitFor({ state: 'detached' });
+    await page.keyboard.press('Control+z'); // undo the edit
+    await panel.getByText('A photo number 0 showing thing 1.').waitFor();
+    await page.keyboard.press('Control+Shift+z'); // redo the edit
+    await panel.getByText('A corrected caption for image zero.').waitFor();
+    await shot('browse-labeling');
+  });
+
   it('raised no page errors', () => {
     expect(pageErrors).toEqual([]);
   });

@@ -36,12 +36,24 @@ export function HelpOverlay() {
               </td>
               <td>Open / close the item panel</td>
             </tr>
-            <tr>
-              <td>
-                <kbd>?</kbd>
-              </td>
-              <td>This help</td>
-            </tr>
+            {[
+              ['J / K', 'Select the next / previous caption (item panel)'],
+              ['E', 'Edit the caption or NLVR2 sentence'],
+              ['A / B', 'Flag ambiguous / bad'],
+              ['M', 'Move the caption to another image'],
+              ['C', 'Add a caption'],
+              ['F', 'Flip the NLVR2 label'],
+              ['T', 'Add a note'],
+              ['Ctrl+Z / Ctrl+Shift+Z', 'Undo / redo (also after a restart)'],
+              ['?', 'This help'],
+            ].map(([k, what]) => (
+              <tr key={k}>
+                <td>
+                  <kbd>{k}</kbd>
+                </td>
+                <td>{what}</td>
+              </tr>
+            ))}
           </tbody>
         </table>
         <button type="button" onClick={() => toggle(false)}>

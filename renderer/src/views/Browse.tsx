@@ -4,6 +4,7 @@ import { mediaUrl, mome } from '../api/mome';
 import { fmtInt } from '../format';
 import { itemAt, useBrowse } from '../stores/browse';
 import { useDatasets } from '../stores/datasets';
+import { CaptionLabels, Nlvr2Labels } from '../components/LabelActions';
 
 const CELL_W = 200;
 const CELL_H = 210;
@@ -70,10 +71,8 @@ function ItemPanel({ item, onClose }: { item: ImageDetail | Nlvr2Example; onClos
             <Thumb path={item.leftPath} alt="left image" size={512} />
             <Thumb path={item.rightPath} alt="right image" size={512} />
           </div>
-          <p className="sentence">{item.sentence}</p>
+          <Nlvr2Labels item={item} />
           <dl className="facts">
-            <dt>Label</dt>
-            <dd>{item.label === null ? '—' : item.label ? 'True' : 'False'}</dd>
             <dt>Identifier</dt>
             <dd>{item.identifier}</dd>
             <dt>Split</dt>
@@ -85,13 +84,7 @@ function ItemPanel({ item, onClose }: { item: ImageDetail | Nlvr2Example; onClos
       ) : (
         <>
           <Thumb path={item.path} alt={item.file} size={512} />
-          <ol className="captions">
-            {item.captions.map((c) => (
-              <li key={c.id}>
-                {c.raw} <span className="muted">#{c.sentid}</span>
-              </li>
-            ))}
-          </ol>
+          <CaptionLabels item={item} />
           <dl className="facts">
             <dt>imgid</dt>
             <dd>{item.sourceId}</dd>

@@ -8,10 +8,6 @@ const TEXT: Record<string, { what: string; next: string }> = {
     what: 'NLVR2 predictions on dev / test1: accuracy, a confusion matrix and the wrong predictions by confidence, each pair side by side with its sentence.',
     next: 'Arrives with the evaluation feature. NLVR2 examples can already be browsed in Browse.',
   },
-  labels: {
-    what: 'Every correction and hard negative, by dataset, kind, author and time, each revertable; undo and redo with Ctrl+Z / Ctrl+Shift+Z.',
-    next: 'The label history is stored already; this view arrives with the labeling feature.',
-  },
   finetune: {
     what: 'One-click fine-tuning on your corrections and hard negatives, with live loss curves, and a before/after comparison of the new model version.',
     next: 'Arrives with the fine-tuning feature.',

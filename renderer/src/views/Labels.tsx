@@ -1,0 +1,103 @@
+import { useEffect } from 'react';
+import { fmtInt, fmtTime } from '../format';
+import { useDatasets } from '../stores/datasets';
+import { useLabels } from '../stores/labels';
+
+const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+
+export function LabelsView() {
+  const { events, total, counts, filter, load, revert, version } = useLabels();
+  const datasets = useDatasets((s) => s.list);
+  useEffect(() => {
+    void load();
+  }, [load, version]);
+  const name = (id: number) => datasets.find((d) => d.id === id)?.name ?? `dataset ${id} (removed)`;
+  return (
+    <section className="view">
+      <div className="row">
+        <select
+          aria-label="Filter dataset"
+          value={filter.datasetId ?? ''}
+          onChange={(e) => void load({ ...filter, datasetId: e.target.value ? Number(e.target.value) : undefined })}
+        >
+          <option value="">All datasets</option>
+          {datasets.map((d) => (
+            <option key={d.id} value={d.id}>
+              {d.name}
+            </option>
+          ))}
+        </select>
+        <select
+          aria-label="Filter kind"
+          value={filter.kind ?? ''}
+          onChange={(e) => void load({ ...filter, kind: (e.target.value || undefined) as typeof filter.kind })}
+        >
+          <option value="">All kinds</option>
+          <option value="caption">Captions</option>
+          <option value="image">Images</option>
+          <option value="nlvr2">NLVR2 examples</option>
+          <option value="pair">Hard negatives / extra positives</option>
+        </select>
+        <input
+          aria-label="Filter author"
+          placeholder="Author"
+          defaultValue={filter.author ?? ''}
+          onKeyDown={(e) => e.key === 'Enter' && void load({ ...filter, author: e.currentTarget.value || undefined })}
+        />
+        <span className="muted num">{fmtInt(total)} label events</span>
+      </div>
+      {counts.length > 0 && (
+        <p className="muted" data-testid="label-counts">
+          {counts.map((c) => `${name(c.datasetId)} · ${c.kind} ${c.field}: ${fmtInt(c.n)}`).join('   ')}
+        </p>
+      )}
+      {events.length === 0 ? (
+        <p className="empty">
+          No corrections yet. Open an item in Browse and edit it (keys shown beside each action); every change lands
+          here, revertable.
+        </p>
+      ) : (
+        <table className="table" data-testid="label-table">
+          <thead>
+            <tr>
+              <th className="num">#</th>
+              <th>When</th>
+              <th>Who</th>
+              <th>Dataset</th>
+              <th>Item</th>
+              <th>Field</th>
+              <th>Old</th>
+              <th>New</th>
+              <th>Action</th>
+              <th>View</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {events.map((e) => (
+              <tr key={e.id}>
+                <td className="num">{e.id}</td>
+                <td>{fmtTime(e.createdAt)}</td>
+                <td>{e.author}</td>
+                <td>{name(e.datasetId)}</td>
+                <td>
+                  {e.kind} {e.key}
+                </td>
+                <td>{e.field}</td>
+                <td>{show(e.oldValue)}</td>
+                <td>{show(e.newValue)}</td>
+                <td>{e.action}</td>
+                <td>{e.view ?? '—'}</td>
+                <td>
+                  <button type="button" onClick={() => void revert(e.id)}>
+                    Revert
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
