@@ -32,6 +32,26 @@ function useLabelState(targets: { datasetId: number; kind: 'caption' | 'image' |
   return state;
 }
 
+/**
+ * Single-key actions while an item panel is open: `actions` maps a lower-case key to what it does.
+ * Ignored while typing, while an inline editor is open, or with a modifier (those keys belong to the app).
+ */
+function usePanelKeys(actions: Record<string, (() => void) | undefined>, paused: boolean) {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (paused || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (['INPUT', 'SELECT', 'TEXTAREA'].includes((e.target as HTMLElement).tagName)) return;
+      const action = actions[e.key.toLowerCase()];
+      if (!action) return;
+      action();
+      e.preventDefault();
+      e.stopPropagation();
+    };
+    window.addEventListener('keydown', onKey, true);
+    return () => window.removeEventListener('keydown', onKey, true);
+  });
+}
+
 const Key = ({ k }: { k: string }) => <kbd>{k}</kbd>;
 
 export function CaptionLabels({ item }: { item: ImageDetail }) {
@@ -58,42 +78,24 @@ export function CaptionLabels({ item }: { item: ImageDetail }) {
     [edit, item.datasetId, selected],
   );
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (
-        mode ||
-        e.ctrlKey ||
-        e.metaKey ||
-        e.altKey ||
-        ['INPUT', 'SELECT', 'TEXTAREA'].includes((e.target as HTMLElement).tagName)
-      )
-        return;
-      const k = e.key.toLowerCase();
-      if (k === 'j') setSel((s) => Math.min(s + 1, captions.length - 1));
-      else if (k === 'k') setSel((s) => Math.max(s - 1, 0));
-      else if (k === 'e') setMode('edit');
-      else if (k === 'm') setMode('move');
-      else if (k === 'c') setMode('add');
-      else if (k === 't') setMode('note');
-      else if (k === 'a' && selected)
-        void act(
-          'flag',
-          cur(selected.sentid, 'flag', null) === 'ambiguous' ? null : 'ambiguous',
-          cur(selected.sentid, 'flag', null),
-        );
-      else if (k === 'b' && selected)
-        void act(
-          'flag',
-          cur(selected.sentid, 'flag', null) === 'bad' ? null : 'bad',
-          cur(selected.sentid, 'flag', null),
-        );
-      else return;
-      e.preventDefault();
-      e.stopPropagation();
-    };
-    window.addEventListener('keydown', onKey, true);
-    return () => window.removeEventListener('keydown', onKey, true);
-  });
+  const toggleFlag = (flag: 'ambiguous' | 'bad') => {
+    if (!selected) return;
+    const now = cur(selected.sentid, 'flag', null);
+    void act('flag', now === flag ? null : flag, now);
+  };
+  usePanelKeys(
+    {
+      j: () => setSel((s) => Math.min(s + 1, captions.length - 1)),
+      k: () => setSel((s) => Math.max(s - 1, 0)),
+      e: () => setMode('edit'),
+      m: () => setMode('move'),
+      c: () => setMode('add'),
+      t: () => setMode('note'),
+      a: () => toggleFlag('ambiguous'),
+      b: () => toggleFlag('bad'),
+    },
+    mode !== null,
+  );
 
   return (
     <div className="labeling">
@@ -164,13 +166,10 @@ export function CaptionLabels({ item }: { item: ImageDetail }) {
         <button type="button" onClick={() => setMode('edit')}>
           Edit <Key k="E" />
         </button>
-        <button
-          type="button"
-          onClick={() => selected && void act('flag', 'ambiguous', cur(selected.sentid, 'flag', null))}
-        >
+        <button type="button" onClick={() => toggleFlag('ambiguous')}>
           Ambiguous <Key k="A" />
         </button>
-        <button type="button" onClick={() => selected && void act('flag', 'bad', cur(selected.sentid, 'flag', null))}>
+        <button type="button" onClick={() => toggleFlag('bad')}>
           Bad <Key k="B" />
         </button>
         <button type="button" onClick={() => setMode('move')}>
@@ -206,28 +205,15 @@ export function Nlvr2Labels({ item }: { item: Nlvr2Example }) {
       edit([{ datasetId: item.datasetId, kind: 'nlvr2', key: item.identifier, field, value, expected }], 'browse'),
     [edit, item],
   );
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (
-        mode ||
-        e.ctrlKey ||
-        e.metaKey ||
-        e.altKey ||
-        ['INPUT', 'SELECT', 'TEXTAREA'].includes((e.target as HTMLElement).tagName)
-      )
-        return;
-      const k = e.key.toLowerCase();
-      if (k === 'f' && label !== null) void act('label', !label, label);
-      else if (k === 'e') setMode('edit');
-      else if (k === 'a') void act('flag', flag === 'ambiguous' ? null : 'ambiguous', flag);
-      else if (k === 't') setMode('note');
-      else return;
-      e.preventDefault();
-      e.stopPropagation();
-    };
-    window.addEventListener('keydown', onKey, true);
-    return () => window.removeEventListener('keydown', onKey, true);
-  });
+  usePanelKeys(
+    {
+      f: label !== null ? () => void act('label', !label, label) : undefined,
+      e: () => setMode('edit'),
+      a: () => void act('flag', flag === 'ambiguous' ? null : 'ambiguous', flag),
+      t: () => setMode('note'),
+    },
+    mode !== null,
+  );
   return (
     <div className="labeling">
       {mode === 'edit' ? (
