@@ -13,6 +13,7 @@ import { DatasetsView } from './views/Datasets';
 import { JobsView } from './views/Jobs';
 import { PlaceholderView } from './views/Placeholder';
 import { LabelsView } from './views/Labels';
+import { EvaluationView } from './views/Evaluation';
 import { useLabels } from './stores/labels';
 
 function View({ id }: { id: ViewId }) {
@@ -25,6 +26,10 @@ function View({ id }: { id: ViewId }) {
       return <JobsView />;
     case 'labels':
       return <LabelsView />;
+    case 'retrieval':
+      return <EvaluationView key="retrieval" task="retrieval" />;
+    case 'nlvr2':
+      return <EvaluationView key="nlvr2" task="nlvr2" />;
     default:
       return <PlaceholderView id={id} />;
   }
