@@ -3,7 +3,8 @@
 // released. Inference runs on ONNX Runtime's own threads (session.run is asynchronous), and the next batch
 // is pre-processed while the current one runs.
 import * as ort from 'onnxruntime-node';
-import { decodeRgb, ImageDecodeError, toTensor } from '../image/preprocess';
+import { ImageDecodeError } from '../image/preprocess';
+import { PreprocessPool } from '../image/pool';
 import { chooseProviders, type Device, type ProviderChoice } from '../session/providers';
 import { WordPieceTokenizer } from '../tokenizer';
 import { readModelConfig, type ModelConfig } from './config';
@@ -57,6 +58,7 @@ function softmax1(logits: Float32Array, i: number): number {
 
 export class MomeModel {
   private readonly sessions = new Map<GraphName, Promise<ort.InferenceSession>>();
+  private pool: PreprocessPool | null = null;
 
   private constructor(
     readonly config: ModelConfig,
@@ -114,21 +116,21 @@ export class MomeModel {
   async release(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    await this.pool?.close();
+    this.pool = null;
     for (const s of all) await (await s.catch(() => null))?.release();
   }
 
   private async pixels(inputs: ImageInput[], errors?: Map<number, string>, offset = 0): Promise<Float32Array> {
     const S = this.config.imageSize;
     const out = new Float32Array(inputs.length * 3 * S * S);
+    this.pool ??= new PreprocessPool();
+    const pool = this.pool;
+    const cfg = { imageSize: S, mean: this.config.mean, std: this.config.std };
     await Promise.all(
       inputs.map(async (input, i) => {
         try {
-          toTensor(
-            await decodeRgb(input),
-            { imageSize: S, mean: this.config.mean, std: this.config.std },
-            out,
-            i * 3 * S * S,
-          );
+          out.set(await pool.run(input, cfg), i * 3 * S * S);
         } catch (e) {
           if (!errors) throw e;
           errors.set(offset + i, e instanceof ImageDecodeError ? e.message : (e as Error).message);
