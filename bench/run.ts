@@ -5,11 +5,13 @@ import path from 'node:path';
 import { benchImport } from './import';
 import { benchScore } from './score';
 import { benchBrowse } from './browse';
+import { benchEncode } from './encode';
 
 const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   import: benchImport,
   score: benchScore,
   browse: benchBrowse,
+  encode: benchEncode,
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
