@@ -75,6 +75,7 @@ async function main() {
   const backend = createBackend({
     home: process.env.MOME_HOME ?? defaultHome(),
     mode: 'electron',
+    registerSamples: !process.env.MOME_NO_SAMPLES,
     pickFolder: async (title) => {
       const win = BrowserWindow.getFocusedWindow();
       const options = { title, properties: ['openDirectory' as const] };

@@ -21,7 +21,7 @@ import { MediaRoots } from '../media/roots';
 import { LabelHistory } from '../labels/history';
 import { exportDataset } from '../datasets/export';
 import { getEvalItems, listEvalRuns } from '../eval/repository';
-import { defaultModelDir } from './assets';
+import { defaultModelDir, sampleDatasetDirs } from './assets';
 import { readMedia } from '../media/serve';
 import { openDatabase, type Db } from '../store/db';
 import { ensureHome, type HomeLayout } from '../store/home';
@@ -32,6 +32,8 @@ export interface BackendOptions {
   mode: 'electron' | 'browser';
   /** The native folder dialog, given by the Electron shell (the backend itself never imports electron). */
   pickFolder?: (title: string) => Promise<string | null>;
+  /** Import the sample datasets shipped in assets/ on first start (the app does; tests mostly do not). */
+  registerSamples?: boolean;
 }
 
 export interface Backend {
@@ -187,6 +189,39 @@ export function createBackend(options: BackendOptions): Backend {
         .slice(0, 500);
     },
   };
+
+  if (options.registerSamples) registerSamples();
+
+  /**
+   * First start: each shipped sample dataset is imported once, as a job the user sees. Recorded in settings,
+   * so a sample the user removed is not imported again.
+   */
+  function registerSamples() {
+    const key = 'samples.registered';
+    const row = db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    const done = new Set<string>(row ? JSON.parse(row.value) : []);
+    for (const dir of sampleDatasetDirs()) {
+      const name = path.basename(dir);
+      if (done.has(name)) continue;
+      jobs.start('dataset-import', `Import sample ${name}`, { path: dir, sample: true }, async (ctx) => {
+        const summary = await importDataset(
+          db,
+          {
+            root: dir,
+            refresh: Boolean(db.prepare('SELECT 1 FROM datasets WHERE root = ?').get(fs.realpathSync(dir))),
+          },
+          ctx,
+        );
+        roots.add(summary.root, summary.name);
+        done.add(name);
+        db.prepare(
+          'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+        ).run(key, JSON.stringify([...done]));
+        events.emit('dataChanged', { entity: 'datasets', id: summary.datasetId });
+        return summary;
+      });
+    }
+  }
 
   return {
     home,

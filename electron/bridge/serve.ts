@@ -31,7 +31,7 @@ async function main() {
     process.exit(1);
   }
   const home = arg('--home') ?? defaultHome();
-  const backend = createBackend({ home, mode: 'browser' });
+  const backend = createBackend({ home, mode: 'browser', registerSamples: !process.env.MOME_NO_SAMPLES });
   const portArg = arg('--port') ?? process.env.MOME_PORT;
   const bridge = await startBridge({ backend, staticDir, port: portArg ? Number(portArg) : 0 });
   console.log(`MoME Studio (browser mode), data in ${backend.home.root}`);

@@ -18,12 +18,12 @@ export interface Serve {
   stop(): Promise<void>;
 }
 
-export async function startServe(opts: { home?: string } = {}): Promise<Serve> {
+export async function startServe(opts: { home?: string; samples?: boolean } = {}): Promise<Serve> {
   const home = opts.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mome-e2e-'));
   // node --import tsx (not the tsx wrapper) so that signals reach the server process itself
   const child = spawn(process.execPath, ['--import', 'tsx', 'electron/bridge/serve.ts', '--no-open'], {
     cwd: repoRoot,
-    env: { ...process.env, MOME_HOME: home, MOME_NO_OPEN: '1' },
+    env: { ...process.env, MOME_HOME: home, MOME_NO_OPEN: '1', ...(opts.samples ? {} : { MOME_NO_SAMPLES: '1' }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

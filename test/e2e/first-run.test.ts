@@ -1,0 +1,54 @@
+// Journey 1: a first start with nothing downloaded shows the shipped sample datasets, ready to browse and fix.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, repoRoot, screenshotDir, startServe, type Serve } from './harness';
+
+let serve: Serve;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  serve = await startServe({ samples: true });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  await page.goto(serve.url);
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+describe('first run', () => {
+  it('imports the shipped samples as jobs and lists them on Datasets', async () => {
+    const samples = fs.readdirSync(path.join(repoRoot, 'assets', 'datasets')).sort();
+    expect(samples).toEqual(['coco-sample', 'flickr30k-sample', 'nlvr2-sample']);
+    const table = page.getByTestId('dataset-table');
+    for (const name of samples) await table.getByRole('cell', { name, exact: true }).waitFor({ timeout: 60_000 });
+    const coco = table.getByRole('row').filter({ hasText: 'coco-sample' });
+    expect(await coco.getByRole('cell').nth(2).textContent()).toBe('500');
+    fs.mkdirSync(screenshotDir, { recursive: true });
+    await page.screenshot({ path: path.join(screenshotDir, 'first-run-datasets.png'), fullPage: true });
+  });
+
+  it('shows NLVR2 pairs side by side with their sentence and label, and F flips the label', async () => {
+    await page
+      .getByTestId('dataset-table')
+      .getByRole('row')
+      .filter({ hasText: 'nlvr2-sample' })
+      .getByRole('button', { name: 'Browse' })
+      .click();
+    await page.getByTestId('browse-total').filter({ hasText: '300 examples' }).waitFor();
+    await page.locator('.cell[data-index="0"] .pair-row img').first().waitFor();
+    await page.locator('.cell[data-index="0"]').click();
+    const label = page.getByTestId('nlvr2-label');
+    const before = (await label.textContent())!.includes('True');
+    await page.keyboard.press('f');
+    await label
+      .filter({ hasText: before ? 'False' : 'True' })
+      .filter({ hasText: 'corrected' })
+      .waitFor();
+    await page.screenshot({ path: path.join(screenshotDir, 'first-run-nlvr2.png'), fullPage: true });
+  });
+});
