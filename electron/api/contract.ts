@@ -18,6 +18,7 @@ import {
   ImageItem,
   Job,
   MediaRoot,
+  ModelVersion,
   Nlvr2Example,
   Page,
 } from './schemas';
@@ -176,6 +177,11 @@ export const methods = {
       .strict(),
     output: Page(EvalItem),
   },
+  listModels: { input: none, output: z.array(ModelVersion) },
+  /** Imports an official VLMo checkpoint (converted) or a model folder, as a job. */
+  startModelImport: { input: z.object({ path: absolutePath, vocab: absolutePath.optional() }).strict(), output: Job },
+  setActiveModel: { input: z.object({ id: id }).strict(), output: ModelVersion },
+  removeModel: { input: z.object({ id: id }).strict(), output: z.object({ removed: z.boolean() }) },
   getLabelState: {
     input: z.object({ targets: z.array(LabelTarget).min(1).max(2000) }).strict(),
     output: z.array(

@@ -28,6 +28,10 @@ export const METHOD_NAMES = [
   'startEvaluation',
   'listEvalRuns',
   'getEvalItems',
+  'listModels',
+  'startModelImport',
+  'setActiveModel',
+  'removeModel',
 ] as const;
 
 export const EVENT_NAMES = ['jobProgress', 'jobFinished', 'dataChanged'] as const;

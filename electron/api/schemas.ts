@@ -190,3 +190,18 @@ export const EvalItem = z.object({
   top: z.array(z.tuple([z.union([z.string(), z.number()]).nullable(), z.number()])).nullable(),
 });
 export type EvalItem = z.infer<typeof EvalItem>;
+
+export const ModelVersion = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  version: z.string(),
+  dir: z.string(),
+  sourcePath: z.string(),
+  sourceSha256: z.string().nullable(),
+  parentId: z.number().int().nullable(),
+  architecture: z.record(z.string(), z.unknown()),
+  sizeBytes: z.number(),
+  createdAt: z.string(),
+  active: z.boolean(),
+});
+export type ModelVersion = z.infer<typeof ModelVersion>;

@@ -22,6 +22,7 @@ import { LabelHistory } from '../labels/history';
 import { exportDataset } from '../datasets/export';
 import { getEvalItems, listEvalRuns } from '../eval/repository';
 import { defaultModelDir, sampleDatasetDirs } from './assets';
+import { ModelRegistry } from '../models/registry';
 import { readMedia } from '../media/serve';
 import { openDatabase, type Db } from '../store/db';
 import { ensureHome, type HomeLayout } from '../store/home';
@@ -63,6 +64,7 @@ export function createBackend(options: BackendOptions): Backend {
   jobs.recoverInterrupted();
   const roots = new MediaRoots(db);
   const labels = new LabelHistory(db);
+  const models = new ModelRegistry(db, home.models);
   const defaultAuthor = (() => {
     try {
       return os.userInfo().username;
@@ -84,7 +86,12 @@ export function createBackend(options: BackendOptions): Backend {
       mode: options.mode,
       home: home.root,
       databasePath: home.database,
-      activeModel: null, // no model registry yet: the status bar says so instead of inventing one
+      activeModel: (() => {
+        const m = models.active();
+        if (!m) return null;
+        const p = models.providerFor();
+        return { name: m.name, version: m.version, provider: p.provider, providerReason: p.reason };
+      })(),
       platform: `${os.platform()}-${os.arch()}`,
     }),
     listJobs: ({ limit }) => jobs.list(limit),
@@ -139,7 +146,7 @@ export function createBackend(options: BackendOptions): Backend {
     listLabelEvents: (q) => labels.list(q),
     getLabelState: ({ targets }) => labels.state(targets),
     startEvaluation: ({ task, datasetId, split, modelDir, k, device }) => {
-      const dir = modelDir ?? defaultModelDir();
+      const dir = modelDir ?? models.active()?.dir ?? defaultModelDir();
       if (!dir)
         throw new ApiError('not_found', 'No model folder given and the embedded default model is not installed.');
       return jobs.start(
@@ -160,6 +167,23 @@ export function createBackend(options: BackendOptions): Backend {
       );
     },
     listEvalRuns: ({ datasetId }) => listEvalRuns(db, datasetId),
+    listModels: () => models.list(),
+    startModelImport: ({ path: source, vocab }) =>
+      jobs.start('model-import', `Import model ${path.basename(source)}`, { path: source, vocab }, async (ctx) => {
+        const m = await models.import(source, ctx, vocab);
+        events.emit('dataChanged', { entity: 'models', id: m.id });
+        return m;
+      }),
+    setActiveModel: ({ id }) => {
+      const m = models.setActive(id);
+      events.emit('dataChanged', { entity: 'models', id });
+      return m;
+    },
+    removeModel: ({ id }) => {
+      models.remove(id);
+      events.emit('dataChanged', { entity: 'models', id });
+      return { removed: true };
+    },
     getEvalItems: (q) => getEvalItems(db, q),
     startDatasetExport: ({ datasetId, out }) =>
       jobs.start('dataset-export', `Export dataset ${datasetId}`, { datasetId, out }, async (ctx) => {

@@ -175,4 +175,24 @@ export const migrations: Migration[] = [
       CREATE INDEX eval_items_rank ON eval_items(run_id, kind, rank DESC);
     `,
   },
+  {
+    version: 5,
+    name: 'model registry',
+    sql: `
+      -- A registered model is immutable: its folder in the app's model store never changes after import.
+      CREATE TABLE models (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        name          TEXT NOT NULL,
+        version       TEXT NOT NULL,
+        dir           TEXT NOT NULL UNIQUE,
+        source_path   TEXT NOT NULL,
+        source_sha256 TEXT,
+        parent_id     INTEGER REFERENCES models(id),
+        architecture  TEXT NOT NULL,
+        size_bytes    INTEGER NOT NULL,
+        created_at    TEXT NOT NULL,
+        removed_at    TEXT
+      );
+    `,
+  },
 ];

@@ -14,6 +14,7 @@ import { JobsView } from './views/Jobs';
 import { PlaceholderView } from './views/Placeholder';
 import { LabelsView } from './views/Labels';
 import { EvaluationView } from './views/Evaluation';
+import { ModelsView } from './views/Models';
 import { useLabels } from './stores/labels';
 
 function View({ id }: { id: ViewId }) {
@@ -26,6 +27,8 @@ function View({ id }: { id: ViewId }) {
       return <JobsView />;
     case 'labels':
       return <LabelsView />;
+    case 'models':
+      return <ModelsView />;
     case 'retrieval':
       return <EvaluationView key="retrieval" task="retrieval" />;
     case 'nlvr2':

@@ -4,7 +4,17 @@ import { useEffect, useState } from 'react';
 import type { DirEntry } from '../../../electron/api/schemas';
 import { mome } from '../api/mome';
 
-export function PathField({ value, onChange, label }: { value: string; onChange(v: string): void; label: string }) {
+export function PathField({
+  value,
+  onChange,
+  label,
+  files = false,
+}: {
+  value: string;
+  onChange(v: string): void;
+  label: string;
+  files?: boolean;
+}) {
   const [entries, setEntries] = useState<DirEntry[]>([]);
   const [active, setActive] = useState(0);
   const [focused, setFocused] = useState(false);
@@ -15,16 +25,16 @@ export function PathField({ value, onChange, label }: { value: string; onChange(
     let stale = false;
     if (!dir.startsWith('/')) return;
     mome()
-      .listDirectory({ path: dir.length > 1 ? dir.replace(/\/$/, '') : '/', includeFiles: false })
+      .listDirectory({ path: dir.length > 1 ? dir.replace(/\/$/, '') : '/', includeFiles: files })
       .then((e) => !stale && setEntries(e))
       .catch(() => !stale && setEntries([]));
     return () => {
       stale = true;
     };
-  }, [dir]);
+  }, [dir, files]);
 
   const matches = entries.filter((e) => e.name.toLowerCase().startsWith(stem)).slice(0, 12);
-  const take = (e: DirEntry) => onChange(`${e.path}/`);
+  const take = (e: DirEntry) => onChange(e.isDirectory ? `${e.path}/` : e.path);
   return (
     <div className="pathfield">
       <input
@@ -62,7 +72,8 @@ export function PathField({ value, onChange, label }: { value: string; onChange(
               className={i === active ? 'active' : ''}
               onMouseDown={() => take(m)}
             >
-              {m.name}/
+              {m.name}
+              {m.isDirectory ? '/' : ''}
             </li>
           ))}
         </ul>

@@ -4,10 +4,6 @@ const TEXT: Record<string, { what: string; next: string }> = {
     what: 'One-click fine-tuning on your corrections and hard negatives, with live loss curves, and a before/after comparison of the new model version.',
     next: 'Arrives with the fine-tuning feature.',
   },
-  models: {
-    what: 'Imported VLMo checkpoints and model folders as immutable versions with their cards, metrics per dataset, and the active model.',
-    next: 'Arrives with the model registry. The status bar shows the active model once there is one.',
-  },
 };
 
 export function PlaceholderView({ id }: { id: keyof typeof TEXT }) {

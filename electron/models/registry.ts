@@ -1,0 +1,254 @@
+// The model registry: official checkpoints (converted by `python -m mome convert` as a job) and ready model
+// folders, copied into the app's model store as immutable versions; one of them is active.
+import crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { ApiError } from '../api/contract';
+import type { ModelVersion } from '../api/schemas';
+import type { JobContext } from '../jobs/service';
+import { now, type Db } from '../store/db';
+import { findPython, pythonEnv } from '../../model-runtime/src/python';
+import { readModelConfig } from '../../model-runtime/src/model/config';
+import { chooseProviders } from '../../model-runtime/src/session/providers';
+
+interface ModelRow {
+  id: number;
+  name: string;
+  version: string;
+  dir: string;
+  source_path: string;
+  source_sha256: string | null;
+  parent_id: number | null;
+  architecture: string;
+  size_bytes: number;
+  created_at: string;
+  removed_at: string | null;
+}
+
+const CHECKPOINT = /\.(pt|pth|ckpt|bin)$/i;
+
+function folderSize(dir: string): number {
+  return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+}
+
+function architecture(dir: string): Record<string, unknown> {
+  const raw = readModelConfig(dir).raw;
+  const pick = [
+    'num_layers',
+    'hidden_size',
+    'num_heads',
+    'image_size',
+    'patch_size',
+    'vl_start',
+    'embed_dim',
+    'max_text_len',
+    'shared_experts',
+    'heads',
+    'tasks',
+    'precision',
+  ];
+  return Object.fromEntries(pick.filter((k) => k in raw).map((k) => [k, raw[k]]));
+}
+
+export class ModelRegistry {
+  constructor(
+    private readonly db: Db,
+    private readonly storeDir: string,
+  ) {}
+
+  private toModel(r: ModelRow): ModelVersion {
+    const active = this.activeId() === r.id;
+    return {
+      id: r.id,
+      name: r.name,
+      version: r.version,
+      dir: r.dir,
+      sourcePath: r.source_path,
+      sourceSha256: r.source_sha256,
+      parentId: r.parent_id,
+      architecture: JSON.parse(r.architecture),
+      sizeBytes: r.size_bytes,
+      createdAt: r.created_at,
+      active,
+    };
+  }
+
+  list(): ModelVersion[] {
+    return (this.db.prepare('SELECT * FROM models WHERE removed_at IS NULL ORDER BY id').all() as ModelRow[]).map((r) =>
+      this.toModel(r),
+    );
+  }
+
+  get(id: number): ModelVersion {
+    const r = this.db.prepare('SELECT * FROM models WHERE id = ? AND removed_at IS NULL').get(id) as
+      ModelRow | undefined;
+    if (!r) throw new ApiError('not_found', `There is no model ${id}.`);
+    return this.toModel(r);
+  }
+
+  activeId(): number | null {
+    const row = this.db.prepare(`SELECT value FROM settings WHERE key = 'active_model'`).get() as
+      { value: string } | undefined;
+    return row ? Number(row.value) : null;
+  }
+
+  active(): ModelVersion | null {
+    const id = this.activeId();
+    if (id === null) return null;
+    try {
+      return this.get(id);
+    } catch {
+      return null;
+    }
+  }
+
+  setActive(id: number): ModelVersion {
+    this.get(id);
+    this.db
+      .prepare(
+        `INSERT INTO settings (key, value) VALUES ('active_model', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+      )
+      .run(String(id));
+    return this.get(id);
+  }
+
+  /** Marks a model removed and deletes its folder; evaluation runs keep naming it. */
+  remove(id: number): void {
+    const m = this.get(id);
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE models SET removed_at = ? WHERE id = ?').run(now(), id);
+      if (this.activeId() === id) this.db.prepare(`DELETE FROM settings WHERE key = 'active_model'`).run();
+    })();
+    fs.rmSync(m.dir, { recursive: true, force: true });
+  }
+
+  /** Imports a checkpoint file (converted) or a model folder (copied); nothing remains on failure. */
+  async import(source: string, ctx: JobContext, vocab?: string): Promise<ModelVersion> {
+    const stat = fs.statSync(source, { throwIfNoEntry: false });
+    if (!stat) throw new ApiError('not_found', `${source} does not exist.`);
+    fs.mkdirSync(this.storeDir, { recursive: true });
+    const tmp = fs.mkdtempSync(path.join(this.storeDir, '.import-'));
+    const target = path.join(tmp, 'model');
+    try {
+      let sha: string | null = null;
+      if (stat.isDirectory()) {
+        readModelConfig(source); // a clear error when it is not a model folder
+        fs.mkdirSync(target);
+        const files = fs.readdirSync(source).filter((f) => fs.statSync(path.join(source, f)).isFile());
+        files.forEach((f, i) => {
+          ctx.throwIfCancelled();
+          fs.copyFileSync(path.join(source, f), path.join(target, f));
+          ctx.progress((i + 1) / files.length, `Copying ${f}`);
+        });
+      } else {
+        if (!CHECKPOINT.test(source)) {
+          throw new ApiError(
+            'invalid_arguments',
+            `${path.basename(source)} is neither a model folder (with mome.json) nor a checkpoint (.pt, .pth, .ckpt).`,
+          );
+        }
+        sha = await this.convert(source, target, ctx, vocab);
+      }
+      const config = readModelConfig(target);
+      const version = crypto
+        .createHash('sha256')
+        .update(fs.readFileSync(path.join(target, 'mome.json')))
+        .update(sha ?? '')
+        .digest('hex')
+        .slice(0, 12);
+      const name = path.basename(source).replace(CHECKPOINT, '');
+      const info = this.db
+        .prepare(
+          `INSERT INTO models (name, version, dir, source_path, source_sha256, architecture, size_bytes, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          name,
+          version,
+          `${this.storeDir}/pending-${path.basename(tmp)}`,
+          source,
+          sha ?? (config.raw.provenance as { source_sha256?: string } | undefined)?.source_sha256 ?? null,
+          JSON.stringify(architecture(target)),
+          folderSize(target),
+          now(),
+        );
+      const id = Number(info.lastInsertRowid);
+      const final = path.join(this.storeDir, `${id}-${name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+      fs.renameSync(target, final);
+      this.db.prepare('UPDATE models SET dir = ? WHERE id = ?').run(final, id);
+      if (this.activeId() === null) this.setActive(id);
+      return this.get(id);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
+  private convert(checkpoint: string, out: string, ctx: JobContext, vocab?: string): Promise<string | null> {
+    const python = findPython();
+    const args = [
+      '-m',
+      'mome',
+      'convert',
+      '--checkpoint',
+      checkpoint,
+      '--out',
+      out,
+      ...(vocab ? ['--vocab', vocab] : []),
+    ];
+    return new Promise((resolve, reject) => {
+      const child = spawn(python, args, { env: pythonEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const stages = ['load', 'loaded', 'hash', 'export'];
+      let sha: string | null = null;
+      let stderr = '';
+      const onAbort = () => child.kill('SIGTERM');
+      ctx.signal.addEventListener('abort', onAbort);
+      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+        try {
+          const m = JSON.parse(line) as {
+            type: string;
+            stage?: string;
+            graph?: string;
+            source_sha256?: string;
+            provenance?: { source_sha256?: string };
+          };
+          if (m.type === 'progress') {
+            const i = Math.max(0, stages.indexOf(m.stage ?? ''));
+            ctx.progress(0.1 + (0.8 * i) / stages.length, m.graph ? `Exporting ${m.graph}` : `Converting: ${m.stage}`);
+          } else if (m.type === 'done') sha = m.source_sha256 ?? m.provenance?.source_sha256 ?? null;
+        } catch {
+          // not a JSON line: ignore
+        }
+      });
+      child.stderr!.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        if (ctx.signal.aborted) return reject(new Error('Cancelled'));
+        if (code === 0) return resolve(sha);
+        let message = stderr.trim().split('\n').at(-1) ?? '';
+        try {
+          message = (JSON.parse(message) as { message: string }).message;
+        } catch {
+          // plain text
+        }
+        reject(
+          new ApiError(
+            'invalid_arguments',
+            `Converting ${path.basename(checkpoint)} failed: ${message || `exit code ${code}`}`,
+          ),
+        );
+      });
+    });
+  }
+
+  providerFor(): { provider: string; reason: string } {
+    try {
+      const c = chooseProviders('auto');
+      return { provider: c.provider, reason: c.reason };
+    } catch (e) {
+      return { provider: 'cpu', reason: (e as Error).message };
+    }
+  }
+}

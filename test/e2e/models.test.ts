@@ -1,0 +1,74 @@
+// Journey 2 (model side): import an official-format checkpoint from the UI, see its card, switch the active model.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findTorchPython } from '../../scripts/lib.mjs';
+import { tempDir } from '../integration/helpers/temp';
+import { launchChromium, repoRoot, screenshotDir, startServe, type Serve } from './harness';
+
+let serve: Serve;
+let browser: Browser;
+let page: Page;
+let checkpoint: string;
+const VOCAB = path.join(repoRoot, '..', 'shared', 'fixtures', 'bert-base-uncased', 'vocab.txt');
+
+beforeAll(async () => {
+  checkpoint = path.join(tempDir('mome-e2e-ckpt-'), 'vlmo_demo.pt');
+  execFileSync(
+    findTorchPython()!,
+    [
+      '-c',
+      'import sys\nfrom mome.config import tiny_config\nfrom mome.model import MomeModel, randomize_\nfrom mome.checkpoint import save_official_checkpoint\nsave_official_checkpoint(randomize_(MomeModel(tiny_config()), 2).eval(), sys.argv[1])',
+      checkpoint,
+    ],
+    { env: { ...process.env, PYTHONPATH: path.join(repoRoot, 'model-runtime', 'python') } },
+  );
+  serve = await startServe();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  await page.goto(serve.url);
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+describe('models', () => {
+  it('imports a checkpoint as a job, makes it active, and the status bar says which provider runs it', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('button', { name: /^Models/ })
+      .click();
+    await page.getByText('No model imported yet').waitFor();
+    await page.getByLabel('Checkpoint or model folder').fill(checkpoint);
+    await page.getByLabel('BERT vocab.txt (if not found automatically)').fill(VOCAB);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const row = page.locator('tr[data-model="vlmo_demo"]');
+    await row.waitFor({ timeout: 120_000 });
+    await page.getByTestId('status-model').filter({ hasText: 'vlmo_demo' }).waitFor();
+    expect(await page.getByTestId('status-provider').textContent()).toContain('CPU');
+    expect(await page.getByTestId('model-provider').textContent()).toMatch(/CUDA not available/);
+    fs.mkdirSync(screenshotDir, { recursive: true });
+    await page.screenshot({ path: path.join(screenshotDir, 'models.png'), fullPage: true });
+  });
+
+  it('switches the active model from the UI', async () => {
+    const first = await page.getByTestId('status-model').textContent();
+    // import the converted folder again as a second version
+    const models = await page.evaluate(() => (window as any).mome.listModels({}));
+    await page.getByLabel('Checkpoint or model folder').fill(models[0].dir);
+    await page.getByLabel('BERT vocab.txt (if not found automatically)').fill('');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByRole('button', { name: 'Make active' }).waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Make active' }).click();
+    await page.waitForFunction(
+      (before) => document.querySelector('[data-testid="status-model"]')?.textContent !== before,
+      first,
+    );
+    const after = await page.getByTestId('status-model').textContent();
+    expect(after).toContain('vlmo_demo');
+    expect(after).not.toBe(first);
+  });
+});
