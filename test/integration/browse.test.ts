@@ -80,7 +80,7 @@ describe('browse', () => {
     const root = tempDir();
     await writeCoco(root, cocoImages(3));
     const ds = await importVia(root);
-    expect(await b.call('removeDataset', { id: ds.id })).toEqual({ removed: true });
+    expect(await b.call('removeDataset', { id: ds.id })).toEqual({ removed: true, labelsDeleted: 0 });
     expect(fs.existsSync(path.join(root, 'dataset_coco.json'))).toBe(true);
     expect((b.db.prepare('SELECT count(*) n FROM images WHERE dataset_id = ?').get(ds.id) as any).n).toBe(0);
   });
