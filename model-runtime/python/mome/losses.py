@@ -1,0 +1,194 @@
+"""Training objectives of MoME (spec §5): ITC, ITM with hard negatives, MLM, NLVR2 — for pre-training
+(train_tiny.py) and fine-tuning (finetune.py).
+
+Distributed: every loss that compares across the batch gathers its inputs from all ranks first
+(`all_gather_with_grad`), as the official code does; without an initialized process group (one process, the
+usual case here) the gather is the identity, so the same code runs on one CPU and on many GPUs.
+
+Several captions of one image in a batch: the Karpathy loaders yield one row per caption, so a batch may hold
+the same image twice. `image_ids` (one id per row) says which rows show the same image; ITC then counts every
+caption of a row's image as a positive (the target is spread evenly over them, as ALBEF's `idx` variant does),
+and the hard-negative sampler never draws another caption of the same image as a "negative". Without
+`image_ids` each row is its own image (the official behaviour, which assumes unique images per batch).
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence, Tuple
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+IGNORE_INDEX = -100   # labels that do not count (PyTorch's cross_entropy default, BERT's MLM convention)
+BERT_MASK_ID = 103    # [MASK] in bert-base-uncased; pass mask_id for any other vocabulary
+
+
+def _world() -> Tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def all_gather_with_grad(x: torch.Tensor) -> torch.Tensor:
+    """[world*B, ...]: `x` from every rank, concatenated in rank order. The local slice is `x` itself, so the
+    gradient flows into this rank's inputs (other ranks' slices are constants here; each rank back-propagates
+    its own part, and DDP's gradient averaging combines them). Every rank must pass the same shape.
+    The identity when torch.distributed is not initialized or has one process."""
+    rank, world = _world()
+    if world == 1:
+        return x
+    parts = [torch.zeros_like(x) for _ in range(world)]
+    dist.all_gather(parts, x.contiguous())
+    parts[rank] = x
+    return torch.cat(parts, dim=0)
+
+
+def _global_rows(n_local: int) -> torch.Tensor:
+    """Global row indices of this rank's rows in a gathered batch."""
+    rank, _ = _world()
+    return torch.arange(rank * n_local, (rank + 1) * n_local)
+
+
+def positive_mask(image_ids: Optional[torch.Tensor], n: int, device=None) -> torch.Tensor:
+    """[n, n] bool: rows i, j show the same image (the diagonal without ids)."""
+    if image_ids is None:
+        return torch.eye(n, dtype=torch.bool, device=device)
+    ids = image_ids.view(-1)
+    return ids[:, None] == ids[None, :]
+
+
+def itc_loss(image_embeds: torch.Tensor, text_embeds: torch.Tensor, logit_scale: torch.Tensor,
+             image_ids: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Symmetric InfoNCE over the gathered batch: logits = exp(logit_scale) * img @ txt^T on L2-normalized
+    embeddings (row i of images pairs with row i of texts). With `image_ids`, every text of the same image is a
+    positive (soft target, uniform over them); see the module note."""
+    img = all_gather_with_grad(F.normalize(image_embeds.float(), dim=-1))
+    txt = all_gather_with_grad(F.normalize(text_embeds.float(), dim=-1))
+    ids = all_gather_with_grad(image_ids) if image_ids is not None else None
+    logits = logit_scale.float().exp() * img @ txt.t()
+    pos = positive_mask(ids, logits.shape[0], logits.device).float()
+    target = pos / pos.sum(dim=1, keepdim=True)
+    i2t = -(F.log_softmax(logits, dim=1) * target).sum(dim=1).mean()
+    t2i = -(F.log_softmax(logits.t(), dim=1) * target.t()).sum(dim=1).mean()
+    return (i2t + t2i) / 2
+
+
+def sample_hard_negatives(sim_i2t: torch.Tensor, positive_mask: torch.Tensor,
+                          generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(negative text for each image [Bi], negative image for each text [Bt]), drawn with probability
+    softmax(similarity) with the positives zeroed (spec §5). `sim_i2t` [Bi, Bt] are the ITC logits (scaled
+    similarities), `positive_mask` [Bi, Bt] marks the true pairs. A row with no negative at all (every candidate
+    is a positive) gets -1; callers drop it."""
+    pos = positive_mask.bool()
+    with torch.no_grad():
+        w_i2t = F.softmax(sim_i2t.float(), dim=1).masked_fill(pos, 0.0)
+        w_t2i = F.softmax(sim_i2t.float().t(), dim=1).masked_fill(pos.t(), 0.0)
+        return _draw(w_i2t, ~pos, generator), _draw(w_t2i, ~pos.t(), generator)
+
+
+def _draw(weights: torch.Tensor, allowed: torch.Tensor, generator: Optional[torch.Generator]) -> torch.Tensor:
+    # Softmax can underflow to exactly 0 for every allowed entry; fall back to uniform over them so a negative
+    # is still drawn (never a positive: those stay 0).
+    weights = torch.where(weights.sum(dim=1, keepdim=True) > 0, weights, allowed.float())
+    has = allowed.any(dim=1)
+    out = torch.full((weights.shape[0],), -1, dtype=torch.long, device=weights.device)
+    if has.any():
+        out[has] = torch.multinomial(weights[has], 1, generator=generator).view(-1)
+    return out
+
+
+def itm_loss(model, pixels: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+             image_embeds: torch.Tensor, text_embeds: torch.Tensor, image_ids: Optional[torch.Tensor] = None,
+             generator: Optional[torch.Generator] = None,
+             extra_negatives: Optional[Sequence[Tuple[int, int]]] = None) -> torch.Tensor:
+    """Image-text matching with global hard negatives (spec §5): for each local image a negative text and for
+    each local text a negative image, sampled from the gathered batch by ITC similarity; cross-entropy of
+    itm_score over [positives; image-negatives; text-negatives] with labels [1; 0; 0].
+
+    `extra_negatives`: (image_index, text_index) pairs within the local batch that a person marked as not
+    matching; they are added with label 0 (pairs of the same image id are skipped)."""
+    n = pixels.shape[0]
+    all_pixels = all_gather_with_grad(pixels.detach())
+    all_ids, all_mask = all_gather_with_grad(input_ids), all_gather_with_grad(attention_mask)
+    all_img = all_gather_with_grad(F.normalize(image_embeds.detach().float(), dim=-1))
+    all_txt = all_gather_with_grad(F.normalize(text_embeds.detach().float(), dim=-1))
+    all_image_ids = all_gather_with_grad(image_ids) if image_ids is not None else None
+    scale = model.logit_scale.detach().float().exp() if hasattr(model, 'logit_scale') else 1.0
+    sim = scale * all_img @ all_txt.t()
+    pos = positive_mask(all_image_ids, sim.shape[0], sim.device)
+    neg_txt, neg_img = sample_hard_negatives(sim, pos, generator)
+    rows = _global_rows(n).to(sim.device)
+    neg_txt, neg_img = neg_txt[rows], neg_img[rows]
+
+    px = [pixels]
+    ids, mask = [input_ids], [attention_mask]
+    labels = [torch.ones(n, dtype=torch.long)]
+    keep_t = neg_img >= 0   # texts paired with a sampled negative image
+    px.append(all_pixels[neg_img[keep_t]])
+    ids.append(input_ids[keep_t])
+    mask.append(attention_mask[keep_t])
+    keep_i = neg_txt >= 0   # images paired with a sampled negative text
+    px.append(pixels[keep_i])
+    ids.append(all_ids[neg_txt[keep_i]])
+    mask.append(all_mask[neg_txt[keep_i]])
+    labels.append(torch.zeros(int(keep_t.sum()) + int(keep_i.sum()), dtype=torch.long))
+    extra = _extra_pairs(extra_negatives, image_ids, n)
+    if extra:
+        ii = torch.tensor([p[0] for p in extra], dtype=torch.long)
+        tt = torch.tensor([p[1] for p in extra], dtype=torch.long)
+        px.append(pixels[ii])
+        ids.append(input_ids[tt])
+        mask.append(attention_mask[tt])
+        labels.append(torch.zeros(len(extra), dtype=torch.long))
+    _, logits = model.fusion(torch.cat(px), torch.cat(ids), torch.cat(mask))
+    return F.cross_entropy(logits.float(), torch.cat(labels).to(logits.device))
+
+
+def _extra_pairs(pairs, image_ids: Optional[torch.Tensor], n: int) -> list:
+    if not pairs:
+        return []
+    out = []
+    for i, t in pairs:
+        i, t = int(i), int(t)
+        if not (0 <= i < n and 0 <= t < n):
+            raise ValueError(f'extra negative ({i}, {t}) is outside the batch of {n} rows')
+        if image_ids is not None and int(image_ids[i]) == int(image_ids[t]):
+            continue
+        out.append((i, t))
+    return out
+
+
+def mlm_mask(input_ids: torch.Tensor, attention_mask: torch.Tensor, vocab_size: int, special_ids: Sequence[int],
+             prob: float = 0.15, generator: Optional[torch.Generator] = None,
+             mask_id: int = BERT_MASK_ID) -> Tuple[torch.Tensor, torch.Tensor]:
+    """BERT masking: each real (attended, non-special) token is chosen with `prob`; of those 80% become
+    [MASK] (`mask_id`), 10% a random non-special token, 10% stay. Returns (masked_ids, labels) with labels
+    -100 where not chosen. Whole-word masking (the official pre-training configs) is not applied: it only
+    differs for words split into several pieces."""
+    special = torch.tensor(sorted(set(int(s) for s in special_ids) | {int(mask_id)}), dtype=torch.long)
+    candidate = attention_mask.bool() & ~torch.isin(input_ids, special.to(input_ids.device))
+    rand = torch.rand(input_ids.shape, generator=generator)
+    chosen = candidate & (rand.to(input_ids.device) < prob)
+    labels = torch.where(chosen, input_ids, torch.full_like(input_ids, IGNORE_INDEX))
+    how = torch.rand(input_ids.shape, generator=generator).to(input_ids.device)
+    masked = input_ids.clone()
+    masked[chosen & (how < 0.8)] = mask_id
+    to_random = chosen & (how >= 0.8) & (how < 0.9)
+    allowed = torch.tensor([i for i in range(vocab_size) if i not in set(special.tolist())], dtype=torch.long)
+    picks = torch.randint(len(allowed), (int(to_random.sum()),), generator=generator)
+    masked[to_random] = allowed[picks].to(input_ids.device)
+    return masked, labels
+
+
+def mlm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy over masked positions ([B, L, V] logits, [B, L] labels with -100 elsewhere). A batch where
+    nothing was masked gives a zero that still belongs to the graph (so backward() works)."""
+    if not (labels != IGNORE_INDEX).any():
+        return logits.sum() * 0.0
+    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                           ignore_index=IGNORE_INDEX)
+
+
+def nlvr2_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy on the NLVR2 classifier's [B, 2] logits; label 1 = "True"."""
+    return F.cross_entropy(logits.float(), labels.long().view(-1).to(logits.device))
