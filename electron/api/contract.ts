@@ -9,6 +9,7 @@ import {
   DatasetKind,
   DatasetStats,
   DirEntry,
+  EvalComparison,
   EvalItem,
   EvalRun,
   ImageDetail,
@@ -18,6 +19,9 @@ import {
   ImageItem,
   Job,
   MediaRoot,
+  ModelCard,
+  ModelDevice,
+  ModelProvider,
   ModelVersion,
   Nlvr2Example,
   Page,
@@ -177,7 +181,26 @@ export const methods = {
       .strict(),
     output: Page(EvalItem),
   },
-  listModels: { input: none, output: z.array(ModelVersion) },
+  /** Run b against run a (same dataset and split): metric deltas and the items b fixed and broke. */
+  compareEvalRuns: {
+    input: z
+      .object({
+        a: id,
+        b: id,
+        at: z.union([z.literal(1), z.literal(5), z.literal(10)]).default(1),
+        limit: z.number().int().min(1).max(10000).default(1000),
+      })
+      .strict(),
+    output: EvalComparison,
+  },
+  listModels: {
+    input: z.object({ includeRemoved: z.boolean().default(false) }).strict(),
+    output: z.array(ModelVersion),
+  },
+  /** A model's card (removed models too): architecture, source, provider and why, its runs, all versions' metrics. */
+  getModelCard: { input: z.object({ id: id }).strict(), output: ModelCard },
+  /** Run models on CUDA where possible ('auto') or on the CPU explicitly. */
+  setModelDevice: { input: z.object({ device: ModelDevice }).strict(), output: ModelProvider },
   /** Imports an official VLMo checkpoint (converted) or a model folder, as a job. */
   startModelImport: { input: z.object({ path: absolutePath, vocab: absolutePath.optional() }).strict(), output: Job },
   setActiveModel: { input: z.object({ id: id }).strict(), output: ModelVersion },

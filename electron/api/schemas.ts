@@ -191,6 +191,34 @@ export const EvalItem = z.object({
 });
 export type EvalItem = z.infer<typeof EvalItem>;
 
+/** One query whose outcome differs between two runs: its rank (0 = first) and score in each. */
+export const EvalFlip = z.object({
+  kind: z.enum(['caption', 'image', 'nlvr2']),
+  key: z.string(),
+  /** The caption, the image file or the NLVR2 sentence, to read the list without opening each item. */
+  text: z.string().nullable(),
+  rankA: z.number().int().nullable(),
+  rankB: z.number().int().nullable(),
+  scoreA: z.number().nullable(),
+  scoreB: z.number().nullable(),
+});
+export type EvalFlip = z.infer<typeof EvalFlip>;
+
+/** Run b against run a on the same dataset and split: metric deltas (b − a) and the per-item flips. */
+export const EvalComparison = z.object({
+  a: EvalRun,
+  b: EvalRun,
+  /** A retrieval query counts as a hit when ranked below `at`; an NLVR2 example when predicted right. */
+  at: z.number().int(),
+  metrics: z.array(
+    z.object({ name: z.string(), a: z.number().nullable(), b: z.number().nullable(), delta: z.number().nullable() }),
+  ),
+  fixed: z.array(EvalFlip),
+  broken: z.array(EvalFlip),
+  totals: z.object({ compared: z.number().int(), fixed: z.number().int(), broken: z.number().int() }),
+});
+export type EvalComparison = z.infer<typeof EvalComparison>;
+
 export const ModelVersion = z.object({
   id: z.number().int(),
   name: z.string(),
@@ -202,6 +230,48 @@ export const ModelVersion = z.object({
   architecture: z.record(z.string(), z.unknown()),
   sizeBytes: z.number(),
   createdAt: z.string(),
+  /** Set when the model was removed: its folder is gone, its evaluation runs stay and still name it. */
+  removedAt: z.string().nullable(),
   active: z.boolean(),
 });
 export type ModelVersion = z.infer<typeof ModelVersion>;
+
+export const ModelDevice = z.enum(['auto', 'cpu']);
+/** Where models run here: the device chosen ('auto' or an explicit 'cpu'), the provider it gives, and why. */
+export const ModelProvider = z.object({
+  device: ModelDevice,
+  provider: z.string(),
+  reason: z.string(),
+  cuda: z.object({ available: z.boolean(), reason: z.string() }),
+});
+export type ModelProvider = z.infer<typeof ModelProvider>;
+
+export const ModelCard = z.object({
+  model: ModelVersion,
+  parent: z
+    .object({ id: z.number().int(), name: z.string(), version: z.string(), removed: z.boolean() })
+    .nullable(),
+  provider: ModelProvider,
+  /** Every evaluation run made with this model, newest first. */
+  runs: z.array(EvalRun),
+  /** Every registered version (removed ones too) with its newest metrics per task, dataset and split. */
+  versions: z.array(
+    z.object({
+      modelId: z.number().int(),
+      name: z.string(),
+      version: z.string(),
+      createdAt: z.string(),
+      removed: z.boolean(),
+      results: z.array(
+        z.object({
+          runId: z.number().int(),
+          task: z.enum(['retrieval', 'nlvr2']),
+          datasetId: z.number().int(),
+          split: z.string(),
+          metrics: z.record(z.string(), z.number()),
+        }),
+      ),
+    }),
+  ),
+});
+export type ModelCard = z.infer<typeof ModelCard>;

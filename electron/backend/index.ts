@@ -21,8 +21,10 @@ import { MediaRoots } from '../media/roots';
 import { LabelHistory } from '../labels/history';
 import { exportDataset } from '../datasets/export';
 import { getEvalItems, listEvalRuns } from '../eval/repository';
+import { compareEvalRuns } from '../eval/compare';
 import { defaultModelDir, sampleDatasetDirs } from './assets';
 import { ModelRegistry } from '../models/registry';
+import { modelCard } from '../models/card';
 import { readMedia } from '../media/serve';
 import { openDatabase, type Db } from '../store/db';
 import { ensureHome, type HomeLayout } from '../store/home';
@@ -145,7 +147,8 @@ export function createBackend(options: BackendOptions): Backend {
     },
     listLabelEvents: (q) => labels.list(q),
     getLabelState: ({ targets }) => labels.state(targets),
-    startEvaluation: ({ task, datasetId, split, modelDir, k, device }) => {
+    startEvaluation: ({ task, datasetId, split, modelDir, k, device: asked }) => {
+      const device = asked === 'auto' ? models.device() : asked; // the user may have chosen CPU explicitly
       const dir = modelDir ?? models.active()?.dir ?? defaultModelDir();
       if (!dir)
         throw new ApiError('not_found', 'No model folder given and the embedded default model is not installed.');
@@ -167,7 +170,13 @@ export function createBackend(options: BackendOptions): Backend {
       );
     },
     listEvalRuns: ({ datasetId }) => listEvalRuns(db, datasetId),
-    listModels: () => models.list(),
+    listModels: ({ includeRemoved }) => models.list(includeRemoved),
+    getModelCard: ({ id }) => modelCard(db, models, id),
+    setModelDevice: ({ device }) => {
+      models.setDevice(device);
+      events.emit('dataChanged', { entity: 'models' });
+      return models.providerFor();
+    },
     startModelImport: ({ path: source, vocab }) =>
       jobs.start('model-import', `Import model ${path.basename(source)}`, { path: source, vocab }, async (ctx) => {
         const m = await models.import(source, ctx, vocab);
@@ -185,6 +194,7 @@ export function createBackend(options: BackendOptions): Backend {
       return { removed: true };
     },
     getEvalItems: (q) => getEvalItems(db, q),
+    compareEvalRuns: (q) => compareEvalRuns(db, q),
     startDatasetExport: ({ datasetId, out }) =>
       jobs.start('dataset-export', `Export dataset ${datasetId}`, { datasetId, out }, async (ctx) => {
         ctx.progress(0.05, 'Writing the corrected dataset');

@@ -1,4 +1,5 @@
 // Reads of evaluation runs and their per-query results.
+import { ApiError } from '../api/contract';
 import type { EvalItem, EvalRun } from '../api/schemas';
 import type { Db } from '../store/db';
 
@@ -23,7 +24,17 @@ export function listEvalRuns(db: Db, datasetId?: number): EvalRun[] {
       ? db.prepare('SELECT * FROM eval_runs WHERE dataset_id = ? ORDER BY id DESC').all(datasetId)
       : db.prepare('SELECT * FROM eval_runs ORDER BY id DESC').all()
   ) as RunRow[];
-  return rows.map((r) => ({
+  return rows.map(toRun);
+}
+
+export function getEvalRun(db: Db, id: number): EvalRun {
+  const row = db.prepare('SELECT * FROM eval_runs WHERE id = ?').get(id) as RunRow | undefined;
+  if (!row) throw new ApiError('not_found', `There is no evaluation run ${id}.`);
+  return toRun(row);
+}
+
+function toRun(r: RunRow): EvalRun {
+  return {
     id: r.id,
     task: r.task,
     modelName: r.model_name,
@@ -36,7 +47,7 @@ export function listEvalRuns(db: Db, datasetId?: number): EvalRun[] {
     provider: r.provider,
     seconds: r.seconds,
     createdAt: r.created_at,
-  }));
+  };
 }
 
 export function getEvalItems(

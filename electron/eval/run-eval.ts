@@ -304,7 +304,15 @@ async function nlvr2(
     o,
     metrics,
     seconds,
-    examples.map((e, i) => ['nlvr2', e.identifier, null, probs[i], mist[i], null]),
+    // rank of the given label among the two answers: 0 when predicted right, 1 when wrong (null: unlabelled)
+    examples.map((e, i) => [
+      'nlvr2',
+      e.identifier,
+      labels[i] === null ? null : Number(probs[i] >= 0.5 !== labels[i]),
+      probs[i],
+      mist[i],
+      null,
+    ]),
   );
   return {
     runId,

@@ -7,6 +7,7 @@ import { errorMessage, mediaUrl, mome } from '../api/mome';
 import { PathField } from '../components/PathField';
 import { fmtInt } from '../format';
 import { useDatasets } from '../stores/datasets';
+import { useEval } from '../stores/eval';
 import { useJobs } from '../stores/jobs';
 import { useLabels } from '../stores/labels';
 import { useToasts } from '../stores/toasts';
@@ -45,13 +46,32 @@ export function EvaluationView({ task }: { task: 'retrieval' | 'nlvr2' }) {
   const [split, setSplit] = useState(task === 'nlvr2' ? 'dev' : 'test');
   const [modelDir, setModelDir] = useState('');
   const [runs, setRuns] = useState<EvalRun[]>([]);
-  const [runId, setRunId] = useState<number | null>(null);
+  const runId = useEval((s) => s.runByTask[task]);
+  const focus = useEval((s) => s.focus);
+  const setRunId = useCallback(
+    (next: number | null | ((cur: number | null) => number | null)) => {
+      const cur = useEval.getState().runByTask[task];
+      useEval.getState().selectRun(task, typeof next === 'function' ? next(cur) : next);
+    },
+    [task],
+  );
   const [items, setItems] = useState<EvalItem[]>([]);
   const [cursor, setCursor] = useState(0);
   const [pick, setPick] = useState(0);
   const byId = useJobs((s) => s.byId);
   const edit = useLabels((s) => s.edit);
   const ds = datasets.find((d) => d.id === datasetId) ?? datasets[0] ?? null;
+  // an item opened from elsewhere (a comparison, the map) brings its run's dataset along
+  useEffect(() => {
+    if (!focus) return;
+    mome()
+      .listEvalRuns({})
+      .then((all) => {
+        const r = all.find((x) => x.id === focus.runId);
+        if (r) setDatasetId(r.datasetId);
+      })
+      .catch(() => undefined);
+  }, [focus]);
 
   useEffect(() => {
     void loadDatasets();
@@ -66,7 +86,7 @@ export function EvaluationView({ task }: { task: 'retrieval' | 'nlvr2' }) {
         setRunId((cur) => cur ?? mine[0]?.id ?? null);
       })
       .catch((e) => useToasts.getState().push(errorMessage(e)));
-  }, [ds, task]);
+  }, [ds, task, setRunId]);
   const finishedCount = Object.values(byId).filter((j) => j.kind === 'evaluation' && j.state === 'succeeded').length;
   useEffect(refresh, [refresh, finishedCount]);
   useEffect(() => {
@@ -75,7 +95,9 @@ export function EvaluationView({ task }: { task: 'retrieval' | 'nlvr2' }) {
       .getEvalItems({ runId, kind: task === 'nlvr2' ? 'nlvr2' : 'caption', order: 'mistakenness', limit: 200 })
       .then((p) => {
         setItems(p.items);
-        setCursor(0);
+        const f = useEval.getState().focus;
+        const at = f && f.runId === runId ? p.items.findIndex((it) => it.kind === f.kind && it.key === f.key) : -1;
+        setCursor(Math.max(0, at));
         setPick(0);
       })
       .catch((e) => useToasts.getState().push(errorMessage(e)));
