@@ -32,6 +32,8 @@ export const METHOD_NAMES = [
   'listModels',
   'getModelCard',
   'setModelDevice',
+  'getModelCard',
+  'setModelDevice',
   'startModelImport',
   'setActiveModel',
   'removeModel',

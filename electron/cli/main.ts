@@ -3,11 +3,16 @@
 import { runCli, usage } from '../../model-runtime/src/cli/main';
 import { evalCommand } from './eval';
 import { importCommand } from './import';
+import { modelsCommand } from './models';
 
 const APP_COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   import: {
     run: importCommand,
     help: 'import DIR [--kind coco|flickr30k|nlvr2] [--home DIR] [--refresh]   import a dataset folder',
+  },
+  models: {
+    run: modelsCommand,
+    help: 'models import PATH [--vocab FILE] [--home DIR] | models list [--all] [--home DIR]   the model registry',
   },
   eval: {
     run: evalCommand,

@@ -11,7 +11,7 @@ import type { JobContext } from '../jobs/service';
 import { now, type Db } from '../store/db';
 import { findPython, pythonEnv } from '../../model-runtime/src/python';
 import { readModelConfig } from '../../model-runtime/src/model/config';
-import { chooseProviders } from '../../model-runtime/src/session/providers';
+import { chooseProviders, cudaStatus } from '../../model-runtime/src/session/providers';
 
 interface ModelRow {
   id: number;
@@ -28,6 +28,8 @@ interface ModelRow {
 }
 
 const CHECKPOINT = /\.(pt|pth|ckpt|bin)$/i;
+
+export type ModelDevice = 'auto' | 'cpu';
 
 function folderSize(dir: string): number {
   return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
@@ -71,14 +73,24 @@ export class ModelRegistry {
       architecture: JSON.parse(r.architecture),
       sizeBytes: r.size_bytes,
       createdAt: r.created_at,
+      removedAt: r.removed_at,
       active,
     };
   }
 
-  list(): ModelVersion[] {
-    return (this.db.prepare('SELECT * FROM models WHERE removed_at IS NULL ORDER BY id').all() as ModelRow[]).map((r) =>
+  /** Registered models; removed ones too when asked (their evaluation runs still name them). */
+  list(includeRemoved = false): ModelVersion[] {
+    const where = includeRemoved ? '' : 'WHERE removed_at IS NULL';
+    return (this.db.prepare(`SELECT * FROM models ${where} ORDER BY id`).all() as ModelRow[]).map((r) =>
       this.toModel(r),
     );
+  }
+
+  /** Any model ever registered, removed or not (for its card and its evaluation records). */
+  getAny(id: number): ModelVersion {
+    const r = this.db.prepare('SELECT * FROM models WHERE id = ?').get(id) as ModelRow | undefined;
+    if (!r) throw new ApiError('not_found', `There is no model ${id}.`);
+    return this.toModel(r);
   }
 
   get(id: number): ModelVersion {
@@ -124,9 +136,14 @@ export class ModelRegistry {
     fs.rmSync(m.dir, { recursive: true, force: true });
   }
 
-  /** Imports a checkpoint file (converted) or a model folder (copied); nothing remains on failure. */
+  /**
+   * Imports a checkpoint file (converted) or a model folder (copied); nothing remains on failure. The BERT
+   * vocabulary the user named once is remembered and used for later checkpoints.
+   */
   async import(source: string, ctx: JobContext, vocab?: string): Promise<ModelVersion> {
     const stat = fs.statSync(source, { throwIfNoEntry: false });
+    const remembered = vocab ? undefined : this.setting('bert_vocab');
+    if (!vocab && remembered && fs.existsSync(remembered)) vocab = remembered;
     if (!stat) throw new ApiError('not_found', `${source} does not exist.`);
     fs.mkdirSync(this.storeDir, { recursive: true });
     const tmp = fs.mkdtempSync(path.join(this.storeDir, '.import-'));
@@ -150,6 +167,7 @@ export class ModelRegistry {
           );
         }
         sha = await this.convert(source, target, ctx, vocab);
+        if (vocab) this.setSetting('bert_vocab', vocab);
       }
       const config = readModelConfig(target);
       const version = crypto
@@ -243,12 +261,44 @@ export class ModelRegistry {
     });
   }
 
-  providerFor(): { provider: string; reason: string } {
+  private setting(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  private setSetting(key: string, value: string): void {
+    this.db
+      .prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
+  }
+
+  /** The execution device the user chose: 'auto' (CUDA where it can run, else CPU) or 'cpu' explicitly. */
+  device(): ModelDevice {
+    return this.setting('model_device') === 'cpu' ? 'cpu' : 'auto';
+  }
+
+  setDevice(device: ModelDevice): void {
+    this.setSetting('model_device', device);
+  }
+
+  /**
+   * Which provider the models run on here and why. With CPU chosen explicitly the reason still says whether
+   * CUDA could have been used, so the choice is an informed one.
+   */
+  providerFor(): {
+    device: ModelDevice;
+    provider: string;
+    reason: string;
+    cuda: { available: boolean; reason: string };
+  } {
+    const device = this.device();
+    const cuda = cudaStatus();
     try {
-      const c = chooseProviders('auto');
-      return { provider: c.provider, reason: c.reason };
+      const c = chooseProviders(device);
+      const reason = device === 'cpu' ? `${c.reason} (${cuda.reason})` : c.reason;
+      return { device, provider: c.provider, reason, cuda };
     } catch (e) {
-      return { provider: 'cpu', reason: (e as Error).message };
+      return { device, provider: 'cpu', reason: (e as Error).message, cuda };
     }
   }
 }

@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, type Backend } from '../../electron/backend/index';
 import type { Job } from '../../electron/api/schemas';
+import { importDataset } from '../../electron/datasets/importer';
 import { findTorchPython } from '../../scripts/lib.mjs';
 import { tempDir } from './helpers/temp';
 
@@ -93,11 +94,107 @@ describe('model registry', () => {
     120_000,
   );
 
-  it('removes a model (folder deleted, no longer active)', async () => {
-    const models = (await b.call('listModels', {})) as any[];
-    const active = models.find((m) => m.active);
+  it('names the vocabulary file it could not find, leaves nothing behind, and remembers it once given', async () => {
+    const fresh = createBackend({ home: tempDir(), mode: 'browser' });
+    const lonely = path.join(tempDir(), 'vlmo_no_vocab.pt'); // no vocab.txt beside it
+    fs.copyFileSync(checkpoint, lonely);
+    const saved = { HOME: process.env.HOME, HF_HOME: process.env.HF_HOME };
+    process.env.HOME = tempDir(); // an empty Hugging Face cache
+    delete process.env.HF_HOME;
+    try {
+      const run = async (vocab?: string) =>
+        fresh.jobs.wait(((await fresh.call('startModelImport', { path: lonely, vocab })) as Job).id);
+      const failed = await run();
+      expect(failed.state).toBe('failed');
+      expect(failed.error).toMatch(/no vocabulary found.*vocab\.txt/);
+      expect(fs.readdirSync(fresh.home.models)).toEqual([]);
+      expect(await fresh.call('listModels', {})).toEqual([]);
+      expect((await run(VOCAB)).state).toBe('succeeded');
+      const again = await run(); // the file named once is used again
+      expect(again.state, again.error ?? '').toBe('succeeded');
+    } finally {
+      Object.assign(process.env, saved);
+      if (saved.HF_HOME === undefined) delete process.env.HF_HOME;
+      await fresh.close();
+    }
+  }, 240_000);
+
+  it('the card shows where the model runs and why, and CPU can be chosen explicitly', async () => {
+    const [m] = (await b.call('listModels', {})) as any[];
+    const card = (await b.call('getModelCard', { id: m.id })) as any;
+    expect(card.model).toMatchObject({ id: m.id, removedAt: null });
+    expect(card.provider).toMatchObject({ device: 'auto', provider: 'cpu' });
+    expect(card.provider.cuda.available).toBe(false);
+    expect(card.provider.reason).toMatch(/CUDA not available: (onnxruntime-node's CUDA provider|no NVIDIA driver)/);
+    const chosen = (await b.call('setModelDevice', { device: 'cpu' })) as any;
+    expect(chosen).toMatchObject({ device: 'cpu', provider: 'cpu' });
+    expect(chosen.reason).toMatch(/CPU chosen explicitly \(CUDA not available/);
+    expect(((await b.call('getAppInfo', {})) as any).activeModel.providerReason).toMatch(/CPU chosen explicitly/);
+    await b.call('setModelDevice', { device: 'auto' });
+  });
+
+  it('the card lists its evaluation runs and every version with its metrics; removal keeps the runs', async () => {
+    const data = tempDir('mome-synth-');
+    execFileSync(findTorchPython()!, ['-m', 'mome', 'synth', '--kind', 'coco', '--size', '12', '--out', data], {
+      env: { ...process.env, PYTHONPATH: path.join(repo, 'model-runtime', 'python') },
+      stdio: 'ignore',
+    });
+    const quiet = {
+      signal: new AbortController().signal,
+      progress: () => undefined,
+      throwIfCancelled: () => undefined,
+    };
+    const { datasetId, splits } = await importDataset(b.db, { root: data }, quiet);
+    const split = Object.keys(splits)[0];
+    const active = ((await b.call('listModels', {})) as any[]).find((m) => m.active);
+    await b.call('setModelDevice', { device: 'cpu' });
+    const job = (await b.call('startEvaluation', { task: 'retrieval', datasetId, split })) as Job;
+    expect((job.params as any).device).toBe('cpu'); // the explicit choice applies to runs started with 'auto'
+    const done = await b.jobs.wait(job.id);
+    await b.call('setModelDevice', { device: 'auto' });
+    expect(done.state, done.error ?? '').toBe('succeeded');
+    const card = (await b.call('getModelCard', { id: active.id })) as any;
+    expect(card.runs).toHaveLength(1);
+    expect(card.runs[0]).toMatchObject({ task: 'retrieval', datasetId, split, provider: 'cpu' });
+    expect(Object.keys(card.runs[0].metrics)).toEqual(expect.arrayContaining(['tr_r1', 'ir_r1']));
+    const mine = card.versions.find((v: any) => v.modelId === active.id);
+    expect(mine.results).toEqual([
+      { runId: card.runs[0].id, task: 'retrieval', datasetId, split, metrics: card.runs[0].metrics },
+    ]);
+    expect(card.versions.length).toBeGreaterThanOrEqual(2);
+
     await b.call('removeModel', { id: active.id });
     expect(fs.existsSync(active.dir)).toBe(false);
     expect(((await b.call('getAppInfo', {})) as any).activeModel).toBeNull();
-  });
+    expect(((await b.call('listModels', {})) as any[]).some((m) => m.id === active.id)).toBe(false);
+    const removed = ((await b.call('listModels', { includeRemoved: true })) as any[]).find((m) => m.id === active.id);
+    expect(removed.removedAt).not.toBeNull();
+    const after = (await b.call('getModelCard', { id: active.id })) as any;
+    expect(after.model.removedAt).not.toBeNull();
+    expect(after.runs.map((r: any) => r.id)).toEqual([card.runs[0].id]);
+    expect(after.versions.find((v: any) => v.modelId === active.id).removed).toBe(true);
+  }, 240_000);
+
+  it('the mome CLI imports a model folder and lists models as JSON, and fails clearly', async () => {
+    const [m] = (await b.call('listModels', {})) as any[];
+    const home = tempDir();
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'electron/cli/main.ts', 'models', ...args, '--home', home], {
+        cwd: repo,
+        encoding: 'utf8',
+      });
+    const imported = cli('import', m.dir);
+    expect(imported.status, imported.stderr).toBe(0);
+    const model = JSON.parse(imported.stdout);
+    expect(model).toMatchObject({ active: true, architecture: { num_layers: 4, image_size: 32 } });
+    const listed = cli('list');
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout).map((x: any) => x.id)).toEqual([model.id]);
+    const notes = path.join(tempDir(), 'notes.txt');
+    fs.writeFileSync(notes, 'hello');
+    const bad = cli('import', notes);
+    expect(bad.status).toBe(1);
+    expect(JSON.parse(bad.stdout).error.message).toMatch(/notes\.txt is neither a model folder/);
+    expect(fs.readdirSync(path.join(home, 'models'))).toEqual([path.basename(model.dir)]);
+  }, 120_000);
 });
