@@ -32,8 +32,6 @@ export const METHOD_NAMES = [
   'listModels',
   'getModelCard',
   'setModelDevice',
-  'getModelCard',
-  'setModelDevice',
   'startModelImport',
   'setActiveModel',
   'removeModel',

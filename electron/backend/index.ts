@@ -25,7 +25,6 @@ import { compareEvalRuns } from '../eval/compare';
 import { defaultModelDir, sampleDatasetDirs } from './assets';
 import { ModelRegistry } from '../models/registry';
 import { modelCard } from '../models/card';
-import { modelCard } from '../models/card';
 import { readMedia } from '../media/serve';
 import { openDatabase, type Db } from '../store/db';
 import { ensureHome, type HomeLayout } from '../store/home';
