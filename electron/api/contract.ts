@@ -162,6 +162,8 @@ export const methods = {
         split: z.string().min(1).max(20),
         modelDir: absolutePath.optional(),
         k: z.number().int().min(1).max(100).default(10),
+        /** Re-rank each query's top k with the fusion encoder's ITM head (0: off). */
+        rerankK: z.number().int().min(0).max(100).default(0),
         device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
       })
       .strict(),

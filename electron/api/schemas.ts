@@ -35,6 +35,8 @@ export const ActiveModel = z.object({
   provider: z.string(),
   /** Why this provider: e.g. "CUDA not available: onnxruntime-node's CUDA provider is not installed". */
   providerReason: z.string(),
+  /** The device the user chose: 'auto' (CUDA where it can run) or 'cpu' explicitly. */
+  device: z.enum(['auto', 'cpu']).optional(),
 });
 export type ActiveModel = z.infer<typeof ActiveModel>;
 

@@ -92,7 +92,7 @@ export function createBackend(options: BackendOptions): Backend {
         const m = models.active();
         if (!m) return null;
         const p = models.providerFor();
-        return { name: m.name, version: m.version, provider: p.provider, providerReason: p.reason };
+        return { name: m.name, version: m.version, provider: p.provider, providerReason: p.reason, device: p.device };
       })(),
       platform: `${os.platform()}-${os.arch()}`,
     }),

@@ -176,7 +176,10 @@ export class ModelRegistry {
         .update(sha ?? '')
         .digest('hex')
         .slice(0, 12);
-      const name = path.basename(source).replace(CHECKPOINT, '');
+      // a folder of this store keeps its registered name, not the store's "<id>-<name>" folder name
+      const registered = this.db.prepare('SELECT name FROM models WHERE dir = ?').get(path.resolve(source)) as
+        { name: string } | undefined;
+      const name = registered?.name ?? path.basename(source).replace(CHECKPOINT, '');
       const info = this.db
         .prepare(
           `INSERT INTO models (name, version, dir, source_path, source_sha256, architecture, size_bytes, created_at)

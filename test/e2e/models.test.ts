@@ -50,6 +50,15 @@ describe('models', () => {
     await page.getByTestId('status-model').filter({ hasText: 'vlmo_demo' }).waitFor();
     expect(await page.getByTestId('status-provider').textContent()).toContain('CPU');
     expect(await page.getByTestId('model-provider').textContent()).toMatch(/CUDA not available/);
+    // the card: source with its hash, architecture, heads present, and where it runs and why
+    const card = page.getByTestId('model-card');
+    await card.filter({ hasText: 'vlmo_demo' }).waitFor();
+    const text = (await card.textContent())!;
+    expect(text).toContain(checkpoint);
+    expect(text).toMatch(/SHA-256[0-9a-f]{64}/);
+    expect(text).toMatch(/Depth4 layers/);
+    expect(text).toMatch(/Heads present.*itc/);
+    expect(await page.getByTestId('card-provider').textContent()).toMatch(/^CPU: CUDA not available/);
     fs.mkdirSync(screenshotDir, { recursive: true });
     await page.screenshot({ path: path.join(screenshotDir, 'models.png'), fullPage: true });
   });
@@ -70,5 +79,37 @@ describe('models', () => {
     const after = await page.getByTestId('status-model').textContent();
     expect(after).toContain('vlmo_demo');
     expect(after).not.toBe(first);
+  });
+
+  it('runs on the CPU when the user chooses it explicitly', async () => {
+    await page.getByLabel('Execution device').selectOption('cpu');
+    await page.getByTestId('model-provider').filter({ hasText: 'CPU chosen explicitly' }).waitFor();
+    await page.getByTestId('card-provider').filter({ hasText: 'CPU chosen explicitly' }).waitFor();
+    await page.reload();
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('button', { name: /^Models/ })
+      .click();
+    expect(await page.getByLabel('Execution device').inputValue()).toBe('cpu');
+    await page.getByLabel('Execution device').selectOption('auto');
+    await page.getByTestId('model-provider').filter({ hasNotText: 'chosen explicitly' }).waitFor();
+  });
+
+  it('removes a model; it stays listed as removed, with its card', async () => {
+    page.once('dialog', (d) => void d.accept());
+    const rows = page.locator('tr[data-model="vlmo_demo"]');
+    expect(await rows.count()).toBe(2);
+    await rows.getByRole('button', { name: 'Remove' }).first().click();
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-model="vlmo_demo"]').length === 1);
+    await page.getByLabel(/Show removed models/).check();
+    const removed = page.locator('tr[data-model="vlmo_demo"]').filter({ hasText: 'removed' });
+    await removed.waitFor();
+    await removed.click();
+    await page
+      .getByTestId('model-card')
+      .filter({ hasText: /removed/ })
+      .waitFor();
+    expect(await page.getByTestId('model-card').textContent()).toContain('folder deleted');
+    await page.screenshot({ path: path.join(screenshotDir, 'models-removed.png'), fullPage: true });
   });
 });

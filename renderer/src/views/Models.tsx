@@ -1,25 +1,128 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { ModelVersion } from '../../../electron/api/schemas';
+import type { ModelCard, ModelVersion } from '../../../electron/api/schemas';
 import { errorMessage, mome } from '../api/mome';
+import { ModelCardView } from '../components/ModelCard';
 import { PathField } from '../components/PathField';
 import { fmtBytes, fmtTime } from '../format';
 import { useApp } from '../stores/app';
+import { useDatasets } from '../stores/datasets';
 import { useJobs } from '../stores/jobs';
 import { useToasts } from '../stores/toasts';
 
 const fail = (e: unknown) => useToasts.getState().push(errorMessage(e));
 
-export function ModelsView() {
-  const [models, setModels] = useState<ModelVersion[]>([]);
+function ModelRow({
+  m,
+  selected,
+  onSelect,
+  onChanged,
+}: {
+  m: ModelVersion;
+  selected: boolean;
+  onSelect(): void;
+  onChanged(): void;
+}) {
+  const a = m.architecture;
+  const removed = m.removedAt !== null;
+  return (
+    <tr
+      data-model={m.name}
+      className={`${selected ? 'selected' : ''}${removed ? ' muted' : ''}`}
+      onClick={onSelect}
+      style={{ cursor: 'pointer' }}
+    >
+      <td>
+        {removed ? (
+          <span className="tag">removed</span>
+        ) : m.active ? (
+          <strong>active</strong>
+        ) : (
+          <button
+            type="button"
+            onClick={(e) => {
+              e.stopPropagation();
+              void mome()
+                .setActiveModel({ id: m.id })
+                .then(() => useApp.getState().load())
+                .then(onChanged)
+                .catch(fail);
+            }}
+          >
+            Make active
+          </button>
+        )}
+      </td>
+      <td>{m.name}</td>
+      <td className="path">{m.version}</td>
+      <td className="num">{String(a.num_layers ?? '—')}</td>
+      <td className="num">{String(a.hidden_size ?? '—')}</td>
+      <td className="num">{String(a.num_heads ?? '—')}</td>
+      <td className="num">{a.image_size ? `${String(a.image_size)} px` : '—'}</td>
+      <td>{Array.isArray(a.heads) ? a.heads.join(', ') : '—'}</td>
+      <td className="num">{removed ? '—' : fmtBytes(m.sizeBytes)}</td>
+      <td className="path" title={m.sourceSha256 ?? ''}>
+        {m.sourcePath}
+      </td>
+      <td>{fmtTime(m.createdAt)}</td>
+      <td>
+        {!removed && (
+          <button
+            type="button"
+            onClick={(e) => {
+              e.stopPropagation();
+              if (confirm(`Remove ${m.name}? Its folder is deleted; its evaluation runs stay, marked as removed.`))
+                void mome().removeModel({ id: m.id }).then(onChanged).catch(fail);
+            }}
+          >
+            Remove
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+/** Where models run and the explicit CPU choice. */
+function ProviderChoice({ onChanged }: { onChanged(): void }) {
+  const info = useApp((s) => s.info);
+  const [device, setDevice] = useState<'auto' | 'cpu'>('auto');
+  const chosen = info?.activeModel?.device;
+  useEffect(() => {
+    if (chosen) setDevice(chosen);
+  }, [chosen]);
+  return (
+    <div className="row">
+      <label>
+        Execution device{' '}
+        <select
+          aria-label="Execution device"
+          value={device}
+          onChange={(e) => {
+            const next = e.target.value as 'auto' | 'cpu';
+            setDevice(next);
+            void mome()
+              .setModelDevice({ device: next })
+              .then(() => useApp.getState().load())
+              .then(onChanged)
+              .catch(fail);
+          }}
+        >
+          <option value="auto">Automatic (CUDA where available, else CPU)</option>
+          <option value="cpu">CPU</option>
+        </select>
+      </label>
+      {info?.activeModel && (
+        <span className="muted" data-testid="model-provider">
+          Runs on {info.activeModel.provider.toUpperCase()}: {info.activeModel.providerReason}
+        </span>
+      )}
+    </div>
+  );
+}
+
+function ImportForm() {
   const [source, setSource] = useState('');
   const [vocab, setVocab] = useState('');
-  const info = useApp((s) => s.info);
-  const finished = useJobs(
-    (s) => Object.values(s.byId).filter((j) => j.kind === 'model-import' && j.state !== 'running').length,
-  );
-  const load = useCallback(() => void mome().listModels({}).then(setModels).catch(fail), []);
-  useEffect(load, [load, finished, info?.activeModel?.version]);
-
   const start = async () => {
     try {
       useJobs
@@ -29,8 +132,68 @@ export function ModelsView() {
       fail(e);
     }
   };
+  const failed = useJobs(
+    (s) =>
+      Object.values(s.byId)
+        .filter((j) => j.kind === 'model-import' && j.state === 'failed')
+        .sort((x, y) => y.id - x.id)[0],
+  );
+  const needsVocab = failed?.error?.includes('no vocabulary found');
+  return (
+    <>
+      <h2 className="section">Import a checkpoint or a model folder</h2>
+      <div className="row">
+        <PathField value={source} onChange={setSource} label="Checkpoint or model folder" files />
+        <PathField value={vocab} onChange={setVocab} label="BERT vocab.txt (if not found automatically)" files />
+        <button type="button" disabled={!source.startsWith('/')} onClick={() => void start()}>
+          Import
+        </button>
+      </div>
+      {failed && (
+        <p className={needsVocab ? 'error' : 'muted'} data-testid="model-import-error">
+          {needsVocab
+            ? "The checkpoint needs bert-base-uncased's vocab.txt (30,522 lines) and none was found next to it or in the Hugging Face cache: name it above and import again. It is remembered for later imports."
+            : `Last import failed: ${failed.error}`}
+        </p>
+      )}
+    </>
+  );
+}
+
+export function ModelsView() {
+  const [models, setModels] = useState<ModelVersion[]>([]);
+  const [showRemoved, setShowRemoved] = useState(false);
+  const [selected, setSelected] = useState<number | null>(null);
+  const [card, setCard] = useState<ModelCard | null>(null);
+  const info = useApp((s) => s.info);
+  const finished = useJobs(
+    (s) =>
+      Object.values(s.byId).filter((j) => ['model-import', 'evaluation'].includes(j.kind) && j.state !== 'running')
+        .length,
+  );
+  const load = useCallback(
+    () =>
+      void mome()
+        .listModels({ includeRemoved: showRemoved })
+        .then((list) => {
+          setModels(list);
+          setSelected((s) =>
+            s !== null && list.some((m) => m.id === s) ? s : (list.find((m) => m.active)?.id ?? null),
+          );
+        })
+        .catch(fail),
+    [showRemoved],
+  );
+  useEffect(load, [load, finished, info?.activeModel?.version, info?.activeModel?.providerReason]);
+  useEffect(() => void useDatasets.getState().load(), []);
+  useEffect(() => {
+    if (selected === null) return setCard(null);
+    mome().getModelCard({ id: selected }).then(setCard).catch(fail);
+  }, [selected, models]);
+
   return (
     <section className="view">
+      <ProviderChoice onChanged={load} />
       {models.length === 0 ? (
         <p className="empty">
           No model imported yet. Import an official VLMo checkpoint (.pt) — it is converted to ONNX as a job — or a
@@ -55,69 +218,24 @@ export function ModelsView() {
             </tr>
           </thead>
           <tbody>
-            {models.map((m) => {
-              const a = m.architecture as Record<string, unknown>;
-              return (
-                <tr key={m.id} data-model={m.name}>
-                  <td>
-                    {m.active ? (
-                      <strong>active</strong>
-                    ) : (
-                      <button
-                        type="button"
-                        onClick={() =>
-                          void mome()
-                            .setActiveModel({ id: m.id })
-                            .then(() => useApp.getState().load())
-                            .catch(fail)
-                        }
-                      >
-                        Make active
-                      </button>
-                    )}
-                  </td>
-                  <td>{m.name}</td>
-                  <td className="path">{m.version}</td>
-                  <td className="num">{String(a.num_layers ?? '—')}</td>
-                  <td className="num">{String(a.hidden_size ?? '—')}</td>
-                  <td className="num">{String(a.num_heads ?? '—')}</td>
-                  <td className="num">{a.image_size ? `${String(a.image_size)} px` : '—'}</td>
-                  <td>{Array.isArray(a.heads) ? a.heads.join(', ') : '—'}</td>
-                  <td className="num">{fmtBytes(m.sizeBytes)}</td>
-                  <td className="path" title={m.sourceSha256 ?? ''}>
-                    {m.sourcePath}
-                  </td>
-                  <td>{fmtTime(m.createdAt)}</td>
-                  <td>
-                    <button
-                      type="button"
-                      onClick={() =>
-                        confirm(`Remove ${m.name}? Its evaluation runs stay.`) &&
-                        void mome().removeModel({ id: m.id }).then(load).catch(fail)
-                      }
-                    >
-                      Remove
-                    </button>
-                  </td>
-                </tr>
-              );
-            })}
+            {models.map((m) => (
+              <ModelRow
+                key={m.id}
+                m={m}
+                selected={m.id === selected}
+                onSelect={() => setSelected(m.id)}
+                onChanged={load}
+              />
+            ))}
           </tbody>
         </table>
       )}
-      {info?.activeModel && (
-        <p className="muted" data-testid="model-provider">
-          Runs on {info.activeModel.provider.toUpperCase()}: {info.activeModel.providerReason}
-        </p>
-      )}
-      <h2 className="section">Import a checkpoint or a model folder</h2>
-      <div className="row">
-        <PathField value={source} onChange={setSource} label="Checkpoint or model folder" files />
-        <PathField value={vocab} onChange={setVocab} label="BERT vocab.txt (if not found automatically)" files />
-        <button type="button" disabled={!source.startsWith('/')} onClick={() => void start()}>
-          Import
-        </button>
-      </div>
+      <label className="muted">
+        <input type="checkbox" checked={showRemoved} onChange={(e) => setShowRemoved(e.target.checked)} /> Show removed
+        models (their evaluation runs are kept)
+      </label>
+      {card && <ModelCardView card={card} />}
+      <ImportForm />
     </section>
   );
 }
