@@ -11,6 +11,8 @@ import {
   DirEntry,
   EvalComparison,
   EvalItem,
+  EvalItemDetail,
+  EvalSummary,
   EvalRun,
   ImageDetail,
   LabelEvent,
@@ -177,6 +179,7 @@ export const methods = {
         kind: z.enum(['caption', 'image', 'nlvr2']),
         order: z.enum(['mistakenness', 'rank']).default('mistakenness'),
         minRank: z.number().int().min(0).optional(),
+        search: z.string().max(200).optional(),
         offset: z.number().int().min(0).default(0),
         limit: z.number().int().min(1).max(1000).default(100),
       })
@@ -195,6 +198,15 @@ export const methods = {
       .strict(),
     output: EvalComparison,
   },
+  /** One query of a run in full: its ground truth next to the top-k candidates, or the NLVR2 pair. */
+  getEvalItemDetail: {
+    input: z
+      .object({ runId: id, kind: z.enum(['caption', 'image', 'nlvr2']), key: z.string().min(1).max(200) })
+      .strict(),
+    output: EvalItemDetail,
+  },
+  /** Histograms of ground-truth ranks and score margins, misses at R@k, NLVR2's confusion matrix. */
+  getEvalSummary: { input: z.object({ runId: id }).strict(), output: EvalSummary },
   listModels: {
     input: z.object({ includeRemoved: z.boolean().default(false) }).strict(),
     output: z.array(ModelVersion),

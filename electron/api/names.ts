@@ -29,6 +29,8 @@ export const METHOD_NAMES = [
   'listEvalRuns',
   'getEvalItems',
   'compareEvalRuns',
+  'getEvalItemDetail',
+  'getEvalSummary',
   'listModels',
   'getModelCard',
   'setModelDevice',

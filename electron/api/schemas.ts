@@ -190,6 +190,8 @@ export const EvalItem = z.object({
   score: z.number().nullable(),
   mistakenness: z.number(),
   top: z.array(z.tuple([z.union([z.string(), z.number()]).nullable(), z.number()])).nullable(),
+  /** The caption, the image's file or the NLVR2 sentence. */
+  text: z.string().nullable().optional(),
 });
 export type EvalItem = z.infer<typeof EvalItem>;
 
@@ -220,6 +222,68 @@ export const EvalComparison = z.object({
   totals: z.object({ compared: z.number().int(), fixed: z.number().int(), broken: z.number().int() }),
 });
 export type EvalComparison = z.infer<typeof EvalComparison>;
+
+/** An image or caption shown beside a query: its score for the query, and whether it is the ground truth. */
+export const EvalCandidate = z.object({
+  kind: z.enum(['image', 'caption']),
+  key: z.string(),
+  /** A caption's text; null for an image. */
+  text: z.string().nullable(),
+  /** An image's file (absolute); a caption's image file. */
+  path: z.string().nullable(),
+  score: z.number().nullable(),
+  /** For the ground truth: its rank for the query (0 = first). */
+  rank: z.number().int().nullable(),
+  isTruth: z.boolean(),
+});
+export type EvalCandidate = z.infer<typeof EvalCandidate>;
+
+/**
+ * One query of a run in full. A caption: its image (truth) next to the top-k images. An image: its captions
+ * (truth, each with its own rank as a query) next to the top-k captions. An NLVR2 example: the pair.
+ */
+export const EvalItemDetail = EvalItem.extend({
+  runId: z.number().int(),
+  split: z.string().nullable(),
+  path: z.string().nullable(),
+  truth: z.array(EvalCandidate),
+  candidates: z.array(EvalCandidate),
+  nlvr2: z
+    .object({
+      label: z.boolean().nullable(),
+      prediction: z.boolean(),
+      probability: z.number(),
+      leftPath: z.string(),
+      rightPath: z.string(),
+    })
+    .nullable(),
+});
+export type EvalItemDetail = z.infer<typeof EvalItemDetail>;
+
+export const HistogramBin = z.object({ label: z.string(), from: z.number(), to: z.number(), count: z.number().int() });
+export type HistogramBin = z.infer<typeof HistogramBin>;
+
+/** A run at a glance: where ground truth ranks, the score margins, misses, and NLVR2's confusion matrix. */
+export const EvalSummary = z.object({
+  runId: z.number().int(),
+  histograms: z.array(
+    z.object({ kind: z.enum(['caption', 'image']), what: z.enum(['rank', 'margin']), bins: z.array(HistogramBin) }),
+  ),
+  missed: z.array(
+    z.object({ kind: z.enum(['caption', 'image', 'nlvr2']), at: z.number().int(), count: z.number().int() }),
+  ),
+  totals: z.record(z.string(), z.number().int()),
+  /** NLVR2: counts by given label (rows) and prediction (columns). */
+  confusion: z
+    .object({
+      trueTrue: z.number().int(),
+      trueFalse: z.number().int(),
+      falseTrue: z.number().int(),
+      falseFalse: z.number().int(),
+    })
+    .nullable(),
+});
+export type EvalSummary = z.infer<typeof EvalSummary>;
 
 export const ModelVersion = z.object({
   id: z.number().int(),

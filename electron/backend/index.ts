@@ -22,6 +22,8 @@ import { LabelHistory } from '../labels/history';
 import { exportDataset } from '../datasets/export';
 import { getEvalItems, listEvalRuns } from '../eval/repository';
 import { compareEvalRuns } from '../eval/compare';
+import { getEvalItemDetail } from '../eval/inspect';
+import { getEvalSummary } from '../eval/summary';
 import { defaultModelDir, sampleDatasetDirs } from './assets';
 import { ModelRegistry } from '../models/registry';
 import { modelCard } from '../models/card';
@@ -195,6 +197,8 @@ export function createBackend(options: BackendOptions): Backend {
     },
     getEvalItems: (q) => getEvalItems(db, q),
     compareEvalRuns: (q) => compareEvalRuns(db, q),
+    getEvalItemDetail: (q) => getEvalItemDetail(db, q),
+    getEvalSummary: ({ runId }) => getEvalSummary(db, runId),
     startDatasetExport: ({ datasetId, out }) =>
       jobs.start('dataset-export', `Export dataset ${datasetId}`, { datasetId, out }, async (ctx) => {
         ctx.progress(0.05, 'Writing the corrected dataset');

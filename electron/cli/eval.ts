@@ -1,16 +1,18 @@
-// `mome eval retrieval|nlvr2 --model DIR --dataset DIR --split test --json OUT [--home DIR] [--device auto|cpu|cuda] [--k 10]`
+// `mome eval retrieval|nlvr2 --model DIR --dataset DIR --split test --json OUT [--home DIR] [--device auto|cpu|cuda]
+//  [--k 10] [--rerank K]`
 // Imports the dataset folder if it is not imported yet, runs the evaluation as the app does, prints the
-// metrics and writes {"metrics", "provider", "seconds", "mistakes": [...]} to OUT.
+// metrics and writes {"metrics", "provider", "seconds", "mistakes": [...]} to OUT. `--split all` evaluates
+// every split together (the label-error ranking of the whole dataset); `--rerank K` re-ranks the top K with ITM.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createBackend } from '../backend/index';
 import { consoleContext } from '../jobs/console-context';
 import { importDataset } from '../datasets/importer';
-import { runEvaluation } from '../eval/run-eval';
+import { ALL_SPLITS, runEvaluation } from '../eval/run-eval';
 import { defaultHome } from '../store/home';
 
 const USAGE =
-  'usage: mome eval retrieval|nlvr2 --model DIR --dataset DIR [--split test] [--json OUT] [--home DIR] [--device auto|cpu|cuda] [--k 10]';
+  'usage: mome eval retrieval|nlvr2 --model DIR --dataset DIR [--split test] [--json OUT] [--home DIR] [--device auto|cpu|cuda] [--k 10] [--rerank K]\n  --split all: every split together';
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const [task, ...rest] = argv;
@@ -40,7 +42,13 @@ export async function evalCommand(argv: string[]): Promise<number> {
       const s = await importDataset(backend.db, { root }, ctx);
       row = { id: s.datasetId };
     }
-    const split = opts.split ?? (task === 'nlvr2' ? 'dev' : 'test');
+    const asked = opts.split ?? (task === 'nlvr2' ? 'dev' : 'test');
+    const split = asked === 'all' ? ALL_SPLITS : asked;
+    const intOpt = (name: string, fallback: number) => {
+      const v = opts[name] === undefined ? fallback : Number(opts[name]);
+      if (!Number.isInteger(v) || v < 0) throw new Error(`--${name} must be a whole number, got "${opts[name]}"`);
+      return v;
+    };
     const result = await runEvaluation(
       backend.db,
       {
@@ -48,7 +56,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
         modelDir: path.resolve(opts.model),
         datasetId: row.id,
         split,
-        k: opts.k ? Number(opts.k) : 10,
+        k: intOpt('k', 10),
+        rerankK: intOpt('rerank', 0),
         device,
         cacheDir: path.join(backend.home.cache, 'embeddings'),
       },
@@ -62,7 +71,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
       runId: result.runId,
       counts: result.counts,
       cache: result.cache,
-      mistakes: result.mistakes,
+      // ids as the dataset file writes them: sentids are numbers, NLVR2 identifiers strings
+      mistakes: result.mistakes.map((m) => ({ ...m, id: m.kind === 'caption' ? Number(m.id) : m.id })),
     };
     if (opts.json) fs.writeFileSync(opts.json, JSON.stringify(out, null, 2));
     console.log(

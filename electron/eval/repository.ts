@@ -50,6 +50,27 @@ function toRun(r: RunRow): EvalRun {
   };
 }
 
+interface ItemRow {
+  kind: EvalItem['kind'];
+  item_key: string;
+  rank: number | null;
+  score: number | null;
+  mistakenness: number;
+  top: string | null;
+  text: string | null;
+}
+
+/** Each item with the text a person reads: the caption, the image's file, or the NLVR2 sentence. */
+const ITEMS_WITH_TEXT = `
+  FROM eval_items e
+  LEFT JOIN captions c ON e.kind = 'caption' AND c.dataset_id = @datasetId AND c.sentid = CAST(e.item_key AS INTEGER)
+  LEFT JOIN images i ON e.kind = 'image' AND i.dataset_id = @datasetId AND i.source_id = e.item_key
+  LEFT JOIN nlvr2_examples n ON e.kind = 'nlvr2' AND n.dataset_id = @datasetId AND n.identifier = e.item_key`;
+
+/**
+ * One page of a run's queries of one kind: worst ground-truth rank first or most likely label error first,
+ * optionally only those missed at R@minRank, and only those whose text (or id) contains `search`.
+ */
 export function getEvalItems(
   db: Db,
   q: {
@@ -57,35 +78,40 @@ export function getEvalItems(
     kind: EvalItem['kind'];
     order: 'mistakenness' | 'rank';
     minRank?: number;
+    search?: string;
     offset: number;
     limit: number;
   },
 ): { total: number; offset: number; items: EvalItem[] } {
-  const where = ['run_id = @runId', 'kind = @kind'];
-  if (q.minRank !== undefined) where.push('rank >= @minRank');
+  const run = getEvalRun(db, q.runId);
+  const where = ['e.run_id = @runId', 'e.kind = @kind'];
+  if (q.minRank !== undefined) where.push('e.rank >= @minRank');
+  const search = q.search?.trim();
+  if (search) {
+    where.push(`(e.item_key = @search OR instr(lower(COALESCE(c.raw, i.file, n.sentence)), lower(@search)) > 0
+      OR (e.kind = 'image' AND EXISTS (SELECT 1 FROM captions c2 WHERE c2.image_id = i.id AND instr(lower(c2.raw), lower(@search)) > 0)))`);
+  }
+  const params = { ...q, search: search ?? null, minRank: q.minRank ?? null, datasetId: run.datasetId };
   const w = where.join(' AND ');
-  const total = (db.prepare(`SELECT count(*) AS n FROM eval_items WHERE ${w}`).get(q) as { n: number }).n;
-  const order = q.order === 'rank' ? 'rank DESC, mistakenness DESC' : 'mistakenness DESC';
+  const total = (db.prepare(`SELECT count(*) AS n ${ITEMS_WITH_TEXT} WHERE ${w}`).get(params) as { n: number }).n;
+  const order = q.order === 'rank' ? 'e.rank DESC, e.mistakenness DESC' : 'e.mistakenness DESC';
   const rows = db
-    .prepare(`SELECT * FROM eval_items WHERE ${w} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
-    .all(q) as {
-    kind: EvalItem['kind'];
-    item_key: string;
-    rank: number | null;
-    score: number | null;
-    mistakenness: number;
-    top: string | null;
-  }[];
+    .prepare(
+      `SELECT e.*, COALESCE(c.raw, i.file, n.sentence) AS text ${ITEMS_WITH_TEXT} WHERE ${w}
+       ORDER BY ${order}, e.item_key LIMIT @limit OFFSET @offset`,
+    )
+    .all(params) as ItemRow[];
+  return { total, offset: q.offset, items: rows.map(toItem) };
+}
+
+export function toItem(r: ItemRow): EvalItem {
   return {
-    total,
-    offset: q.offset,
-    items: rows.map((r) => ({
-      kind: r.kind,
-      key: r.item_key,
-      rank: r.rank,
-      score: r.score,
-      mistakenness: r.mistakenness,
-      top: r.top ? JSON.parse(r.top) : null,
-    })),
+    kind: r.kind,
+    key: r.item_key,
+    rank: r.rank,
+    score: r.score,
+    mistakenness: r.mistakenness,
+    top: r.top ? JSON.parse(r.top) : null,
+    text: r.text,
   };
 }

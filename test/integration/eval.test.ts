@@ -4,7 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EvalComparison, EvalItem } from '../../electron/api/schemas';
+import type { EvalComparison, EvalItem, EvalItemDetail, EvalSummary } from '../../electron/api/schemas';
+import fs from 'node:fs';
 import { createBackend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
 import { runEvaluation, type EvalResult } from '../../electron/eval/run-eval';
@@ -76,6 +77,116 @@ describe('retrieval evaluation', () => {
     }
   });
 
+  it('a caption in full: its image next to the top-k images with scores', async () => {
+    const [worst] = (
+      (await backend.call('getEvalItems', { runId: first.runId, kind: 'caption', order: 'rank', limit: 1 })) as {
+        items: EvalItem[];
+      }
+    ).items;
+    const d = (await backend.call('getEvalItemDetail', {
+      runId: first.runId,
+      kind: 'caption',
+      key: worst.key,
+    })) as EvalItemDetail;
+    const own = backend.db
+      .prepare(
+        'SELECT i.source_id, c.raw FROM captions c JOIN images i ON i.id = c.image_id WHERE c.dataset_id = ? AND c.sentid = ?',
+      )
+      .get(coco, Number(worst.key)) as { source_id: string; raw: string };
+    expect(d.text).toBe(own.raw);
+    expect(d.truth).toEqual([expect.objectContaining({ key: own.source_id, rank: worst.rank, isTruth: true })]);
+    expect(d.candidates).toHaveLength(10);
+    expect(d.candidates.some((c) => c.isTruth)).toBe(worst.rank! < 10);
+    for (const c of d.candidates) expect(fs.existsSync(c.path!)).toBe(true);
+  });
+
+  it('an image in full: its captions with their own ranks, and the top-k captions', async () => {
+    const [img] = ((await allItems(first.runId, 'image')) as EvalItem[]).slice(3, 4);
+    const d = (await backend.call('getEvalItemDetail', {
+      runId: first.runId,
+      kind: 'image',
+      key: img.key,
+    })) as EvalItemDetail;
+    const captions = (await allItems(first.runId, 'caption')).filter((c) => d.truth.some((t) => t.key === c.key));
+    expect(d.truth.length).toBeGreaterThan(0);
+    expect(captions).toHaveLength(d.truth.length);
+    for (const t of d.truth) expect(t.rank).toBe(captions.find((c) => c.key === t.key)!.rank);
+    const firstOwn = d.candidates.findIndex((c) => c.isTruth);
+    expect(firstOwn >= 0 ? firstOwn : null).toBe(img.rank! < 10 ? img.rank : null);
+  });
+
+  it('filters: missed at R@k and text search', async () => {
+    const captions = await allItems(first.runId, 'caption');
+    for (const k of [1, 5]) {
+      const page = (await backend.call('getEvalItems', { runId: first.runId, kind: 'caption', minRank: k })) as {
+        total: number;
+      };
+      expect(page.total).toBe(captions.filter((c) => c.rank! >= k).length);
+    }
+    const word = captions[0]
+      .text!.split(' ')
+      .find((w) => w.length > 3)!
+      .toLowerCase();
+    const found = (await backend.call('getEvalItems', {
+      runId: first.runId,
+      kind: 'caption',
+      search: word,
+      limit: 1000,
+    })) as {
+      items: EvalItem[];
+    };
+    expect(found.items.length).toBe(captions.filter((c) => c.text!.toLowerCase().includes(word)).length);
+    expect(found.items.length).toBeGreaterThan(0);
+  });
+
+  it('summary: histograms of ranks and margins cover every query', async () => {
+    const s = (await backend.call('getEvalSummary', { runId: first.runId })) as EvalSummary;
+    const m = first.metrics as Record<string, number>;
+    for (const kind of ['caption', 'image'] as const) {
+      const n = kind === 'caption' ? first.counts.captions : first.counts.images;
+      for (const what of ['rank', 'margin'] as const) {
+        const h = s.histograms.find((x) => x.kind === kind && x.what === what)!;
+        expect(h.bins.reduce((a, b) => a + b.count, 0)).toBe(n);
+      }
+      const firstBin = s.histograms.find((x) => x.kind === kind && x.what === 'rank')!.bins[0];
+      expect((100 * firstBin.count) / n).toBeCloseTo(kind === 'caption' ? m.ir_r1 : m.tr_r1, 10);
+      expect(s.missed.find((x) => x.kind === kind && x.at === 5)!.count).toBe(
+        Math.round(((100 - (kind === 'caption' ? m.ir_r5 : m.tr_r5)) * n) / 100),
+      );
+    }
+  });
+
+  it('re-ranks the top k with ITM: k recorded, R@k kept, the dual encoder figures beside', async () => {
+    const re = await runEvaluation(
+      backend.db,
+      {
+        task: 'retrieval',
+        modelDir: models[0],
+        datasetId: coco,
+        split: 'test',
+        k: 10,
+        rerankK: 10,
+        device: 'cpu',
+        cacheDir,
+      },
+      quiet,
+    );
+    const m = re.metrics as Record<string, number>;
+    const itc = first.metrics as Record<string, number>;
+    for (const key of Object.keys(itc)) expect(m[`itc_${key}`]).toBe(itc[key]);
+    // re-ordering within the top 10 moves nothing in or out of it
+    expect(m.ir_r10).toBe(itc.ir_r10);
+    expect(m.tr_r10).toBe(itc.tr_r10);
+    expect(re.counts.rerankedPairs).toBeGreaterThanOrEqual(first.counts.captions * 10);
+    const run = (await backend.call('listEvalRuns', {})) as { id: number; options: Record<string, unknown> }[];
+    expect(run.find((r) => r.id === re.runId)!.options).toMatchObject({ rerank: 'itm', rerankK: 10 });
+    for (const c of await allItems(re.runId, 'caption')) {
+      const p = c.top!.map(([, s]) => s);
+      expect(p.every((x) => x >= 0 && x <= 1)).toBe(true);
+      expect(p).toEqual([...p].sort((x, y) => y - x));
+    }
+  });
+
   it('a second run reuses every cached embedding and gives the same metrics', async () => {
     const again = await evaluate('retrieval', models[0], coco, 'test');
     expect(again.cache).toEqual({ imageHits: first.counts.images, textHits: first.counts.captions });
@@ -122,8 +233,34 @@ describe('NLVR2 evaluation', () => {
     const right = items.filter((it) => it.score! >= 0.5 === labels.get(it.key));
     expect((a.metrics as { accuracy: number }).accuracy).toBeCloseTo((100 * right.length) / items.length, 10);
     for (const it of items) expect(it.rank).toBe(right.includes(it) ? 0 : 1);
+    const s = (await backend.call('getEvalSummary', { runId: a.runId })) as EvalSummary;
+    const c = s.confusion!;
+    expect(c.trueTrue + c.falseFalse).toBe(right.length);
+    expect(c.trueTrue + c.trueFalse).toBe([...labels.values()].filter(Boolean).length);
+    const wrong = items.find((it) => it.rank === 1);
+    if (wrong) {
+      const d = (await backend.call('getEvalItemDetail', {
+        runId: a.runId,
+        kind: 'nlvr2',
+        key: wrong.key,
+      })) as EvalItemDetail;
+      expect(d.nlvr2!.label).toBe(labels.get(wrong.key));
+      expect(d.nlvr2!.prediction).toBe(!labels.get(wrong.key));
+      expect(fs.existsSync(d.nlvr2!.leftPath) && fs.existsSync(d.nlvr2!.rightPath)).toBe(true);
+    }
     const cmp = (await backend.call('compareEvalRuns', { a: a.runId, b: b.runId })) as EvalComparison;
     const acc = (r: EvalResult) => (r.metrics as { accuracy: number }).accuracy;
     expect(cmp.fixed.length - cmp.broken.length).toBe(Math.round(((acc(b) - acc(a)) * items.length) / 100));
+  });
+});
+
+describe('every split together', () => {
+  it('ranks the likely label errors of the whole dataset', async () => {
+    const all = await evaluate('retrieval', models[0], coco, '*');
+    const n = backend.db.prepare('SELECT count(*) AS n FROM captions WHERE dataset_id = ?').get(coco) as { n: number };
+    expect(all.counts.captions).toBe(n.n);
+    expect(all.mistakes.length).toBe(Math.min(1000, n.n));
+    const scores = all.mistakes.map((x) => x.score);
+    expect(scores).toEqual([...scores].sort((x, y) => y - x));
   });
 });

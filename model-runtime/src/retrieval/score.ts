@@ -153,11 +153,6 @@ export async function scoreRetrieval(input: ScoreInput): Promise<ScoreResult> {
     }
     imageRank[i] = r >= 0 ? r : Math.max(K, imageCount[i]);
   }
-  const recall = (ranks: Int32Array, k: number) => {
-    let hits = 0;
-    for (const r of ranks) if (r < k) hits++;
-    return (100 * hits) / ranks.length;
-  };
   return {
     k: K,
     textRank,
@@ -166,13 +161,23 @@ export async function scoreRetrieval(input: ScoreInput): Promise<ScoreResult> {
     imageRank,
     imageTopIndex: imgTopIndex,
     imageTopScore: imgTopScore,
-    metrics: {
-      tr_r1: recall(imageRank, 1),
-      tr_r5: recall(imageRank, 5),
-      tr_r10: recall(imageRank, 10),
-      ir_r1: recall(textRank, 1),
-      ir_r5: recall(textRank, 5),
-      ir_r10: recall(textRank, 10),
-    },
+    metrics: recallMetrics(textRank, imageRank),
+  };
+}
+
+/** TR R@k over images (best own caption's rank), IR R@k over captions (own image's rank), in percent. */
+export function recallMetrics(textRank: Int32Array, imageRank: Int32Array): RetrievalMetrics {
+  const recall = (ranks: Int32Array, k: number) => {
+    let hits = 0;
+    for (const r of ranks) if (r < k) hits++;
+    return (100 * hits) / ranks.length;
+  };
+  return {
+    tr_r1: recall(imageRank, 1),
+    tr_r5: recall(imageRank, 5),
+    tr_r10: recall(imageRank, 10),
+    ir_r1: recall(textRank, 1),
+    ir_r5: recall(textRank, 5),
+    ir_r10: recall(textRank, 10),
   };
 }

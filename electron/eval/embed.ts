@@ -1,0 +1,124 @@
+// The dual-encoder embeddings of a split's images and captions, read from the on-disk cache of the model
+// version where present and encoded (then cached) otherwise. A second run of the same model on the same
+// items encodes nothing.
+import path from 'node:path';
+import type { JobContext } from '../jobs/service';
+import { EmbeddingCache, fileKey, textKey } from '../../model-runtime/src/cache/embedding-cache';
+import type { MomeModel } from '../../model-runtime/src/model/model';
+
+export interface SplitImage {
+  id: number;
+  source_id: string;
+  file: string;
+  split: string;
+}
+export interface SplitCaption {
+  sentid: number;
+  raw: string;
+  image_id: number;
+}
+
+export interface Embedded {
+  images: Float32Array;
+  texts: Float32Array;
+  imageHits: number;
+  textHits: number;
+  /** Images that could not be read, by index, with the reason (their rows are zeros). */
+  unreadable: Map<number, string>;
+}
+
+/** Cache keys of images (file path, size and time) and captions (text hash), as the evaluation uses them. */
+export async function embeddingKeys(root: string, images: SplitImage[], captions: SplitCaption[]) {
+  const files = images.map((i) => path.join(root, i.file));
+  const imageKeys = await Promise.all(files.map((f) => fileKey(f).catch(() => `missing:${f}`)));
+  return { files, imageKeys, textKeys: captions.map((c) => textKey(c.raw)) };
+}
+
+export function openCaches(cacheDir: string, version: string, dim: number) {
+  return {
+    images: EmbeddingCache.open(cacheDir, version, 'images', dim),
+    texts: EmbeddingCache.open(cacheDir, version, 'texts', dim),
+  };
+}
+
+/** Progress from `from` to `to` of the job while embedding; images take most of the time. */
+export async function embedSplit(
+  model: MomeModel,
+  version: string,
+  root: string,
+  images: SplitImage[],
+  captions: SplitCaption[],
+  cacheDir: string,
+  ctx: JobContext,
+  [from, to]: [number, number],
+): Promise<Embedded> {
+  const E = model.config.embedDim;
+  const caches = openCaches(cacheDir, version, E);
+  const { files, imageKeys, textKeys } = await embeddingKeys(root, images, captions);
+  const mid = from + (to - from) * 0.7;
+
+  const imageEmb = new Float32Array(images.length * E);
+  const todo = fill(imageEmb, imageKeys, caches.images, E).filter((i) => !imageKeys[i].startsWith('missing:'));
+  const unreadable = new Map<number, string>();
+  for (const i of imageKeys.keys()) if (imageKeys[i].startsWith('missing:')) unreadable.set(i, 'file not found');
+  for (let s = 0; s < todo.length; s += 256) {
+    ctx.throwIfCancelled();
+    const part = todo.slice(s, s + 256);
+    const enc = await model.encodeImages(
+      part.map((i) => files[i]),
+      { signal: ctx.signal },
+    );
+    const entries: [string, Float32Array][] = [];
+    part.forEach((i, j) => {
+      if (enc.errors.has(j)) return void unreadable.set(i, enc.errors.get(j)!);
+      const v = enc.embeddings.subarray(j * E, (j + 1) * E);
+      imageEmb.set(v, i * E);
+      entries.push([imageKeys[i], v]);
+    });
+    caches.images.put(entries);
+    const done = Math.min(s + 256, todo.length);
+    ctx.progress(from + ((mid - from) * done) / todo.length, `Encoding images: ${done} of ${todo.length}`);
+  }
+
+  const textEmb = new Float32Array(captions.length * E);
+  const ttodo = fill(textEmb, textKeys, caches.texts, E);
+  for (let s = 0; s < ttodo.length; s += 2048) {
+    ctx.throwIfCancelled();
+    const part = ttodo.slice(s, s + 2048);
+    const emb = await model.encodeTexts(
+      part.map((i) => captions[i].raw),
+      { signal: ctx.signal },
+    );
+    caches.texts.put(
+      part.map((i, j) => {
+        const v = emb.subarray(j * E, (j + 1) * E);
+        textEmb.set(v, i * E);
+        return [textKeys[i], v];
+      }),
+    );
+    const done = Math.min(s + 2048, ttodo.length);
+    ctx.progress(mid + ((to - mid) * done) / ttodo.length, `Encoding captions: ${done} of ${ttodo.length}`);
+  }
+  return {
+    images: imageEmb,
+    texts: textEmb,
+    imageHits: images.length - todo.length - countMissing(imageKeys),
+    textHits: captions.length - ttodo.length,
+    unreadable,
+  };
+}
+
+/** Copies cached rows into `out`; returns the indices still to encode. */
+function fill(out: Float32Array, keys: string[], cache: EmbeddingCache, dim: number): number[] {
+  const todo: number[] = [];
+  keys.forEach((k, i) => {
+    const hit = cache.get(k);
+    if (hit) out.set(hit, i * dim);
+    else todo.push(i);
+  });
+  return todo;
+}
+
+function countMissing(keys: string[]): number {
+  return keys.filter((k) => k.startsWith('missing:')).length;
+}

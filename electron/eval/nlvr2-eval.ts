@@ -1,0 +1,73 @@
+// NLVR2 evaluation of one split (or all splits): p(True) per example from the NLVR2 head, accuracy over the
+// labelled examples, and the examples whose label the model most confidently disagrees with.
+import path from 'node:path';
+import { ApiError } from '../api/contract';
+import type { Db } from '../store/db';
+import type { JobContext } from '../jobs/service';
+import type { MomeModel } from '../../model-runtime/src/model/model';
+import { nlvr2Mistakenness, rankMistakes } from './mistakes';
+import { ALL_SPLITS, type EvalOptions, type ItemRow, type Mistake } from './types';
+
+interface ExampleRow {
+  identifier: string;
+  sentence: string;
+  label: number | null;
+  left_file: string;
+  right_file: string;
+}
+
+export interface Nlvr2Outcome {
+  metrics: { accuracy: number };
+  items: ItemRow[];
+  mistakes: Mistake[];
+  counts: Record<string, number>;
+}
+
+export async function evaluateNlvr2(
+  db: Db,
+  model: MomeModel,
+  root: string,
+  o: EvalOptions,
+  ctx: JobContext,
+): Promise<Nlvr2Outcome> {
+  if (!model.hasNlvr2) throw new ApiError('invalid_arguments', `The model ${model.config.name} has no NLVR2 head.`);
+  const examples = db
+    .prepare(
+      `SELECT identifier, sentence, label, left_file, right_file FROM nlvr2_examples
+       WHERE dataset_id = @datasetId AND (@split = '${ALL_SPLITS}' OR split = @split) ORDER BY id`,
+    )
+    .all({ datasetId: o.datasetId, split: o.split }) as ExampleRow[];
+  if (examples.length === 0)
+    throw new ApiError('invalid_arguments', `Dataset ${o.datasetId} has no NLVR2 examples in split "${o.split}".`);
+  const probs = new Float32Array(examples.length);
+  const BATCH = 64;
+  for (let s = 0; s < examples.length; s += BATCH) {
+    ctx.throwIfCancelled();
+    const part = examples.slice(s, s + BATCH);
+    const p = await model.nlvr2(
+      part.map((e) => ({
+        left: path.join(root, e.left_file),
+        right: path.join(root, e.right_file),
+        sentence: e.sentence,
+      })),
+      { signal: ctx.signal },
+    );
+    probs.set(p, s);
+    const done = Math.min(s + BATCH, examples.length);
+    ctx.progress(0.05 + (0.9 * done) / examples.length, `Predicting: ${done} of ${examples.length}`);
+  }
+  const labels = examples.map((e) => (e.label === null ? null : e.label === 1));
+  const wrong = labels.map((l, i) => (l === null ? null : Number(probs[i] >= 0.5 !== l)));
+  const labelled = wrong.filter((w) => w !== null).length;
+  const correct = wrong.filter((w) => w === 0).length;
+  const mist = nlvr2Mistakenness(probs, labels);
+  return {
+    metrics: { accuracy: labelled ? (100 * correct) / labelled : 0 },
+    // rank of the given label among the two answers: 0 when predicted right, 1 when wrong (null: unlabelled)
+    items: examples.map((e, i) => ['nlvr2', e.identifier, wrong[i], probs[i], mist[i], null]),
+    counts: { examples: examples.length, labelled },
+    mistakes: rankMistakes(mist)
+      .slice(0, 1000)
+      .map((i) => ({ kind: 'nlvr2' as const, id: examples[i].identifier, score: mist[i] })),
+  };
+}

@@ -1,0 +1,38 @@
+// What an evaluation run takes and gives, shared by the retrieval and NLVR2 paths.
+import type { RetrievalMetrics } from '../../model-runtime/src/retrieval/score';
+
+/** The split value that means every split of the dataset (the label-error ranking looks at all of them). */
+export const ALL_SPLITS = '*';
+
+export interface EvalOptions {
+  task: 'retrieval' | 'nlvr2';
+  modelDir: string;
+  datasetId: number;
+  split: string;
+  k?: number;
+  /** Re-rank each query's top k with the ITM head (0 or absent: off). */
+  rerankK?: number;
+  device?: 'auto' | 'cpu' | 'cuda';
+  cacheDir: string;
+}
+
+export interface Mistake {
+  kind: 'caption' | 'nlvr2';
+  id: string;
+  score: number;
+}
+
+/** One eval_items row: kind, key, rank, score, mistakenness, top (JSON). */
+export type ItemRow = [string, string, number | null, number | null, number, string | null];
+
+export interface EvalResult {
+  runId: number;
+  task: EvalOptions['task'];
+  metrics: RetrievalMetrics | { accuracy: number };
+  provider: string;
+  providerReason: string;
+  seconds: number;
+  counts: Record<string, number>;
+  cache: { imageHits: number; textHits: number };
+  mistakes: Mistake[];
+}
