@@ -56,7 +56,11 @@ interface EventRow {
   eval_run_id: number | null;
   reverses: number | null;
   action: LabelEvent['action'];
+  batch: number | null;
 }
+
+/** The events of one undoable step: one call's edits, or the undo / redo of such a step. */
+type Step = number[];
 
 const parse = (v: string | null): unknown => (v === null ? null : JSON.parse(v));
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -157,11 +161,18 @@ export class LabelHistory {
     p: Provenance,
     action: LabelEvent['action'],
     reverses: number | null,
+    batch: { id: number | null },
   ): LabelEvent {
+    // a batch is named by its first event's id (rows are never updated, so it is known before the insert)
+    batch.id ??=
+      ((
+        this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'label_events'`).get() as
+          { seq: number } | undefined
+      )?.seq ?? 0) + 1;
     const info = this.db
       .prepare(
-        `INSERT INTO label_events (dataset_id, target_kind, target_key, field, old_value, new_value, author, created_at, view, eval_run_id, reverses, action)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO label_events (dataset_id, target_kind, target_key, field, old_value, new_value, author, created_at, view, eval_run_id, reverses, action, batch)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         t.datasetId,
@@ -176,6 +187,7 @@ export class LabelHistory {
         p.evalRunId ?? null,
         reverses,
         action,
+        batch.id,
       );
     return this.get(Number(info.lastInsertRowid));
   }
@@ -186,8 +198,9 @@ export class LabelHistory {
     return toEvent(row);
   }
 
-  /** Applies edits all or nothing. */
+  /** Applies edits all or nothing, as one undoable step. */
   edit(edits: LabelEdit[], p: Provenance): LabelEvent[] {
+    const batch = { id: null as number | null };
     return this.db.transaction(() =>
       edits.map((e) => {
         const schema = fieldSchema(e.kind, e.field);
@@ -208,13 +221,18 @@ export class LabelHistory {
             { current, eventId: last?.id ?? null },
           );
         }
-        return this.append(e, e.field, current, parsed.data, p, 'edit', null);
+        return this.append(e, e.field, current, parsed.data, p, 'edit', null, batch);
       }),
     )();
   }
 
   /** Reverses one event, provided the field still holds what that event wrote. */
-  private reverse(target: LabelEvent, p: Provenance, action: 'undo' | 'redo' | 'revert'): LabelEvent {
+  private reverse(
+    target: LabelEvent,
+    p: Provenance,
+    action: 'undo' | 'redo' | 'revert',
+    batch: { id: number | null } = { id: null },
+  ): LabelEvent {
     const t: LabelTarget = { datasetId: target.datasetId, kind: target.kind, key: target.key };
     const current = this.current(t, target.field);
     if (!same(current, target.newValue)) {
@@ -227,49 +245,67 @@ export class LabelHistory {
         },
       );
     }
-    return this.append(t, target.field, current, target.oldValue, p, action, target.id);
+    return this.append(t, target.field, current, target.oldValue, p, action, target.id, batch);
   }
 
-  /** The author's undo and redo stacks, rebuilt from the history (so they survive restarts). */
-  stacks(author: string, datasetId?: number): { undo: number[]; redo: number[] } {
-    const rows = this.db
-      .prepare(
-        `SELECT id, action, reverses FROM label_events WHERE author = ? ${datasetId ? 'AND dataset_id = ?' : ''} ORDER BY id DESC LIMIT 20000`,
-      )
-      .all(...(datasetId ? [author, datasetId] : [author])) as {
-      id: number;
-      action: LabelEvent['action'];
-      reverses: number | null;
-    }[];
-    const undo: number[] = [];
-    let redo: number[] = [];
-    for (const r of rows.reverse()) {
-      if (r.action === 'edit' || r.action === 'revert') {
-        undo.push(r.id);
+  /**
+   * The author's undo and redo stacks of steps (one call's events each), rebuilt from the history so they
+   * survive restarts.
+   */
+  stacks(author: string, datasetId?: number): { undo: Step[]; redo: Step[] } {
+    const rows = (
+      this.db
+        .prepare(
+          `SELECT id, action, reverses, batch FROM label_events WHERE author = ? ${datasetId ? 'AND dataset_id = ?' : ''} ORDER BY id DESC LIMIT 20000`,
+        )
+        .all(...(datasetId ? [author, datasetId] : [author])) as Pick<
+        EventRow,
+        'id' | 'action' | 'reverses' | 'batch'
+      >[]
+    ).reverse();
+    // one call's rows are consecutive (a transaction) and share a batch; rows from before batches stand alone
+    const steps: { action: LabelEvent['action']; ids: number[]; reverses: number | null }[] = [];
+    rows.forEach((r, i) => {
+      const prev = rows[i - 1];
+      if (prev && r.batch !== null && r.batch === prev.batch) steps[steps.length - 1].ids.push(r.id);
+      else steps.push({ action: r.action, ids: [r.id], reverses: r.reverses });
+    });
+    const undo: Step[] = [];
+    let redo: Step[] = [];
+    const take = (stack: Step[], id: number | null) => {
+      const at = stack.findLastIndex((s) => id !== null && s.includes(id));
+      if (at >= 0) stack.splice(at, 1); // a step older than the window read is simply not there
+    };
+    for (const s of steps) {
+      if (s.action === 'edit' || s.action === 'revert') {
+        undo.push(s.ids);
         redo = [];
-      } else if (r.action === 'undo') {
-        undo.splice(undo.lastIndexOf(r.reverses!), 1);
-        redo.push(r.id);
+      } else if (s.action === 'undo') {
+        take(undo, s.reverses);
+        redo.push(s.ids);
       } else {
-        redo.splice(redo.lastIndexOf(r.reverses!), 1);
-        undo.push(r.id);
+        take(redo, s.reverses);
+        undo.push(s.ids);
       }
     }
     return { undo, redo };
   }
 
+  /** Reverses a whole step, newest event first, as one new step; any conflict refuses all of it. */
+  private reverseStep(step: Step | undefined, p: Provenance, action: 'undo' | 'redo'): LabelEvent | null {
+    if (!step) return null;
+    const batch = { id: null as number | null };
+    let last: LabelEvent | null = null;
+    for (const id of [...step].reverse()) last = this.reverse(this.get(id), p, action, batch);
+    return last;
+  }
+
   undo(p: Provenance, datasetId?: number): LabelEvent | null {
-    return this.db.transaction(() => {
-      const id = this.stacks(p.author, datasetId).undo.at(-1);
-      return id === undefined ? null : this.reverse(this.get(id), p, 'undo');
-    })();
+    return this.db.transaction(() => this.reverseStep(this.stacks(p.author, datasetId).undo.at(-1), p, 'undo'))();
   }
 
   redo(p: Provenance, datasetId?: number): LabelEvent | null {
-    return this.db.transaction(() => {
-      const id = this.stacks(p.author, datasetId).redo.at(-1);
-      return id === undefined ? null : this.reverse(this.get(id), p, 'redo');
-    })();
+    return this.db.transaction(() => this.reverseStep(this.stacks(p.author, datasetId).redo.at(-1), p, 'redo'))();
   }
 
   revert(eventId: number, p: Provenance): LabelEvent {

@@ -195,4 +195,13 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'label edit batches',
+    sql: `
+      -- The events written by one call (a bulk action, an undo of one) share a batch: undo and redo act on
+      -- the whole batch, so one Ctrl+Z takes back a bulk flip of 50 examples. NULL for older single edits.
+      ALTER TABLE label_events ADD COLUMN batch INTEGER;
+    `,
+  },
 ];

@@ -202,6 +202,22 @@ describe('the app shell in Chromium (browser mode)', () => {
     await shot('browse-labeling');
   });
 
+  it('flags the image itself with Shift+B, and the Labels view filters by time', async () => {
+    const panel = page.getByRole('complementary', { name: 'item details' });
+    await panel.getByTestId('image-labels').waitFor();
+    await page.keyboard.press('Shift+B');
+    await panel.getByTestId('image-labels').locator('.tag-bad').waitFor();
+    await page.keyboard.press('Alt+5');
+    const table = page.getByTestId('label-table');
+    await table.getByRole('cell', { name: 'image 0', exact: true }).waitFor();
+    const from = page.getByLabel('Filter from time');
+    await from.fill('2099-01-01T00:00');
+    await page.getByText('0 label events').waitFor();
+    await from.fill('2000-01-01T00:00');
+    await table.getByRole('cell', { name: 'image 0', exact: true }).waitFor();
+    await shot('labels-view');
+  });
+
   it('raised no page errors', () => {
     expect(pageErrors).toEqual([]);
   });

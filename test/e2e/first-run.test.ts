@@ -44,11 +44,45 @@ describe('first run', () => {
     await page.locator('.cell[data-index="0"]').click();
     const label = page.getByTestId('nlvr2-label');
     const before = (await label.textContent())!.includes('True');
-    await page.keyboard.press('f');
-    await label
-      .filter({ hasText: before ? 'False' : 'True' })
-      .filter({ hasText: 'corrected' })
+    const flipped = before ? 'False' : 'True';
+    await page.keyboard.press('f'); // one keystroke: flipped, and on to the next example
+    await page.locator('.cell.cursor[data-index="1"]').waitFor();
+    await page
+      .locator('.cell[data-index="0"]')
+      .filter({ hasText: `corrected (was ${before ? 'True' : 'False'})` })
       .waitFor();
+    expect(await page.locator('.cell[data-index="0"] [data-testid="cell-label"]').textContent()).toBe(flipped);
+    await page.keyboard.press('ArrowUp');
+    await label.filter({ hasText: flipped }).filter({ hasText: 'corrected' }).waitFor();
     await page.screenshot({ path: path.join(screenshotDir, 'first-run-nlvr2.png'), fullPage: true });
+  });
+
+  it('flips a selection of NLVR2 examples in bulk, and one Ctrl+Z takes it all back', async () => {
+    await page.keyboard.press('Escape'); // close the item panel
+    const cellLabel = (i: number) => page.locator(`.cell[data-index="${i}"] [data-testid="cell-label"]`);
+    const original = await Promise.all([2, 3, 4].map((i) => cellLabel(i).textContent()));
+    await page.locator('.cell[data-index="2"]').click({ modifiers: ['Control'] });
+    await page.locator('.cell[data-index="4"]').click({ modifiers: ['Shift'] });
+    await page.getByTestId('bulk-actions').filter({ hasText: '3 selected' }).waitFor();
+    await page.keyboard.press('f');
+    for (const [j, i] of [2, 3, 4].entries()) {
+      await page
+        .locator(`.cell[data-index="${i}"]`)
+        .filter({ hasText: `corrected (was ${original[j]})` })
+        .waitFor();
+    }
+    await page.screenshot({ path: path.join(screenshotDir, 'bulk-flip.png'), fullPage: true });
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction(
+      (want) =>
+        [2, 3, 4].every(
+          (i, j) =>
+            document.querySelector(`.cell[data-index="${i}"] [data-testid="cell-label"]`)?.textContent === want[j],
+        ),
+      original,
+    );
+    expect(await page.locator('.cell[data-index="0"]').textContent()).toContain('corrected'); // the earlier step stays
+    await page.keyboard.press('Escape');
+    expect(await page.getByTestId('bulk-actions').count()).toBe(0);
   });
 });

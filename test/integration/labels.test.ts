@@ -124,6 +124,44 @@ describe('label history', () => {
     expect((again.db.prepare('SELECT count(*) n FROM label_events').get() as any).n).toBe(8);
   });
 
+  it('one undo takes back a whole bulk action, one redo brings it back, also after a restart', async () => {
+    const { b, home, datasetId } = await setup();
+    const keys = ['0', '1', '2', '3', '4'];
+    await b.call('editLabels', {
+      edits: [{ ...caption(datasetId, '9'), field: 'note', value: 'single' }],
+      author: 'ada',
+    });
+    await b.call('editLabels', {
+      edits: keys.map((k) => ({
+        datasetId,
+        kind: 'image' as const,
+        key: k,
+        field: 'flag',
+        value: 'bad',
+        expected: null,
+      })),
+      author: 'ada',
+      view: 'browse-bulk',
+    });
+    const flags = (x: Backend) => keys.map((k) => x.labels.current({ datasetId, kind: 'image', key: k }, 'flag'));
+    expect(flags(b)).toEqual(Array(5).fill('bad'));
+    await b.close();
+    open = open.filter((x) => x !== b);
+    const again = createBackend({ home, mode: 'browser' });
+    open.push(again);
+    await again.call('undoLabel', { author: 'ada' });
+    expect(flags(again)).toEqual(Array(5).fill(null));
+    expect(again.labels.current(caption(datasetId, '9'), 'note')).toBe('single'); // the step before is untouched
+    await again.call('redoLabel', { author: 'ada' });
+    expect(flags(again)).toEqual(Array(5).fill('bad'));
+    await again.call('undoLabel', { author: 'ada' });
+    await again.call('undoLabel', { author: 'ada' });
+    expect(again.labels.current(caption(datasetId, '9'), 'note')).toBeNull();
+    expect(await again.call('undoLabel', { author: 'ada' })).toBeNull();
+    // 1 + 5 edits, 5 undone, 5 redone, 5 undone again, 1 undone
+    expect((again.db.prepare('SELECT count(*) n FROM label_events').get() as any).n).toBe(22);
+  });
+
   it("undo refuses to clobber someone else's later change; revert restores any event's old value", async () => {
     const { b, datasetId } = await setup();
     const t = { datasetId, kind: 'pair' as const, key: '12|2' };

@@ -37,14 +37,19 @@ export function HelpOverlay() {
               <td>Open / close the item panel</td>
             </tr>
             {[
-              ['J / K', 'Select the next / previous caption (item panel)'],
+              ['J / K', 'Select the next / previous caption (item panel); the next / previous result (Retrieval)'],
               ['E', 'Edit the caption or NLVR2 sentence'],
-              ['A / B', 'Flag ambiguous / bad'],
-              ['M', 'Move the caption to another image'],
+              ['A / B', 'Flag the caption ambiguous / bad'],
+              ['Shift+A / Shift+B / Shift+T', 'Flag the image itself ambiguous / bad, or add a note to it'],
+              ['M', 'Move the caption to another image (item panel); mark the result also a match (Retrieval)'],
               ['C', 'Add a caption'],
-              ['F', 'Flip the NLVR2 label'],
+              ['F', 'Flip the NLVR2 label and move on to the next example'],
               ['T', 'Add a note'],
-              ['Ctrl+Z / Ctrl+Shift+Z', 'Undo / redo (also after a restart)'],
+              ['H', 'Mark the selected result a hard negative (Retrieval)'],
+              ['N / P', 'Next / previous query (Retrieval, NLVR2)'],
+              ['X, Ctrl+click, Shift+click', 'Select items in the grid for a bulk action (Browse)'],
+              ['A / B / F / T with a selection', 'Apply to every selected item; Esc clears the selection'],
+              ['Ctrl+Z / Ctrl+Shift+Z', 'Undo / redo a whole action, bulk ones included (also after a restart)'],
               ['?', 'This help'],
             ].map(([k, what]) => (
               <tr key={k}>

@@ -1,6 +1,8 @@
 // Labeling inside the Browse item panel: one key per action, shown beside each button.
-// Captions: J/K select, E edit, A ambiguous, B bad, M move to another image, C add a caption, T note.
-// NLVR2: F flip the label, E edit the sentence, A ambiguous, T note. Ctrl+Z / Ctrl+Shift+Z undo and redo.
+// Captions: J/K select, E edit, A ambiguous, B bad, M move to another image, C add a caption, T note;
+// the image itself: Shift+A ambiguous, Shift+B bad, Shift+T note.
+// NLVR2: F flip the label and A ambiguous (each moves on to the next example), E edit the sentence, T note.
+// Ctrl+Z / Ctrl+Shift+Z undo and redo.
 import { useCallback, useEffect, useState } from 'react';
 import type { ImageDetail, Nlvr2Example } from '../../../electron/api/schemas';
 import { mome } from '../api/mome';
@@ -9,7 +11,10 @@ import { EditableText } from './EditableText';
 
 type State = Record<string, unknown>; // "kind|key|field" -> current value
 
-function useLabelState(targets: { datasetId: number; kind: 'caption' | 'image' | 'nlvr2'; key: string }[]): State {
+/** Current values of every edited field of these targets, re-read whenever any client changes a label. */
+export function useLabelState(
+  targets: { datasetId: number; kind: 'caption' | 'image' | 'nlvr2'; key: string }[],
+): State {
   const version = useLabels((s) => s.version);
   const [state, setState] = useState<State>({});
   const key = JSON.stringify(targets);
@@ -33,15 +38,15 @@ function useLabelState(targets: { datasetId: number; kind: 'caption' | 'image' |
 }
 
 /**
- * Single-key actions while an item panel is open: `actions` maps a lower-case key to what it does.
- * Ignored while typing, while an inline editor is open, or with a modifier (those keys belong to the app).
+ * Single-key actions while an item panel is open: `actions` maps a key to what it does ("a" for A, "A" for
+ * Shift+A). Ignored while typing, while an inline editor is open, or with Ctrl/Alt/Cmd (those belong to the app).
  */
 function usePanelKeys(actions: Record<string, (() => void) | undefined>, paused: boolean) {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (paused || e.ctrlKey || e.metaKey || e.altKey) return;
       if (['INPUT', 'SELECT', 'TEXTAREA'].includes((e.target as HTMLElement).tagName)) return;
-      const action = actions[e.key.toLowerCase()];
+      const action = e.shiftKey ? actions[e.key.toUpperCase()] : actions[e.key.toLowerCase()];
       if (!action) return;
       action();
       e.preventDefault();
@@ -57,7 +62,7 @@ const Key = ({ k }: { k: string }) => <kbd>{k}</kbd>;
 export function CaptionLabels({ item }: { item: ImageDetail }) {
   const edit = useLabels((s) => s.edit);
   const [sel, setSel] = useState(0);
-  const [mode, setMode] = useState<null | 'edit' | 'move' | 'add' | 'note'>(null);
+  const [mode, setMode] = useState<null | 'edit' | 'move' | 'add' | 'note' | 'image-note'>(null);
   const captions = item.captions;
   const state = useLabelState([
     ...captions.map((c) => ({ datasetId: item.datasetId, kind: 'caption' as const, key: String(c.sentid) })),
@@ -78,6 +83,12 @@ export function CaptionLabels({ item }: { item: ImageDetail }) {
     [edit, item.datasetId, selected],
   );
 
+  const imageKey = `image|${item.sourceId}|`;
+  const imageFlag = (imageKey + 'flag' in state ? state[imageKey + 'flag'] : null) as string | null;
+  const actImage = (field: string, value: unknown, expected?: unknown) =>
+    edit([{ datasetId: item.datasetId, kind: 'image', key: item.sourceId, field, value, expected }], 'browse');
+  const toggleImageFlag = (flag: 'ambiguous' | 'bad') =>
+    void actImage('flag', imageFlag === flag ? null : flag, imageFlag);
   const toggleFlag = (flag: 'ambiguous' | 'bad') => {
     if (!selected) return;
     const now = cur(selected.sentid, 'flag', null);
@@ -93,12 +104,30 @@ export function CaptionLabels({ item }: { item: ImageDetail }) {
       t: () => setMode('note'),
       a: () => toggleFlag('ambiguous'),
       b: () => toggleFlag('bad'),
+      A: () => toggleImageFlag('ambiguous'),
+      B: () => toggleImageFlag('bad'),
+      T: () => setMode('image-note'),
     },
     mode !== null,
   );
 
   return (
     <div className="labeling">
+      <p data-testid="image-labels">
+        Image {item.sourceId}
+        {imageFlag && <span className={`tag tag-${imageFlag}`}>{imageFlag}</span>}
+        {typeof state[imageKey + 'note'] === 'string' && (
+          <span className="muted"> · note: {String(state[imageKey + 'note'])}</span>
+        )}
+      </p>
+      {mode === 'image-note' && (
+        <EditableText
+          label="Image note"
+          value={(state[imageKey + 'note'] as string | undefined) ?? ''}
+          onCancel={() => setMode(null)}
+          onSave={(v) => void actImage('note', v).then(() => setMode(null))}
+        />
+      )}
       <ol className="captions">
         {captions.map((c, i) => {
           const raw = cur(c.sentid, 'raw', c.raw) as string;
@@ -185,11 +214,24 @@ export function CaptionLabels({ item }: { item: ImageDetail }) {
           <Key k="J" />/<Key k="K" /> select caption
         </span>
       </div>
+      <div className="row actions-row">
+        <span className="muted">Image:</span>
+        <button type="button" onClick={() => toggleImageFlag('ambiguous')}>
+          Ambiguous <Key k="⇧A" />
+        </button>
+        <button type="button" onClick={() => toggleImageFlag('bad')}>
+          Bad <Key k="⇧B" />
+        </button>
+        <button type="button" onClick={() => setMode('image-note')}>
+          Note <Key k="⇧T" />
+        </button>
+      </div>
     </div>
   );
 }
 
-export function Nlvr2Labels({ item }: { item: Nlvr2Example }) {
+/** `onLabeled` moves on to the next example after a one-key judgement (flip, ambiguous). */
+export function Nlvr2Labels({ item, onLabeled }: { item: Nlvr2Example; onLabeled?: () => void }) {
   const edit = useLabels((s) => s.edit);
   const [mode, setMode] = useState<null | 'edit' | 'note'>(null);
   const state = useLabelState([{ datasetId: item.datasetId, kind: 'nlvr2', key: item.identifier }]);
@@ -205,11 +247,12 @@ export function Nlvr2Labels({ item }: { item: Nlvr2Example }) {
       edit([{ datasetId: item.datasetId, kind: 'nlvr2', key: item.identifier, field, value, expected }], 'browse'),
     [edit, item],
   );
+  const judged = (ok: boolean) => ok && onLabeled?.();
   usePanelKeys(
     {
-      f: label !== null ? () => void act('label', !label, label) : undefined,
+      f: label !== null ? () => void act('label', !label, label).then(judged) : undefined,
       e: () => setMode('edit'),
-      a: () => void act('flag', flag === 'ambiguous' ? null : 'ambiguous', flag),
+      a: () => void act('flag', flag === 'ambiguous' ? null : 'ambiguous', flag).then(judged),
       t: () => setMode('note'),
     },
     mode !== null,

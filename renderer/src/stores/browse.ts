@@ -19,6 +19,12 @@ interface BrowseState {
   generation: number;
   cursor: number;
   open: ImageDetail | Nlvr2Example | null;
+  /** Bulk selection: grid indices of the current query (cleared when the query changes). */
+  selected: Record<number, true>;
+  anchor: number | null;
+  /** x / Ctrl+click toggle one item; Shift+click selects the range from the last toggled one. */
+  toggle(index: number, range?: boolean): void;
+  clearSelection(): void;
   setQuery(q: Partial<Pick<BrowseState, 'datasetId' | 'kind' | 'split' | 'search' | 'sort'>>): void;
   ensure(offset: number): Promise<void>;
   move(to: number): void;
@@ -39,8 +45,29 @@ export const useBrowse = create<BrowseState>((set, get) => ({
   generation: 0,
   cursor: 0,
   open: null,
+  selected: {},
+  anchor: null,
+  toggle: (index, range = false) => {
+    const { selected, anchor } = get();
+    const next = { ...selected };
+    if (range && anchor !== null) {
+      for (let i = Math.min(anchor, index); i <= Math.max(anchor, index); i++) next[i] = true;
+    } else if (next[index]) delete next[index];
+    else next[index] = true;
+    set({ selected: next, anchor: index, cursor: index });
+  },
+  clearSelection: () => set({ selected: {}, anchor: null }),
   setQuery: (q) => {
-    set({ ...q, pages: {}, total: 0, cursor: 0, open: null, generation: get().generation + 1 });
+    set({
+      ...q,
+      pages: {},
+      total: 0,
+      cursor: 0,
+      open: null,
+      selected: {},
+      anchor: null,
+      generation: get().generation + 1,
+    });
     void get().ensure(0);
   },
   ensure: async (offset) => {

@@ -12,7 +12,7 @@ interface LabelsState {
   version: number;
   events: LabelEvent[];
   total: number;
-  filter: { datasetId?: number; kind?: LabelEvent['kind']; author?: string };
+  filter: { datasetId?: number; kind?: LabelEvent['kind']; author?: string; since?: string; until?: string };
   counts: { datasetId: number; kind: string; field: string; n: number }[];
   edit(edits: Edit[], view: string): Promise<boolean>;
   undo(): Promise<void>;
@@ -37,6 +37,7 @@ export const useLabels = create<LabelsState>((set, get) => ({
       return true;
     } catch (e) {
       fail(e);
+      get().changed(); // a conflict means what is shown is stale: re-read it
       return false;
     }
   },

@@ -4,7 +4,8 @@ import { mediaUrl, mome } from '../api/mome';
 import { fmtInt } from '../format';
 import { itemAt, useBrowse } from '../stores/browse';
 import { useDatasets } from '../stores/datasets';
-import { CaptionLabels, Nlvr2Labels } from '../components/LabelActions';
+import { CaptionLabels, Nlvr2Labels, useLabelState } from '../components/LabelActions';
+import { BulkActions } from '../components/BulkActions';
 
 const CELL_W = 200;
 const CELL_H = 210;
@@ -59,7 +60,7 @@ function Stats({ datasetId }: { datasetId: number }) {
   );
 }
 
-function ItemPanel({ item, onClose }: { item: ImageDetail | Nlvr2Example; onClose(): void }) {
+function ItemPanel({ item, onClose, onNext }: { item: ImageDetail | Nlvr2Example; onClose(): void; onNext(): void }) {
   return (
     <aside className="panel" aria-label="item details">
       <button type="button" className="link close" onClick={onClose} aria-label="close panel">
@@ -71,7 +72,7 @@ function ItemPanel({ item, onClose }: { item: ImageDetail | Nlvr2Example; onClos
             <Thumb path={item.leftPath} alt="left image" size={512} />
             <Thumb path={item.rightPath} alt="right image" size={512} />
           </div>
-          <Nlvr2Labels item={item} />
+          <Nlvr2Labels item={item} onLabeled={onNext} />
           <dl className="facts">
             <dt>Identifier</dt>
             <dd>{item.identifier}</dd>
@@ -104,6 +105,23 @@ function ItemPanel({ item, onClose }: { item: ImageDetail | Nlvr2Example; onClos
         </>
       )}
     </aside>
+  );
+}
+
+const flagTag = (flag: unknown) =>
+  typeof flag === 'string' ? <span className={`tag tag-${flag}`}>{flag}</span> : null;
+
+/** An NLVR2 row's label as it is now (a correction shows beside the original) and its flag. */
+function Nlvr2CellLabel({ item, labels }: { item: Nlvr2Example; labels: Record<string, unknown> }) {
+  const k = `nlvr2|${item.identifier}|`;
+  const label = (k + 'label' in labels ? labels[k + 'label'] : item.label) as boolean | null;
+  const name = (v: boolean | null) => (v === null ? 'unlabeled' : v ? 'True' : 'False');
+  return (
+    <p className="muted">
+      {item.identifier} · <span data-testid="cell-label">{name(label)}</span>
+      {label !== item.label && <span className="tag">corrected (was {name(item.label)})</span>}
+      {flagTag(labels[k + 'flag'])}
+    </p>
   );
 }
 
@@ -160,23 +178,42 @@ export function BrowseView() {
         searchRef.current?.focus();
         return;
       }
-      if (e.key === 'Escape') return b.close();
+      if (e.key === 'Escape') return b.open ? b.close() : b.clearSelection();
       if (typing) return;
+      if (e.key === 'x' && !e.ctrlKey && !e.metaKey && !e.altKey) return b.toggle(b.cursor);
       const step: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols };
       if (step[e.key] !== undefined) {
         e.preventDefault();
         const to = Math.max(0, Math.min(b.total - 1, b.cursor + step[e.key]));
-        b.move(to);
-        const el = scroller.current;
-        const y = Math.floor(to / cols) * rowH;
-        if (el && (y < el.scrollTop || y + rowH > el.scrollTop + el.clientHeight))
-          el.scrollTop = y - el.clientHeight / 2;
-        if (b.open) void b.openAt(to);
+        goTo(to);
       } else if (e.key === 'Enter') void b.openAt(b.cursor);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [b, cols, rowH]);
+  });
+
+  /** Moves the cursor (scrolling it into view); an open item panel follows it. */
+  function goTo(to: number) {
+    to = Math.max(0, Math.min(b.total - 1, to));
+    b.move(to);
+    const el = scroller.current;
+    const y = Math.floor(to / cols) * rowH;
+    if (el && (y < el.scrollTop || y + rowH > el.scrollTop + el.clientHeight)) el.scrollTop = y - el.clientHeight / 2;
+    if (b.open) void b.ensure(to).then(() => useBrowse.getState().openAt(to));
+  }
+
+  // the current labels of the items on screen, so a correction (here, in bulk, or in another window) shows
+  const visible: { datasetId: number; kind: 'image' | 'nlvr2'; key: string }[] = [];
+  for (let i = first * cols; i < Math.min(b.total, last * cols); i++) {
+    const it = itemAt(b, i);
+    if (it)
+      visible.push(
+        'identifier' in it
+          ? { datasetId: it.datasetId, kind: 'nlvr2', key: it.identifier }
+          : { datasetId: it.datasetId, kind: 'image', key: it.sourceId },
+      );
+  }
+  const labels = useLabelState(visible);
 
   if (!dataset)
     return (
@@ -195,10 +232,15 @@ export function BrowseView() {
       cells.push(
         <div
           key={index}
-          className={`cell${index === b.cursor ? ' cursor' : ''}`}
-          style={style}
+          className={`cell${index === b.cursor ? ' cursor' : ''}${b.selected[index] ? ' selected' : ''}`}
+          style={b.selected[index] ? { ...style, boxShadow: 'inset 0 0 0 3px var(--accent)' } : style}
           data-index={index}
-          onClick={() => void b.openAt(index)}
+          aria-selected={Boolean(b.selected[index])}
+          onMouseDown={(e) => e.shiftKey && e.preventDefault()} // a range click, not a text selection
+          onClick={(e) => {
+            if (e.shiftKey || e.ctrlKey || e.metaKey) b.toggle(index, e.shiftKey);
+            else void b.openAt(index);
+          }}
         >
           {!item ? (
             <div className="thumb loading" />
@@ -208,20 +250,14 @@ export function BrowseView() {
               <Thumb path={(item as Nlvr2Example).rightPath} alt="right" />
               <div>
                 <p>{(item as Nlvr2Example).sentence}</p>
-                <p className="muted">
-                  {(item as Nlvr2Example).identifier} ·{' '}
-                  {(item as Nlvr2Example).label === null
-                    ? 'unlabeled'
-                    : (item as Nlvr2Example).label
-                      ? 'True'
-                      : 'False'}
-                </p>
+                <Nlvr2CellLabel item={item as Nlvr2Example} labels={labels} />
               </div>
             </div>
           ) : (
             <>
               <Thumb path={(item as ImageItem).path} alt={(item as ImageItem).file} />
               <p className="caption" title={(item as ImageItem).firstCaption ?? ''}>
+                {flagTag(labels[`image|${(item as ImageItem).sourceId}|flag`])}
                 {(item as ImageItem).firstCaption ?? '(no caption)'}
               </p>
             </>
@@ -277,6 +313,7 @@ export function BrowseView() {
         </span>
       </div>
       <Stats datasetId={dataset.id} />
+      {!b.open && <BulkActions />}
       <div className="browse-body">
         <div
           className="grid-scroller"
@@ -291,7 +328,7 @@ export function BrowseView() {
             {cells}
           </div>
         </div>
-        {b.open && <ItemPanel item={b.open} onClose={b.close} />}
+        {b.open && <ItemPanel item={b.open} onClose={b.close} onNext={() => goTo(b.cursor + 1)} />}
       </div>
     </section>
   );

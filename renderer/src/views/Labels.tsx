@@ -3,6 +3,8 @@ import { fmtInt, fmtTime } from '../format';
 import { useDatasets } from '../stores/datasets';
 import { useLabels } from '../stores/labels';
 
+/** A datetime-local value (local time, to the minute) as the ISO instant the history stores; `pad` ms added. */
+const toIso = (local: string, pad = 0) => (local ? new Date(new Date(local).getTime() + pad).toISOString() : undefined);
 const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
 
 export function LabelsView() {
@@ -44,6 +46,22 @@ export function LabelsView() {
           defaultValue={filter.author ?? ''}
           onKeyDown={(e) => e.key === 'Enter' && void load({ ...filter, author: e.currentTarget.value || undefined })}
         />
+        <label className="muted">
+          from{' '}
+          <input
+            type="datetime-local"
+            aria-label="Filter from time"
+            onChange={(e) => void load({ ...filter, since: toIso(e.target.value) })}
+          />
+        </label>
+        <label className="muted">
+          to{' '}
+          <input
+            type="datetime-local"
+            aria-label="Filter to time"
+            onChange={(e) => void load({ ...filter, until: toIso(e.target.value, 59_999) })}
+          />
+        </label>
         <span className="muted num">{fmtInt(total)} label events</span>
       </div>
       {counts.length > 0 && (
