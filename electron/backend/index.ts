@@ -7,7 +7,7 @@ import { ApiError } from '../api/contract';
 import { dispatch, type Handlers } from '../api/dispatch';
 import { EventHub } from '../api/events';
 import { scanFolder } from '../jobs/folder-scan';
-import { importDataset } from '../datasets/importer';
+import { checkNotImported, importDataset } from '../datasets/importer';
 import {
   browseImages,
   browseNlvr2,
@@ -103,13 +103,20 @@ export function createBackend(options: BackendOptions): Backend {
     cancelJob: ({ id }) => jobs.cancel(id),
     startFolderScan: ({ path: dir }) =>
       jobs.start('folder-scan', `Scan ${path.basename(dir) || dir}`, { path: dir }, (ctx) => scanFolder(dir, ctx)),
-    startDatasetImport: ({ path: dir, kind, refresh }) =>
-      jobs.start('dataset-import', `Import ${path.basename(dir) || dir}`, { path: dir, kind, refresh }, async (ctx) => {
-        const summary = await importDataset(db, { root: dir, kind, refresh }, ctx);
-        roots.add(summary.root, summary.name); // its images may now be shown
-        events.emit('dataChanged', { entity: 'datasets', id: summary.datasetId });
-        return summary;
-      }),
+    startDatasetImport: ({ path: dir, kind, refresh }) => {
+      checkNotImported(db, dir, refresh); // answered at once, so the UI can offer a refresh instead
+      return jobs.start(
+        'dataset-import',
+        `Import ${path.basename(dir) || dir}`,
+        { path: dir, kind, refresh },
+        async (ctx) => {
+          const summary = await importDataset(db, { root: dir, kind, refresh }, ctx);
+          roots.add(summary.root, summary.name); // its images may now be shown
+          events.emit('dataChanged', { entity: 'datasets', id: summary.datasetId });
+          return summary;
+        },
+      );
+    },
     listDatasets: () => listDatasets(db),
     removeDataset: ({ id, deleteLabels }) => {
       const result = removeDataset(db, id, deleteLabels);

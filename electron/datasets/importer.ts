@@ -90,6 +90,29 @@ function fingerprint(files: string[]): string {
   return h.digest('hex');
 }
 
+/**
+ * The dataset already imported from this folder (resolved through symlinks), if any. Importing it again is a
+ * conflict that names the dataset, so the UI can offer a refresh instead of making a duplicate.
+ */
+export function checkNotImported(db: Db, folder: string, refresh = false): { id: number; name: string } | undefined {
+  let root: string;
+  try {
+    root = fs.realpathSync(folder);
+  } catch {
+    return undefined; // the importer itself says the folder does not exist
+  }
+  const existing = db.prepare('SELECT id, name FROM datasets WHERE root = ?').get(root) as
+    { id: number; name: string } | undefined;
+  if (existing && !refresh) {
+    throw new ApiError(
+      'conflict',
+      `${root} is already imported as dataset ${existing.id} (${existing.name}). Refresh it instead of importing it again.`,
+      { datasetId: existing.id, name: existing.name },
+    );
+  }
+  return existing;
+}
+
 export async function importDataset(db: Db, options: ImportOptions, ctx: JobContext): Promise<ImportSummary> {
   const started = Date.now();
   let root: string;
@@ -134,16 +157,7 @@ export async function importDataset(db: Db, options: ImportOptions, ctx: JobCont
     });
   }
 
-  const existing = db.prepare('SELECT id FROM datasets WHERE root = ?').get(root) as { id: number } | undefined;
-  if (existing && !options.refresh) {
-    throw new ApiError(
-      'conflict',
-      `${root} is already imported as dataset ${existing.id}. Refresh it instead of importing it again.`,
-      {
-        datasetId: existing.id,
-      },
-    );
-  }
+  const existing = checkNotImported(db, root, options.refresh);
 
   // 1. read and validate (0..0.6 of the progress)
   const images: ImageRecord[] = [];

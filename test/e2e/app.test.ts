@@ -159,6 +159,21 @@ describe('the app shell in Chromium (browser mode)', () => {
       .waitFor();
   });
 
+  it('importing the same folder again offers a refresh instead of a duplicate', async () => {
+    await page.keyboard.press('Alt+1');
+    await page.getByLabel('Dataset folder').fill(dataset);
+    const asked = new Promise<string>((resolve) =>
+      page.once('dialog', (d) => {
+        resolve(d.message());
+        void d.accept();
+      }),
+    );
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    expect(await asked).toMatch(/already imported as dataset \d+[\s\S]*Refresh it now\?/);
+    await page.locator('tr[data-job-id][data-state="succeeded"]').first().waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('dataset-table').locator('tbody tr').count()).toBe(1);
+  });
+
   it('labels with one key per action, shows edits live in a second window, and undoes with Ctrl+Z', async () => {
     await page.keyboard.press('Alt+2');
     await page.getByLabel('Search captions').fill('');

@@ -76,6 +76,35 @@ describe('browse', () => {
     expect(n.lengthHistogram.counts.reduce((a: number, c: number) => a + c, 0)).toBe(6982);
   });
 
+  it('importing the same folder again is refused at once, naming the dataset; a refresh keeps its id', async () => {
+    const before = ((await b.call('listDatasets', {})) as Dataset[]).length;
+    const err = await b.call('startDatasetImport', { path: coco.root }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'conflict', details: { datasetId: coco.id } });
+    expect(err.message).toMatch(/already imported as dataset \d+ .*Refresh it/);
+    const job = (await b.call('startDatasetImport', { path: coco.root, refresh: true })) as Job;
+    const done = await b.jobs.wait(job.id);
+    expect(done.state, done.error ?? '').toBe('succeeded');
+    expect(done.result).toMatchObject({ datasetId: coco.id, refreshed: true, images: 40 });
+    expect(((await b.call('listDatasets', {})) as Dataset[]).length).toBe(before);
+  });
+
+  it('cancelling an import job leaves the database unchanged', async () => {
+    const root = tempDir();
+    await writeCoco(root, cocoImages(20_000), { withImages: false });
+    const count = () =>
+      (b.db.prepare('SELECT (SELECT count(*) FROM datasets) + (SELECT count(*) FROM images) AS n').get() as any).n;
+    const before = count();
+    const job = (await b.call('startDatasetImport', { path: root })) as Job;
+    const off = b.events.on('jobProgress', (j) => {
+      if (j.id === job.id && j.progress > 0) b.jobs.cancel(job.id); // as soon as it has read some records
+    });
+    const done = await b.jobs.wait(job.id);
+    off();
+    expect(done.state).toBe('cancelled');
+    expect(count()).toBe(before);
+    expect(((await b.call('listDatasets', {})) as Dataset[]).some((d) => d.root === fs.realpathSync(root))).toBe(false);
+  });
+
   it('removing a dataset deletes its rows, not its files', async () => {
     const root = tempDir();
     await writeCoco(root, cocoImages(3));

@@ -32,6 +32,13 @@ export const useDatasets = create<DatasetsState>((set, get) => ({
       useJobs.getState().apply(job);
       return job;
     } catch (e) {
+      // the same folder again: offer a refresh (re-read in place; labels kept) rather than a duplicate
+      const code = (e as { code?: string }).code;
+      if (code === 'conflict' && !refresh) {
+        if (confirm(`${errorMessage(e)}\n\nRefresh it now? Its rows are re-read from the folder; labels are kept.`))
+          return get().startImport(path, kind, true);
+        return null;
+      }
       useToasts.getState().push(errorMessage(e));
       return null;
     }
