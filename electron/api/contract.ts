@@ -13,6 +13,7 @@ import {
   EvalItem,
   EvalItemDetail,
   EvalSummary,
+  EmbeddingMap,
   EvalRun,
   ImageDetail,
   LabelEvent,
@@ -207,6 +208,11 @@ export const methods = {
   },
   /** Histograms of ground-truth ranks and score margins, misses at R@k, NLVR2's confusion matrix. */
   getEvalSummary: { input: z.object({ runId: id }).strict(), output: EvalSummary },
+  /** A 2-D map (t-SNE) of a sample of a retrieval run's image and caption embeddings, computed off-thread. */
+  getEmbeddingMap: {
+    input: z.object({ runId: id, maxPoints: z.number().int().min(10).max(5000).default(1500) }).strict(),
+    output: EmbeddingMap,
+  },
   listModels: {
     input: z.object({ includeRemoved: z.boolean().default(false) }).strict(),
     output: z.array(ModelVersion),

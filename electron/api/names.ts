@@ -31,6 +31,7 @@ export const METHOD_NAMES = [
   'compareEvalRuns',
   'getEvalItemDetail',
   'getEvalSummary',
+  'getEmbeddingMap',
   'listModels',
   'getModelCard',
   'setModelDevice',

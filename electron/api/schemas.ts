@@ -285,6 +285,27 @@ export const EvalSummary = z.object({
 });
 export type EvalSummary = z.infer<typeof EvalSummary>;
 
+/** A 2-D map of a retrieval run's image and caption embeddings (a sample of them), for colouring and picking. */
+export const EmbeddingMap = z.object({
+  runId: z.number().int(),
+  method: z.string(),
+  /** Images and captions in the run; the map holds a sample of them. */
+  total: z.number().int(),
+  points: z.array(
+    z.object({
+      kind: z.enum(['image', 'caption']),
+      key: z.string(),
+      text: z.string(),
+      split: z.string(),
+      /** The ground truth's rank for this query in the run (0 = first). */
+      rank: z.number().int().nullable(),
+      x: z.number(),
+      y: z.number(),
+    }),
+  ),
+});
+export type EmbeddingMap = z.infer<typeof EmbeddingMap>;
+
 export const ModelVersion = z.object({
   id: z.number().int(),
   name: z.string(),

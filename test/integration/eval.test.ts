@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EvalComparison, EvalItem, EvalItemDetail, EvalSummary } from '../../electron/api/schemas';
+import type { EmbeddingMap, EvalComparison, EvalItem, EvalItemDetail, EvalSummary } from '../../electron/api/schemas';
 import fs from 'node:fs';
 import { createBackend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
@@ -185,6 +185,26 @@ describe('retrieval evaluation', () => {
       expect(p.every((x) => x >= 0 && x <= 1)).toBe(true);
       expect(p).toEqual([...p].sort((x, y) => y - x));
     }
+  });
+
+  it('maps a sample of image and caption embeddings to 2-D, each point with its split and rank', async () => {
+    const map = (await backend.call('getEmbeddingMap', { runId: first.runId, maxPoints: 60 })) as EmbeddingMap;
+    expect(map.total).toBe(first.counts.images + first.counts.captions);
+    expect(map.points).toHaveLength(60);
+    const kinds = new Set(map.points.map((p) => p.kind));
+    expect(kinds).toEqual(new Set(['image', 'caption']));
+    const ranks = new Map(
+      [...(await allItems(first.runId, 'caption')), ...(await allItems(first.runId, 'image'))].map((x) => [
+        `${x.kind}:${x.key}`,
+        x.rank,
+      ]),
+    );
+    for (const p of map.points) {
+      expect(p.rank).toBe(ranks.get(`${p.kind}:${p.key}`));
+      expect(p.split).toBe('test');
+      expect(Number.isFinite(p.x) && Number.isFinite(p.y)).toBe(true);
+    }
+    expect(new Set(map.points.map((p) => p.x.toFixed(4))).size).toBeGreaterThan(50); // spread out, not collapsed
   });
 
   it('a second run reuses every cached embedding and gives the same metrics', async () => {
