@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from typing import Optional, Tuple
 
@@ -13,6 +14,7 @@ import torch
 import torch.distributed as dist
 
 LARGE_DEPTH, LARGE_WIDTH = 12, 768   # VLMo-Base and up: a full CPU fine-tune would take days
+PARENT_POLL_S = 1.0
 
 
 class Stopped(Exception):
@@ -33,12 +35,21 @@ class Emitter:
 
 
 class StopFlag:
-    """Set by SIGTERM/SIGINT; `check` agrees across ranks so every process stops after the same step."""
+    """Set by SIGTERM/SIGINT, or when the process that started this one is gone (an app that crashed or was
+    killed must not leave a trainer running); `check` agrees across ranks so every process stops after the
+    same step."""
 
     def __init__(self) -> None:
         self.requested = False
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._handle)
+        threading.Thread(target=self._watch_parent, args=(os.getppid(),), daemon=True).start()
+
+    def _watch_parent(self, parent: int) -> None:
+        while not self.requested:
+            time.sleep(PARENT_POLL_S)
+            if os.getppid() != parent:   # re-parented: our parent died
+                self.requested = True
 
     def _handle(self, signum, frame) -> None:
         self.requested = True
