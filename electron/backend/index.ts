@@ -24,6 +24,7 @@ import { getEvalItems, listEvalRuns } from '../eval/repository';
 import { compareEvalRuns } from '../eval/compare';
 import { getEvalItemDetail } from '../eval/inspect';
 import { getEvalSummary } from '../eval/summary';
+import { getEmbeddingMap } from '../eval/embedding-map';
 import { defaultModelDir, sampleDatasetDirs } from './assets';
 import { ModelRegistry } from '../models/registry';
 import { modelCard } from '../models/card';
@@ -156,21 +157,30 @@ export function createBackend(options: BackendOptions): Backend {
     },
     listLabelEvents: (q) => labels.list(q),
     getLabelState: ({ targets }) => labels.state(targets),
-    startEvaluation: ({ task, datasetId, split, modelDir, k, device: asked }) => {
+    startEvaluation: ({ task, datasetId, split, modelDir, k, rerankK, device: asked }) => {
       const device = asked === 'auto' ? models.device() : asked; // the user may have chosen CPU explicitly
       const dir = modelDir ?? models.active()?.dir ?? defaultModelDir();
       if (!dir)
         throw new ApiError('not_found', 'No model folder given and the embedded default model is not installed.');
       return jobs.start(
         'evaluation',
-        `Evaluate ${task} on dataset ${datasetId} (${split})`,
-        { task, datasetId, split, modelDir: dir, k, device },
+        `Evaluate ${task} on dataset ${datasetId} (${split === '*' ? 'all splits' : split})`,
+        { task, datasetId, split, modelDir: dir, k, rerankK, device },
         async (ctx) => {
           // loaded on first use: ONNX Runtime is not needed to start the app
           const { runEvaluation } = await import('../eval/run-eval');
           const result = await runEvaluation(
             db,
-            { task, datasetId, split, modelDir: dir, k, device, cacheDir: path.join(home.cache, 'embeddings') },
+            {
+              task,
+              datasetId,
+              split,
+              modelDir: dir,
+              k,
+              rerankK,
+              device,
+              cacheDir: path.join(home.cache, 'embeddings'),
+            },
             ctx,
           );
           events.emit('dataChanged', { entity: 'datasets', id: datasetId });
@@ -206,6 +216,7 @@ export function createBackend(options: BackendOptions): Backend {
     compareEvalRuns: (q) => compareEvalRuns(db, q),
     getEvalItemDetail: (q) => getEvalItemDetail(db, q),
     getEvalSummary: ({ runId }) => getEvalSummary(db, runId),
+    getEmbeddingMap: (q) => getEmbeddingMap(db, path.join(home.cache, 'embeddings'), q),
     startDatasetExport: ({ datasetId, out }) =>
       jobs.start('dataset-export', `Export dataset ${datasetId}`, { datasetId, out }, async (ctx) => {
         ctx.progress(0.05, 'Writing the corrected dataset');

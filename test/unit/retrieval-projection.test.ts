@@ -20,7 +20,10 @@ function agreement(Y: Float32Array, label: Int32Array, C: number): number {
     cent[l][1] += Y[2 * i + 1];
     cent[l][2]++;
   });
-  for (const c of cent) ((c[0] /= c[2]), (c[1] /= c[2]));
+  for (const c of cent) {
+    c[0] /= c[2];
+    c[1] /= c[2];
+  }
   let ok = 0;
   label.forEach((l, i) => {
     const d = cent.map((c) => (Y[2 * i] - c[0]) ** 2 + (Y[2 * i + 1] - c[1]) ** 2);
