@@ -127,6 +127,8 @@ export const Nlvr2Example = z.object({
   leftPath: z.string(),
   rightPath: z.string(),
   flags: z.array(z.string()),
+  /** The record's other published fields (synset, query, writer, validation, image URLs, …), as read. */
+  extra: z.record(z.string(), z.unknown()).optional(),
 });
 export type Nlvr2Example = z.infer<typeof Nlvr2Example>;
 

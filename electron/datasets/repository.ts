@@ -142,6 +142,7 @@ interface ExampleRow {
   left_file: string;
   right_file: string;
   flags: string;
+  extra: string;
 }
 
 export function browseNlvr2(
@@ -178,6 +179,7 @@ export function browseNlvr2(
       leftPath: path.join(root, r.left_file),
       rightPath: path.join(root, r.right_file),
       flags: flagList(r.flags),
+      extra: JSON.parse(r.extra) as Record<string, unknown>,
     })),
   };
 }

@@ -65,6 +65,10 @@ describe('browse', () => {
     expect(page.items[0].sentence).toMatch(/walkway/);
     expect(page.items[0].leftPath).toMatch(/dev\/dev-\d+-\d+-img0\.png$/);
     expect(typeof page.items[0].label).toBe('boolean');
+    // every other published field is kept for the item panel
+    expect(Object.keys(page.items[0].extra)).toEqual(
+      expect.arrayContaining(['synset', 'query', 'writer', 'validation', 'left_url', 'right_url']),
+    );
   });
 
   it('computes counts and a caption-length histogram per dataset', async () => {
@@ -78,7 +82,7 @@ describe('browse', () => {
 
   it('importing the same folder again is refused at once, naming the dataset; a refresh keeps its id', async () => {
     const before = ((await b.call('listDatasets', {})) as Dataset[]).length;
-    const err = await b.call('startDatasetImport', { path: coco.root }).catch((e) => e);
+    const err = (await b.call('startDatasetImport', { path: coco.root }).catch((e: unknown) => e)) as Error;
     expect(err).toMatchObject({ code: 'conflict', details: { datasetId: coco.id } });
     expect(err.message).toMatch(/already imported as dataset \d+ .*Refresh it/);
     const job = (await b.call('startDatasetImport', { path: coco.root, refresh: true })) as Job;

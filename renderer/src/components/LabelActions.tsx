@@ -125,7 +125,7 @@ export function CaptionLabels({ item }: { item: ImageDetail }) {
           label="Image note"
           value={(state[imageKey + 'note'] as string | undefined) ?? ''}
           onCancel={() => setMode(null)}
-          onSave={(v) => void actImage('note', v).then(() => setMode(null))}
+          onSave={(v) => void actImage('note', v, state[imageKey + 'note'] ?? null).then(() => setMode(null))}
         />
       )}
       <ol className="captions">
@@ -167,7 +167,7 @@ export function CaptionLabels({ item }: { item: ImageDetail }) {
                   label="Note"
                   value={(cur(c.sentid, 'note', '') as string) ?? ''}
                   onCancel={() => setMode(null)}
-                  onSave={(v) => void act('note', v).then(() => setMode(null))}
+                  onSave={(v) => void act('note', v, cur(c.sentid, 'note', null)).then(() => setMode(null))}
                 />
               )}
             </li>
@@ -279,7 +279,7 @@ export function Nlvr2Labels({ item, onLabeled }: { item: Nlvr2Example; onLabeled
           label="Note"
           value={(cur('note', '') as string) ?? ''}
           onCancel={() => setMode(null)}
-          onSave={(v) => void act('note', v).then(() => setMode(null))}
+          onSave={(v) => void act('note', v, cur('note', null)).then(() => setMode(null))}
         />
       )}
       <div className="row actions-row">

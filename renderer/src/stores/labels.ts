@@ -14,7 +14,8 @@ interface LabelsState {
   total: number;
   filter: { datasetId?: number; kind?: LabelEvent['kind']; author?: string; since?: string; until?: string };
   counts: { datasetId: number; kind: string; field: string; n: number }[];
-  edit(edits: Edit[], view: string): Promise<boolean>;
+  /** `evalRunId`: the evaluation run the edit was made from (provenance in the history and the export). */
+  edit(edits: Edit[], view: string, evalRunId?: number): Promise<boolean>;
   undo(): Promise<void>;
   redo(): Promise<void>;
   revert(eventId: number): Promise<void>;
@@ -30,9 +31,9 @@ export const useLabels = create<LabelsState>((set, get) => ({
   total: 0,
   filter: {},
   counts: [],
-  edit: async (edits, view) => {
+  edit: async (edits, view, evalRunId) => {
     try {
-      await mome().editLabels({ edits, view });
+      await mome().editLabels({ edits, view, evalRunId });
       get().changed();
       return true;
     } catch (e) {

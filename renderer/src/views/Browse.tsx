@@ -60,6 +60,17 @@ function Stats({ datasetId }: { datasetId: number }) {
   );
 }
 
+/** One more published field of a record, as read from the annotation file. */
+function Fact({ name, value }: { name: string; value: unknown }) {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return (
+    <>
+      <dt>{name}</dt>
+      <dd className={/^https?:/.test(text) ? 'path' : undefined}>{text}</dd>
+    </>
+  );
+}
+
 function ItemPanel({ item, onClose, onNext }: { item: ImageDetail | Nlvr2Example; onClose(): void; onNext(): void }) {
   return (
     <aside className="panel" aria-label="item details">
@@ -80,6 +91,13 @@ function ItemPanel({ item, onClose, onNext }: { item: ImageDetail | Nlvr2Example
             <dd>{item.split}</dd>
             <dt>Flags</dt>
             <dd>{item.flags.join(', ') || '—'}</dd>
+            <dt>Left image</dt>
+            <dd className="path">{item.leftPath}</dd>
+            <dt>Right image</dt>
+            <dd className="path">{item.rightPath}</dd>
+            {Object.entries(item.extra ?? {}).map(([k, v]) => (
+              <Fact key={k} name={k} value={v} />
+            ))}
           </dl>
         </>
       ) : (
