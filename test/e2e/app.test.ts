@@ -233,6 +233,36 @@ describe('the app shell in Chromium (browser mode)', () => {
     await shot('labels-view');
   });
 
+  it('exports the corrected dataset in its original format, and the export imports as the corrected dataset', async () => {
+    await page.keyboard.press('Alt+1');
+    await page.getByTestId('dataset-table').getByRole('button', { name: 'Export' }).click();
+    const out = path.join(tempDir('mome-e2e-export-'), 'coco-corrected');
+    await page.getByLabel('Export to folder').fill(out);
+    await page.getByTestId('export-form').getByRole('button', { name: 'Export', exact: true }).click();
+    const result = page.getByTestId('export-result');
+    await result.waitFor({ timeout: 60_000 });
+    expect(await result.textContent()).toMatch(/captions edited\s*1/);
+    const exported = JSON.parse(fs.readFileSync(path.join(out, 'dataset_coco.json'), 'utf8'));
+    expect(exported.images[0].sentences[1].raw).toBe('A corrected caption for image zero.');
+    expect(fs.readFileSync(path.join(dataset, 'dataset_coco.json'), 'utf8')).not.toContain('corrected caption');
+    const events = fs
+      .readFileSync(path.join(out, 'labels.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.some((e) => e.view === 'browse' && e.field === 'raw')).toBe(true);
+    await shot('export');
+    await page.getByLabel('Dataset folder').fill(out);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page
+      .getByTestId('dataset-table')
+      .getByRole('row')
+      .filter({ hasText: 'coco-corrected' })
+      .getByRole('cell', { name: '60', exact: true })
+      .first()
+      .waitFor({ timeout: 60_000 });
+  });
+
   it('raised no page errors', () => {
     expect(pageErrors).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { FolderScan, Job } from '../../../electron/api/schemas';
+import { ExportForm } from '../components/ExportForm';
 import { JobTable } from '../components/JobRow';
 import { PathField } from '../components/PathField';
 import { useNow } from '../components/useNow';
@@ -39,6 +40,7 @@ export function DatasetsView() {
   const [path, setPath] = useState('');
   const [kind, setKind] = useState<'' | 'coco' | 'flickr30k' | 'nlvr2'>('');
   const [jobIds, setJobIds] = useState<number[]>([]);
+  const [exporting, setExporting] = useState<number | null>(null);
   const datasets = useDatasets((s) => s.list);
   const load = useDatasets((s) => s.load);
   const startImport = useDatasets((s) => s.startImport);
@@ -109,6 +111,9 @@ export function DatasetsView() {
                   <button type="button" onClick={() => void startImport(d.root, d.kind, true).then(track)}>
                     Refresh
                   </button>
+                  <button type="button" onClick={() => setExporting(d.id)}>
+                    Export
+                  </button>
                   <button
                     type="button"
                     onClick={() => {
@@ -125,6 +130,13 @@ export function DatasetsView() {
         </table>
       )}
 
+      {exporting !== null && datasets.some((d) => d.id === exporting) && (
+        <ExportForm
+          key={exporting}
+          dataset={datasets.find((d) => d.id === exporting)!}
+          onClose={() => setExporting(null)}
+        />
+      )}
       <h2 className="section">Import or scan a folder</h2>
       <form
         className="row"
