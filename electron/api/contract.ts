@@ -15,6 +15,10 @@ import {
   EvalSummary,
   EmbeddingMap,
   EvalRun,
+  FineTune,
+  FineTunePreview,
+  FineTuneSettings,
+  FineTuneTask,
   ImageDetail,
   LabelEvent,
   LabelTarget,
@@ -225,6 +229,19 @@ export const methods = {
   startModelImport: { input: z.object({ path: absolutePath, vocab: absolutePath.optional() }).strict(), output: Job },
   setActiveModel: { input: z.object({ id: id }).strict(), output: ModelVersion },
   removeModel: { input: z.object({ id: id }).strict(), output: z.object({ removed: z.boolean() }) },
+  /** What a fine-tune of this dataset would use (corrections, hard negatives, examples), defaults, time estimate. */
+  previewFineTune: {
+    input: z.object({ datasetId: id, task: FineTuneTask.optional() }).strict(),
+    output: FineTunePreview,
+  },
+  /** Fine-tunes a model on the dataset's corrected training data as a job; the result is a new model version. */
+  startFineTune: {
+    input: FineTuneSettings.partial().extend({ datasetId: id }).strict(),
+    output: Job,
+  },
+  /** A fine-tune: its loss and lr curve, log tail, the new model and the evaluation runs before and after. */
+  getFineTune: { input: z.object({ jobId: id }).strict(), output: FineTune },
+  listFineTunes: { input: z.object({ datasetId: id.optional() }).strict(), output: z.array(FineTune) },
   getLabelState: {
     input: z.object({ targets: z.array(LabelTarget).min(1).max(2000) }).strict(),
     output: z.array(

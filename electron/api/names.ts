@@ -38,6 +38,10 @@ export const METHOD_NAMES = [
   'startModelImport',
   'setActiveModel',
   'removeModel',
+  'previewFineTune',
+  'startFineTune',
+  'getFineTune',
+  'listFineTunes',
 ] as const;
 
 export const EVENT_NAMES = ['jobProgress', 'jobFinished', 'dataChanged'] as const;

@@ -364,3 +364,83 @@ export const ModelCard = z.object({
   ),
 });
 export type ModelCard = z.infer<typeof ModelCard>;
+
+// Fine-tuning ------------------------------------------------------------------------------------------------
+
+export const FineTuneTask = z.enum(['retrieval', 'nlvr2']);
+/** What the user can set on the fine-tune sheet; the preview fills every field with a default. */
+export const FineTuneSettings = z.object({
+  task: FineTuneTask,
+  /** A registered model version; null: the embedded default model. */
+  baseModelId: z.number().int().positive().nullable(),
+  epochs: z.number().int().min(1).max(100),
+  lr: z.number().positive().max(1),
+  batchSize: z.number().int().min(2).max(4096),
+  device: z.enum(['auto', 'cpu', 'cuda']),
+  /** full: every layer trains; fast: only heads (and top layers) on cached features; auto: fast on CPU for large models. */
+  mode: z.enum(['auto', 'full', 'fast']),
+  /** Stop after this many steps (null: the epochs decide). */
+  maxSteps: z.number().int().positive().nullable(),
+  seed: z.number().int().min(0),
+});
+export type FineTuneSettings = z.infer<typeof FineTuneSettings>;
+
+export const FineTunePreview = z.object({
+  datasetId: z.number().int(),
+  datasetName: z.string(),
+  kind: z.string(),
+  /** The split the result is evaluated on, before and after (never trained on). */
+  heldOutSplit: z.string(),
+  counts: z.object({
+    corrections: z.number().int(),
+    hardNegatives: z.number().int(),
+    extraPositives: z.number().int(),
+    examples: z.number().int(),
+  }),
+  /** One line for the button: "Retrieval on coco-sample train with my 75 corrections and 3 hard negatives". */
+  summary: z.string(),
+  defaults: FineTuneSettings,
+  baseModel: z.object({ id: z.number().int().nullable(), name: z.string(), dir: z.string() }).nullable(),
+  estimate: z.object({
+    steps: z.number().int(),
+    seconds: z.number(),
+    samplesPerSecond: z.number(),
+    /** "measured" (an earlier fine-tune of this model here) or "model size" (a rough rule). */
+    basis: z.string(),
+  }),
+  /** The interpreter that will train; when none imports torch, the message says how to install it. */
+  python: z.object({ found: z.boolean(), path: z.string().nullable(), message: z.string().nullable() }),
+});
+export type FineTunePreview = z.infer<typeof FineTunePreview>;
+
+export const FineTunePoint = z.object({
+  step: z.number().int(),
+  loss: z.number(),
+  lr: z.number(),
+  samplesPerS: z.number().nullable(),
+});
+export type FineTunePoint = z.infer<typeof FineTunePoint>;
+
+export const FineTune = z.object({
+  jobId: z.number().int(),
+  job: Job,
+  datasetId: z.number().int(),
+  task: FineTuneTask,
+  baseModelId: z.number().int().nullable(),
+  baseDir: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  counts: z.record(z.string(), z.number()),
+  dataSnapshot: z.string().nullable(),
+  mode: z.string().nullable(),
+  modeReason: z.string().nullable(),
+  device: z.string().nullable(),
+  /** The new model version (null until registered, or when the job failed). */
+  modelId: z.number().int().nullable(),
+  beforeRunId: z.number().int().nullable(),
+  afterRunId: z.number().int().nullable(),
+  samplesPerS: z.number().nullable(),
+  points: z.array(FineTunePoint),
+  logTail: z.array(z.string()),
+  createdAt: z.string(),
+});
+export type FineTune = z.infer<typeof FineTune>;

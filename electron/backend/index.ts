@@ -27,6 +27,7 @@ import { getEvalSummary } from '../eval/summary';
 import { getEmbeddingMap } from '../eval/embedding-map';
 import { defaultModelDir, sampleDatasetDirs } from './assets';
 import { ModelRegistry } from '../models/registry';
+import { fineTuneHandlers } from '../finetune/handlers';
 import { modelCard } from '../models/card';
 import { readMedia } from '../media/serve';
 import { openDatabase, type Db } from '../store/db';
@@ -212,6 +213,10 @@ export function createBackend(options: BackendOptions): Backend {
       events.emit('dataChanged', { entity: 'models', id });
       return { removed: true };
     },
+    ...fineTuneHandlers(
+      { db, labels, models, home, modelsChanged: (id) => events.emit('dataChanged', { entity: 'models', id }) },
+      jobs,
+    ),
     getEvalItems: (q) => getEvalItems(db, q),
     compareEvalRuns: (q) => compareEvalRuns(db, q),
     getEvalItemDetail: (q) => getEvalItemDetail(db, q),

@@ -206,6 +206,43 @@ export class ModelRegistry {
     }
   }
 
+  /** A fine-tune's output folder becomes a new immutable version, moved into the store, child of `parentId`. */
+  registerFineTune(folder: string, name: string, parentId: number | null): ModelVersion {
+    readModelConfig(folder); // a clear error when the trainer wrote no model folder
+    const version = crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(path.join(folder, 'mome.json')))
+      .digest('hex')
+      .slice(0, 12);
+    const id = Number(
+      this.db
+        .prepare(
+          `INSERT INTO models (name, version, dir, source_path, parent_id, architecture, size_bytes, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          name,
+          version,
+          `${folder}.pending`,
+          folder,
+          parentId,
+          JSON.stringify(architecture(folder)),
+          folderSize(folder),
+          now(),
+        ).lastInsertRowid,
+    );
+    const final = path.join(this.storeDir, `${id}-${name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+    try {
+      fs.mkdirSync(this.storeDir, { recursive: true });
+      fs.renameSync(folder, final);
+    } catch (e) {
+      this.db.prepare('DELETE FROM models WHERE id = ?').run(id);
+      throw e;
+    }
+    this.db.prepare('UPDATE models SET dir = ? WHERE id = ?').run(final, id);
+    return this.get(id);
+  }
+
   private convert(checkpoint: string, out: string, ctx: JobContext, vocab?: string): Promise<string | null> {
     const python = findPython();
     const args = [

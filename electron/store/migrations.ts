@@ -204,4 +204,40 @@ export const migrations: Migration[] = [
       ALTER TABLE label_events ADD COLUMN batch INTEGER;
     `,
   },
+  {
+    version: 7,
+    name: 'fine-tunes',
+    sql: `
+      -- One row per fine-tune job: what it trained on (dataset, data snapshot hash, config), from which model,
+      -- what it produced (model, the evaluation runs before and after) and the tail of its log.
+      CREATE TABLE finetunes (
+        job_id        INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+        dataset_id    INTEGER NOT NULL,
+        task          TEXT NOT NULL CHECK (task IN ('retrieval', 'nlvr2')),
+        base_model_id INTEGER REFERENCES models(id),
+        base_dir      TEXT NOT NULL,
+        config        TEXT NOT NULL,
+        counts        TEXT NOT NULL DEFAULT '{}',
+        data_snapshot TEXT,
+        mode          TEXT,
+        mode_reason   TEXT,
+        device        TEXT,
+        model_id      INTEGER REFERENCES models(id),
+        before_run_id INTEGER REFERENCES eval_runs(id),
+        after_run_id  INTEGER REFERENCES eval_runs(id),
+        samples_per_s REAL,
+        log_tail      TEXT NOT NULL DEFAULT '',
+        created_at    TEXT NOT NULL
+      );
+      -- the loss and learning-rate curve, one row per reported step
+      CREATE TABLE finetune_points (
+        job_id        INTEGER NOT NULL REFERENCES finetunes(job_id) ON DELETE CASCADE,
+        step          INTEGER NOT NULL,
+        loss          REAL NOT NULL,
+        lr            REAL NOT NULL,
+        samples_per_s REAL,
+        PRIMARY KEY (job_id, step)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -1,0 +1,239 @@
+// A fine-tune as a job: export the dataset's corrected data (never the uncorrected original) and the judged
+// pairs into the job's folder, evaluate the base model on the held-out split, run the PyTorch trainer as a
+// child process (progress, loss/lr curve and log tail stream into the job), register the result as a new
+// immutable model version (parent, data snapshot, config), and evaluate it on the same split: before/after.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiError } from '../api/contract';
+import type { FineTuneSettings, Job, ModelVersion } from '../api/schemas';
+import { exportDataset } from '../datasets/export';
+import { JobCancelled, type JobContext, type JobService } from '../jobs/service';
+import type { LabelHistory } from '../labels/history';
+import type { ModelRegistry } from '../models/registry';
+import type { Db } from '../store/db';
+import type { HomeLayout } from '../store/home';
+import { defaultModelDir } from '../backend/assets';
+import { HELD_OUT, datasetInfo, defaults, judgedPairs, taskFor, type DatasetInfo } from './preview';
+import type { FineTuneStore } from './repository';
+import { runTrainer, type TrainerMessage } from './trainer';
+import { LogTail } from './log-tail';
+
+export interface FineTuneDeps {
+  db: Db;
+  labels: LabelHistory;
+  models: ModelRegistry;
+  store: FineTuneStore;
+  home: HomeLayout;
+  /** Tells windows that models changed (a new version is registered). */
+  modelsChanged: (id: number) => void;
+}
+
+export interface BaseModel {
+  id: number | null;
+  name: string;
+  dir: string;
+}
+
+/** The model a fine-tune starts from: the one asked for, else the active one, else the embedded default. */
+export function resolveBase(models: ModelRegistry, id: number | null | undefined): BaseModel | null {
+  const m: ModelVersion | null = id ? models.get(id) : models.active();
+  if (m) return { id: m.id, name: m.name, dir: m.dir };
+  const dir = defaultModelDir();
+  return dir ? { id: null, name: path.basename(dir), dir } : null;
+}
+
+export function startFineTuneJob(
+  deps: FineTuneDeps,
+  jobs: JobService,
+  args: Partial<FineTuneSettings> & { datasetId: number },
+): Job {
+  const ds = datasetInfo(deps.db, args.datasetId);
+  const task = args.task ?? taskFor(ds.kind);
+  if (task !== taskFor(ds.kind))
+    throw new ApiError(
+      'invalid_arguments',
+      `A ${task} fine-tune needs a ${task === 'nlvr2' ? 'NLVR2' : 'COCO or Flickr30K'} dataset; ${ds.name} is ${ds.kind}.`,
+    );
+  const base = resolveBase(deps.models, args.baseModelId);
+  if (!base) throw new ApiError('not_found', 'There is no model to fine-tune: import one in Models first.');
+  const given = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
+  const settings: FineTuneSettings = { ...defaults(task, base.id), ...given, task, baseModelId: base.id };
+  let jobId = 0;
+  const job = jobs.start(
+    'finetune',
+    `Fine-tune ${base.name} on ${ds.name} (${task === 'nlvr2' ? 'NLVR2' : 'retrieval'})`,
+    { datasetId: ds.id, ...settings },
+    (ctx) => runFineTune(deps, jobId, ds, base, settings, ctx),
+  );
+  jobId = job.id; // set before the runner starts (it starts on the next tick)
+  deps.store.create({ jobId, datasetId: ds.id, task, baseModelId: base.id, baseDir: base.dir, config: settings });
+  return job;
+}
+
+function within(ctx: JobContext, a: number, b: number, label: string): JobContext {
+  return {
+    signal: ctx.signal,
+    throwIfCancelled: () => ctx.throwIfCancelled(),
+    progress: (f, m) => ctx.progress(a + (b - a) * f, m ? `${label}: ${m}` : label),
+  };
+}
+
+/** The held-out evaluation of a model, reusing an earlier identical run of the same model version. */
+async function evaluate(
+  deps: FineTuneDeps,
+  dir: string,
+  task: FineTuneSettings['task'],
+  datasetId: number,
+  ctx: JobContext,
+) {
+  const { runEvaluation, modelVersion } = await import('../eval/run-eval'); // ONNX Runtime only when needed
+  const split = HELD_OUT[task];
+  const reuse = deps.db
+    .prepare(
+      `SELECT id FROM eval_runs WHERE task = ? AND model_dir = ? AND model_version = ? AND dataset_id = ? AND split = ?
+       AND coalesce(json_extract(options, '$.rerankK'), 0) = 0 ORDER BY id DESC LIMIT 1`,
+    )
+    .get(task, dir, modelVersion(dir), datasetId, split) as { id: number } | undefined;
+  if (reuse) return reuse.id;
+  const cacheDir = path.join(deps.home.cache, 'embeddings');
+  const device = deps.models.device();
+  return (await runEvaluation(deps.db, { task, datasetId, split, modelDir: dir, k: 10, device, cacheDir }, ctx)).runId;
+}
+
+async function runFineTune(
+  deps: FineTuneDeps,
+  jobId: number,
+  ds: DatasetInfo,
+  base: BaseModel,
+  s: FineTuneSettings,
+  ctx: JobContext,
+) {
+  const dir = path.join(deps.home.root, 'finetune', String(jobId));
+  fs.mkdirSync(dir, { recursive: true });
+  ctx.progress(0.01, 'Exporting the corrected dataset');
+  const data = path.join(dir, 'data');
+  await exportDataset(deps.db, deps.labels, ds.id, data);
+  const pairsFile = path.join(dir, 'pairs.jsonl');
+  fs.writeFileSync(
+    pairsFile,
+    judgedPairs(deps.db, ds.id)
+      .map((p) => JSON.stringify(p) + '\n')
+      .join(''),
+  );
+  ctx.throwIfCancelled();
+
+  const beforeRunId = await evaluate(
+    deps,
+    base.dir,
+    s.task,
+    ds.id,
+    within(ctx, 0.03, 0.13, 'Evaluating the base model'),
+  );
+  deps.store.update(jobId, { before_run_id: beforeRunId });
+  ctx.throwIfCancelled();
+
+  const out = path.join(dir, 'model');
+  const configPath = path.join(dir, 'job.json');
+  const config = {
+    task: s.task,
+    base_model: base.dir,
+    data,
+    pairs: pairsFile,
+    out,
+    epochs: s.epochs,
+    max_steps: s.maxSteps,
+    lr: s.lr,
+    batch_size: s.batchSize,
+    device: s.device,
+    mode: s.mode,
+    seed: s.seed,
+    resume: true,
+    checkpoint: path.join(dir, 'checkpoint.pt'),
+    log_every: 1,
+    parent: { model_id: base.id, job_id: jobId, dataset_id: ds.id, dataset: ds.name },
+  };
+  fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const trained = await train(deps, jobId, configPath, within(ctx, 0.13, 0.88, 'Training'));
+
+  ctx.progress(0.88, 'Registering the new model version');
+  const name = `${base.name}-ft-${ds.name}-${jobId}`;
+  const model = deps.models.registerFineTune(out, name, base.id);
+  deps.store.update(jobId, { model_id: model.id });
+  deps.modelsChanged(model.id);
+  fs.rmSync(data, { recursive: true, force: true }); // the snapshot hash names it; the labels can rebuild it
+
+  const afterRunId = await evaluate(
+    deps,
+    model.dir,
+    s.task,
+    ds.id,
+    within(ctx, 0.9, 1, 'Evaluating the fine-tuned model'),
+  );
+  deps.store.update(jobId, { after_run_id: afterRunId });
+  return { modelId: model.id, beforeRunId, afterRunId, ...trained };
+}
+
+/** Runs the trainer, storing its curve, mode and log; resolves when it has written the model folder. */
+async function train(deps: FineTuneDeps, jobId: number, configPath: string, ctx: JobContext) {
+  const tail = new LogTail((text) => deps.store.update(jobId, { log_tail: text }));
+  let samplesPerS: number | null = null;
+  let dataSnapshot: string | null = null;
+  const onMessage = (m: TrainerMessage) => {
+    tail.add(describe(m));
+    if (m.type === 'start') {
+      dataSnapshot = String(m.data_snapshot);
+      deps.store.update(jobId, {
+        mode: String(m.mode),
+        mode_reason: String(m.mode_reason),
+        device: String(m.device_reason),
+        counts: m.counts as Record<string, number>,
+        data_snapshot: dataSnapshot,
+      });
+    } else if (m.type === 'progress' && m.stage === 'train') {
+      const p = m as unknown as {
+        step: number;
+        total: number;
+        loss: number;
+        lr: number;
+        samples_per_s: number;
+        eta_s: number;
+      };
+      deps.store.addPoint(jobId, { step: p.step, loss: p.loss, lr: p.lr, samplesPerS: p.samples_per_s });
+      ctx.progress(
+        0.08 + (0.88 * p.step) / p.total,
+        `step ${p.step} of ${p.total}, loss ${p.loss.toFixed(4)}, ${p.samples_per_s.toFixed(1)} samples/s, ${Math.round(p.eta_s)} s left`,
+      );
+    } else if (m.type === 'progress' && m.stage === 'caching') {
+      ctx.progress((0.08 * Number(m.done)) / Number(m.total), `caching features (${m.done} of ${m.total})`);
+    } else if (m.type === 'progress' && m.stage === 'export') {
+      ctx.progress(0.97, 'writing the model folder');
+    } else if (m.type === 'done') {
+      samplesPerS = Number(m.samples_per_s);
+      deps.store.update(jobId, { samples_per_s: samplesPerS });
+    }
+  };
+  const outcome = await runTrainer(
+    configPath,
+    ctx.signal,
+    onMessage,
+    (line) => tail.add(line),
+    (pid) => tail.add(`Trainer started (pid ${pid}): python -m mome finetune --config ${configPath}`),
+  ).finally(() => tail.flush());
+  if (ctx.signal.aborted) throw new JobCancelled();
+  if (outcome.code !== 0 || !outcome.done) {
+    const why = outcome.error ?? tail.last() ?? `exit code ${outcome.code ?? outcome.signal}`;
+    throw new Error(`The trainer failed: ${why}`);
+  }
+  return { samplesPerS, dataSnapshot, trainerMetrics: outcome.done.metrics ?? null };
+}
+
+/** One log line per trainer message. */
+function describe(m: TrainerMessage): string {
+  if (m.type === 'progress' && m.stage === 'train')
+    return `step ${m.step}/${m.total} loss ${Number(m.loss).toFixed(4)} lr ${Number(m.lr).toExponential(2)} ${m.samples_per_s} samples/s`;
+  if (m.type === 'start')
+    return `${m.task} fine-tune, ${m.mode} mode (${m.mode_reason}); ${m.device_reason}; ${m.steps} steps`;
+  const { type, time: _time, ...rest } = m;
+  void _time;
+  return `${type} ${JSON.stringify(rest)}`;
+}

@@ -1,0 +1,147 @@
+// What a fine-tune of a dataset would use, before it starts: the corrections, judged pairs and training examples
+// it trains on, sensible defaults, a time estimate, and whether an interpreter with PyTorch is there.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiError } from '../api/contract';
+import type { FineTunePreview, FineTuneSettings } from '../api/schemas';
+import type { Db } from '../store/db';
+import { readModelConfig } from '../../model-runtime/src/model/config';
+import { findPython } from '../../model-runtime/src/python';
+
+export interface DatasetInfo {
+  id: number;
+  kind: 'coco' | 'flickr30k' | 'nlvr2';
+  name: string;
+  root: string;
+}
+
+export const HELD_OUT = { retrieval: 'test', nlvr2: 'dev' } as const;
+const TRAIN_SPLITS = { retrieval: ['train', 'restval'], nlvr2: ['train'] } as const;
+/** Label fields that change what the model trains on (flags and notes do not). */
+const TRAINING_FIELDS = { caption: ['raw', 'image', 'removed'], nlvr2: ['label', 'sentence'] };
+// Effective throughput for the size rule (float32 training, small batches): measured rates replace it.
+const CPU_FLOPS = 1e10;
+const GPU_FLOPS = 3e13;
+
+export function datasetInfo(db: Db, id: number): DatasetInfo {
+  const row = db.prepare('SELECT id, kind, name, root FROM datasets WHERE id = ?').get(id) as DatasetInfo | undefined;
+  if (!row) throw new ApiError('not_found', `There is no dataset ${id}.`);
+  return row;
+}
+
+export function taskFor(kind: DatasetInfo['kind']): FineTuneSettings['task'] {
+  return kind === 'nlvr2' ? 'nlvr2' : 'retrieval';
+}
+
+/** The judged (caption, image) pairs as they stand now, for the trainer's pairs file. */
+export function judgedPairs(db: Db, datasetId: number): { sentid: number; imgid: number; relation: string }[] {
+  const rows = db
+    .prepare(
+      `SELECT target_key, new_value FROM label_events e WHERE dataset_id = ? AND target_kind = 'pair' AND field = 'relation'
+       AND id = (SELECT max(id) FROM label_events x WHERE x.dataset_id = e.dataset_id AND x.target_kind = 'pair'
+                 AND x.target_key = e.target_key AND x.field = 'relation')`,
+    )
+    .all(datasetId) as { target_key: string; new_value: string | null }[];
+  return rows.flatMap((r) => {
+    const relation = r.new_value === null ? null : (JSON.parse(r.new_value) as string | null);
+    const [sentid, imgid] = r.target_key.split('|').map(Number);
+    return relation && Number.isFinite(sentid) && Number.isFinite(imgid) ? [{ sentid, imgid, relation }] : [];
+  });
+}
+
+/** Targets whose training-relevant value now differs from the original (net of undo and revert). */
+function countCorrections(db: Db, datasetId: number): number {
+  const rows = db
+    .prepare(
+      `SELECT g.target_kind, g.field, f.old_value AS first, l.new_value AS last
+       FROM (SELECT target_kind, target_key, field, min(id) AS first_id, max(id) AS last_id FROM label_events
+             WHERE dataset_id = ? AND target_kind IN ('caption', 'nlvr2') GROUP BY 1, 2, 3) g
+       JOIN label_events f ON f.id = g.first_id JOIN label_events l ON l.id = g.last_id`,
+    )
+    .all(datasetId) as { target_kind: 'caption' | 'nlvr2'; field: string; first: string; last: string }[];
+  return rows.filter((r) => TRAINING_FIELDS[r.target_kind].includes(r.field) && r.first !== r.last).length;
+}
+
+function countExamples(db: Db, ds: DatasetInfo, task: FineTuneSettings['task']): number {
+  const splits = TRAIN_SPLITS[task];
+  const marks = splits.map(() => '?').join(', ');
+  const sql =
+    task === 'nlvr2'
+      ? `SELECT count(*) AS n FROM nlvr2_examples WHERE dataset_id = ? AND split IN (${marks})`
+      : `SELECT count(*) AS n FROM captions c JOIN images i ON i.id = c.image_id WHERE c.dataset_id = ? AND i.split IN (${marks})`;
+  return (db.prepare(sql).get(ds.id, ...splits) as { n: number }).n;
+}
+
+export function defaults(task: FineTuneSettings['task'], baseModelId: number | null): FineTuneSettings {
+  return {
+    task,
+    baseModelId,
+    epochs: task === 'nlvr2' ? 10 : 5,
+    lr: task === 'nlvr2' ? 5e-5 : 3e-5, // the paper's fine-tuning rates (spec §5)
+    batchSize: 32,
+    device: 'auto',
+    mode: 'auto',
+    maxSteps: null,
+    seed: 0,
+  };
+}
+
+/** Training samples per second by a size rule: ~6 FLOPs per parameter and token for forward + backward. */
+export function ruleRate(baseDir: string, task: string, mode: string, device: string): number {
+  const raw = readModelConfig(baseDir).raw as Record<string, number>;
+  const d = raw.hidden_size ?? 768;
+  const layers = raw.num_layers ?? 12;
+  const tokens = ((raw.image_size ?? 224) / (raw.patch_size ?? 16)) ** 2 + 1 + (raw.max_text_len ?? 40);
+  const perToken = 12 * d * d * layers;
+  // retrieval: two encoders + ITM over three fusion passes; NLVR2: two fusion passes
+  const passes = task === 'nlvr2' ? 2 : 4;
+  const large = layers >= 12 || d >= 768;
+  const fast = mode === 'fast' || (mode === 'auto' && device !== 'cuda' && large);
+  const flops = fast ? 2 * perToken * tokens * (passes / 2) : 6 * perToken * tokens * passes;
+  return (device === 'cuda' ? GPU_FLOPS : CPU_FLOPS) / flops;
+}
+
+function pythonStatus(): FineTunePreview['python'] {
+  try {
+    return { found: true, path: findPython(), message: null };
+  } catch (e) {
+    return { found: false, path: null, message: (e as Error).message };
+  }
+}
+
+export function buildPreview(
+  db: Db,
+  ds: DatasetInfo,
+  base: { id: number | null; name: string; dir: string } | null,
+  task: FineTuneSettings['task'],
+  measured: number | null,
+): FineTunePreview {
+  const pairs = task === 'retrieval' ? judgedPairs(db, ds.id) : [];
+  const hardNegatives = pairs.filter((p) => p.relation === 'hard_negative').length;
+  const extraPositives = pairs.filter((p) => p.relation === 'also_match').length;
+  const corrections = countCorrections(db, ds.id);
+  const examples = countExamples(db, ds, task) + extraPositives;
+  const d = defaults(task, base?.id ?? null);
+  const steps = d.epochs * Math.max(1, Math.floor(examples / d.batchSize));
+  const rate =
+    measured ?? (base && fs.existsSync(path.join(base.dir, 'mome.json')) ? ruleRate(base.dir, task, 'auto', 'cpu') : 1);
+  const what = task === 'nlvr2' ? 'NLVR2' : 'Retrieval';
+  const judged = task === 'retrieval' ? ` and ${hardNegatives} hard negatives` : '';
+  return {
+    datasetId: ds.id,
+    datasetName: ds.name,
+    kind: ds.kind,
+    heldOutSplit: HELD_OUT[task],
+    counts: { corrections, hardNegatives, extraPositives, examples },
+    summary: `${what} on ${ds.name} train with my ${corrections} corrections${judged}`,
+    defaults: d,
+    baseModel: base,
+    estimate: {
+      steps,
+      seconds: Math.round((steps * d.batchSize) / rate),
+      samplesPerSecond: +rate.toFixed(2),
+      basis: measured ? 'measured' : 'model size',
+    },
+    python: pythonStatus(),
+  };
+}

@@ -1,0 +1,81 @@
+// Shared steps of the fine-tune tests: a model to fine-tune (the shipped tiny model, or a small random one
+// exported by the real exporter), the sample datasets imported, noise.json applied through the labeling API.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Backend } from '../../../electron/backend/index';
+import type { FineTune, Job } from '../../../electron/api/schemas';
+import { findTorchPython } from '../../../scripts/lib.mjs';
+
+export const repo = path.resolve(__dirname, '..', '..', '..');
+export const SHIPPED_TINY = path.join(repo, 'assets', 'models', 'mome-tiny');
+const VOCAB = path.join(repo, '..', 'shared', 'fixtures', 'bert-base-uncased', 'vocab.txt');
+
+/** A random tiny model folder (4 layers, width 64, 32 px images, BERT vocabulary), exported by mome.export. */
+export function randomModelDir(out: string, seed = 3): string {
+  const code = [
+    'import sys',
+    'from mome.config import tiny_config',
+    'from mome.model import MomeModel, randomize_',
+    'from mome.export import export_model_dir',
+    'cfg = tiny_config(max_text_len=16)',
+    'export_model_dir(randomize_(MomeModel(cfg), int(sys.argv[3])).eval(), cfg, sys.argv[1], sys.argv[2])',
+  ].join('\n');
+  execFileSync(findTorchPython()!, ['-c', code, out, VOCAB, String(seed)], {
+    env: { ...process.env, PYTHONPATH: path.join(repo, 'model-runtime', 'python'), OMP_NUM_THREADS: '1' },
+  });
+  return out;
+}
+
+export async function importSample(b: Backend, name: string): Promise<number> {
+  const job = (await b.call('startDatasetImport', { path: path.join(repo, 'assets', 'datasets', name) })) as Job;
+  const done = await b.jobs.wait(job.id);
+  if (done.state !== 'succeeded') throw new Error(`importing ${name} failed: ${done.error}`);
+  return (done.result as { datasetId: number }).datasetId;
+}
+
+export async function importModel(b: Backend, dir: string): Promise<number> {
+  const job = (await b.call('startModelImport', { path: dir })) as Job;
+  const done = await b.jobs.wait(job.id);
+  if (done.state !== 'succeeded') throw new Error(`importing ${dir} failed: ${done.error}`);
+  return (done.result as { id: number }).id;
+}
+
+/** Applies noise.json's NLVR2 label corrections through editLabels; returns how many. */
+export async function correctNlvr2Noise(b: Backend, datasetId: number): Promise<number> {
+  const noise = JSON.parse(
+    fs.readFileSync(path.join(repo, 'assets', 'datasets', 'nlvr2-sample', 'noise.json'), 'utf8'),
+  ) as {
+    nlvr2: { identifier: string; true_label: string }[];
+  };
+  const edits = noise.nlvr2.map((n) => ({
+    datasetId,
+    kind: 'nlvr2' as const,
+    key: n.identifier,
+    field: 'label',
+    value: n.true_label === 'True',
+  }));
+  await b.call('editLabels', { edits, author: 'noise.json' });
+  return edits.length;
+}
+
+export async function fineTune(b: Backend, args: Record<string, unknown>): Promise<FineTune> {
+  const job = (await b.call('startFineTune', args)) as Job;
+  const done = await b.jobs.wait(job.id);
+  if (done.state !== 'succeeded') throw new Error(`fine-tune ${job.id} ended ${done.state}: ${done.error}`);
+  return (await b.call('getFineTune', { jobId: job.id })) as FineTune;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function trainerPid(ft: FineTune): number | null {
+  const line = ft.logTail.find((l) => l.startsWith('Trainer started (pid '));
+  return line ? Number(/pid (\d+)/.exec(line)![1]) : null;
+}
