@@ -94,6 +94,17 @@ describe('model registry', () => {
     120_000,
   );
 
+  it('cancelling a conversion stops it and leaves nothing behind', async () => {
+    const before = storeEntries();
+    const count = ((await b.call('listModels', {})) as any[]).length;
+    const job = (await b.call('startModelImport', { path: checkpoint, vocab: VOCAB })) as Job;
+    setTimeout(() => b.jobs.cancel(job.id), 1500); // while Python loads the checkpoint
+    const done = await b.jobs.wait(job.id);
+    expect(done.state).toBe('cancelled');
+    expect(storeEntries()).toEqual(before);
+    expect(((await b.call('listModels', {})) as any[]).length).toBe(count);
+  }, 120_000);
+
   it('names the vocabulary file it could not find, leaves nothing behind, and remembers it once given', async () => {
     const fresh = createBackend({ home: tempDir(), mode: 'browser' });
     const lonely = path.join(tempDir(), 'vlmo_no_vocab.pt'); // no vocab.txt beside it
