@@ -12,6 +12,7 @@ let serve: Serve;
 let browser: Browser;
 let page: Page;
 let checkpoint: string;
+let data: string;
 const VOCAB = path.join(repoRoot, '..', 'shared', 'fixtures', 'bert-base-uncased', 'vocab.txt');
 
 beforeAll(async () => {
@@ -25,6 +26,11 @@ beforeAll(async () => {
     ],
     { env: { ...process.env, PYTHONPATH: path.join(repoRoot, 'model-runtime', 'python') } },
   );
+  data = tempDir('mome-e2e-synth-');
+  execFileSync(findTorchPython()!, ['-m', 'mome', 'synth', '--kind', 'coco', '--size', '12', '--out', data], {
+    env: { ...process.env, PYTHONPATH: path.join(repoRoot, 'model-runtime', 'python') },
+    stdio: 'ignore',
+  });
   serve = await startServe();
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
@@ -95,6 +101,43 @@ describe('models', () => {
     await page.getByTestId('model-provider').filter({ hasNotText: 'chosen explicitly' }).waitFor();
   });
 
+  it("shows a model's evaluation runs on its card, with a chart across versions", async () => {
+    // one run with each version (through the same API the Retrieval view uses)
+    const runs = await page.evaluate(async (root) => {
+      const api = (window as any).mome;
+      const wait = async (id: number) => {
+        for (;;) {
+          const j = await api.getJob({ id });
+          if (!['queued', 'running'].includes(j.state)) return j;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+      const imported = await wait((await api.startDatasetImport({ path: root })).id);
+      const split = 'test' in imported.result.splits ? 'test' : Object.keys(imported.result.splits)[0];
+      const models = await api.listModels({});
+      const states = [];
+      for (const m of models) {
+        const args = { task: 'retrieval', datasetId: imported.result.datasetId, split, modelDir: m.dir };
+        states.push((await wait((await api.startEvaluation(args)).id)).state);
+      }
+      return states;
+    }, data);
+    expect(runs).toEqual(['succeeded', 'succeeded']);
+    await page.keyboard.press('Alt+1');
+    await page.keyboard.press('Alt+7');
+    const active = page
+      .locator('tr[data-model="vlmo_demo"]')
+      .filter({ has: page.locator('strong', { hasText: 'active' }) });
+    await active.click();
+    const card = page.getByTestId('model-card');
+    await card.getByTestId('model-runs').locator('tbody tr').first().waitFor({ timeout: 30_000 });
+    expect(await card.getByTestId('model-runs').locator('tbody tr').count()).toBe(1);
+    expect(await card.getByTestId('model-runs').textContent()).toMatch(/TR R@1 (100|\d{1,2})\.\d %/); // stored in percent
+    // two versions, TR R@1 and IR R@1 each
+    expect(await card.getByTestId('version-charts').locator('rect').count()).toBe(4);
+    await card.screenshot({ path: path.join(screenshotDir, 'model-card.png') });
+  }, 240_000);
+
   it('removes a model; it stays listed as removed, with its card', async () => {
     page.once('dialog', (d) => void d.accept());
     const rows = page.locator('tr[data-model="vlmo_demo"]');
@@ -110,6 +153,8 @@ describe('models', () => {
       .filter({ hasText: /removed/ })
       .waitFor();
     expect(await page.getByTestId('model-card').textContent()).toContain('folder deleted');
+    // its evaluation run stays, on the card of the removed model
+    expect(await page.getByTestId('model-runs').locator('tbody tr').count()).toBe(1);
     await page.screenshot({ path: path.join(screenshotDir, 'models-removed.png'), fullPage: true });
   });
 });

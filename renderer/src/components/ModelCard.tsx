@@ -4,7 +4,8 @@ import type { ModelCard as Card } from '../../../electron/api/schemas';
 import { fmtBytes, fmtTime } from '../format';
 import { useDatasets } from '../stores/datasets';
 
-const pct = (x: number | undefined) => (x === undefined ? '—' : `${(100 * x).toFixed(1)} %`);
+// metrics are stored in percent, as the papers report them (R@1 = 58.6)
+const pct = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(1)} %`);
 const RETRIEVAL = ['tr_r1', 'tr_r5', 'tr_r10', 'ir_r1', 'ir_r5', 'ir_r10'] as const;
 const LABEL: Record<string, string> = {
   tr_r1: 'TR R@1',
@@ -134,9 +135,9 @@ function VersionCharts({ card }: { card: Card }) {
                     <rect
                       key={j}
                       x={34 + i * 36 + j * (28 / values.length)}
-                      y={H - H * x}
+                      y={H - (H * x) / 100}
                       width={28 / values.length - 2}
-                      height={H * x}
+                      height={(H * x) / 100}
                       fill={COLORS[j]}
                     >
                       <title>{`${v.name} ${v.version}${v.removed ? ' (removed)' : ''}: ${LABEL[metrics[j]]} ${pct(x)}`}</title>
