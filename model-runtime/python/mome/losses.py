@@ -6,10 +6,11 @@ Distributed: every loss that compares across the batch gathers its inputs from a
 usual case here) the gather is the identity, so the same code runs on one CPU and on many GPUs.
 
 Several captions of one image in a batch: the Karpathy loaders yield one row per caption, so a batch may hold
-the same image twice. `image_ids` (one id per row) says which rows show the same image; ITC then counts every
-caption of a row's image as a positive (the target is spread evenly over them, as ALBEF's `idx` variant does),
-and the hard-negative sampler never draws another caption of the same image as a "negative". Without
-`image_ids` each row is its own image (the official behaviour, which assumes unique images per batch).
+the same image twice (identical pixels, or two random crops). `image_ids` (one id per row) says which rows show
+the same image; ITC then counts every caption of a row's image as a positive (the target is spread evenly over
+them, as ALBEF's `idx` variant does), and the hard-negative sampler never draws another caption of the same
+image as a "negative" (for ITM that would teach "no match" on a true pair). Without `image_ids` each row is its
+own image (the official behaviour, which assumes unique images per batch).
 """
 from __future__ import annotations
 
