@@ -52,7 +52,7 @@ describe('first run', () => {
       .filter({ hasText: `corrected (was ${before ? 'True' : 'False'})` })
       .waitFor();
     expect(await page.locator('.cell[data-index="0"] [data-testid="cell-label"]').textContent()).toBe(flipped);
-    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('p'); // back to the previous example
     await label.filter({ hasText: flipped }).filter({ hasText: 'corrected' }).waitFor();
     await page.screenshot({ path: path.join(screenshotDir, 'first-run-nlvr2.png'), fullPage: true });
   });

@@ -46,7 +46,7 @@ export function HelpOverlay() {
               ['F', 'Flip the NLVR2 label and move on to the next example'],
               ['T', 'Add a note'],
               ['H', 'Mark the selected result a hard negative (Retrieval)'],
-              ['N / P', 'Next / previous query (Retrieval, NLVR2)'],
+              ['N / P', 'Next / previous item (Browse, with the item panel following) or query (Retrieval, NLVR2)'],
               ['X, Ctrl+click, Shift+click', 'Select items in the grid for a bulk action (Browse)'],
               ['A / B / F / T with a selection', 'Apply to every selected item; Esc clears the selection'],
               ['Ctrl+Z / Ctrl+Shift+Z', 'Undo / redo a whole action, bulk ones included (also after a restart)'],

@@ -198,7 +198,9 @@ export function BrowseView() {
       }
       if (e.key === 'Escape') return b.open ? b.close() : b.clearSelection();
       if (typing) return;
-      if (e.key === 'x' && !e.ctrlKey && !e.metaKey && !e.altKey) return b.toggle(b.cursor);
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === 'x') return b.toggle(b.cursor);
+      if (e.key === 'n' || e.key === 'p') return goTo(b.cursor + (e.key === 'n' ? 1 : -1)); // next / previous item
       const step: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols };
       if (step[e.key] !== undefined) {
         e.preventDefault();
