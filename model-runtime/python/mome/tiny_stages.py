@@ -1,0 +1,170 @@
+"""One training step of each stage of the tiny model, stage-wise as VLMo (spec §5), scaled down:
+
+- vision: masked image modeling on image-only mode (mim.py: SimMIM-style pixel targets instead of BEiT's dVAE);
+- language: MLM on text-only mode, with self-attention and the vision expert frozen (freeze_for_language);
+- vl: ITC on the retrieval features, ITC on the VL-expert features (logit_vl_scale), ITM with hard negatives,
+  MLM on the fusion encoder;
+- finetune: retrieval batches (ITC, plus ITM on a few rows so the shipped ITM head, which the app uses to
+  re-rank, keeps matching the fine-tuned encoders) alternating with NLVR2 batches (cross-entropy), because the
+  app ships ONE model for both tasks; fine-tuning them one after the other would let the NLVR2 pass overwrite
+  what retrieval needs in the shared attention.
+
+Shared-experts variant (MoMo-style): one FFN for every modality, so there is nothing to freeze; the language
+stage adds the image-only MIM loss and the vl stage adds both MIM and text-only MLM, accumulated into the same
+update step as MoMo does.
+
+Batches are drawn from a generator seeded by (seed, stage, step), so a resumed stage sees the same batches it
+would have seen without the interruption.
+"""
+from __future__ import annotations
+
+from typing import Dict, Tuple
+
+import torch
+import torch.nn.functional as F
+
+from .losses import itc_loss, itm_loss, mlm_loss, mlm_mask, nlvr2_loss
+from .mim import MimHead, mim_loss, random_patch_mask
+from .model import MomeModel
+from .tiny_data import pixels, trim
+
+STAGES = ('vision', 'language', 'vl', 'finetune')
+MIM_RATIO = 0.5
+
+
+def step_generator(seed: int, stage: str, step: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed * 1_000_003 + STAGES.index(stage) * 10_000_019 + step)
+
+
+# Batches ------------------------------------------------------------------------------------------------------
+
+def caption_batch(data: dict, batch: int, g: torch.Generator):
+    """`batch` distinct images, one random caption of each: (pixels, ids, mask, image_index)."""
+    n = len(data['images'])
+    imgs = torch.randperm(n, generator=g)[:batch]
+    pick = (torch.rand(len(imgs), generator=g) * data['caption_count'][imgs]).long()
+    caps = data['caption_start'][imgs] + pick
+    ids, mask = trim(data['input_ids'][caps], data['attention_mask'][caps])
+    return pixels(data['images'][imgs]), ids, mask, imgs
+
+
+def nlvr2_batch(data: dict, batch: int, g: torch.Generator):
+    ex = torch.randperm(len(data['label']), generator=g)[:batch]
+    ids, mask = trim(data['input_ids'][ex], data['attention_mask'][ex])
+    return (pixels(data['images'][data['left'][ex]]), pixels(data['images'][data['right'][ex]]), ids, mask,
+            data['label'][ex])
+
+
+# Freezing -----------------------------------------------------------------------------------------------------
+
+_FROZEN_FOR_LANGUAGE = ('transformer.patch_embed.', 'transformer.cls_token', 'transformer.pos_embed',
+                        'transformer.norm.', '.norm1.', '.attn.', '.gamma_1', '.gamma_2', '.norm2_imag.',
+                        '.mlp_imag.')
+
+
+def freeze_for_language(model: MomeModel) -> None:
+    """VLMo's language stage: self-attention and the vision expert stay as the vision stage left them. The
+    relative position table stays trainable: text mode only reads (and so only updates) its text rows."""
+    for name, p in model.named_parameters():
+        p.requires_grad = not any(part in name for part in _FROZEN_FOR_LANGUAGE)
+
+
+def unfreeze(model: MomeModel) -> None:
+    for p in model.parameters():
+        p.requires_grad = True
+
+
+@torch.no_grad()
+def init_vl_expert(model: MomeModel) -> None:
+    """The VL experts start as copies of the text experts (fusion pools the [T_CLS] token)."""
+    for block in model.transformer.blocks:
+        if getattr(block, 'has_vl', False):
+            block.mlp_vl.load_state_dict(block.mlp_text.state_dict())
+            block.norm2_vl.load_state_dict(block.norm2_text.state_dict())
+
+
+@torch.no_grad()
+def init_third_token_type(model: MomeModel) -> None:
+    """NLVR2's right image has token type 2; its row starts as a copy of row 1 (spec §5)."""
+    model.token_type_embeddings.weight[2].copy_(model.token_type_embeddings.weight[1])
+
+
+# Losses per stage ---------------------------------------------------------------------------------------------
+
+def _mim(model: MomeModel, head: MimHead, px: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    mask = random_patch_mask(px.shape[0], model.config.window ** 2, MIM_RATIO, g)
+    return mim_loss(model, head, px, mask)
+
+
+def _mlm_text(model: MomeModel, ids, mask, specials, g) -> torch.Tensor:
+    masked, labels = mlm_mask(ids, mask, model.config.vocab_size, specials['special_ids'], generator=g,
+                              mask_id=specials['mask_id'])
+    return mlm_loss(model.mlm_score(model.text_hidden(masked, mask)), labels)
+
+
+def _branches(model: MomeModel, x: torch.Tensor, mode: str, mask, n: int,
+              with_vl: bool) -> Tuple[torch.Tensor, torch.Tensor]:
+    """[CLS] of the retrieval path and of the VL-expert path, sharing the blocks below vl_start (model.py's
+    encode_*_vl re-runs them; sharing them gives the same values for less compute)."""
+    cfg = model.config
+    index = None
+    if cfg.rel_pos_bias:
+        index = model.image_rel_index if mode == 'image' else model.text_rel_index[:n, :n]
+    biases = model._rel_bias(index)
+    low = model._run(x, mode, mask, biases, blocks=range(cfg.vl_start))
+    top = model.transformer.norm(model._run(low, mode, mask, biases, blocks=range(cfg.vl_start, cfg.depth)))
+    if not (with_vl and cfg.has('itc_vl')):
+        return top[:, 0], None
+    vl = model._run(low, 'vl', mask, biases, text_len=n if mode == 'text' else 0,
+                    blocks=range(cfg.vl_start, cfg.depth))
+    return top[:, 0], model.transformer.norm(vl)[:, 0]
+
+
+def vl_losses(model: MomeModel, px, ids, mask, img_ids, g, itm_rows: int, specials,
+              pretraining: bool = True) -> Dict[str, torch.Tensor]:
+    """Pre-training: ITC + ITC on VL features + ITM + fusion MLM. Fine-tuning (`pretraining` False): ITC + ITM."""
+    i_cls, i_vl = _branches(model, model.embed_image(px), 'image', None, 0, pretraining)
+    t_cls, t_vl = _branches(model, model.embed_text(ids), 'text', mask, ids.shape[1], pretraining)
+    ie, te = F.normalize(model.itc_image_proj(i_cls), dim=-1), F.normalize(model.itc_text_proj(t_cls), dim=-1)
+    out = {'itc': itc_loss(ie, te, model.logit_scale, img_ids)}
+    if i_vl is not None:
+        out['itc_vl'] = itc_loss(model.itc_vl_image_proj(i_vl), model.itc_vl_text_proj(t_vl), model.logit_vl_scale,
+                                 img_ids)
+    k = itm_rows
+    if k > 0:
+        out['itm'] = itm_loss(model, px[:k], ids[:k], mask[:k], ie[:k], te[:k], img_ids[:k], generator=g)
+    if pretraining and model.config.has('mlm'):
+        masked, labels = mlm_mask(ids[:k], mask[:k], model.config.vocab_size, specials['special_ids'],
+                                  generator=g, mask_id=specials['mask_id'])
+        out['mlm'] = mlm_loss(model.mlm_logits(px[:k], masked, mask[:k]), labels)
+    return out
+
+
+def stage_losses(stage: str, step: int, ctx: dict) -> Dict[str, torch.Tensor]:
+    """The named losses of one step; their sum is back-propagated (gradients accumulate into one update)."""
+    model, plan, seed = ctx['model'], ctx['plan'], ctx['seed']
+    g = step_generator(seed, stage, step)
+    shared = model.config.shared_experts
+    specials, coco, head = ctx['specials'], ctx['coco'], ctx['mim']
+    if stage == 'vision':
+        px, _, _, _ = caption_batch(coco, plan.batch, g)
+        return {'mim': _mim(model, head, px, g)}
+    if stage == 'language':
+        px, ids, mask, _ = caption_batch(coco, plan.batch, g)
+        out = {'mlm_text': _mlm_text(model, ids, mask, specials, g)}
+        if shared:
+            out['mim'] = _mim(model, head, px, g)
+        return out
+    if stage == 'vl':
+        px, ids, mask, img = caption_batch(coco, plan.batch, g)
+        out = vl_losses(model, px, ids, mask, img, g, plan.itm_rows, specials)
+        if shared:
+            px2, ids2, mask2, _ = caption_batch(coco, plan.batch, g)
+            out['mim'] = _mim(model, head, px2, g)
+            out['mlm_text'] = _mlm_text(model, ids2, mask2, specials, g)
+        return out
+    if step % plan.retrieval_every != 0:
+        left, right, ids, mask, label = nlvr2_batch(ctx['nlvr2'], plan.nlvr2_batch, g)
+        return {'nlvr2': nlvr2_loss(model.nlvr2(left, right, ids, mask), label)}
+    px, ids, mask, img = caption_batch(coco, plan.batch, g)
+    return vl_losses(model, px, ids, mask, img, g, plan.finetune_itm_rows, specials, pretraining=False)

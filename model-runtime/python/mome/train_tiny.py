@@ -1,0 +1,361 @@
+"""`python3 -m mome train-tiny [--out DIR] [--work DIR] [--seed 0] [--shared-experts] [--quick]`: trains the
+embedded tiny MoME model from scratch and exports it as a model directory (assets/models/mome-tiny).
+
+1. Data: synthetic COCO-Karpathy and NLVR2 datasets written in the published formats into --work (fixed sizes
+   and seeds), read back by data.py's readers and cached as tensors (tiny_data.py); a WordPiece vocabulary of
+   the grammar's words (tiny_data.VOCAB_NOTE).
+2. Model: MomeModel itself, smaller (PLANS below).
+3. Stages as VLMo, scaled down (tiny_stages.py): vision (MIM), language (MLM, attention and vision expert
+   frozen), vl (ITC + ITC-VL + ITM with hard negatives + MLM), finetune (retrieval and NLVR2 jointly).
+4. Checkpoints after every stage and every `ckpt_every` steps in --work; rerunning with the same --work resumes
+   (finished stages are loaded, an interrupted stage continues from its last checkpoint).
+5. Evaluation on held-out splits (tiny_eval.py), export through export_model_dir with the quality figures,
+   seed, command, durations and parameter count in mome.json (`quality` and `provenance`).
+
+Prints JSON lines ({"type": "progress"|"stage"|"eval"|"done"|"error", ...}) like the other mome commands.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Dict, Optional
+
+import torch
+
+from .config import MomeConfig
+from .export import export_model_dir
+from .mim import MimHead
+from .model import MomeModel
+from .optim import build_optimizer, make_scheduler
+from .tiny_data import VOCAB_NOTE, DataSpec, load_cached, write_vocab
+from .tiny_eval import nlvr2_accuracy, retrieval_metrics
+from .tiny_stages import STAGES, freeze_for_language, init_third_token_type, init_vl_expert, stage_losses, unfreeze
+from .tokenizer import WordPieceTokenizer
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+EXPORT_HEADS = ('itc', 'itm', 'nlvr2')   # what the app runs; MLM and ITC-VL heads are pre-training only
+
+
+@dataclass
+class Plan:
+    model: dict
+    data: Dict[str, tuple]           # name -> (kind, split, size, seed offset)
+    steps: Dict[str, int]
+    lr: Dict[str, float]
+    batch: int
+    itm_rows: int                    # rows of a vl batch that get ITM and fusion MLM (3x fusion passes each)
+    finetune_itm_rows: int
+    nlvr2_batch: int
+    retrieval_every: int             # finetune: every n-th step is a retrieval batch, the others NLVR2
+    ckpt_every: int
+    warmup: float = 0.1
+    weight_decay: float = 0.01
+    fp16: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+MODEL_FULL = dict(embed_dim=128, depth=6, num_heads=4, mlp_ratio=4.0, image_size=96, patch_size=16, vl_start=4,
+                  max_text_len=40, token_types=3)
+DATA_FULL = {'coco-train': ('coco', 'train', 8000, 1), 'coco-test': ('coco', 'test', 1000, 2),
+             'nlvr2-train': ('nlvr2', 'train', 10000, 3), 'nlvr2-dev': ('nlvr2', 'dev', 1000, 4)}
+PLANS = {
+    'full': Plan(model=MODEL_FULL, data=DATA_FULL,
+                 steps={'vision': 200, 'language': 200, 'vl': 360, 'finetune': 800},
+                 lr={'vision': 1e-3, 'language': 5e-4, 'vl': 5e-4, 'finetune': 2e-4},
+                 batch=64, itm_rows=32, finetune_itm_rows=16, nlvr2_batch=32, retrieval_every=3, ckpt_every=50),
+    'quick': Plan(model=dict(embed_dim=32, depth=2, num_heads=2, mlp_ratio=2.0, image_size=32, patch_size=16,
+                             vl_start=1, max_text_len=40, token_types=3),
+                  data={'coco-train': ('coco', 'train', 48, 1), 'coco-test': ('coco', 'test', 16, 2),
+                        'nlvr2-train': ('nlvr2', 'train', 48, 3), 'nlvr2-dev': ('nlvr2', 'dev', 16, 4)},
+                  steps={'vision': 12, 'language': 12, 'vl': 12, 'finetune': 18},
+                  lr={'vision': 2e-3, 'language': 2e-3, 'vl': 1e-3, 'finetune': 1e-3},
+                  batch=16, itm_rows=8, finetune_itm_rows=4, nlvr2_batch=8, retrieval_every=3, ckpt_every=5),
+}
+
+
+def emit(obj: dict, log: Optional[str] = None) -> None:
+    line = json.dumps(obj)
+    sys.stdout.write(line + '\n')
+    sys.stdout.flush()
+    if log:
+        with open(log, 'a', encoding='utf-8') as fh:
+            fh.write(line + '\n')
+
+
+def training_config(plan: Plan, vocab_size: int, shared: bool) -> MomeConfig:
+    heads = ('itc', 'itm', 'mlm', 'nlvr2') if shared else ('itc', 'itc_vl', 'itm', 'mlm', 'nlvr2')
+    return MomeConfig(vocab_size=vocab_size, heads=heads, shared_experts=shared, **plan.model)
+
+
+def count_params(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+# Checkpoints --------------------------------------------------------------------------------------------------
+
+def _save(obj: dict, path: str) -> None:
+    torch.save(obj, path + '.tmp')
+    os.replace(path + '.tmp', path)   # a run killed mid-write leaves the previous checkpoint intact
+
+
+def stage_path(work: str, stage: str, partial: bool = False) -> str:
+    return os.path.join(work, 'ckpt', f'{stage}{".partial" if partial else ""}.pt')
+
+
+class Trainer:
+    def __init__(self, args, plan: Plan) -> None:
+        self.args, self.plan, self.seed, self.work = args, plan, args.seed, args.work
+        self.log = os.path.join(self.work, 'train.jsonl')
+        os.makedirs(os.path.join(self.work, 'ckpt'), exist_ok=True)
+        self._check_fingerprint()
+        self.vocab_path = os.path.join(self.work, 'vocab.txt')
+        tokens = write_vocab(self.vocab_path)
+        self.tok = WordPieceTokenizer(tokens, max_len=plan.model['max_text_len'])
+        self.specials = {'special_ids': [self.tok.pad, self.tok.unk, self.tok.cls, self.tok.sep],
+                         'mask_id': self.tok.mask}
+        self.cfg = training_config(plan, len(tokens), args.shared_experts)
+        torch.manual_seed(self.seed)
+        self.model = MomeModel(self.cfg)
+        self.mim = MimHead(self.model)
+        self.state = self._read_state()
+
+    def _check_fingerprint(self) -> None:
+        fp = {'plan': asdict(self.plan), 'seed': self.seed, 'shared_experts': self.args.shared_experts}
+        path = os.path.join(self.work, 'fingerprint.json')
+        if os.path.isfile(path):
+            with open(path, encoding='utf-8') as fh:
+                old = json.load(fh)
+            if old != json.loads(json.dumps(fp)):
+                raise SystemExit(f'mome train-tiny: {self.work} holds a run with other settings (seed, plan or '
+                                 f'--shared-experts); give a new --work folder or delete this one')
+        else:
+            with open(path, 'w', encoding='utf-8') as fh:
+                json.dump(fp, fh, indent=1)
+
+    def _read_state(self) -> dict:
+        path = os.path.join(self.work, 'state.json')
+        if os.path.isfile(path):
+            with open(path, encoding='utf-8') as fh:
+                return json.load(fh)
+        return {'seconds': {}, 'losses': {}, 'resumed': [], 'data_seconds': 0.0}
+
+    def _write_state(self) -> None:
+        path = os.path.join(self.work, 'state.json')
+        with open(path + '.tmp', 'w', encoding='utf-8') as fh:
+            json.dump(self.state, fh, indent=1)
+        os.replace(path + '.tmp', path)
+
+    def load_data(self) -> None:
+        t0 = time.monotonic()
+        size, max_len = self.plan.model['image_size'], self.plan.model['max_text_len']
+        data_root = self.args.data or os.path.join(self.work, 'data')
+        self.data = {}
+        for name, (kind, split, n, offset) in self.plan.data.items():
+            spec = DataSpec(name, kind, split, n, self.seed * 100 + offset)
+            self.data[name] = load_cached(spec, data_root, self.tok, size, max_len)
+            emit({'type': 'progress', 'phase': 'data', 'dataset': name, 'items': n}, self.log)
+        self.state['data_seconds'] = self.state.get('data_seconds', 0.0) + time.monotonic() - t0
+
+    # Stages ---------------------------------------------------------------------------------------------------
+    def _prepare(self, stage: str) -> None:
+        unfreeze(self.model)
+        if stage == 'language' and not self.cfg.shared_experts:
+            freeze_for_language(self.model)
+        if stage == 'vl':
+            init_vl_expert(self.model)
+        if stage == 'finetune':
+            init_third_token_type(self.model)
+
+    def _modules(self, stage: str) -> torch.nn.Module:
+        """What the optimizer updates: the model, plus the MIM head while a stage uses MIM."""
+        uses_mim = stage == 'vision' or (self.cfg.shared_experts and stage in ('language', 'vl'))
+        return torch.nn.ModuleDict({'model': self.model, 'mim': self.mim}) if uses_mim else self.model
+
+    def _load(self, ckpt: dict) -> None:
+        self.model.load_state_dict(ckpt['model'])
+        self.mim.load_state_dict(ckpt['mim'])
+
+    def run_stage(self, stage: str) -> None:
+        final = stage_path(self.work, stage)
+        if os.path.isfile(final):
+            self._load(torch.load(final))
+            self.state['resumed'].append(stage)
+            emit({'type': 'stage', 'stage': stage, 'status': 'loaded', 'checkpoint': final}, self.log)
+            return
+        plan, total = self.plan, self.plan.steps[stage]
+        self._prepare(stage)
+        params = self._modules(stage)
+        opt = build_optimizer(params, plan.lr[stage], weight_decay=plan.weight_decay,
+                              head_prefixes=('model.nlvr2_classifier', 'nlvr2_classifier'))
+        sched = make_scheduler(opt, total, max(1, int(plan.warmup * total)))
+        start, losses = 0, []
+        partial = stage_path(self.work, stage, partial=True)
+        if os.path.isfile(partial):
+            ck = torch.load(partial)
+            self._load(ck)
+            opt.load_state_dict(ck['optimizer'])
+            sched.load_state_dict(ck['scheduler'])
+            start, losses = ck['step'], ck['losses']
+            self.state['resumed'].append(f'{stage}@{start}')
+            emit({'type': 'stage', 'stage': stage, 'status': 'resumed', 'step': start}, self.log)
+        ctx = {'model': self.model, 'plan': plan, 'seed': self.seed, 'specials': self.specials,
+               'coco': self.data['coco-train'], 'nlvr2': self.data['nlvr2-train'], 'mim': self.mim}
+        self.model.train()
+        t0 = time.monotonic()
+        for step in range(start, total):
+            parts = stage_losses(stage, step, ctx)
+            loss = sum(parts.values())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g['params']], 5.0)
+            opt.step()
+            sched.step()
+            losses.append({k: round(float(v), 5) for k, v in parts.items()})
+            done = step + 1
+            if done % plan.ckpt_every == 0 or done == total:
+                self.state['seconds'][stage] = self.state['seconds'].get(stage, 0.0) + time.monotonic() - t0
+                t0 = time.monotonic()
+                if done < total:
+                    _save({'model': self.model.state_dict(), 'mim': self.mim.state_dict(),
+                           'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(), 'step': done,
+                           'losses': losses}, partial)
+                self.state['losses'][stage] = losses
+                self._write_state()
+                recent = losses[-plan.ckpt_every:]
+                mean = {k: round(sum(r.get(k, 0.0) for r in recent) / len(recent), 4) for k in recent[-1]}
+                emit({'type': 'progress', 'stage': stage, 'step': done, 'steps': total, 'loss': mean,
+                      'seconds': round(self.state['seconds'][stage], 1)}, self.log)
+            if self.args.stop_at_step is not None and stage == self.args.stop_at_stage and done == self.args.stop_at_step:
+                raise Interrupted(f'stopped at {stage} step {done} (--stop-at)')
+        _save({'model': self.model.state_dict(), 'mim': self.mim.state_dict()}, final)
+        if os.path.isfile(partial):
+            os.remove(partial)
+        emit({'type': 'stage', 'stage': stage, 'status': 'done', 'seconds': round(self.state['seconds'][stage], 1)},
+             self.log)
+
+    # Evaluation and export ------------------------------------------------------------------------------------
+    def evaluate(self) -> dict:
+        t0 = time.monotonic()
+        q = {'retrieval': {'dataset': 'synthetic COCO-Karpathy-format test split (held out, generator seed '
+                                      f'{self.seed * 100 + self.plan.data["coco-test"][3]})',
+                           **retrieval_metrics(self.model, self.data['coco-test'])},
+             'nlvr2': {'dataset': 'synthetic NLVR2-format dev split (held out, generator seed '
+                                  f'{self.seed * 100 + self.plan.data["nlvr2-dev"][3]})',
+                       **nlvr2_accuracy(self.model, self.data['nlvr2-dev'])}}
+        q['eval_seconds'] = round(time.monotonic() - t0, 1)
+        return q
+
+    def export(self, quality: dict, started: float) -> dict:
+        cfg = MomeConfig.from_dict({**self.cfg.to_dict(), 'heads': EXPORT_HEADS})
+        model = MomeModel(cfg)
+        sd = {k: v for k, v in self.model.state_dict().items() if k in model.state_dict()}
+        model.load_state_dict(sd, strict=True)
+        seconds = dict(self.state['seconds'])
+        provenance = {
+            'trainer': 'mome train-tiny',
+            'command': 'npm run -s mome -- train-tiny' + (' --shared-experts' if self.cfg.shared_experts else '')
+                       + (' --quick' if self.args.quick else '') + f' --seed {self.seed}',
+            'seed': self.seed,
+            'shared_experts': self.cfg.shared_experts,
+            'parameters': count_params(model),
+            'parameters_training': count_params(self.model),
+            'stage_seconds': {k: round(v, 1) for k, v in seconds.items()},
+            'data_seconds': round(self.state.get('data_seconds', 0.0), 1),
+            'duration_seconds': round(sum(seconds.values()) + self.state.get('data_seconds', 0.0)
+                                      + quality.get('eval_seconds', 0.0), 1),
+            'wall_seconds_this_run': round(time.monotonic() - started, 1),
+            'resumed': self.state['resumed'],
+            'torch_threads': torch.get_num_threads(),
+            'steps': self.plan.steps, 'lr': self.plan.lr, 'batch': self.plan.batch,
+            'data': {n: {'kind': k, 'split': s, 'size': sz, 'seed': self.seed * 100 + o}
+                     for n, (k, s, sz, o) in self.plan.data.items()},
+            'vocabulary': VOCAB_NOTE,
+            'objectives': 'vision: MIM with raw-pixel targets (SimMIM-style, no dVAE); language: MLM text-only, '
+                          'attention and vision expert frozen; vl: ITC + ITC-VL + ITM (hard negatives) + MLM; '
+                          'finetune: retrieval (ITC + ITM) and NLVR2 batches alternating',
+            'quality': quality,
+        }
+        meta = export_model_dir(model, cfg, self.args.out, self.vocab_path, fp16=self.plan.fp16,
+                                provenance=provenance, overwrite=True)
+        meta['quality'] = quality
+        path = os.path.join(self.args.out, 'mome.json')
+        with open(path, 'w', encoding='utf-8', newline='\n') as fh:
+            json.dump(meta, fh, indent=2)
+            fh.write('\n')
+        return meta
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog='mome train-tiny', description='Train the embedded tiny MoME model from '
+                                'scratch on synthetic data and export it as a model directory.')
+    p.add_argument('--out', help='model directory to write (default assets/models/mome-tiny, or '
+                   'mome-tiny-shared with --shared-experts); replaced if it exists')
+    p.add_argument('--work', help='data, caches and checkpoints; rerun with the same --work to resume '
+                   '(default ~/.cache/mome/train-tiny[-shared][-quick])')
+    p.add_argument('--data', help='where the synthetic datasets and their tensor caches go (default WORK/data); '
+                   'runs with the same seed can share it')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--shared-experts', action='store_true', help='the MoMo-style variant: one FFN for every '
+                   'modality, image/text/image-text gradients accumulated in one step')
+    p.add_argument('--quick', action='store_true', help='a tiny end-to-end run (small data and model, few steps)')
+    p.add_argument('--threads', type=int, default=1, help='torch CPU threads (default 1: on a shared 2-core '
+                   'machine one thread measured several times faster than two)')
+    p.add_argument('--stop-at', help=argparse.SUPPRESS)   # STAGE:STEP, to test resuming
+    return p
+
+
+def _defaults(args) -> None:
+    suffix = ('-shared' if args.shared_experts else '') + ('-quick' if args.quick else '')
+    if args.work is None:
+        args.work = os.path.join(os.path.expanduser('~'), '.cache', 'mome', f'train-tiny{suffix}')
+    if args.out is None:
+        args.out = os.path.join(REPO, 'assets', 'models', 'mome-tiny' + ('-shared' if args.shared_experts else ''))
+    args.stop_at_stage, args.stop_at_step = None, None
+    if args.stop_at:
+        stage, _, step = args.stop_at.partition(':')
+        args.stop_at_stage, args.stop_at_step = stage, int(step)
+
+
+def main(argv) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    _defaults(args)
+    torch.set_num_threads(max(1, args.threads))
+    started = time.monotonic()
+    plan = PLANS['quick' if args.quick else 'full']
+    trainer = Trainer(args, plan)
+    emit({'type': 'progress', 'phase': 'start', 'work': args.work, 'out': args.out, 'seed': args.seed,
+          'shared_experts': args.shared_experts, 'parameters_training': count_params(trainer.model)}, trainer.log)
+    trainer.load_data()
+    try:
+        for stage in STAGES:
+            trainer.run_stage(stage)
+            if stage == 'vl' and 'quality_before_finetune' not in trainer.state:
+                trainer.state['quality_before_finetune'] = trainer.evaluate()
+                emit({'type': 'eval', 'after': 'vl', **trainer.state['quality_before_finetune']}, trainer.log)
+            trainer._write_state()
+    except Interrupted as e:
+        trainer._write_state()
+        emit({'type': 'stopped', 'message': str(e)}, trainer.log)
+        return 3
+    quality = trainer.evaluate()
+    quality['before_finetune'] = trainer.state.get('quality_before_finetune')
+    emit({'type': 'eval', 'after': 'finetune', **quality}, trainer.log)
+    meta = trainer.export(quality, started)
+    emit({'type': 'done', 'out': args.out, 'parameters': meta['provenance']['parameters'],
+          'duration_seconds': meta['provenance']['duration_seconds'], 'quality': quality}, trainer.log)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,108 @@
+"""`python3 -m mome train-tiny --quick`, end to end in real subprocesses: synthetic data in the published formats,
+the four stages, held-out evaluation and the exported model directory (loaded back into PyTorch with the
+quality figures in mome.json); a run stopped mid-stage resumes from its checkpoint and ends exactly where an
+uninterrupted run ends; training losses go down. The same pipeline as the shipped model, only smaller."""
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+import torch
+
+from mome.model_dir import load_model_dir
+from mome.tiny_stages import STAGES
+from tests.model_helpers import PYTHON_DIR, TempDirTest
+
+
+def train(work: str, out: str, *extra: str):
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR, OMP_NUM_THREADS='1')
+    proc = subprocess.run([sys.executable, '-m', 'mome', 'train-tiny', '--quick', '--work', work, '--out', out,
+                           *extra], capture_output=True, text=True, env=env, timeout=600)
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith('{')]
+    return proc.returncode, events, proc.stderr
+
+
+def read_state(work: str) -> dict:
+    with open(os.path.join(work, 'state.json'), encoding='utf-8') as fh:
+        return json.load(fh)
+
+
+def mean(rows, key):
+    return sum(r[key] for r in rows) / len(rows)
+
+
+class TrainTinyTest(TempDirTest):
+    def test_quick_run_writes_a_loadable_model_with_its_quality(self):
+        rc, events, err = train(self.path('work'), self.path('model'))
+        self.assertEqual(rc, 0, err)
+        done = events[-1]
+        self.assertEqual(done['type'], 'done')
+        model, cfg, meta = load_model_dir(self.path('model'))
+        # only what no graph reads: the ITC temperature and BERT positions (unused with relative positions)
+        self.assertLessEqual(set(meta['missing_parameters']),
+                             {'logit_scale', 'text_embeddings.position_embeddings.weight'})
+        self.assertEqual(list(cfg.heads), ['itc', 'itm', 'nlvr2'])
+        self.assertEqual(set(meta['graphs']), {'image_encoder', 'text_encoder', 'fusion', 'nlvr2'})
+        q = meta['quality']
+        for key in ('tr_r1', 'tr_r5', 'tr_r10', 'ir_r1', 'ir_r5', 'ir_r10'):
+            self.assertTrue(0.0 <= q['retrieval'][key] <= 100.0, key)
+        self.assertEqual(q['retrieval']['images'], 16)
+        self.assertEqual(q['nlvr2']['examples'], 16)
+        prov = meta['provenance']
+        self.assertEqual(prov['seed'], 0)
+        self.assertEqual(prov['parameters'], sum(p.numel() for p in model.parameters()))
+        self.assertIn('train-tiny', prov['command'])
+        self.assertEqual(set(prov['stage_seconds']), set(STAGES))
+        self.assertEqual(prov['quality'], q)
+        # the vocabulary ships with the model and is the one it was trained with
+        with open(self.path('model', 'vocab.txt'), encoding='utf-8') as fh:
+            vocab = fh.read().splitlines()
+        self.assertEqual(vocab[:5], ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'])
+        self.assertEqual(len(vocab), cfg.vocab_size)
+        # the exported weights are the trained ones: the model in the folder reproduces the reported recall
+        from mome.tiny_eval import retrieval_metrics
+        cache = [f for f in os.listdir(self.path('work', 'data', 'cache')) if f.startswith('coco-test')]
+        data = torch.load(self.path('work', 'data', 'cache', cache[0]))
+        again = retrieval_metrics(model, data)
+        for key in ('tr_r5', 'ir_r5'):
+            self.assertAlmostEqual(again[key], q['retrieval'][key], delta=100.0 / 16 + 0.01)   # fp16 export
+
+        # training losses go down (vision: masked-pixel L1, language: MLM)
+        state = read_state(self.path('work'))
+        for stage, key in (('vision', 'mim'), ('language', 'mlm_text')):
+            rows = state['losses'][stage]
+            self.assertLess(mean(rows[-3:], key), mean(rows[:3], key), stage)
+
+    def test_a_stopped_run_resumes_and_ends_like_an_uninterrupted_one(self):
+        rc, events, err = train(self.path('a'), self.path('a-model'))
+        self.assertEqual(rc, 0, err)
+        rc, events, err = train(self.path('b'), self.path('b-model'), '--stop-at', 'vl:5')
+        self.assertEqual(rc, 3, err)
+        self.assertEqual(events[-1]['type'], 'stopped')
+        self.assertTrue(os.path.isfile(self.path('b', 'ckpt', 'language.pt')))
+        self.assertTrue(os.path.isfile(self.path('b', 'ckpt', 'vl.partial.pt')))
+        self.assertFalse(os.path.exists(self.path('b-model')))
+        rc, events, err = train(self.path('b'), self.path('b-model'))
+        self.assertEqual(rc, 0, err)
+        stages = [(e['stage'], e['status']) for e in events if e['type'] == 'stage']
+        self.assertEqual(stages[:3], [('vision', 'loaded'), ('language', 'loaded'), ('vl', 'resumed')])
+        resumed = next(e for e in events if e['type'] == 'stage' and e['status'] == 'resumed')
+        self.assertEqual(resumed['step'], 5)
+        a, b = read_state(self.path('a')), read_state(self.path('b'))
+        for stage in STAGES:
+            self.assertEqual(len(a['losses'][stage]), len(b['losses'][stage]), stage)
+            for ra, rb in zip(a['losses'][stage], b['losses'][stage]):
+                for k in ra:
+                    self.assertAlmostEqual(ra[k], rb[k], places=3, msg=f'{stage} {k}')
+
+    def test_a_work_folder_of_other_settings_is_refused(self):
+        rc, _, err = train(self.path('w'), self.path('m'), '--stop-at', 'vision:2')
+        self.assertEqual(rc, 3, err)
+        rc, _, err = train(self.path('w'), self.path('m'), '--seed', '1')
+        self.assertNotEqual(rc, 0)
+        self.assertIn('other settings', err)
+
+
+if __name__ == '__main__':
+    unittest.main()
