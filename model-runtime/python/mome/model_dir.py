@@ -79,10 +79,17 @@ def read_graph_weights(model_dir: str, meta: dict) -> Dict[str, np.ndarray]:
             raise ModelDirError(f'mome.json lists the graph {name} as {file}, but {path} does not exist')
         proto = onnx.load(path, load_external_data=False)
         for t in proto.graph.initializer:
-            key = t.name[len(WRAPPER_PREFIX):] if t.name.startswith(WRAPPER_PREFIX) else t.name
-            if key not in out:
-                out[key] = _tensor(t, model_dir, blobs)
+            if _key(t.name) not in out:
+                out[_key(t.name)] = _tensor(t, model_dir, blobs)
+        # torch.onnx stores parameters with identical values once; each other one becomes Identity(kept one)
+        for node in proto.graph.node:
+            if node.op_type == 'Identity' and _key(node.input[0]) in out and _key(node.output[0]) not in out:
+                out[_key(node.output[0])] = out[_key(node.input[0])]
     return out
+
+
+def _key(name: str) -> str:
+    return name[len(WRAPPER_PREFIX):] if name.startswith(WRAPPER_PREFIX) else name
 
 
 def load_model_dir(model_dir: str) -> Tuple[MomeModel, MomeConfig, dict]:

@@ -77,3 +77,24 @@ class LoadModelDirTest(TempDirTest):
             fh.truncate(size // 2)
         with self.assertRaisesRegex(ModelDirError, 'beyond the end'):
             load_model_dir(out)
+
+
+class DeduplicatedWeightsTest(TempDirTest):
+    def test_parameters_with_identical_values_are_recovered(self):
+        # A freshly initialized model has many equal tensors (zero biases, unit norms, equal layer scales), which
+        # torch.onnx stores once under one name; they still load, each under its own name.
+        cfg = tiny(heads=('itc', 'itm', 'nlvr2'))
+        torch.manual_seed(0)
+        model = random_model(cfg, seed=1)
+        with torch.no_grad():
+            model.transformer.blocks[1].attn.proj.bias.fill_(0.25)
+            model.transformer.blocks[2].mlp_text.fc2.bias.fill_(0.25)
+            model.nlvr2_classifier[1].bias.copy_(model.nlvr2_classifier[0].bias)
+        vocab = write_small_vocab(self.path('vocab.txt'))
+        export_model_dir(model, cfg, self.path('m'), vocab)
+        loaded, _, meta = load_model_dir(self.path('m'))
+        self.assertEqual(set(meta['missing_parameters']), NOT_IN_GRAPHS)
+        got = loaded.state_dict()
+        for key, value in model.state_dict().items():
+            if key not in NOT_IN_GRAPHS:
+                self.assertTrue(torch.equal(value, got[key]), key)
