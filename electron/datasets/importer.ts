@@ -43,40 +43,46 @@ export interface ImportSummary {
   refreshed: boolean;
 }
 
+const NO_FLAGS: readonly string[] = Object.freeze([]);
+
+/** Why one image file cannot be shown, if it cannot: missing, empty, or a symlink leaving the root. */
+function fileFlags(root: string, full: string): readonly string[] {
+  try {
+    const st = fs.lstatSync(full, { throwIfNoEntry: false }); // no exception per missing file: they are slow
+    if (!st) return ['missing'];
+    if (!st.isSymbolicLink()) return st.size === 0 ? ['empty'] : NO_FLAGS;
+    const real = fs.realpathSync(full);
+    if (!isInside(root, real)) return ['outside-root'];
+    return fs.statSync(real).size === 0 ? ['empty'] : NO_FLAGS;
+  } catch {
+    return ['missing']; // a dangling link, a file where a folder should be, no permission
+  }
+}
+
+/**
+ * Checks every image file. Synchronous stats in chunks (a few microseconds each when the metadata is cached,
+ * about 10x faster than one promise per file through the thread pool), yielding between chunks so progress,
+ * cancel and other requests go on.
+ */
 async function checkFiles(
   root: string,
   files: string[],
   ctx: JobContext,
   from: number,
   to: number,
-): Promise<string[][]> {
-  const flags: string[][] = new Array(files.length);
-  const BATCH = 64;
-  for (let i = 0; i < files.length; i += BATCH) {
+): Promise<(readonly string[])[]> {
+  const flags: (readonly string[])[] = new Array(files.length);
+  const CHUNK = 2048;
+  for (let i = 0; i < files.length; i += CHUNK) {
     ctx.throwIfCancelled();
-    await Promise.all(
-      files.slice(i, i + BATCH).map(async (rel, j) => {
-        const full = path.join(root, rel);
-        const f: string[] = [];
-        try {
-          const st = await fs.promises.lstat(full);
-          if (st.isSymbolicLink()) {
-            const real = await fs.promises.realpath(full).catch(() => null);
-            if (!real) f.push('missing');
-            else if (!isInside(root, real)) f.push('outside-root');
-            else if ((await fs.promises.stat(real)).size === 0) f.push('empty');
-          } else if (st.size === 0) f.push('empty');
-        } catch {
-          f.push('missing');
-        }
-        flags[i + j] = f;
-      }),
-    );
-    if (i % 4096 === 0)
+    const end = Math.min(files.length, i + CHUNK);
+    for (let j = i; j < end; j++) flags[j] = fileFlags(root, path.join(root, files[j]));
+    if (i % (4 * CHUNK) === 0)
       ctx.progress(
         from + ((to - from) * i) / files.length,
         `Checking image files: ${i.toLocaleString('en')} of ${files.length.toLocaleString('en')}`,
       );
+    await new Promise((r) => setImmediate(r));
   }
   return flags;
 }

@@ -4,7 +4,7 @@ export interface ImageRecord {
   split: string;
   file: string; // path relative to the dataset root
   cocoid: number | null;
-  flags: string[]; // missing | empty | outside-root
+  flags: readonly string[]; // missing | empty | outside-root
   captions: { sentid: number; raw: string }[];
 }
 
@@ -15,7 +15,7 @@ export interface Nlvr2Record {
   label: 0 | 1 | null;
   leftFile: string;
   rightFile: string;
-  flags: string[];
+  flags: readonly string[];
   extra: Record<string, unknown>;
 }
 
