@@ -3,11 +3,12 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Backend } from '../../../electron/backend/index';
 import type { FineTune, Job } from '../../../electron/api/schemas';
 import { findTorchPython } from '../../../scripts/lib.mjs';
 
-export const repo = path.resolve(__dirname, '..', '..', '..');
+export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SHIPPED_TINY = path.join(repo, 'assets', 'models', 'mome-tiny');
 const VOCAB = path.join(repo, '..', 'shared', 'fixtures', 'bert-base-uncased', 'vocab.txt');
 

@@ -1,0 +1,151 @@
+// Fine-tuning in the app: the job exports the corrected data, trains with the real PyTorch trainer as a child
+// process, registers a new model version and evaluates it before and after; cancelling and killing the app
+// leave no trainer behind.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBackend, type Backend } from '../../electron/backend/index';
+import type { EvalRun, FineTune, FineTunePreview, Job, ModelVersion } from '../../electron/api/schemas';
+import { tempDir } from './helpers/temp';
+import {
+  alive,
+  correctNlvr2Noise,
+  fineTune,
+  importModel,
+  importSample,
+  randomModelDir,
+  repo,
+  trainerPid,
+} from './helpers/finetune';
+
+let b: Backend;
+let nlvr2: number;
+let baseId: number;
+let modelDir: string;
+
+const noise = JSON.parse(fs.readFileSync(path.join(repo, 'assets/datasets/nlvr2-sample/noise.json'), 'utf8')) as {
+  nlvr2: { identifier: string; true_label: string; given_label: string }[];
+};
+
+async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting; last value ${JSON.stringify(v).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  b = createBackend({ home: tempDir(), mode: 'browser' });
+  nlvr2 = await importSample(b, 'nlvr2-sample');
+  modelDir = randomModelDir(path.join(tempDir(), 'tiny-random'));
+  baseId = await importModel(b, modelDir);
+}, 120_000);
+afterAll(() => b.close());
+
+describe('fine-tune job', () => {
+  it('trains on the corrected labels, registers a child version and evaluates it before and after', async () => {
+    const before = (await b.call('previewFineTune', { datasetId: nlvr2 })) as FineTunePreview;
+    expect(before.counts).toEqual({ corrections: 0, hardNegatives: 0, extraPositives: 0, examples: 258 });
+    expect(before.defaults).toMatchObject({ task: 'nlvr2', baseModelId: baseId, lr: 5e-5, device: 'auto' });
+    expect(before.python.found).toBe(true);
+    expect(before.estimate.seconds).toBeGreaterThan(0);
+    expect(await correctNlvr2Noise(b, nlvr2)).toBe(noise.nlvr2.length);
+    const preview = (await b.call('previewFineTune', { datasetId: nlvr2 })) as FineTunePreview;
+    expect(preview.counts.corrections).toBe(noise.nlvr2.length);
+    expect(preview.summary).toBe(`NLVR2 on nlvr2-sample train with my ${noise.nlvr2.length} corrections`);
+
+    const ft = await fineTune(b, { datasetId: nlvr2, maxSteps: 6, batchSize: 16 });
+    // the trainer saw the corrected labels: 129 True in the original train.json, each fix moves one
+    const fixedToTrue = noise.nlvr2.filter((n) => n.true_label === 'True').length;
+    expect(ft.counts.true).toBe(129 + fixedToTrue - (noise.nlvr2.length - fixedToTrue));
+    expect(ft.points.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(ft.mode).toBe('full');
+    const models = (await b.call('listModels', {})) as ModelVersion[];
+    const child = models.find((m) => m.id === ft.modelId)!;
+    expect(child.parentId).toBe(baseId);
+    const lineage = JSON.parse(fs.readFileSync(path.join(child.dir, 'mome.json'), 'utf8')).provenance.lineage;
+    expect(lineage.parent.model_id).toBe(baseId);
+    expect(lineage.data_snapshot).toBe(ft.dataSnapshot);
+    expect(lineage.finetune).toMatchObject({ task: 'nlvr2', lr: 5e-5, batch_size: 16, max_steps: 6 });
+    const runs = (await b.call('listEvalRuns', { datasetId: nlvr2 })) as EvalRun[];
+    const beforeRun = runs.find((r) => r.id === ft.beforeRunId)!;
+    const afterRun = runs.find((r) => r.id === ft.afterRunId)!;
+    expect([beforeRun.split, afterRun.split]).toEqual(['dev', 'dev']);
+    expect(beforeRun.modelDir).toBe(ft.baseDir);
+    expect(afterRun.modelDir).toBe(child.dir);
+    const jobDir = path.join(b.home.root, 'finetune', String(ft.jobId));
+    expect(fs.readdirSync(jobDir).sort()).toEqual(['job.json', 'pairs.jsonl']);
+    expect(fs.existsSync(ft.baseDir)).toBe(true);
+  }, 180_000);
+
+  it('a retrieval fine-tune trains with the hard negatives marked in the labels', async () => {
+    const coco = await importSample(b, 'coco-sample');
+    await b.call('editLabels', {
+      edits: [{ datasetId: coco, kind: 'pair', key: '237323|4', field: 'relation', value: 'hard_negative' }],
+      author: 'test',
+    });
+    const p = (await b.call('previewFineTune', { datasetId: coco })) as FineTunePreview;
+    expect(p.counts.hardNegatives).toBe(1);
+    expect(p.summary).toMatch(/^Retrieval on coco-sample train with my \d+ corrections and 1 hard negatives$/);
+    const ft = await fineTune(b, { datasetId: coco, maxSteps: 2, batchSize: 12 });
+    expect(ft.counts.hard_negatives).toBe(1);
+    expect(ft.task).toBe('retrieval');
+    expect(ft.afterRunId).not.toBeNull();
+  }, 180_000);
+
+  it('cancel sends SIGTERM: the trainer writes a checkpoint and exits, no process is left', async () => {
+    const job = (await b.call('startFineTune', { datasetId: nlvr2, maxSteps: 100000, batchSize: 8 })) as Job;
+    const running = await waitFor(
+      () => b.call('getFineTune', { jobId: job.id }) as Promise<FineTune>,
+      (ft) => ft.points.length > 0 && trainerPid(ft) !== null,
+    );
+    const pid = trainerPid(running)!;
+    expect(alive(pid)).toBe(true);
+    await b.call('cancelJob', { id: job.id });
+    const done = await b.jobs.wait(job.id);
+    expect(done.state).toBe('cancelled');
+    expect(alive(pid)).toBe(false);
+    expect(fs.existsSync(path.join(b.home.root, 'finetune', String(job.id), 'checkpoint.pt'))).toBe(true);
+    const ft = (await b.call('getFineTune', { jobId: job.id })) as FineTune;
+    expect(ft.logTail.some((l) => l.startsWith('stopped'))).toBe(true);
+    expect(ft.modelId).toBeNull();
+  }, 120_000);
+
+  it('the app killed during a fine-tune: the trainer stops by itself and the job shows interrupted', async () => {
+    const home = tempDir();
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'helpers', 'finetune-child.ts'), home, modelDir],
+      { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const [jobId, pid] = await new Promise<number[]>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        const m = /RUNNING (\d+) (\d+)/.exec(out);
+        if (m) resolve([Number(m[1]), Number(m[2])]);
+      });
+      child.on('exit', (code) => reject(new Error(`child exited early (${code}): ${out}`)));
+    });
+    expect(alive(pid)).toBe(true);
+    child.kill('SIGKILL');
+    await waitFor(
+      async () => alive(pid),
+      (a) => !a,
+      30_000,
+    ); // it watches its parent
+    const again = createBackend({ home, mode: 'browser' });
+    try {
+      const job = (await again.call('getJob', { id: jobId })) as Job;
+      expect(job.state).toBe('interrupted');
+      const ft = (await again.call('getFineTune', { jobId })) as FineTune;
+      expect(ft.points.length).toBeGreaterThan(0);
+    } finally {
+      await again.close();
+    }
+  }, 180_000);
+});
