@@ -251,7 +251,14 @@ export function createBackend(options: BackendOptions): Backend {
     },
   };
 
-  if (options.registerSamples) registerSamples();
+  if (options.registerSamples) {
+    registerSamples();
+    try {
+      models.registerShipped(defaultModelDir()); // the app opens with the shipped tiny model active
+    } catch (e) {
+      console.error(`The shipped model could not be registered: ${(e as Error).message}`);
+    }
+  }
 
   /**
    * First start: each shipped sample dataset is imported once, as a job the user sees. Recorded in settings,

@@ -10,6 +10,7 @@ import type { ModelVersion } from '../api/schemas';
 import type { JobContext } from '../jobs/service';
 import { now, type Db } from '../store/db';
 import { findPython, pythonEnv } from '../../model-runtime/src/python';
+import { isInside } from '../media/roots';
 import { readModelConfig } from '../../model-runtime/src/model/config';
 import { chooseProviders, cudaStatus } from '../../model-runtime/src/session/providers';
 
@@ -133,7 +134,50 @@ export class ModelRegistry {
       this.db.prepare('UPDATE models SET removed_at = ? WHERE id = ?').run(now(), id);
       if (this.activeId() === id) this.db.prepare(`DELETE FROM settings WHERE key = 'active_model'`).run();
     })();
-    fs.rmSync(m.dir, { recursive: true, force: true });
+    // only the store's own folders are deleted: the model shipped with the app stays in assets/
+    if (isInside(path.resolve(this.storeDir), path.resolve(m.dir))) fs.rmSync(m.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * The tiny model shipped in assets/ becomes a registered version in place (never copied, never deleted), once
+   * per shipped version, and the active model when none is: the app opens with a model that works. A user who
+   * removed it does not get it back on the next start.
+   */
+  registerShipped(dir: string | null): ModelVersion | null {
+    if (!dir) return null;
+    const version = crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(path.join(dir, 'mome.json')))
+      .digest('hex');
+    const key = 'models.shipped';
+    const seen: string[] = JSON.parse(this.setting(key) ?? '[]');
+    if (seen.includes(version.slice(0, 12))) return null;
+    return this.db.transaction(() => {
+      // an older shipped version in the same folder was replaced by this one: its files are gone, its row
+      // stays (removed) for its evaluation runs, under a name that frees the folder for this version
+      this.db
+        .prepare(`UPDATE models SET dir = dir || '#' || version, removed_at = coalesce(removed_at, ?) WHERE dir = ?`)
+        .run(now(), dir);
+      const id = Number(
+        this.db
+          .prepare(
+            `INSERT INTO models (name, version, dir, source_path, source_sha256, architecture, size_bytes, created_at)
+             VALUES (?, ?, ?, ?, NULL, ?, ?, ?)`,
+          )
+          .run(
+            path.basename(dir),
+            version.slice(0, 12),
+            dir,
+            dir,
+            JSON.stringify(architecture(dir)),
+            folderSize(dir),
+            now(),
+          ).lastInsertRowid,
+      );
+      this.setSetting(key, JSON.stringify([...seen, version.slice(0, 12)]));
+      if (this.active() === null) this.setActive(id);
+      return this.getAny(id);
+    })();
   }
 
   /**

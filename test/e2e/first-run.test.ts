@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultModelDir } from '../../electron/backend/assets';
 import { launchChromium, repoRoot, screenshotDir, startServe, type Serve } from './harness';
 
 let serve: Serve;
@@ -30,6 +31,12 @@ describe('first run', () => {
     expect(await coco.getByRole('cell').nth(2).textContent()).toBe('500');
     fs.mkdirSync(screenshotDir, { recursive: true });
     await page.screenshot({ path: path.join(screenshotDir, 'first-run-datasets.png'), fullPage: true });
+  });
+
+  // the tiny model is trained and shipped separately; without it the app opens with no model active
+  it.skipIf(!defaultModelDir())('opens with the shipped tiny model active, on the CPU', async () => {
+    await page.getByTestId('status-model').filter({ hasText: 'mome-tiny' }).waitFor();
+    expect(await page.getByTestId('status-provider').textContent()).toContain('CPU');
   });
 
   it('shows NLVR2 pairs side by side with their sentence and label, and F flips the label', async () => {

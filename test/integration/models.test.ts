@@ -60,6 +60,31 @@ describe('model registry', () => {
     expect(((await b.call('getAppInfo', {})) as any).activeModel.version).toBe(second.version);
   });
 
+  it('registers the model shipped in assets/ in place on first start, active; removing it keeps its files', async () => {
+    const [m] = (await b.call('listModels', {})) as any[];
+    const assets = tempDir('mome-assets-');
+    const shipped = path.join(assets, 'models', 'mome-tiny');
+    fs.cpSync(m.dir, shipped, { recursive: true });
+    const saved = process.env.MOME_ASSETS;
+    process.env.MOME_ASSETS = assets;
+    const home = tempDir();
+    try {
+      const first = createBackend({ home, mode: 'browser', registerSamples: true });
+      const [model] = (await first.call('listModels', {})) as any[];
+      expect(model).toMatchObject({ name: 'mome-tiny', dir: shipped, active: true });
+      expect(((await first.call('getAppInfo', {})) as any).activeModel).toMatchObject({ name: 'mome-tiny' });
+      await first.call('removeModel', { id: model.id });
+      expect(fs.existsSync(path.join(shipped, 'mome.json'))).toBe(true); // assets are never deleted
+      await first.close();
+      const again = createBackend({ home, mode: 'browser', registerSamples: true });
+      expect(await again.call('listModels', {})).toEqual([]); // removed by the user: not brought back
+      await again.close();
+    } finally {
+      if (saved === undefined) delete process.env.MOME_ASSETS;
+      else process.env.MOME_ASSETS = saved;
+    }
+  });
+
   it.each([
     [
       'a truncated checkpoint',
