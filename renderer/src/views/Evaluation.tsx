@@ -1,144 +1,94 @@
-// Retrieval and NLVR2 evaluation: run a model on a split (a job), the runs with their metrics, and the
-// worst queries first. On a retrieval query: J/K move between the top images, H marks the selected one a
-// hard negative, M "also a match", N goes to the next query.
-import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { EvalItem, EvalRun, ImageItem } from '../../../electron/api/schemas';
-import { errorMessage, mediaUrl, mome } from '../api/mome';
-import { PathField } from '../components/PathField';
-import { fmtInt } from '../format';
+// Retrieval and NLVR2 evaluation: run a model on a split (a job), the runs beside each other, and for the
+// selected run: its queries worst first with the inspection panel and histograms, the embedding map, the
+// likely label errors of the whole dataset, and a comparison with a second run.
+import { useCallback, useEffect, useState } from 'react';
+import type { EvalRun } from '../../../electron/api/schemas';
+import { errorMessage, mome } from '../api/mome';
 import { useDatasets } from '../stores/datasets';
-import { useEval } from '../stores/eval';
+import { useEval, type EvalTab, type EvalTask } from '../stores/eval';
 import { useJobs } from '../stores/jobs';
-import { useLabels } from '../stores/labels';
 import { useToasts } from '../stores/toasts';
+import { EmbeddingMap } from './eval/EmbeddingMap';
+import { LikelyErrors } from './eval/LikelyErrors';
+import { Nlvr2Item } from './eval/Nlvr2Item';
+import { QueryList } from './eval/QueryList';
+import { RetrievalItem, useItemDetail } from './eval/RetrievalItem';
+import { RunComparison } from './eval/RunComparison';
+import { RunForm } from './eval/RunForm';
+import { RunSummary } from './eval/RunSummary';
+import { RunsTable } from './eval/RunsTable';
+import './eval/eval.css';
 
-const fmtPct = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(1)}%`);
-
-function useImagesBySource(datasetId: number | null, sourceIds: string[]): Record<string, ImageItem> {
-  const [map, setMap] = useState<Record<string, ImageItem>>({});
-  const key = sourceIds.join(',');
+/** The runs of a dataset for a task, refreshed when an evaluation job finishes. */
+function useRuns(datasetId: number | null, task: EvalTask): EvalRun[] {
+  const [runs, setRuns] = useState<EvalRun[]>([]);
+  const finished = useJobs(
+    (s) => Object.values(s.byId).filter((j) => j.kind === 'evaluation' && j.state === 'succeeded').length,
+  );
   useEffect(() => {
-    if (!datasetId || !key) return;
+    if (!datasetId) return;
     let stale = false;
-    // the split is small enough to page through once; the grid needs only paths and first captions
-    (async () => {
-      const out: Record<string, ImageItem> = {};
-      for (let offset = 0; ; offset += 1000) {
-        const page = await mome().browseImages({ datasetId, offset, limit: 1000 });
-        for (const it of page.items) out[it.sourceId] = it;
-        if (offset + 1000 >= page.total) break;
-      }
-      if (!stale) setMap(out);
-    })().catch(() => undefined);
+    mome()
+      .listEvalRuns({ datasetId })
+      .then((r) => !stale && setRuns(r.filter((x) => x.task === task)))
+      .catch((e) => useToasts.getState().push(errorMessage(e)));
     return () => {
       stale = true;
     };
-  }, [datasetId, key]);
-  return map;
+  }, [datasetId, task, finished]);
+  return runs;
 }
 
-export function EvaluationView({ task }: { task: 'retrieval' | 'nlvr2' }) {
+function Inspection({ run, task }: { run: EvalRun; task: EvalTask }) {
+  const focus = useEval((s) => s.focus);
+  const detail = useItemDetail(focus && focus.runId === run.id ? focus : null);
+  return (
+    <>
+      <RunSummary runId={run.id} task={task} />
+      <div className="inspect" data-testid="inspect">
+        <QueryList runId={run.id} task={task} />
+        {detail &&
+          (detail.kind === 'nlvr2' ? (
+            <Nlvr2Item d={detail} datasetId={run.datasetId} />
+          ) : (
+            <RetrievalItem d={detail} datasetId={run.datasetId} />
+          ))}
+      </div>
+    </>
+  );
+}
+
+export function EvaluationView({ task }: { task: EvalTask }) {
   const datasets = useDatasets((s) => s.list).filter((d) =>
     task === 'nlvr2' ? d.kind === 'nlvr2' : d.kind !== 'nlvr2',
   );
   const loadDatasets = useDatasets((s) => s.load);
   const [datasetId, setDatasetId] = useState<number | null>(null);
-  const [split, setSplit] = useState(task === 'nlvr2' ? 'dev' : 'test');
-  const [modelDir, setModelDir] = useState('');
-  const [runs, setRuns] = useState<EvalRun[]>([]);
   const runId = useEval((s) => s.runByTask[task]);
-  const focus = useEval((s) => s.focus);
-  const setRunId = useCallback(
-    (next: number | null | ((cur: number | null) => number | null)) => {
-      const cur = useEval.getState().runByTask[task];
-      useEval.getState().selectRun(task, typeof next === 'function' ? next(cur) : next);
-    },
-    [task],
-  );
-  const [items, setItems] = useState<EvalItem[]>([]);
-  const [cursor, setCursor] = useState(0);
-  const [pick, setPick] = useState(0);
-  const byId = useJobs((s) => s.byId);
-  const edit = useLabels((s) => s.edit);
+  const compare = useEval((s) => s.compareWith[task]);
+  const tab = useEval((s) => s.tab[task]);
+  const { selectRun, setCompare, setTab } = useEval.getState();
   const ds = datasets.find((d) => d.id === datasetId) ?? datasets[0] ?? null;
-  // an item opened from elsewhere (a comparison, the map) brings its run's dataset along
-  useEffect(() => {
-    if (!focus) return;
-    mome()
-      .listEvalRuns({})
-      .then((all) => {
-        const r = all.find((x) => x.id === focus.runId);
-        if (r) setDatasetId(r.datasetId);
-      })
-      .catch(() => undefined);
-  }, [focus]);
+  const runs = useRuns(ds?.id ?? null, task);
 
   useEffect(() => {
     void loadDatasets();
   }, [loadDatasets]);
-  const refresh = useCallback(() => {
-    if (!ds) return;
-    mome()
-      .listEvalRuns({ datasetId: ds.id })
-      .then((r) => {
-        const mine = r.filter((x) => x.task === task);
-        setRuns(mine);
-        setRunId((cur) => cur ?? mine[0]?.id ?? null);
-      })
-      .catch((e) => useToasts.getState().push(errorMessage(e)));
-  }, [ds, task, setRunId]);
-  const finishedCount = Object.values(byId).filter((j) => j.kind === 'evaluation' && j.state === 'succeeded').length;
-  useEffect(refresh, [refresh, finishedCount]);
+  // a run opened from elsewhere (a comparison, likely errors) brings its dataset along
   useEffect(() => {
-    if (!runId) return;
+    if (!runId || runs.some((r) => r.id === runId)) return;
     mome()
-      .getEvalItems({ runId, kind: task === 'nlvr2' ? 'nlvr2' : 'caption', order: 'mistakenness', limit: 200 })
-      .then((p) => {
-        setItems(p.items);
-        const f = useEval.getState().focus;
-        const at = f && f.runId === runId ? p.items.findIndex((it) => it.kind === f.kind && it.key === f.key) : -1;
-        setCursor(Math.max(0, at));
-        setPick(0);
+      .listEvalRuns({})
+      .then((all) => {
+        const r = all.find((x) => x.id === runId);
+        if (r) setDatasetId(r.datasetId);
       })
-      .catch((e) => useToasts.getState().push(errorMessage(e)));
-  }, [runId, task]);
-
-  const run = runs.find((r) => r.id === runId) ?? null;
-  const images = useImagesBySource(task === 'retrieval' && ds ? ds.id : null, items.length ? ['loaded'] : []);
-  const current = items[cursor];
-  const top = useMemo(() => current?.top ?? [], [current]);
-
-  const mark = useCallback(
-    (relation: 'hard_negative' | 'also_match') => {
-      if (!ds || !current || !top[pick] || !run) return;
-      const imgid = String(top[pick][0]);
-      void edit(
-        [{ datasetId: ds.id, kind: 'pair', key: `${current.key}|${imgid}`, field: 'relation', value: relation }],
-        'retrieval',
-      ).then(
-        (ok) =>
-          ok &&
-          useToasts.getState().push(`caption ${current.key} × image ${imgid}: ${relation.replace('_', ' ')}`, 'info'),
-      );
-    },
-    [ds, current, top, pick, run, edit],
-  );
+      .catch(() => undefined);
+  }, [runId, runs]);
   useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.ctrlKey || e.metaKey || e.altKey || ['INPUT', 'SELECT'].includes((e.target as HTMLElement).tagName)) return;
-      const k = e.key.toLowerCase();
-      if (k === 'n') setCursor((c) => Math.min(c + 1, items.length - 1));
-      else if (k === 'p') setCursor((c) => Math.max(c - 1, 0));
-      else if (k === 'j') setPick((p) => Math.min(p + 1, top.length - 1));
-      else if (k === 'k') setPick((p) => Math.max(p - 1, 0));
-      else if (k === 'h' && task === 'retrieval') mark('hard_negative');
-      else if (k === 'm' && task === 'retrieval') mark('also_match');
-      else return;
-      e.preventDefault();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [items.length, top.length, mark, task]);
+    if (runs.length && !runs.some((r) => r.id === runId)) selectRun(task, runs[0].id);
+  }, [runs, runId, task, selectRun]);
+  const onStarted = useCallback(() => selectRun(task, null), [task, selectRun]);
 
   if (!ds) {
     return (
@@ -150,23 +100,15 @@ export function EvaluationView({ task }: { task: 'retrieval' | 'nlvr2' }) {
       </section>
     );
   }
-  const start = async () => {
-    try {
-      const job = await mome().startEvaluation({
-        task,
-        datasetId: ds.id,
-        split,
-        modelDir: modelDir.replace(/\/+$/, '') || undefined,
-      });
-      useJobs.getState().apply(job);
-      setRunId(null);
-    } catch (e) {
-      useToasts.getState().push(errorMessage(e));
-    }
-  };
-  const caption = (sentid: string) => sentid;
+  const run = runs.find((r) => r.id === runId) ?? null;
+  const tabs: [EvalTab, string][] = [
+    ['queries', task === 'nlvr2' ? 'Predictions' : 'Queries'],
+    ...(task === 'retrieval' ? [['map', 'Embedding map'] as [EvalTab, string]] : []),
+    ['errors', 'Likely label errors'],
+    ['compare', compare ? `Compare with run ${compare}` : 'Compare'],
+  ];
   return (
-    <section className="view">
+    <section className="view evaluation">
       <div className="row">
         <select aria-label="Dataset" value={ds.id} onChange={(e) => setDatasetId(Number(e.target.value))}>
           {datasets.map((d) => (
@@ -175,15 +117,7 @@ export function EvaluationView({ task }: { task: 'retrieval' | 'nlvr2' }) {
             </option>
           ))}
         </select>
-        <select aria-label="Split" value={split} onChange={(e) => setSplit(e.target.value)}>
-          {Object.keys(ds.splits).map((s) => (
-            <option key={s}>{s}</option>
-          ))}
-        </select>
-        <PathField value={modelDir} onChange={setModelDir} label="Model folder (empty: the embedded model)" />
-        <button type="button" onClick={() => void start()}>
-          Run
-        </button>
+        <RunForm key={ds.id} task={task} ds={ds} onStarted={onStarted} />
       </div>
       {runs.length === 0 ? (
         <p className="empty">
@@ -191,89 +125,51 @@ export function EvaluationView({ task }: { task: 'retrieval' | 'nlvr2' }) {
           next run) and scored as the paper does.
         </p>
       ) : (
-        <table className="table" data-testid="eval-runs">
-          <thead>
-            <tr>
-              <th className="num">Run</th>
-              <th>Model</th>
-              <th>Split</th>
-              {task === 'retrieval' ? (
-                ['TR@1', 'TR@5', 'TR@10', 'IR@1', 'IR@5', 'IR@10'].map((h) => (
-                  <th key={h} className="num">
-                    {h}
-                  </th>
-                ))
-              ) : (
-                <th className="num">Accuracy</th>
-              )}
-              <th>Provider</th>
-              <th className="num">Time</th>
-            </tr>
-          </thead>
-          <tbody>
-            {runs.map((r) => (
-              <tr key={r.id} className={r.id === runId ? 'selected' : ''} onClick={() => setRunId(r.id)}>
-                <td className="num">{r.id}</td>
-                <td>{r.modelName}</td>
-                <td>{r.split}</td>
-                {task === 'retrieval' ? (
-                  ['tr_r1', 'tr_r5', 'tr_r10', 'ir_r1', 'ir_r5', 'ir_r10'].map((m) => (
-                    <td key={m} className="num">
-                      {fmtPct(r.metrics[m])}
-                    </td>
-                  ))
-                ) : (
-                  <td className="num">{fmtPct(r.metrics.accuracy)}</td>
-                )}
-                <td>{r.provider}</td>
-                <td className="num">{r.seconds.toFixed(1)} s</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <RunsTable
+          runs={runs}
+          task={task}
+          selected={runId}
+          compare={compare}
+          onSelect={(id) => selectRun(task, id)}
+          onCompare={(id) => {
+            setCompare(task, id);
+            if (id) setTab(task, 'compare');
+          }}
+        />
       )}
-      {run && current && (
-        <div className="inspect" data-testid="inspect">
-          <h2 className="section">
-            Likely label errors first — {cursor + 1} of {fmtInt(items.length)} (<kbd>N</kbd>/<kbd>P</kbd> next/previous
-            {task === 'retrieval' ? (
-              <>
-                , <kbd>J</kbd>/<kbd>K</kbd> pick an image, <kbd>H</kbd> hard negative, <kbd>M</kbd> also a match
-              </>
-            ) : null}
-            )
-          </h2>
-          {task === 'retrieval' ? (
-            <>
-              <p>
-                Caption <strong>#{caption(current.key)}</strong>: its image ranks{' '}
-                {current.rank !== null ? current.rank + 1 : '—'}; margin {current.mistakenness.toFixed(3)}
-              </p>
-              <div className="topk">
-                {top.map(([imgid, score], j) => {
-                  const img = images[String(imgid)];
-                  return (
-                    <figure key={j} className={j === pick ? 'picked' : ''} onClick={() => setPick(j)}>
-                      {img ? (
-                        <img className="thumb" src={mediaUrl(img.path, 256)} alt={`image ${imgid}`} />
-                      ) : (
-                        <div className="thumb loading" />
-                      )}
-                      <figcaption>
-                        #{j + 1} · image {imgid} · {score.toFixed(3)}
-                      </figcaption>
-                    </figure>
-                  );
-                })}
-              </div>
-            </>
-          ) : (
-            <p>
-              Example <strong>{current.key}</strong>: p(True) = {current.score?.toFixed(3)}, disagreement{' '}
-              {current.mistakenness.toFixed(3)}
-            </p>
+      {run && (
+        <>
+          <div className="tabs" role="tablist">
+            {tabs.map(([id, label]) => (
+              <button
+                key={id}
+                type="button"
+                role="tab"
+                aria-selected={tab === id}
+                className={tab === id ? 'active' : ''}
+                onClick={() => setTab(task, id)}
+              >
+                {label}
+              </button>
+            ))}
+          </div>
+          {tab === 'queries' && <Inspection run={run} task={task} />}
+          {tab === 'map' && task === 'retrieval' && <EmbeddingMap runId={run.id} />}
+          {tab === 'errors' && (
+            <LikelyErrors
+              task={task}
+              datasetId={ds.id}
+              runs={runs}
+              model={{ name: run.modelName, dir: run.modelDir }}
+            />
           )}
-        </div>
+          {tab === 'compare' &&
+            (compare ? (
+              <RunComparison a={compare} b={run.id} />
+            ) : (
+              <p className="empty">Tick “vs” on another run of the same split to compare it with run {run.id}.</p>
+            ))}
+        </>
       )}
     </section>
   );
