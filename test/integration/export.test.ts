@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -5,9 +6,11 @@ import { createBackend, type Backend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
 import { exportDataset } from '../../electron/datasets/export';
 import type { Job } from '../../electron/api/schemas';
+import { findTorchPython } from '../../scripts/lib.mjs';
 import { cocoImages, writeCoco } from './helpers/datasets';
 import { tempDir } from './helpers/temp';
 
+const repo = path.resolve(__dirname, '..', '..');
 const quiet = { signal: new AbortController().signal, progress: () => undefined, throwIfCancelled: () => undefined };
 const NLVR2_DEV = path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'nlvr2', 'dev.json');
 let open: Backend[] = [];
@@ -74,6 +77,43 @@ describe('export of a corrected dataset', () => {
       .prepare('SELECT raw FROM captions WHERE dataset_id = ? AND sentid = 0')
       .get(again.datasetId) as any;
     expect(raw.raw).toBe('A fixed caption, now right.');
+  });
+
+  it('writes Flickr30K-Karpathy (dataset_flickr30k.json) that re-imports with every image found', async () => {
+    const b = backend();
+    const root = tempDir('mome-synth-');
+    execFileSync(findTorchPython()!, ['-m', 'mome', 'synth', '--kind', 'flickr30k', '--size', '10', '--out', root], {
+      env: { ...process.env, PYTHONPATH: path.join(repo, 'model-runtime', 'python') },
+      stdio: 'ignore',
+    });
+    const { datasetId, captions } = await importDataset(b.db, { root }, quiet);
+    const first = b.db
+      .prepare('SELECT sentid, raw FROM captions WHERE dataset_id = ? ORDER BY id LIMIT 1')
+      .get(datasetId) as {
+      sentid: number;
+      raw: string;
+    };
+    await b.call('editLabels', {
+      edits: [
+        {
+          datasetId,
+          kind: 'caption',
+          key: String(first.sentid),
+          field: 'raw',
+          value: 'A corrected Flickr caption.',
+          expected: first.raw,
+        },
+      ],
+    });
+    const out = path.join(tempDir(), 'flickr-fixed');
+    const s = await exportDataset(b.db, b.labels, datasetId, out);
+    expect(s.files).toContain('dataset_flickr30k.json');
+    const again = await importDataset(b.db, { root: out }, quiet);
+    expect(again).toMatchObject({ kind: 'flickr30k', images: 10, captions, missingImages: 0 });
+    const row = b.db
+      .prepare('SELECT raw FROM captions WHERE dataset_id = ? AND sentid = ?')
+      .get(again.datasetId, first.sentid) as { raw: string };
+    expect(row.raw).toBe('A corrected Flickr caption.');
   });
 
   it('writes NLVR2 json-lines with flipped labels and edited sentences', async () => {
