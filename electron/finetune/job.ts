@@ -132,7 +132,9 @@ async function runFineTune(
   deps.store.update(jobId, { before_run_id: beforeRunId });
   ctx.throwIfCancelled();
 
-  const out = path.join(dir, 'model');
+  // the folder's name becomes the model's name in mome.json (and in evaluation runs)
+  const name = `${base.name}-ft-${ds.name}-${jobId}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  const out = path.join(dir, name);
   const configPath = path.join(dir, 'job.json');
   const config = {
     task: s.task,
@@ -156,7 +158,6 @@ async function runFineTune(
   const trained = await train(deps, jobId, configPath, within(ctx, 0.13, 0.88, 'Training'));
 
   ctx.progress(0.88, 'Registering the new model version');
-  const name = `${base.name}-ft-${ds.name}-${jobId}`;
   const model = deps.models.registerFineTune(out, name, base.id);
   deps.store.update(jobId, { model_id: model.id });
   deps.modelsChanged(model.id);
@@ -186,7 +187,7 @@ async function train(deps: FineTuneDeps, jobId: number, configPath: string, ctx:
         mode: String(m.mode),
         mode_reason: String(m.mode_reason),
         device: String(m.device_reason),
-        counts: m.counts as Record<string, number>,
+        counts: { ...(m.counts as Record<string, number>), steps: Number(m.steps) },
         data_snapshot: dataSnapshot,
       });
     } else if (m.type === 'progress' && m.stage === 'train') {

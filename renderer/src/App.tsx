@@ -15,6 +15,7 @@ import { PlaceholderView } from './views/Placeholder';
 import { LabelsView } from './views/Labels';
 import { EvaluationView } from './views/Evaluation';
 import { ModelsView } from './views/Models';
+import { FineTuneView } from './views/FineTune';
 import { useLabels } from './stores/labels';
 
 function View({ id }: { id: ViewId }) {
@@ -29,6 +30,8 @@ function View({ id }: { id: ViewId }) {
       return <LabelsView />;
     case 'models':
       return <ModelsView />;
+    case 'finetune':
+      return <FineTuneView />;
     case 'retrieval':
       return <EvaluationView key="retrieval" task="retrieval" />;
     case 'nlvr2':
