@@ -1,8 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { ModelCard, ModelVersion } from '../../../electron/api/schemas';
+import type { Job, ModelCard, ModelVersion } from '../../../electron/api/schemas';
 import { errorMessage, mome } from '../api/mome';
 import { ModelCardView } from '../components/ModelCard';
+import { JobTable } from '../components/JobRow';
 import { PathField } from '../components/PathField';
+import { useNow } from '../components/useNow';
 import { fmtBytes, fmtTime } from '../format';
 import { useApp } from '../stores/app';
 import { useDatasets } from '../stores/datasets';
@@ -123,21 +125,26 @@ function ProviderChoice({ onChanged }: { onChanged(): void }) {
 function ImportForm() {
   const [source, setSource] = useState('');
   const [vocab, setVocab] = useState('');
+  const [jobIds, setJobIds] = useState<number[]>([]);
+  const byId = useJobs((s) => s.byId);
+  const now = useNow();
   const start = async () => {
     try {
-      useJobs
-        .getState()
-        .apply(await mome().startModelImport({ path: source.replace(/\/+$/, ''), vocab: vocab || undefined }));
+      const job = await mome().startModelImport({ path: source.replace(/\/+$/, ''), vocab: vocab || undefined });
+      useJobs.getState().apply(job);
+      setJobIds((ids) => [job.id, ...ids]);
     } catch (e) {
       fail(e);
     }
   };
-  const failed = useJobs(
-    (s) =>
-      Object.values(s.byId)
-        .filter((j) => j.kind === 'model-import' && j.state === 'failed')
-        .sort((x, y) => y.id - x.id)[0],
+  const mine = jobIds.map((id) => byId[id]).filter((j): j is Job => Boolean(j));
+  // the newest import: when it failed, say why (and ask for the vocabulary when that is what was missing)
+  const newest = useJobs((s) =>
+    Object.values(s.byId)
+      .filter((j) => j.kind === 'model-import')
+      .reduce<Job | undefined>((a, j) => (!a || j.id > a.id ? j : a), undefined),
   );
+  const failed = newest?.state === 'failed' ? newest : undefined;
   const needsVocab = failed?.error?.includes('no vocabulary found');
   return (
     <>
@@ -149,6 +156,7 @@ function ImportForm() {
           Import
         </button>
       </div>
+      {mine.length > 0 && <JobTable jobs={mine} now={now} />}
       {failed && (
         <p className={needsVocab ? 'error' : 'muted'} data-testid="model-import-error">
           {needsVocab
