@@ -198,6 +198,16 @@ export class LabelHistory {
     return toEvent(row);
   }
 
+  /** A caption can only move to (or be added on) an image of its dataset: the export would have nowhere to put it. */
+  private requireImage(datasetId: number, imgid: string): void {
+    if (!this.db.prepare('SELECT 1 FROM images WHERE dataset_id = ? AND source_id = ?').get(datasetId, imgid)) {
+      throw new ApiError(
+        'invalid_arguments',
+        `Dataset ${datasetId} has no image with imgid ${imgid}: give the imgid of an image of this dataset.`,
+      );
+    }
+  }
+
   /** Applies edits all or nothing, as one undoable step. */
   edit(edits: LabelEdit[], p: Provenance): LabelEvent[] {
     const batch = { id: null as number | null };
@@ -212,6 +222,7 @@ export class LabelHistory {
             `${e.kind} ${e.key}, field "${e.field}": ${parsed.error.issues.map((i) => i.message).join('; ')}`,
           );
         }
+        if (e.kind === 'caption' && e.field === 'image') this.requireImage(e.datasetId, parsed.data as string);
         const current = this.current(e, e.field);
         if (e.expected !== undefined && !same(current, e.expected)) {
           const last = this.newest(e, e.field);

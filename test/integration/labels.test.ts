@@ -68,6 +68,9 @@ describe('label history', () => {
     await expect(
       b.call('editLabels', { edits: [{ ...caption(datasetId, '1'), field: 'flag', value: 'maybe' }] }),
     ).rejects.toThrow(/flag/);
+    await expect(
+      b.call('editLabels', { edits: [{ ...caption(datasetId, '1'), field: 'image', value: '12345' }] }),
+    ).rejects.toThrow(/no image with imgid 12345/); // a caption moves only to an image of its dataset
     expect((b.db.prepare('SELECT count(*) n FROM label_events').get() as any).n).toBe(0);
   });
 
