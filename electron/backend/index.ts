@@ -19,6 +19,7 @@ import {
 import { JobService } from '../jobs/service';
 import { MediaRoots } from '../media/roots';
 import { LabelHistory } from '../labels/history';
+import { watchOtherProcesses } from '../labels/watch';
 import { exportDataset } from '../datasets/export';
 import { getEvalItems, listEvalRuns } from '../eval/repository';
 import { compareEvalRuns } from '../eval/compare';
@@ -70,6 +71,8 @@ export function createBackend(options: BackendOptions): Backend {
   jobs.recoverInterrupted();
   const roots = new MediaRoots(db);
   const labels = new LabelHistory(db);
+  // another process on this database (the desktop app beside a browser-mode server, the CLI): its edits show too
+  const stopWatching = watchOtherProcesses(db, (entity, id) => events.emit('dataChanged', { entity, id }));
   const models = new ModelRegistry(db, home.models);
   const defaultAuthor = (() => {
     try {
@@ -302,6 +305,7 @@ export function createBackend(options: BackendOptions): Backend {
     call: (method, args) => dispatch(handlers, method, args),
     media: (requested, thumb) => readMedia(roots, home.thumbnails, requested, thumb),
     async close() {
+      stopWatching();
       await jobs.cancelAll();
       db.close();
     },

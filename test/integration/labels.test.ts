@@ -100,6 +100,24 @@ describe('label history', () => {
     expect(seen).toContainEqual({ entity: 'labels', id: datasetId });
   });
 
+  it("another process's edits on the same database reach this process's clients", async () => {
+    const { b, home, datasetId } = await setup();
+    const seen = new Promise((resolve) =>
+      b.events.on('dataChanged', (e) => e.entity === 'labels' && e.id === datasetId && resolve(e)),
+    );
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'helpers', 'label-child.ts'), home, String(datasetId), '1'],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await seen; // announced by the watcher: nothing in this process wrote it
+      expect(b.labels.current(caption(datasetId, '0'), 'note')).toBe('note 0');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('undo and redo append rows, and work after a restart', async () => {
     const { b, home, datasetId } = await setup();
     const t = caption(datasetId, '4');
