@@ -239,6 +239,8 @@ export const methods = {
     input: FineTuneSettings.partial().extend({ datasetId: id }).strict(),
     output: Job,
   },
+  /** Continues a cancelled or interrupted fine-tune from its trainer's checkpoint, as a new job. */
+  resumeFineTune: { input: z.object({ jobId: id }).strict(), output: Job },
   /** A fine-tune: its loss and lr curve, log tail, the new model and the evaluation runs before and after. */
   getFineTune: { input: z.object({ jobId: id }).strict(), output: FineTune },
   listFineTunes: { input: z.object({ datasetId: id.optional() }).strict(), output: z.array(FineTune) },

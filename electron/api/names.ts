@@ -40,6 +40,7 @@ export const METHOD_NAMES = [
   'removeModel',
   'previewFineTune',
   'startFineTune',
+  'resumeFineTune',
   'getFineTune',
   'listFineTunes',
 ] as const;

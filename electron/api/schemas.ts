@@ -441,6 +441,8 @@ export const FineTune = z.object({
   samplesPerS: z.number().nullable(),
   points: z.array(FineTunePoint),
   logTail: z.array(z.string()),
+  /** Stopped with a checkpoint its trainer wrote: resumeFineTune continues from it. */
+  resumable: z.boolean(),
   createdAt: z.string(),
 });
 export type FineTune = z.infer<typeof FineTune>;

@@ -2,14 +2,17 @@
 import { ApiError } from '../api/contract';
 import type { Handlers } from '../api/dispatch';
 import type { JobService } from '../jobs/service';
-import { resolveBase, startFineTuneJob, type FineTuneDeps } from './job';
+import { jobDir, resolveBase, resumeFineTuneJob, startFineTuneJob, type FineTuneDeps } from './job';
 import { buildPreview, datasetInfo, taskFor } from './preview';
 import { FineTuneStore } from './repository';
 
-type FineTuneHandlers = Pick<Handlers, 'previewFineTune' | 'startFineTune' | 'getFineTune' | 'listFineTunes'>;
+type FineTuneHandlers = Pick<
+  Handlers,
+  'previewFineTune' | 'startFineTune' | 'resumeFineTune' | 'getFineTune' | 'listFineTunes'
+>;
 
 export function fineTuneHandlers(deps: Omit<FineTuneDeps, 'store'>, jobs: JobService): FineTuneHandlers {
-  const store = new FineTuneStore(deps.db, jobs);
+  const store = new FineTuneStore(deps.db, jobs, (id) => jobDir(deps, id));
   const all: FineTuneDeps = { ...deps, store };
   return {
     previewFineTune: ({ datasetId, task }) => {
@@ -19,6 +22,7 @@ export function fineTuneHandlers(deps: Omit<FineTuneDeps, 'store'>, jobs: JobSer
       return buildPreview(deps.db, ds, base, t, base ? store.measuredRate(base.dir, t, 'auto') : null);
     },
     startFineTune: (args) => startFineTuneJob(all, jobs, args),
+    resumeFineTune: ({ jobId }) => resumeFineTuneJob(all, jobs, jobId),
     getFineTune: ({ jobId }) => {
       const ft = store.get(jobId);
       if (!ft) throw new ApiError('not_found', `Job ${jobId} is not a fine-tune.`);

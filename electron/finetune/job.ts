@@ -63,7 +63,7 @@ export function startFineTuneJob(
     'finetune',
     `Fine-tune ${base.name} on ${ds.name} (${task === 'nlvr2' ? 'NLVR2' : 'retrieval'})`,
     { datasetId: ds.id, ...settings },
-    (ctx) => runFineTune(deps, jobId, ds, base, settings, ctx),
+    (ctx) => runFineTune(deps, jobId, ds, base, settings, ctx, null),
   );
   jobId = job.id; // set before the runner starts (it starts on the next tick)
   deps.store.create({ jobId, datasetId: ds.id, task, baseModelId: base.id, baseDir: base.dir, config: settings });
@@ -100,6 +100,49 @@ async function evaluate(
   return (await runEvaluation(deps.db, { task, datasetId, split, modelDir: dir, k: 10, device, cacheDir }, ctx)).runId;
 }
 
+/** The job's folder: the corrected data, the judged pairs and job.json for the trainer. */
+async function prepare(
+  deps: FineTuneDeps,
+  dir: string,
+  jobId: number,
+  ds: DatasetInfo,
+  base: BaseModel,
+  s: FineTuneSettings,
+) {
+  fs.mkdirSync(dir, { recursive: true });
+  const data = path.join(dir, 'data');
+  await exportDataset(deps.db, deps.labels, ds.id, data);
+  const pairs = path.join(dir, 'pairs.jsonl');
+  fs.writeFileSync(
+    pairs,
+    judgedPairs(deps.db, ds.id)
+      .map((p) => JSON.stringify(p) + '\n')
+      .join(''),
+  );
+  // the output folder's name becomes the model's name in mome.json (and in evaluation runs)
+  const name = `${base.name}-ft-${ds.name}-${jobId}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  const config = {
+    task: s.task,
+    base_model: base.dir,
+    data,
+    pairs,
+    out: path.join(dir, name),
+    epochs: s.epochs,
+    max_steps: s.maxSteps,
+    lr: s.lr,
+    batch_size: s.batchSize,
+    device: s.device,
+    mode: s.mode,
+    seed: s.seed,
+    resume: true, // a later job in this folder continues from the checkpoint a stopped trainer left
+    checkpoint: path.join(dir, 'checkpoint.pt'),
+    log_every: 1,
+    parent: { model_id: base.id, job_id: jobId, dataset_id: ds.id, dataset: ds.name },
+  };
+  fs.writeFileSync(path.join(dir, 'job.json'), JSON.stringify(config, null, 2));
+}
+
+/** `dir`: the job's own new folder, or the folder of the stopped fine-tune this job resumes. */
 async function runFineTune(
   deps: FineTuneDeps,
   jobId: number,
@@ -107,21 +150,14 @@ async function runFineTune(
   base: BaseModel,
   s: FineTuneSettings,
   ctx: JobContext,
+  resume: { dir: string } | null,
 ) {
-  const dir = path.join(deps.home.root, 'finetune', String(jobId));
-  fs.mkdirSync(dir, { recursive: true });
-  ctx.progress(0.01, 'Exporting the corrected dataset');
-  const data = path.join(dir, 'data');
-  await exportDataset(deps.db, deps.labels, ds.id, data);
-  const pairsFile = path.join(dir, 'pairs.jsonl');
-  fs.writeFileSync(
-    pairsFile,
-    judgedPairs(deps.db, ds.id)
-      .map((p) => JSON.stringify(p) + '\n')
-      .join(''),
-  );
+  const dir = resume?.dir ?? jobDir(deps, jobId);
+  if (!resume) {
+    ctx.progress(0.01, 'Exporting the corrected dataset');
+    await prepare(deps, dir, jobId, ds, base, s);
+  }
   ctx.throwIfCancelled();
-
   const beforeRunId = await evaluate(
     deps,
     base.dir,
@@ -132,36 +168,15 @@ async function runFineTune(
   deps.store.update(jobId, { before_run_id: beforeRunId });
   ctx.throwIfCancelled();
 
-  // the folder's name becomes the model's name in mome.json (and in evaluation runs)
-  const name = `${base.name}-ft-${ds.name}-${jobId}`.replace(/[^A-Za-z0-9._-]/g, '_');
-  const out = path.join(dir, name);
   const configPath = path.join(dir, 'job.json');
-  const config = {
-    task: s.task,
-    base_model: base.dir,
-    data,
-    pairs: pairsFile,
-    out,
-    epochs: s.epochs,
-    max_steps: s.maxSteps,
-    lr: s.lr,
-    batch_size: s.batchSize,
-    device: s.device,
-    mode: s.mode,
-    seed: s.seed,
-    resume: true,
-    checkpoint: path.join(dir, 'checkpoint.pt'),
-    log_every: 1,
-    parent: { model_id: base.id, job_id: jobId, dataset_id: ds.id, dataset: ds.name },
-  };
-  fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const out = (JSON.parse(fs.readFileSync(configPath, 'utf8')) as { out: string }).out;
   const trained = await train(deps, jobId, configPath, within(ctx, 0.13, 0.88, 'Training'));
 
   ctx.progress(0.88, 'Registering the new model version');
-  const model = deps.models.registerFineTune(out, name, base.id);
+  const model = deps.models.registerFineTune(out, path.basename(out), base.id);
   deps.store.update(jobId, { model_id: model.id });
   deps.modelsChanged(model.id);
-  fs.rmSync(data, { recursive: true, force: true }); // the snapshot hash names it; the labels can rebuild it
+  fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true }); // the snapshot hash names it
 
   const afterRunId = await evaluate(
     deps,
@@ -172,6 +187,38 @@ async function runFineTune(
   );
   deps.store.update(jobId, { after_run_id: afterRunId });
   return { modelId: model.id, beforeRunId, afterRunId, ...trained };
+}
+
+export const jobDir = (deps: Pick<FineTuneDeps, 'home'>, jobId: number) =>
+  path.join(deps.home.root, 'finetune', String(jobId));
+
+/** Continues a cancelled or interrupted fine-tune from the checkpoint its trainer wrote, as a new job. */
+export function resumeFineTuneJob(deps: FineTuneDeps, jobs: JobService, oldId: number): Job {
+  const old = deps.store.get(oldId);
+  if (!old) throw new ApiError('not_found', `Job ${oldId} is not a fine-tune.`);
+  if (!['cancelled', 'interrupted', 'failed'].includes(old.job.state))
+    throw new ApiError('conflict', `Fine-tune ${oldId} is ${old.job.state}; only a stopped one can be resumed.`);
+  if (!old.resumable)
+    throw new ApiError('conflict', `Fine-tune ${oldId} left no checkpoint to resume from; start a new fine-tune.`);
+  const ds = datasetInfo(deps.db, old.datasetId);
+  const name = old.baseModelId ? deps.models.getAny(old.baseModelId).name : path.basename(old.baseDir);
+  const base: BaseModel = { id: old.baseModelId, name, dir: old.baseDir };
+  const settings = old.config as FineTuneSettings;
+  let jobId = 0;
+  const job = jobs.start('finetune', `${old.job.title} (resumed)`, { ...settings, resumes: oldId }, (ctx) =>
+    runFineTune(deps, jobId, ds, base, settings, ctx, { dir: jobDir(deps, oldId) }),
+  );
+  jobId = job.id;
+  deps.store.create({
+    jobId,
+    datasetId: ds.id,
+    task: old.task,
+    baseModelId: base.id,
+    baseDir: base.dir,
+    config: settings,
+  });
+  deps.store.copyPoints(oldId, jobId);
+  return job;
 }
 
 /** Runs the trainer, storing its curve, mode and log; resolves when it has written the model folder. */

@@ -1,5 +1,7 @@
 // Fine-tune records: one row per fine-tune job (what it trained on, from which model, what it produced) and
 // its loss/lr curve, read back together with the job for the Fine-tune view.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { FineTune, FineTunePoint } from '../api/schemas';
 import type { JobService } from '../jobs/service';
 import { now, type Db } from '../store/db';
@@ -41,6 +43,8 @@ export class FineTuneStore {
   constructor(
     private readonly db: Db,
     private readonly jobs: JobService,
+    /** Where each fine-tune's folder (and its trainer's checkpoint) is. */
+    private readonly jobDir: (jobId: number) => string,
   ) {}
 
   create(r: {
@@ -73,6 +77,16 @@ export class FineTuneStore {
          ON CONFLICT(job_id, step) DO UPDATE SET loss = excluded.loss, lr = excluded.lr, samples_per_s = excluded.samples_per_s`,
       )
       .run(jobId, p.step, p.loss, p.lr, p.samplesPerS);
+  }
+
+  /** A resumed fine-tune starts with the curve of the one it continues (the trainer goes on from its step). */
+  copyPoints(from: number, to: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO finetune_points (job_id, step, loss, lr, samples_per_s) SELECT ?, step, loss, lr, samples_per_s
+         FROM finetune_points WHERE job_id = ?`,
+      )
+      .run(to, from);
   }
 
   get(jobId: number): FineTune | null {
@@ -123,6 +137,7 @@ export class FineTuneStore {
       samplesPerS: r.samples_per_s,
       points: points.map((p) => ({ step: p.step, loss: p.loss, lr: p.lr, samplesPerS: p.samples_per_s })),
       logTail: r.log_tail ? r.log_tail.split('\n') : [],
+      resumable: fs.existsSync(path.join(this.jobDir(r.job_id), 'checkpoint.pt')),
       createdAt: r.created_at,
     };
   }

@@ -97,8 +97,8 @@ describe('fine-tune job', () => {
     expect(ft.afterRunId).not.toBeNull();
   }, 180_000);
 
-  it('cancel sends SIGTERM: the trainer writes a checkpoint and exits, no process is left', async () => {
-    const job = (await b.call('startFineTune', { datasetId: nlvr2, maxSteps: 100000, batchSize: 8 })) as Job;
+  it('cancel sends SIGTERM: the trainer writes a checkpoint and exits, no process is left; resume finishes it', async () => {
+    const job = (await b.call('startFineTune', { datasetId: nlvr2, maxSteps: 40, batchSize: 8 })) as Job;
     const running = await waitFor(
       () => b.call('getFineTune', { jobId: job.id }) as Promise<FineTune>,
       (ft) => ft.points.length > 0 && trainerPid(ft) !== null,
@@ -109,11 +109,22 @@ describe('fine-tune job', () => {
     const done = await b.jobs.wait(job.id);
     expect(done.state).toBe('cancelled');
     expect(alive(pid)).toBe(false);
-    expect(fs.existsSync(path.join(b.home.root, 'finetune', String(job.id), 'checkpoint.pt'))).toBe(true);
-    const ft = (await b.call('getFineTune', { jobId: job.id })) as FineTune;
-    expect(ft.logTail.some((l) => l.startsWith('stopped'))).toBe(true);
-    expect(ft.modelId).toBeNull();
-  }, 120_000);
+    const stopped = (await b.call('getFineTune', { jobId: job.id })) as FineTune;
+    expect(stopped.logTail.some((l) => l.startsWith('stopped'))).toBe(true);
+    expect(stopped.modelId).toBeNull();
+    expect(stopped.resumable).toBe(true);
+    const at = stopped.points.at(-1)!.step;
+    expect(at).toBeLessThan(40);
+
+    const resumed = (await b.call('resumeFineTune', { jobId: job.id })) as Job;
+    expect((await b.jobs.wait(resumed.id)).state).toBe('succeeded');
+    const ft = (await b.call('getFineTune', { jobId: resumed.id })) as FineTune;
+    expect(ft.logTail.find((l) => l.startsWith('resumed'))).toContain(`"step":${at}`);
+    expect(ft.points.map((p) => p.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(ft.modelId).not.toBeNull();
+    expect(ft.resumable).toBe(false); // the checkpoint is gone once the model folder is written
+    await expect(b.call('resumeFineTune', { jobId: resumed.id })).rejects.toThrow(/only a stopped one/);
+  }, 180_000);
 
   it('the app killed during a fine-tune: the trainer stops by itself and the job shows interrupted', async () => {
     const home = tempDir();

@@ -18,6 +18,7 @@ interface FineTuneState {
   select(jobId: number | null): Promise<void>;
   refreshDetail(): Promise<void>;
   start(settings: FineTuneSettings): Promise<boolean>;
+  resume(jobId: number): Promise<void>;
 }
 
 const fail = (e: unknown) => useToasts.getState().push(errorMessage(e));
@@ -62,6 +63,16 @@ export const useFineTune = create<FineTuneState>((set, get) => ({
     try {
       const detail = await mome().getFineTune({ jobId });
       if (get().selected === jobId) set({ detail });
+    } catch (e) {
+      fail(e);
+    }
+  },
+  resume: async (jobId) => {
+    try {
+      const job = await mome().resumeFineTune({ jobId });
+      useJobs.getState().apply(job);
+      await get().loadList();
+      await get().select(job.id);
     } catch (e) {
       fail(e);
     }

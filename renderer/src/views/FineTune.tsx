@@ -217,6 +217,11 @@ function Detail({ ft }: { ft: FineTune }) {
               Cancel
             </button>
           )}
+          {ft.resumable && !live(ft) && (
+            <button type="button" onClick={() => void useFineTune.getState().resume(ft.jobId)}>
+              Resume from the checkpoint
+            </button>
+          )}
         </div>
         <ProgressBar value={ft.job.progress} label="fine-tune progress" />
         <p className="muted">{ft.job.error ?? ft.job.message}</p>
