@@ -181,6 +181,26 @@ describe('dataset import', () => {
       /no dataset annotation file found/,
     ],
     [
+      'duplicate sentid',
+      (r) => {
+        const imgs = cocoImages(2);
+        imgs[1].sentences[0].sentid = imgs[0].sentences[0].sentid;
+        fs.writeFileSync(path.join(r, 'dataset_coco.json'), JSON.stringify({ images: imgs }));
+      },
+      /imgid 1.*duplicate sentid 0/,
+    ],
+    [
+      'duplicate NLVR2 identifier',
+      (r) => {
+        const line = (id: string) => JSON.stringify({ identifier: id, sentence: 's', label: 'True' });
+        fs.writeFileSync(
+          path.join(r, 'dev.json'),
+          [line('dev-1-0-0'), line('dev-1-1-0'), line('dev-1-0-0')].join('\n'),
+        );
+      },
+      /dev-1-0-0.*duplicate identifier/,
+    ],
+    [
       'NLVR2 bad label',
       (r) =>
         fs.writeFileSync(path.join(r, 'dev.json'), '{"identifier": "dev-1-0-0", "sentence": "s", "label": "maybe"}\n'),
