@@ -17,6 +17,7 @@ import { HELD_OUT, datasetInfo, defaults, judgedPairs, taskFor, type DatasetInfo
 import type { FineTuneStore } from './repository';
 import { runTrainer, type TrainerMessage } from './trainer';
 import { LogTail } from './log-tail';
+import { findPython } from '../../model-runtime/src/python';
 
 export interface FineTuneDeps {
   db: Db;
@@ -152,6 +153,7 @@ async function runFineTune(
   ctx: JobContext,
   resume: { dir: string } | null,
 ) {
+  findPython(); // before any work: without an interpreter that imports torch, say so (with the install command)
   const dir = resume?.dir ?? jobDir(deps, jobId);
   if (!resume) {
     ctx.progress(0.01, 'Exporting the corrected dataset');

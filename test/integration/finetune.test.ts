@@ -82,6 +82,21 @@ describe('fine-tune job', () => {
     expect(fs.existsSync(ft.baseDir)).toBe(true);
   }, 180_000);
 
+  it('without an interpreter that imports torch, the sheet and the job say how to install one', async () => {
+    process.env.MOME_PYTHON = '/nonexistent/python3';
+    try {
+      const p = (await b.call('previewFineTune', { datasetId: nlvr2 })) as FineTunePreview;
+      expect(p.python).toMatchObject({ found: false, path: null });
+      expect(p.python.message).toMatch(/sudo apt-get install python3-torch/);
+      const job = (await b.call('startFineTune', { datasetId: nlvr2, maxSteps: 2 })) as Job;
+      const done = await b.jobs.wait(job.id);
+      expect(done.state).toBe('failed');
+      expect(done.error).toMatch(/No Python interpreter that imports torch was found.*apt-get install python3-torch/);
+    } finally {
+      delete process.env.MOME_PYTHON;
+    }
+  }, 120_000);
+
   it('a retrieval fine-tune trains with the hard negatives marked in the labels', async () => {
     const coco = await importSample(b, 'coco-sample');
     await b.call('editLabels', {
