@@ -36,6 +36,25 @@ function folderSize(dir: string): number {
   return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 }
 
+/** A model folder's version: its description, mome.json, names it (it records the source checkpoint's hash). */
+function versionOf(dir: string): string {
+  return crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(path.join(dir, 'mome.json')))
+    .digest('hex')
+    .slice(0, 12);
+}
+
+function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = crypto.createHash('sha256');
+    fs.createReadStream(file)
+      .on('data', (d) => h.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
+
 function architecture(dir: string): Record<string, unknown> {
   const raw = readModelConfig(dir).raw;
   const pick = [
@@ -145,13 +164,10 @@ export class ModelRegistry {
    */
   registerShipped(dir: string | null): ModelVersion | null {
     if (!dir) return null;
-    const version = crypto
-      .createHash('sha256')
-      .update(fs.readFileSync(path.join(dir, 'mome.json')))
-      .digest('hex');
+    const version = versionOf(dir);
     const key = 'models.shipped';
     const seen: string[] = JSON.parse(this.setting(key) ?? '[]');
-    if (seen.includes(version.slice(0, 12))) return null;
+    if (seen.includes(version)) return null;
     return this.db.transaction(() => {
       // an older shipped version in the same folder was replaced by this one: its files are gone, its row
       // stays (removed) for its evaluation runs, under a name that frees the folder for this version
@@ -164,17 +180,10 @@ export class ModelRegistry {
             `INSERT INTO models (name, version, dir, source_path, source_sha256, architecture, size_bytes, created_at)
              VALUES (?, ?, ?, ?, NULL, ?, ?, ?)`,
           )
-          .run(
-            path.basename(dir),
-            version.slice(0, 12),
-            dir,
-            dir,
-            JSON.stringify(architecture(dir)),
-            folderSize(dir),
-            now(),
-          ).lastInsertRowid,
+          .run(path.basename(dir), version, dir, dir, JSON.stringify(architecture(dir)), folderSize(dir), now())
+          .lastInsertRowid,
       );
-      this.setSetting(key, JSON.stringify([...seen, version.slice(0, 12)]));
+      this.setSetting(key, JSON.stringify([...seen, version]));
       if (this.active() === null) this.setActive(id);
       return this.getAny(id);
     })();
@@ -196,6 +205,7 @@ export class ModelRegistry {
       let sha: string | null = null;
       if (stat.isDirectory()) {
         readModelConfig(source); // a clear error when it is not a model folder
+        this.refuseDuplicate('version = ?', versionOf(source), source);
         fs.mkdirSync(target);
         const files = fs.readdirSync(source).filter((f) => fs.statSync(path.join(source, f)).isFile());
         files.forEach((f, i) => {
@@ -210,16 +220,14 @@ export class ModelRegistry {
             `${path.basename(source)} is neither a model folder (with mome.json) nor a checkpoint (.pt, .pth, .ckpt).`,
           );
         }
+        ctx.progress(0.02, `Hashing ${path.basename(source)}`);
+        this.refuseDuplicate('source_sha256 = ? AND parent_id IS NULL', await sha256File(source), source);
         sha = await this.convert(source, target, ctx, vocab);
         if (vocab) this.setSetting('bert_vocab', vocab);
       }
       const config = readModelConfig(target);
-      const version = crypto
-        .createHash('sha256')
-        .update(fs.readFileSync(path.join(target, 'mome.json')))
-        .update(sha ?? '')
-        .digest('hex')
-        .slice(0, 12);
+      const version = versionOf(target);
+      this.refuseDuplicate('version = ?', version, source);
       // a folder of this store keeps its registered name, not the store's "<id>-<name>" folder name
       const registered = this.db.prepare('SELECT name FROM models WHERE dir = ?').get(path.resolve(source)) as
         { name: string } | undefined;
@@ -285,6 +293,20 @@ export class ModelRegistry {
     }
     this.db.prepare('UPDATE models SET dir = ? WHERE id = ?').run(final, id);
     return this.get(id);
+  }
+
+  /** The same model twice would be two identical "versions": refused, naming the one already registered. */
+  private refuseDuplicate(where: string, value: string, source: string): void {
+    const twin = this.db
+      .prepare(`SELECT id, name, version FROM models WHERE ${where} AND removed_at IS NULL`)
+      .get(value) as { id: number; name: string; version: string } | undefined;
+    if (twin) {
+      throw new ApiError(
+        'conflict',
+        `${path.basename(source)} is already registered as model ${twin.id} (${twin.name}, version ${twin.version}); make that one active instead, or remove it first.`,
+        { modelId: twin.id },
+      );
+    }
   }
 
   private convert(checkpoint: string, out: string, ctx: JobContext, vocab?: string): Promise<string | null> {

@@ -85,9 +85,13 @@ describe('models', () => {
 
   it('switches the active model from the UI', async () => {
     const first = await page.getByTestId('status-model').textContent();
-    // import the converted folder again as a second version
+    // a second version: the converted folder, described differently (the same folder again would be refused)
     const models = await page.evaluate(() => (window as any).mome.listModels({}));
-    await page.getByLabel('Checkpoint or model folder').fill(models[0].dir);
+    const second = path.join(tempDir('mome-e2e-model-'), 'vlmo_demo');
+    fs.cpSync(models[0].dir, second, { recursive: true });
+    const json = JSON.parse(fs.readFileSync(path.join(second, 'mome.json'), 'utf8'));
+    fs.writeFileSync(path.join(second, 'mome.json'), JSON.stringify({ ...json, name: 'vlmo_demo_b' }));
+    await page.getByLabel('Checkpoint or model folder').fill(second);
     await page.getByLabel('BERT vocab.txt (if not found automatically)').fill('');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await page.getByRole('button', { name: 'Make active' }).waitFor({ timeout: 60_000 });

@@ -36,6 +36,17 @@ async function importModel(p: string, vocab?: string): Promise<Job> {
 const storeEntries = () => fs.readdirSync(b.home.models);
 
 describe('model registry', () => {
+  it('cancelling a conversion stops it and leaves nothing behind', async () => {
+    const before = storeEntries();
+    const count = ((await b.call('listModels', {})) as any[]).length;
+    const job = (await b.call('startModelImport', { path: checkpoint, vocab: VOCAB })) as Job;
+    setTimeout(() => b.jobs.cancel(job.id), 1500); // while Python loads the checkpoint
+    const done = await b.jobs.wait(job.id);
+    expect(done.state).toBe('cancelled');
+    expect(storeEntries()).toEqual(before);
+    expect(((await b.call('listModels', {})) as any[]).length).toBe(count);
+  }, 120_000);
+
   it('converts an official-format checkpoint as a job into an immutable version, active when first', async () => {
     const done = await importModel(checkpoint, VOCAB);
     expect(done.state, done.error ?? '').toBe('succeeded');
@@ -49,9 +60,19 @@ describe('model registry', () => {
     expect(info.activeModel.providerReason).toMatch(/CUDA not available/);
   }, 240_000);
 
-  it('imports a model folder and switches the active model', async () => {
+  it('imports a model folder and switches the active model; the same model twice is refused', async () => {
     const [first] = (await b.call('listModels', {})) as any[];
-    const done = await importModel(first.dir);
+    const twice = await importModel(first.dir);
+    expect(twice.state).toBe('failed');
+    expect(twice.error).toMatch(new RegExp(`already registered as model ${first.id} \\(vlmo_tiny_random`));
+    const again = await importModel(checkpoint, VOCAB); // refused by its hash, before any conversion
+    expect(again.error).toMatch(/vlmo_tiny_random\.pt is already registered as model/);
+    // another model folder: the same weights described differently are another version
+    const other = path.join(tempDir(), 'vlmo_tiny_other');
+    fs.cpSync(first.dir, other, { recursive: true });
+    const json = JSON.parse(fs.readFileSync(path.join(other, 'mome.json'), 'utf8'));
+    fs.writeFileSync(path.join(other, 'mome.json'), JSON.stringify({ ...json, name: 'vlmo_tiny_other' }));
+    const done = await importModel(other);
     expect(done.state, done.error ?? '').toBe('succeeded');
     const second = done.result as any;
     expect(second.id).not.toBe(first.id);
@@ -119,17 +140,6 @@ describe('model registry', () => {
     120_000,
   );
 
-  it('cancelling a conversion stops it and leaves nothing behind', async () => {
-    const before = storeEntries();
-    const count = ((await b.call('listModels', {})) as any[]).length;
-    const job = (await b.call('startModelImport', { path: checkpoint, vocab: VOCAB })) as Job;
-    setTimeout(() => b.jobs.cancel(job.id), 1500); // while Python loads the checkpoint
-    const done = await b.jobs.wait(job.id);
-    expect(done.state).toBe('cancelled');
-    expect(storeEntries()).toEqual(before);
-    expect(((await b.call('listModels', {})) as any[]).length).toBe(count);
-  }, 120_000);
-
   it('names the vocabulary file it could not find, leaves nothing behind, and remembers it once given', async () => {
     const fresh = createBackend({ home: tempDir(), mode: 'browser' });
     const lonely = path.join(tempDir(), 'vlmo_no_vocab.pt'); // no vocab.txt beside it
@@ -145,7 +155,9 @@ describe('model registry', () => {
       expect(failed.error).toMatch(/no vocabulary found.*vocab\.txt/);
       expect(fs.readdirSync(fresh.home.models)).toEqual([]);
       expect(await fresh.call('listModels', {})).toEqual([]);
-      expect((await run(VOCAB)).state).toBe('succeeded');
+      const ok = await run(VOCAB);
+      expect(ok.state).toBe('succeeded');
+      await fresh.call('removeModel', { id: (ok.result as any).id }); // so that the same checkpoint may come again
       const again = await run(); // the file named once is used again
       expect(again.state, again.error ?? '').toBe('succeeded');
     } finally {
