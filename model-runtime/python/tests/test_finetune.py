@@ -20,6 +20,7 @@ from mome.export import export_model_dir
 from mome.finetune_data import colocate_hard_negatives, epoch_batches
 from mome.finetune_run import pick_mode
 from mome.finetune_steps import ensure_heads, local_negative_pairs
+from mome.finetune_tasks import retrieval_recall
 from mome.model_dir import load_model_dir
 from tests.model_helpers import BERT_VOCAB, PYTHON_DIR, REPO, TempDirTest, inputs, random_model, tiny
 
@@ -82,6 +83,22 @@ class BatchesTest(unittest.TestCase):
             for image in images:
                 self.assertIn(image, {image_of[r] for r in batch}, (row, image))
         self.assertEqual(local_negative_pairs([3, 13, 13], {0: [13]}, [0, 26, 27]), [(1, 0), (2, 0)])
+
+
+class RecallTest(unittest.TestCase):
+    def test_recall_at_k_follows_the_official_protocol(self):
+        # 3 images, 4 captions; caption c belongs to image owner[c]
+        owner = torch.tensor([0, 0, 1, 2])
+        scores = torch.tensor([[0.9, 0.1, 0.8, 0.0],     # image 0: its caption 0 first -> TR hit at 1
+                               [0.7, 0.2, 0.1, 0.6],     # image 1: its caption 2 last -> TR miss at 1
+                               [0.3, 0.5, 0.4, 0.2]])    # image 2: its caption 3 last -> TR miss at 1
+        m = retrieval_recall(scores, owner)
+        self.assertAlmostEqual(m['tr_r1'], 100 / 3, places=3)
+        self.assertEqual(m['tr_r10'], 100.0)
+        # IR: caption 0 -> image 0 first (hit); 1 -> image 2 first (miss); 2 -> image 0 first (miss);
+        # 3 -> image 1 first (miss)
+        self.assertEqual(m['ir_r1'], 25.0)
+        self.assertEqual(m['ir_r5'], 100.0)
 
 
 class EnsureHeadsTest(unittest.TestCase):
