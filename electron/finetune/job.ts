@@ -160,14 +160,13 @@ async function runFineTune(
     await prepare(deps, dir, jobId, ds, base, s);
   }
   ctx.throwIfCancelled();
-  const beforeRunId = await evaluate(
-    deps,
-    base.dir,
-    s.task,
-    ds.id,
-    within(ctx, 0.03, 0.13, 'Evaluating the base model'),
-  );
-  deps.store.update(jobId, { before_run_id: beforeRunId });
+  // the held-out evaluation of a model, recorded on this fine-tune as its before or after run
+  const heldOut = async (modelDir: string, field: 'before_run_id' | 'after_run_id', sub: JobContext) => {
+    const runId = await evaluate(deps, modelDir, s.task, ds.id, sub);
+    deps.store.update(jobId, { [field]: runId });
+    return runId;
+  };
+  const beforeRunId = await heldOut(base.dir, 'before_run_id', within(ctx, 0.03, 0.13, 'Evaluating the base model'));
   ctx.throwIfCancelled();
 
   const configPath = path.join(dir, 'job.json');
@@ -180,14 +179,7 @@ async function runFineTune(
   deps.modelsChanged(model.id);
   fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true }); // the snapshot hash names it
 
-  const afterRunId = await evaluate(
-    deps,
-    model.dir,
-    s.task,
-    ds.id,
-    within(ctx, 0.9, 1, 'Evaluating the fine-tuned model'),
-  );
-  deps.store.update(jobId, { after_run_id: afterRunId });
+  const afterRunId = await heldOut(model.dir, 'after_run_id', within(ctx, 0.9, 1, 'Evaluating the fine-tuned model'));
   return { modelId: model.id, beforeRunId, afterRunId, ...trained };
 }
 
