@@ -20,7 +20,7 @@ const TRAIN_SPLITS = { retrieval: ['train', 'restval'], nlvr2: ['train'] } as co
 /** Label fields that change what the model trains on (flags and notes do not). */
 const TRAINING_FIELDS = { caption: ['raw', 'image', 'removed'], nlvr2: ['label', 'sentence'] };
 // Effective throughput for the size rule (float32 training, small batches): measured rates replace it.
-const CPU_FLOPS = 1e10;
+const CPU_FLOPS = 5e9;
 const GPU_FLOPS = 3e13;
 
 export function datasetInfo(db: Db, id: number): DatasetInfo {
