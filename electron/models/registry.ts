@@ -1,18 +1,16 @@
 // The model registry: official checkpoints (converted by `python -m mome convert` as a job) and ready model
 // folders, copied into the app's model store as immutable versions; one of them is active.
-import crypto from 'node:crypto';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { ApiError } from '../api/contract';
 import type { ModelVersion } from '../api/schemas';
 import type { JobContext } from '../jobs/service';
 import { now, type Db } from '../store/db';
-import { findPython, pythonEnv } from '../../model-runtime/src/python';
 import { isInside } from '../media/roots';
 import { readModelConfig } from '../../model-runtime/src/model/config';
 import { chooseProviders, cudaStatus } from '../../model-runtime/src/session/providers';
+import { convertCheckpoint } from './convert';
+import { architecture, folderSize, sha256File, versionOf } from './model-folder';
 
 interface ModelRow {
   id: number;
@@ -31,48 +29,6 @@ interface ModelRow {
 const CHECKPOINT = /\.(pt|pth|ckpt|bin)$/i;
 
 export type ModelDevice = 'auto' | 'cpu';
-
-function folderSize(dir: string): number {
-  return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
-}
-
-/** A model folder's version: its description, mome.json, names it (it records the source checkpoint's hash). */
-function versionOf(dir: string): string {
-  return crypto
-    .createHash('sha256')
-    .update(fs.readFileSync(path.join(dir, 'mome.json')))
-    .digest('hex')
-    .slice(0, 12);
-}
-
-function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = crypto.createHash('sha256');
-    fs.createReadStream(file)
-      .on('data', (d) => h.update(d))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
-  });
-}
-
-function architecture(dir: string): Record<string, unknown> {
-  const raw = readModelConfig(dir).raw;
-  const pick = [
-    'num_layers',
-    'hidden_size',
-    'num_heads',
-    'image_size',
-    'patch_size',
-    'vl_start',
-    'embed_dim',
-    'max_text_len',
-    'shared_experts',
-    'heads',
-    'tasks',
-    'precision',
-  ];
-  return Object.fromEntries(pick.filter((k) => k in raw).map((k) => [k, raw[k]]));
-}
 
 export class ModelRegistry {
   constructor(
@@ -195,77 +151,94 @@ export class ModelRegistry {
    */
   async import(source: string, ctx: JobContext, vocab?: string): Promise<ModelVersion> {
     const stat = fs.statSync(source, { throwIfNoEntry: false });
+    if (!stat) throw new ApiError('not_found', `${source} does not exist.`);
     const remembered = vocab ? undefined : this.setting('bert_vocab');
     if (!vocab && remembered && fs.existsSync(remembered)) vocab = remembered;
-    if (!stat) throw new ApiError('not_found', `${source} does not exist.`);
     fs.mkdirSync(this.storeDir, { recursive: true });
     const tmp = fs.mkdtempSync(path.join(this.storeDir, '.import-'));
     const target = path.join(tmp, 'model');
     try {
-      let sha: string | null = null;
-      if (stat.isDirectory()) {
-        readModelConfig(source); // a clear error when it is not a model folder
-        this.refuseDuplicate('version = ?', versionOf(source), source);
-        fs.mkdirSync(target);
-        const files = fs.readdirSync(source).filter((f) => fs.statSync(path.join(source, f)).isFile());
-        files.forEach((f, i) => {
-          ctx.throwIfCancelled();
-          fs.copyFileSync(path.join(source, f), path.join(target, f));
-          ctx.progress((i + 1) / files.length, `Copying ${f}`);
-        });
-      } else {
-        if (!CHECKPOINT.test(source)) {
-          throw new ApiError(
-            'invalid_arguments',
-            `${path.basename(source)} is neither a model folder (with mome.json) nor a checkpoint (.pt, .pth, .ckpt).`,
-          );
-        }
-        ctx.progress(0.02, `Hashing ${path.basename(source)}`);
-        this.refuseDuplicate('source_sha256 = ? AND parent_id IS NULL', await sha256File(source), source);
-        sha = await this.convert(source, target, ctx, vocab);
-        if (vocab) this.setSetting('bert_vocab', vocab);
-      }
-      const config = readModelConfig(target);
-      const version = versionOf(target);
-      this.refuseDuplicate('version = ?', version, source);
-      // a folder of this store keeps its registered name, not the store's "<id>-<name>" folder name
-      const registered = this.db.prepare('SELECT name FROM models WHERE dir = ?').get(path.resolve(source)) as
-        { name: string } | undefined;
-      const name = registered?.name ?? path.basename(source).replace(CHECKPOINT, '');
-      const info = this.db
-        .prepare(
-          `INSERT INTO models (name, version, dir, source_path, source_sha256, architecture, size_bytes, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          name,
-          version,
-          `${this.storeDir}/pending-${path.basename(tmp)}`,
-          source,
-          sha ?? (config.raw.provenance as { source_sha256?: string } | undefined)?.source_sha256 ?? null,
-          JSON.stringify(architecture(target)),
-          folderSize(target),
-          now(),
-        );
-      const id = Number(info.lastInsertRowid);
-      const final = path.join(this.storeDir, `${id}-${name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
-      fs.renameSync(target, final);
-      this.db.prepare('UPDATE models SET dir = ? WHERE id = ?').run(final, id);
-      if (this.activeId() === null) this.setActive(id);
-      return this.get(id);
+      const sha = stat.isDirectory()
+        ? this.copyFolder(source, target, ctx)
+        : await this.convertCheckpoint(source, target, ctx, vocab);
+      return this.register(source, target, sha);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
   }
 
+  /** A ready model folder, copied file by file (no source hash of its own: its mome.json records one). */
+  private copyFolder(source: string, target: string, ctx: JobContext): null {
+    readModelConfig(source); // a clear error when it is not a model folder
+    this.refuseDuplicate('version = ?', versionOf(source), source);
+    fs.mkdirSync(target);
+    const files = fs.readdirSync(source).filter((f) => fs.statSync(path.join(source, f)).isFile());
+    files.forEach((f, i) => {
+      ctx.throwIfCancelled();
+      fs.copyFileSync(path.join(source, f), path.join(target, f));
+      ctx.progress((i + 1) / files.length, `Copying ${f}`);
+    });
+    return null;
+  }
+
+  /** An official checkpoint, converted by Python into `target`; answers the checkpoint's sha256. */
+  private async convertCheckpoint(source: string, target: string, ctx: JobContext, vocab?: string): Promise<string> {
+    if (!CHECKPOINT.test(source)) {
+      throw new ApiError(
+        'invalid_arguments',
+        `${path.basename(source)} is neither a model folder (with mome.json) nor a checkpoint (.pt, .pth, .ckpt).`,
+      );
+    }
+    ctx.progress(0.02, `Hashing ${path.basename(source)}`);
+    const sha = await sha256File(source);
+    this.refuseDuplicate('source_sha256 = ? AND parent_id IS NULL', sha, source); // before minutes of converting
+    await convertCheckpoint(source, target, ctx, vocab);
+    if (vocab) this.setSetting('bert_vocab', vocab);
+    return sha;
+  }
+
+  /** Registers the folder in `target` and moves it into the store under its id; active when none is. */
+  private register(source: string, target: string, sha: string | null): ModelVersion {
+    const config = readModelConfig(target);
+    const version = versionOf(target);
+    this.refuseDuplicate('version = ?', version, source);
+    // a folder of this store keeps its registered name, not the store's "<id>-<name>" folder name
+    const registered = this.db.prepare('SELECT name FROM models WHERE dir = ?').get(path.resolve(source)) as
+      { name: string } | undefined;
+    const name = registered?.name ?? path.basename(source).replace(CHECKPOINT, '');
+    const provenance = config.raw.provenance as { source_sha256?: string } | undefined;
+    const info = this.db
+      .prepare(
+        `INSERT INTO models (name, version, dir, source_path, source_sha256, architecture, size_bytes, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        name,
+        version,
+        `${target}.pending`, // dir is unique; the final folder is known once the id is
+        source,
+        sha ?? provenance?.source_sha256 ?? null,
+        JSON.stringify(architecture(target)),
+        folderSize(target),
+        now(),
+      );
+    const id = Number(info.lastInsertRowid);
+    const final = path.join(this.storeDir, `${id}-${name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+    try {
+      fs.renameSync(target, final);
+    } catch (e) {
+      this.db.prepare('DELETE FROM models WHERE id = ?').run(id); // nothing half-imported remains
+      throw e;
+    }
+    this.db.prepare('UPDATE models SET dir = ? WHERE id = ?').run(final, id);
+    if (this.activeId() === null) this.setActive(id);
+    return this.get(id);
+  }
+
   /** A fine-tune's output folder becomes a new immutable version, moved into the store, child of `parentId`. */
   registerFineTune(folder: string, name: string, parentId: number | null): ModelVersion {
     readModelConfig(folder); // a clear error when the trainer wrote no model folder
-    const version = crypto
-      .createHash('sha256')
-      .update(fs.readFileSync(path.join(folder, 'mome.json')))
-      .digest('hex')
-      .slice(0, 12);
+    const version = versionOf(folder);
     const id = Number(
       this.db
         .prepare(
@@ -307,64 +280,6 @@ export class ModelRegistry {
         { modelId: twin.id },
       );
     }
-  }
-
-  private convert(checkpoint: string, out: string, ctx: JobContext, vocab?: string): Promise<string | null> {
-    const python = findPython();
-    const args = [
-      '-m',
-      'mome',
-      'convert',
-      '--checkpoint',
-      checkpoint,
-      '--out',
-      out,
-      ...(vocab ? ['--vocab', vocab] : []),
-    ];
-    return new Promise((resolve, reject) => {
-      const child = spawn(python, args, { env: pythonEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-      const stages = ['load', 'loaded', 'hash', 'export'];
-      let sha: string | null = null;
-      let stderr = '';
-      const onAbort = () => child.kill('SIGTERM');
-      ctx.signal.addEventListener('abort', onAbort);
-      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-        try {
-          const m = JSON.parse(line) as {
-            type: string;
-            stage?: string;
-            graph?: string;
-            source_sha256?: string;
-            provenance?: { source_sha256?: string };
-          };
-          if (m.type === 'progress') {
-            const i = Math.max(0, stages.indexOf(m.stage ?? ''));
-            ctx.progress(0.1 + (0.8 * i) / stages.length, m.graph ? `Exporting ${m.graph}` : `Converting: ${m.stage}`);
-          } else if (m.type === 'done') sha = m.source_sha256 ?? m.provenance?.source_sha256 ?? null;
-        } catch {
-          // not a JSON line: ignore
-        }
-      });
-      child.stderr!.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('exit', (code) => {
-        ctx.signal.removeEventListener('abort', onAbort);
-        if (ctx.signal.aborted) return reject(new Error('Cancelled'));
-        if (code === 0) return resolve(sha);
-        let message = stderr.trim().split('\n').at(-1) ?? '';
-        try {
-          message = (JSON.parse(message) as { message: string }).message;
-        } catch {
-          // plain text
-        }
-        reject(
-          new ApiError(
-            'invalid_arguments',
-            `Converting ${path.basename(checkpoint)} failed: ${message || `exit code ${code}`}`,
-          ),
-        );
-      });
-    });
   }
 
   private setting(key: string): string | undefined {

@@ -1,0 +1,50 @@
+// Facts about a model folder (mome.json + graphs) and a checkpoint file, for the registry and its cards.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { readModelConfig } from '../../model-runtime/src/model/config';
+
+/** Bytes on disk of a model folder's files. */
+export function folderSize(dir: string): number {
+  return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+}
+
+/** A model folder's version: its description, mome.json, names it (it records the source checkpoint's hash). */
+export function versionOf(dir: string): string {
+  return crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(path.join(dir, 'mome.json')))
+    .digest('hex')
+    .slice(0, 12);
+}
+
+/** A file's sha256, streamed (checkpoints are gigabytes). */
+export function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = crypto.createHash('sha256');
+    fs.createReadStream(file)
+      .on('data', (d) => h.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+/** The architecture facts a model card shows, from mome.json. */
+export function architecture(dir: string): Record<string, unknown> {
+  const raw = readModelConfig(dir).raw;
+  const pick = [
+    'num_layers',
+    'hidden_size',
+    'num_heads',
+    'image_size',
+    'patch_size',
+    'vl_start',
+    'embed_dim',
+    'max_text_len',
+    'shared_experts',
+    'heads',
+    'tasks',
+    'precision',
+  ];
+  return Object.fromEntries(pick.filter((k) => k in raw).map((k) => [k, raw[k]]));
+}
