@@ -150,6 +150,15 @@ describe('the app shell in Chromium (browser mode)', () => {
       .waitFor();
     await shot('browse-item');
     await page.keyboard.press('Escape');
+    // Space shows the item under the cursor at full size, the original file (320 x 240), not a thumbnail
+    await page.keyboard.press(' ');
+    const full = page.getByRole('dialog', { name: 'full image' }).locator('img');
+    await page.waitForFunction(
+      () => (document.querySelector('[aria-label="full image"] img') as HTMLImageElement)?.naturalWidth > 0,
+    );
+    expect(await full.evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(320);
+    await page.keyboard.press(' ');
+    await full.waitFor({ state: 'detached' });
     await page.keyboard.press('/');
     await page.keyboard.type('number 42');
     await page.keyboard.press('Enter');

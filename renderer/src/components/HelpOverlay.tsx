@@ -36,6 +36,12 @@ export function HelpOverlay() {
               </td>
               <td>Open / close the item panel</td>
             </tr>
+            <tr>
+              <td>
+                <kbd>Space</kbd>
+              </td>
+              <td>The item under the cursor at full size (Browse)</td>
+            </tr>
             {[
               ['J / K', 'Select the next / previous caption (item panel); the next / previous result (Retrieval)'],
               ['E', 'Edit the caption or NLVR2 sentence'],

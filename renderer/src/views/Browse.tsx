@@ -60,6 +60,21 @@ function Stats({ datasetId }: { datasetId: number }) {
   );
 }
 
+/** The item under the cursor at full resolution (Space or a click closes it; arrows keep moving under it). */
+function FullImage({ item, onClose }: { item: ImageItem | Nlvr2Example; onClose(): void }) {
+  const paths = 'identifier' in item ? [item.leftPath, item.rightPath] : [item.path];
+  const fit = { maxWidth: `${90 / paths.length}vw`, maxHeight: '85vh', objectFit: 'contain' as const };
+  return (
+    <div className="overlay" role="dialog" aria-label="full image" onClick={onClose}>
+      <div className="row" style={{ flexWrap: 'nowrap' }}>
+        {paths.map((p) => (
+          <img key={p} src={mediaUrl(p)} alt={p} style={fit} />
+        ))}
+      </div>
+    </div>
+  );
+}
+
 /** One more published field of a record, as read from the annotation file. */
 function Fact({ name, value }: { name: string; value: unknown }) {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
@@ -151,6 +166,7 @@ export function BrowseView() {
   const scroller = useRef<HTMLDivElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const [viewport, setViewport] = useState({ top: 0, width: 800, height: 600 });
+  const [peek, setPeek] = useState(false); // Space: the item under the cursor at full size
   const dataset = datasets.find((d) => d.id === selectedId) ?? null;
   const isNlvr2 = dataset?.kind === 'nlvr2';
 
@@ -196,10 +212,17 @@ export function BrowseView() {
         searchRef.current?.focus();
         return;
       }
-      if (e.key === 'Escape') return b.open ? b.close() : b.clearSelection();
+      if (e.key === 'Escape') {
+        if (peek) return setPeek(false);
+        return b.open ? b.close() : b.clearSelection();
+      }
       if (typing) return;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.key === 'x') return b.toggle(b.cursor);
+      if (e.key === ' ') {
+        e.preventDefault(); // not a page scroll
+        return setPeek((p) => !p);
+      }
       if (e.key === 'n' || e.key === 'p') return goTo(b.cursor + (e.key === 'n' ? 1 : -1)); // next / previous item
       const step: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols };
       if (step[e.key] !== undefined) {
@@ -349,6 +372,7 @@ export function BrowseView() {
           </div>
         </div>
         {b.open && <ItemPanel item={b.open} onClose={b.close} onNext={() => goTo(b.cursor + 1)} />}
+        {peek && itemAt(b, b.cursor) && <FullImage item={itemAt(b, b.cursor)!} onClose={() => setPeek(false)} />}
       </div>
     </section>
   );
