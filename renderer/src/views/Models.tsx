@@ -194,6 +194,8 @@ export function ModelsView() {
   );
   useEffect(load, [load, finished, info?.activeModel?.version, info?.activeModel?.providerReason]);
   useEffect(() => void useDatasets.getState().load(), []);
+  // models changed elsewhere (another window, the CLI, a finished fine-tune): re-read the list
+  useEffect(() => mome().on('dataChanged', (e) => e.entity === 'models' && load()), [load]);
   useEffect(() => {
     if (selected === null) return setCard(null);
     mome().getModelCard({ id: selected }).then(setCard).catch(fail);
