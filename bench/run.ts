@@ -6,12 +6,16 @@ import { benchImport } from './import';
 import { benchScore } from './score';
 import { benchBrowse } from './browse';
 import { benchEncode } from './encode';
+import { benchEvalCache } from './eval-cache';
+import { benchNlvr2 } from './nlvr2';
 
 const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   import: benchImport,
   score: benchScore,
   browse: benchBrowse,
   encode: benchEncode,
+  'eval-cache': benchEvalCache,
+  nlvr2: benchNlvr2,
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -74,10 +74,11 @@ function reference(f: ReturnType<typeof fixture>, K: number) {
 
 describe('retrieval scoring (official protocol)', () => {
   it.each([
-    [1.2, 64],
-    [2.5, 100],
-    [2.5, 7], // chunks that do not divide the captions
-  ])('matches a brute-force reference (noise %s, chunk %s)', async (noise, chunk) => {
+    [1.2, 64, 100],
+    [2.5, 100, 100],
+    [2.5, 7, 100], // chunks that do not divide the captions
+    [2.5, 33, 12], // most ranks lie beyond reach: counted in pass 2
+  ])('matches a brute-force reference (noise %s, chunk %s, reach %s)', async (noise, chunk, reach) => {
     const f = fixture(120, 5, 32, noise);
     const ref = reference(f, 10);
     const got = await scoreRetrieval({
@@ -87,20 +88,28 @@ describe('retrieval scoring (official protocol)', () => {
       textImage: f.textImage,
       k: 10,
       chunk,
+      reach,
     });
+    if (reach < 100) expect(got.counted.captions).toBeGreaterThan(f.T / 4);
     for (const key of Object.keys(ref.metrics) as (keyof typeof ref.metrics)[])
       expect(got.metrics[key]).toBeCloseTo(ref.metrics[key], 10);
     expect(Array.from(got.textRank)).toEqual(ref.textRank);
-    // image ranks are exact below k; above k they are counted (within rounding)
-    ref.imageRank.forEach((r, i) => {
-      if (r < 10) expect(got.imageRank[i]).toBe(r);
-      else expect(Math.abs(got.imageRank[i] - r)).toBeLessThanOrEqual(1);
-    });
+    expect(Array.from(got.imageRank)).toEqual(ref.imageRank);
     for (let t = 0; t < f.T; t++)
       expect(Array.from(got.textTopIndex.subarray(t * 10, t * 10 + 10))).toEqual(ref.textTop[t]);
     // the metrics are not trivially 0 or 100
     expect(got.metrics.ir_r1).toBeGreaterThan(0);
     expect(got.metrics.ir_r1).toBeLessThan(100);
+  });
+
+  it('without exact ranks, ranks beyond reach read the reach and the recall is unchanged', async () => {
+    const f = fixture(120, 5, 32, 2.5);
+    const ref = reference(f, 10);
+    const got = await scoreRetrieval({ ...f, dim: f.D, k: 10, reach: 12, exactRanks: false });
+    expect(got.counted).toEqual({ captions: 0, images: 0 });
+    expect(got.metrics).toEqual(ref.metrics);
+    expect(Array.from(got.textRank)).toEqual(ref.textRank.map((r) => Math.min(r, 12)));
+    expect(Array.from(got.imageRank)).toEqual(ref.imageRank.map((r) => Math.min(r, 12)));
   });
 
   it('TR counts a hit when ANY caption of the image is in the top k', async () => {

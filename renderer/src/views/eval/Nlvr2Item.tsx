@@ -15,10 +15,6 @@ export function Nlvr2Item({ d, datasetId }: { d: EvalItemDetail; datasetId: numb
       <p className="query-text">
         <strong>{d.key}</strong> ({d.split}): “{d.text}”
       </p>
-      <div className="pair">
-        <img src={mediaUrl(n.leftPath, 512)} alt="left image" />
-        <img src={mediaUrl(n.rightPath, 512)} alt="right image" />
-      </div>
       <table className="table compact">
         <tbody>
           <tr>
@@ -33,6 +29,10 @@ export function Nlvr2Item({ d, datasetId }: { d: EvalItemDetail; datasetId: numb
           </tr>
         </tbody>
       </table>
+      <div className="pair">
+        <img src={mediaUrl(n.leftPath, 512)} alt="left image" />
+        <img src={mediaUrl(n.rightPath, 512)} alt="right image" />
+      </div>
       <Nlvr2Labels
         item={{
           id: 0,
