@@ -8,6 +8,7 @@ import { ApiError } from '../api/contract';
 import type { Db } from '../store/db';
 import type { LabelHistory } from '../labels/history';
 import { streamJsonArray } from './json-array-stream';
+import { FLICKR_IMAGE_DIRS } from './karpathy';
 
 interface DatasetRow {
   id: number;
@@ -54,17 +55,25 @@ function currentLabels(db: Db, datasetId: number): Current {
   return out;
 }
 
+/** The export's images are the originals, linked: the image folders, or the image files beside the json. */
 function linkImageFolders(root: string, tmp: string, kind: DatasetRow['kind']) {
   const candidates =
     kind === 'coco'
       ? ['train2014', 'val2014']
       : kind === 'flickr30k'
-        ? ['flickr30k-images', 'images', 'flickr30k_images']
+        ? FLICKR_IMAGE_DIRS
         : ['dev', 'test1', 'images', 'train'];
+  let linked = 0;
   for (const dir of candidates) {
     const src = path.join(root, dir);
-    if (fs.existsSync(src)) fs.symlinkSync(src, path.join(tmp, dir), 'dir');
+    if (fs.existsSync(src)) {
+      fs.symlinkSync(src, path.join(tmp, dir), 'dir');
+      linked++;
+    }
   }
+  // images beside the original json: its folder becomes the export's image folder (a folder link, so that each
+  // image is a plain file under it and not a link leaving the export, which the importer would flag)
+  if (kind === 'flickr30k' && linked === 0) fs.symlinkSync(root, path.join(tmp, FLICKR_IMAGE_DIRS[0]), 'dir');
 }
 
 export async function exportDataset(

@@ -10,11 +10,13 @@ export const KARPATHY_SPLITS = new Set(['train', 'val', 'test', 'restval']);
 
 /** Flickr30K images sit in flickr30k-images/ (or images/, or beside the json); COCO uses each record's filepath. */
 export function flickrImageDir(root: string): string {
-  for (const dir of ['flickr30k-images', 'images', 'flickr30k_images']) {
+  for (const dir of FLICKR_IMAGE_DIRS) {
     if (fs.existsSync(path.join(root, dir))) return dir;
   }
-  return 'flickr30k-images';
+  return ''; // beside the json
 }
+
+export const FLICKR_IMAGE_DIRS = ['flickr30k-images', 'images', 'flickr30k_images'];
 
 export interface ReadProgress {
   (done: number, total: number, records: number): void;

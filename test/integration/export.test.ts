@@ -116,6 +116,24 @@ describe('export of a corrected dataset', () => {
     expect(row.raw).toBe('A corrected Flickr caption.');
   });
 
+  it('Flickr30K with its images beside the json: every image found, and found again through the export', async () => {
+    const b = backend();
+    const root = tempDir('mome-synth-');
+    execFileSync(findTorchPython()!, ['-m', 'mome', 'synth', '--kind', 'flickr30k', '--size', '6', '--out', root], {
+      env: { ...process.env, PYTHONPATH: path.join(repo, 'model-runtime', 'python') },
+      stdio: 'ignore',
+    });
+    const folder = ['flickr30k-images', 'images', 'flickr30k_images'].find((d) => fs.existsSync(path.join(root, d)))!;
+    for (const f of fs.readdirSync(path.join(root, folder)))
+      fs.renameSync(path.join(root, folder, f), path.join(root, f));
+    fs.rmdirSync(path.join(root, folder));
+    const s = await importDataset(b.db, { root }, quiet);
+    expect(s).toMatchObject({ kind: 'flickr30k', images: 6, missingImages: 0 });
+    const out = path.join(tempDir(), 'flickr-beside');
+    await exportDataset(b.db, b.labels, s.datasetId, out);
+    expect(await importDataset(b.db, { root: out }, quiet)).toMatchObject({ images: 6, missingImages: 0 });
+  });
+
   it('writes NLVR2 json-lines with flipped labels and edited sentences', async () => {
     const b = backend();
     const root = tempDir();
