@@ -8,7 +8,7 @@ import { ApiError } from '../api/contract';
 import type { Db } from '../store/db';
 import type { LabelHistory } from '../labels/history';
 import { streamJsonArray } from './json-array-stream';
-import { FLICKR_IMAGE_DIRS } from './karpathy';
+import { cocoImageDir, FLICKR_IMAGE_DIRS } from './karpathy';
 
 interface DatasetRow {
   id: number;
@@ -65,7 +65,7 @@ function linkImageFolders(root: string, tmp: string, kind: DatasetRow['kind']) {
         : ['dev', 'test1', 'images', 'train'];
   let linked = 0;
   for (const dir of candidates) {
-    const src = path.join(root, dir);
+    const src = path.join(root, kind === 'coco' ? cocoImageDir(root, dir) : dir);
     if (fs.existsSync(src)) {
       fs.symlinkSync(src, path.join(tmp, dir), 'dir');
       linked++;

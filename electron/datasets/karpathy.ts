@@ -18,6 +18,13 @@ export function flickrImageDir(root: string): string {
 
 export const FLICKR_IMAGE_DIRS = ['flickr30k-images', 'images', 'flickr30k_images'];
 
+/** COCO's train2014/ and val2014/ sit beside the json, or (a common layout) under images/. */
+export function cocoImageDir(root: string, filepath: string): string {
+  if (fs.existsSync(path.join(root, filepath))) return filepath;
+  const under = path.posix.join('images', filepath);
+  return fs.existsSync(path.join(root, under)) ? under : filepath;
+}
+
 export interface ReadProgress {
   (done: number, total: number, records: number): void;
 }
@@ -29,6 +36,7 @@ export async function* readKarpathy(
   onProgress: ReadProgress,
 ): AsyncGenerator<ImageRecord> {
   const flickrDir = kind === 'flickr30k' ? flickrImageDir(root) : '';
+  const cocoDirs = new Map<string, string>(); // filepath -> where it is (two values in the real file)
   const rel = path.basename(file);
   for await (const el of streamJsonArray(file, 'images')) {
     const check = new RecordChecker(rel, el.line, `images[${el.index}]`);
@@ -40,7 +48,9 @@ export async function* readKarpathy(
     let file = path.posix.join(flickrDir, filename);
     let cocoid: number | null = null;
     if (kind === 'coco') {
-      file = path.posix.join(check.safeRelative(img, 'filepath'), filename);
+      const filepath = check.safeRelative(img, 'filepath');
+      if (!cocoDirs.has(filepath)) cocoDirs.set(filepath, cocoImageDir(root, filepath));
+      file = path.posix.join(cocoDirs.get(filepath)!, filename);
       cocoid = check.integer(img, 'cocoid');
     }
     const sentences = check.array(img, 'sentences');

@@ -134,6 +134,21 @@ describe('export of a corrected dataset', () => {
     expect(await importDataset(b.db, { root: out }, quiet)).toMatchObject({ images: 6, missingImages: 0 });
   });
 
+  it('COCO with train2014/ and val2014/ under images/: every image found, and found again through the export', async () => {
+    const b = backend();
+    const root = tempDir();
+    await writeCoco(root, cocoImages(8));
+    fs.mkdirSync(path.join(root, 'images'));
+    for (const d of ['train2014', 'val2014']) fs.renameSync(path.join(root, d), path.join(root, 'images', d));
+    const s = await importDataset(b.db, { root }, quiet);
+    expect(s.missingImages).toBe(0);
+    const row = b.db.prepare('SELECT file FROM images WHERE dataset_id = ? LIMIT 1').get(s.datasetId) as any;
+    expect(row.file).toMatch(/^images\/(train|val)2014\/COCO_/);
+    const out = path.join(tempDir(), 'coco-under-images');
+    await exportDataset(b.db, b.labels, s.datasetId, out);
+    expect(await importDataset(b.db, { root: out }, quiet)).toMatchObject({ images: 8, missingImages: 0 });
+  });
+
   it('writes NLVR2 json-lines with flipped labels and edited sentences', async () => {
     const b = backend();
     const root = tempDir();
