@@ -38,12 +38,34 @@ export interface Detection {
   annotationFiles: string[];
 }
 
+/**
+ * Where annotation files sit: in the folder itself, or where VLMo / ViLT's data preparation expects them
+ * (karpathy/dataset_coco.json, karpathy/dataset_flickr30k.json, data/train.json …) with the images beside.
+ */
+const PLACES: Record<DatasetKind, string[]> = {
+  coco: ['', 'karpathy'],
+  flickr30k: ['', 'karpathy'],
+  nlvr2: ['', 'data'],
+};
+
+/** The annotation files of `kind` in `dir` (the first place that has any). */
+export function annotationFilesFor(dir: string, kind: DatasetKind): string[] {
+  const names = kind === 'nlvr2' ? NLVR2_FILES : [KARPATHY_FILES[kind]];
+  for (const place of PLACES[kind]) {
+    const found = names
+      .map((n) => path.join(dir, place, n))
+      .filter((f) => fs.statSync(f, { throwIfNoEntry: false })?.isFile());
+    if (found.length > 0) return found;
+  }
+  return [];
+}
+
 export function detectDatasetKind(dir: string): Detection {
   for (const kind of ['coco', 'flickr30k'] as const) {
-    const file = path.join(dir, KARPATHY_FILES[kind]);
-    if (fs.existsSync(file)) return { kind, annotationFiles: [file] };
+    const files = annotationFilesFor(dir, kind);
+    if (files.length > 0) return { kind, annotationFiles: files };
   }
-  const nlvr2 = NLVR2_FILES.map((f) => path.join(dir, f)).filter((f) => fs.existsSync(f) && looksLikeNlvr2(f));
+  const nlvr2 = annotationFilesFor(dir, 'nlvr2').filter(looksLikeNlvr2);
   if (nlvr2.length > 0) return { kind: 'nlvr2', annotationFiles: nlvr2 };
   return { kind: null, annotationFiles: [] };
 }

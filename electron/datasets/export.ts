@@ -122,8 +122,9 @@ export async function exportDataset(
           }
           return JSON.stringify(rec);
         });
-        fs.writeFileSync(path.join(tmp, rel), outLines.join('\n'));
-        files.push(rel);
+        // at the export's top level (the original may be in data/): the export is a dataset folder of its own
+        fs.writeFileSync(path.join(tmp, path.basename(rel)), outLines.join('\n'));
+        files.push(path.basename(rel));
       }
     } else {
       const rel = ds.kind === 'coco' ? 'dataset_coco.json' : 'dataset_flickr30k.json';
@@ -147,7 +148,7 @@ export async function exportDataset(
         count('captions added');
       }
       const fd = fs.openSync(path.join(tmp, rel), 'w');
-      const src = path.join(ds.root, rel);
+      const src = path.join(ds.root, (JSON.parse(ds.annotation_files) as string[])[0]); // maybe in karpathy/
       const kept: { index: number; img: Record<string, unknown> }[] = [];
       for await (const el of streamJsonArray(src, 'images')) {
         const img = el.value as Record<string, unknown> & { imgid: number; sentences: Sentence[] };

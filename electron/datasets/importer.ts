@@ -8,7 +8,7 @@ import { ApiError } from '../api/contract';
 import { now, type Db } from '../store/db';
 import { CAPTIONS_FTS_INSERT_TRIGGER } from '../store/migrations';
 import type { JobContext } from '../jobs/service';
-import { detectDatasetKind, KARPATHY_FILES, type DatasetKind } from './detect';
+import { annotationFilesFor, detectDatasetKind, KARPATHY_FILES, type DatasetKind } from './detect';
 import { ImportError } from './errors';
 import { readKarpathy } from './karpathy';
 import { readNlvr2 } from './nlvr2';
@@ -148,18 +148,15 @@ export async function importDataset(db: Db, options: ImportOptions, ctx: JobCont
       hint: 'Pick the folder that holds the annotation file, or choose the kind explicitly.',
     });
   }
-  const annotationFiles =
-    kind === 'nlvr2'
-      ? detection.kind === 'nlvr2'
-        ? detection.annotationFiles
-        : []
-      : [path.join(root, KARPATHY_FILES[kind])].filter((f) => fs.existsSync(f));
+  // a kind chosen explicitly reads its files even when they do not look right, so the error names line and field
+  const annotationFiles = options.kind ? annotationFilesFor(root, kind) : detection.annotationFiles;
   if (annotationFiles.length === 0) {
     const expected = kind === 'nlvr2' ? 'train.json, dev.json or test1.json' : KARPATHY_FILES[kind];
+    const sub = kind === 'nlvr2' ? 'data/' : 'karpathy/';
     throw new ImportError({
       file: root,
-      problem: `no ${expected} in this folder`,
-      hint: `A ${kind} folder holds ${expected}.`,
+      problem: `no ${expected} in this folder (nor in ${sub})`,
+      hint: `A ${kind} folder holds ${expected}, beside its images or in ${sub}.`,
     });
   }
 

@@ -149,6 +149,28 @@ describe('export of a corrected dataset', () => {
     expect(await importDataset(b.db, { root: out }, quiet)).toMatchObject({ images: 8, missingImages: 0 });
   });
 
+  it("VLMo's data layouts (karpathy/dataset_coco.json, data/dev.json) import and export as well", async () => {
+    const b = backend();
+    const coco = tempDir();
+    await writeCoco(coco, cocoImages(5));
+    fs.mkdirSync(path.join(coco, 'karpathy'));
+    fs.renameSync(path.join(coco, 'dataset_coco.json'), path.join(coco, 'karpathy', 'dataset_coco.json'));
+    const c = await importDataset(b.db, { root: coco }, quiet);
+    expect(c).toMatchObject({ kind: 'coco', images: 5, missingImages: 0 });
+    const cout = path.join(tempDir(), 'coco-out');
+    await exportDataset(b.db, b.labels, c.datasetId, cout);
+    expect(await importDataset(b.db, { root: cout }, quiet)).toMatchObject({ images: 5, missingImages: 0 });
+
+    const nlvr2 = tempDir();
+    fs.mkdirSync(path.join(nlvr2, 'data'));
+    fs.copyFileSync(NLVR2_DEV, path.join(nlvr2, 'data', 'dev.json'));
+    const n = await importDataset(b.db, { root: nlvr2 }, quiet);
+    expect(n).toMatchObject({ kind: 'nlvr2', examples: 6982 });
+    const nout = path.join(tempDir(), 'nlvr2-out');
+    expect((await exportDataset(b.db, b.labels, n.datasetId, nout)).files).toContain('dev.json');
+    expect(await importDataset(b.db, { root: nout }, quiet)).toMatchObject({ kind: 'nlvr2', examples: 6982 });
+  });
+
   it('writes NLVR2 json-lines with flipped labels and edited sentences', async () => {
     const b = backend();
     const root = tempDir();
