@@ -1,6 +1,7 @@
 // The same labeling actions for many items at once: select in the Browse grid (X, Ctrl+click, Shift+click),
-// then one key applies to every selected item in one all-or-nothing call. Each edit carries the value this
-// client saw, so a selection edited meanwhile by someone else is refused as a whole, never overwritten.
+// then one key applies to every selected item in one all-or-nothing call. What the grid shows is compared with
+// the current values first, and each edit carries the value it is based on, so a selection someone else
+// changed meanwhile is refused as a whole (and shown anew), never overwritten.
 import { useEffect, useState } from 'react';
 import type { ImageItem, Nlvr2Example } from '../../../electron/api/schemas';
 import { errorMessage, mome } from '../api/mome';
@@ -27,7 +28,11 @@ async function currentValues(targets: Target[], field: string, fallback: (t: Tar
   });
 }
 
-export function BulkActions() {
+/**
+ * `shown`: the label values the grid shows ("kind|key|field"), `visible`: the items on screen ("kind|key"); an
+ * item on screen without a shown value shows its value as imported.
+ */
+export function BulkActions({ shown, visible }: { shown: Record<string, unknown>; visible: Set<string> }) {
   const b = useBrowse();
   const edit = useLabels((s) => s.edit);
   const [noting, setNoting] = useState(false);
@@ -40,7 +45,21 @@ export function BulkActions() {
   const run = async (field: string, values: (current: unknown[]) => { value: unknown; expected?: unknown }[]) => {
     try {
       const labelOf = new Map(items.map((it) => [targetOf(it).key, 'identifier' in it ? it.label : null]));
-      const current = await currentValues(targets, field, (t) => (field === 'label' ? labelOf.get(t.key) : null));
+      const original = (t: Target) => (field === 'label' ? labelOf.get(t.key) : null);
+      const current = await currentValues(targets, field, original);
+      const stale = targets.filter((t, i) => {
+        const k = `${t.kind}|${t.key}`;
+        if (!visible.has(k)) return false;
+        const seen = `${k}|${field}` in shown ? shown[`${k}|${field}`] : original(t);
+        return JSON.stringify(seen ?? null) !== JSON.stringify(current[i] ?? null);
+      });
+      if (stale.length > 0) {
+        useLabels.getState().changed(); // show what they are now
+        useToasts
+          .getState()
+          .push(`${stale.map((t) => t.key).join(', ')} changed meanwhile (another window?): check them and try again`);
+        return;
+      }
       const edits = values(current)
         .map((v, i) => ({ ...targets[i], field, ...v }))
         .filter((e) => e.value !== undefined);

@@ -356,7 +356,7 @@ export function BrowseView() {
         </span>
       </div>
       <Stats datasetId={dataset.id} />
-      {!b.open && <BulkActions />}
+      {!b.open && <BulkActions shown={labels} visible={new Set(visible.map((t) => `${t.kind}|${t.key}`))} />}
       <div className="browse-body">
         <div
           className="grid-scroller"
