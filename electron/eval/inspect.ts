@@ -4,7 +4,9 @@ import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { EvalCandidate, EvalItemDetail } from '../api/schemas';
 import type { Db } from '../store/db';
+import { corrected, readCorrections } from './corrections';
 import { getEvalRun, toItem } from './repository';
+import { splitCaptions } from './retrieval-eval';
 
 interface ImageRow {
   id: number;
@@ -33,11 +35,16 @@ export function getEvalItemDetail(db: Db, q: { runId: number; kind: string; key:
   const abs = (file: string) => path.join(root, file);
   const base = { ...item, runId: run.id, nlvr2: null };
 
+  const fix = readCorrections(db, run.datasetId);
   if (item.kind === 'caption') {
     const cap = captionBySentid.get(run.datasetId, Number(item.key)) as
       { sentid: number; raw: string; image_id: number } | undefined;
     if (!cap) throw new ApiError('not_found', `Dataset ${run.datasetId} no longer has caption ${item.key}.`);
-    const own = imageById.get(cap.image_id) as ImageRow;
+    // its image as the user's corrections have it (a caption may have been moved)
+    const given = imageById.get(cap.image_id) as ImageRow;
+    const moved = corrected(fix, 'caption', item.key, 'image', given.source_id);
+    const own = (imageBySource.get(run.datasetId, String(moved)) as ImageRow | undefined) ?? given;
+    cap.raw = String(corrected(fix, 'caption', item.key, 'raw', cap.raw));
     const candidates = (item.top ?? []).map(([sourceId, score]): EvalCandidate => {
       const img = imageBySource.get(run.datasetId, String(sourceId)) as ImageRow | undefined;
       const truth = img?.id === own.id;
@@ -66,13 +73,19 @@ export function getEvalItemDetail(db: Db, q: { runId: number; kind: string; key:
   if (item.kind === 'image') {
     const img = imageBySource.get(run.datasetId, item.key) as ImageRow | undefined;
     if (!img) throw new ApiError('not_found', `Dataset ${run.datasetId} no longer has image ${item.key}.`);
-    const ownCaptions = db
-      .prepare(
-        `SELECT c.sentid, c.raw, e.rank, e.score FROM captions c
-         LEFT JOIN eval_items e ON e.run_id = ? AND e.kind = 'caption' AND e.item_key = CAST(c.sentid AS TEXT)
-         WHERE c.image_id = ? ORDER BY c.position`,
-      )
-      .all(run.id, img.id) as { sentid: number; raw: string; rank: number | null; score: number | null }[];
+    const itemOf = db.prepare(
+      `SELECT rank, score FROM eval_items WHERE run_id = ? AND kind = 'caption' AND item_key = ?`,
+    );
+    const ownCaptions = splitCaptions(db, run.datasetId, run.split)
+      .filter((c) => c.image_id === img.id)
+      .map((c) => ({
+        ...c,
+        ...((itemOf.get(run.id, String(c.sentid)) as { rank: number | null; score: number | null } | undefined) ?? {
+          rank: null,
+          score: null,
+        }),
+      }));
+    const ownKeys = new Set(ownCaptions.map((c) => String(c.sentid)));
     const truth = ownCaptions.map((c): EvalCandidate => ({
       kind: 'caption',
       key: String(c.sentid),
@@ -84,6 +97,7 @@ export function getEvalItemDetail(db: Db, q: { runId: number; kind: string; key:
     }));
     const candidates = (item.top ?? []).map(([sentid, score]): EvalCandidate => {
       const cap = captionBySentid.get(run.datasetId, Number(sentid)) as { raw: string; image_id: number } | undefined;
+      if (cap) cap.raw = String(corrected(fix, 'caption', String(sentid), 'raw', cap.raw));
       const capImage = cap ? (imageById.get(cap.image_id) as ImageRow) : undefined;
       return {
         kind: 'caption',
@@ -92,7 +106,7 @@ export function getEvalItemDetail(db: Db, q: { runId: number; kind: string; key:
         path: capImage ? abs(capImage.file) : null,
         score,
         rank: null,
-        isTruth: cap?.image_id === img.id,
+        isTruth: ownKeys.has(String(sentid)),
       };
     });
     return { ...base, text: null, split: img.split, path: abs(img.file), truth, candidates };
@@ -108,13 +122,13 @@ export function getEvalItemDetail(db: Db, q: { runId: number; kind: string; key:
   const p = item.score ?? 0;
   return {
     ...base,
-    text: ex.sentence,
+    text: String(corrected(fix, 'nlvr2', item.key, 'sentence', ex.sentence)),
     split: ex.split,
     path: null,
     truth: [],
     candidates: [],
     nlvr2: {
-      label: ex.label === null ? null : ex.label === 1,
+      label: corrected<boolean | null>(fix, 'nlvr2', item.key, 'label', ex.label === null ? null : ex.label === 1),
       prediction: p >= 0.5,
       probability: p,
       leftPath: abs(ex.left_file),

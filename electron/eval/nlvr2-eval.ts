@@ -5,6 +5,7 @@ import { ApiError } from '../api/contract';
 import type { Db } from '../store/db';
 import type { JobContext } from '../jobs/service';
 import type { MomeModel } from '../../model-runtime/src/model/model';
+import { corrected, readCorrections } from './corrections';
 import { nlvr2Mistakenness, rankMistakes } from './mistakes';
 import { ALL_SPLITS, type EvalOptions, type ItemRow, type Mistake } from './types';
 
@@ -37,6 +38,19 @@ export async function evaluateNlvr2(
        WHERE dataset_id = @datasetId AND (@split = '${ALL_SPLITS}' OR split = @split) ORDER BY id`,
     )
     .all({ datasetId: o.datasetId, split: o.split }) as ExampleRow[];
+  // the user's corrections: a flipped label, an edited sentence
+  const fix = readCorrections(db, o.datasetId);
+  for (const e of examples) {
+    const label = corrected<boolean | null>(
+      fix,
+      'nlvr2',
+      e.identifier,
+      'label',
+      e.label === null ? null : e.label === 1,
+    );
+    e.label = label === null ? null : Number(label);
+    e.sentence = String(corrected(fix, 'nlvr2', e.identifier, 'sentence', e.sentence));
+  }
   if (examples.length === 0)
     throw new ApiError('invalid_arguments', `Dataset ${o.datasetId} has no NLVR2 examples in split "${o.split}".`);
   const probs = new Float32Array(examples.length);

@@ -7,6 +7,7 @@ import type { JobContext } from '../jobs/service';
 import type { MomeModel } from '../../model-runtime/src/model/model';
 import { scoreRetrieval, type RetrievalMetrics, type ScoreResult } from '../../model-runtime/src/retrieval/score';
 import { rerankWithItm } from '../../model-runtime/src/retrieval/rerank';
+import { corrected, readCorrections } from './corrections';
 import { embedSplit, type SplitCaption, type SplitImage } from './embed';
 import { captionMistakenness, imageMistakenness, rankMistakes } from './mistakes';
 import { ALL_SPLITS, type EvalOptions, type ItemRow, type Mistake } from './types';
@@ -19,13 +20,33 @@ export function splitImages(db: Db, datasetId: number, split: string): SplitImag
     .all({ datasetId, split }) as SplitImage[];
 }
 
+/** The split's captions with the user's corrections: edited text, moved to another image, removed. */
 export function splitCaptions(db: Db, datasetId: number, split: string): SplitCaption[] {
-  return db
+  const rows = db
     .prepare(
       `SELECT c.sentid, c.raw, c.image_id FROM captions c JOIN images i ON i.id = c.image_id
-       WHERE i.dataset_id = @datasetId AND (@split = '${ALL_SPLITS}' OR i.split = @split) ORDER BY c.id`,
+       WHERE i.dataset_id = @datasetId ORDER BY c.id`,
     )
-    .all({ datasetId, split }) as SplitCaption[];
+    .all({ datasetId }) as SplitCaption[];
+  const fix = readCorrections(db, datasetId);
+  const inSplit = new Map(splitImages(db, datasetId, split).map((im) => [im.source_id, im.id]));
+  const sourceOf = new Map(
+    (
+      db.prepare('SELECT id, source_id FROM images WHERE dataset_id = ?').all(datasetId) as {
+        id: number;
+        source_id: string;
+      }[]
+    ).map((r) => [r.id, r.source_id]),
+  );
+  const out: SplitCaption[] = [];
+  for (const c of rows) {
+    const key = String(c.sentid);
+    if (corrected<unknown>(fix, 'caption', key, 'removed', false) === true) continue;
+    const image = inSplit.get(String(corrected(fix, 'caption', key, 'image', sourceOf.get(c.image_id))));
+    if (image === undefined) continue; // its image is in another split
+    out.push({ sentid: c.sentid, raw: String(corrected(fix, 'caption', key, 'raw', c.raw)), image_id: image });
+  }
+  return out;
 }
 
 export interface RetrievalOutcome {

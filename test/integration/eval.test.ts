@@ -284,3 +284,58 @@ describe('every split together', () => {
     expect(scores).toEqual([...scores].sort((x, y) => y - x));
   });
 });
+
+describe('the user corrections count', () => {
+  it('a flipped NLVR2 label and a caption moved to another image are what the next run scores', async () => {
+    const before = await evaluate('nlvr2', models[0], nlvr2, 'dev');
+    const [first] = await allItems(before.runId, 'nlvr2');
+    const label = (
+      backend.db
+        .prepare('SELECT label FROM nlvr2_examples WHERE dataset_id = ? AND identifier = ?')
+        .get(nlvr2, first.key) as { label: number }
+    ).label;
+    await backend.call('editLabels', {
+      edits: [{ datasetId: nlvr2, kind: 'nlvr2', key: first.key, field: 'label', value: label !== 1 }],
+    });
+    const after = await evaluate('nlvr2', models[0], nlvr2, 'dev');
+    const flipped = (await allItems(after.runId, 'nlvr2')).find((x) => x.key === first.key)!;
+    expect(flipped.rank).toBe(1 - first.rank!);
+    const n = before.counts.examples;
+    const acc = (r: EvalResult) => (r.metrics as { accuracy: number }).accuracy;
+    expect(acc(after) - acc(before)).toBeCloseTo((100 * (first.rank === 1 ? 1 : -1)) / n, 10);
+    const d = (await backend.call('getEvalItemDetail', {
+      runId: after.runId,
+      kind: 'nlvr2',
+      key: first.key,
+    })) as EvalItemDetail;
+    expect(d.nlvr2!.label).toBe(label !== 1);
+
+    // a test caption moved to another test image: that image is its truth now
+    const images = backend.db
+      .prepare(`SELECT source_id FROM images WHERE dataset_id = ? AND split = 'test' ORDER BY id LIMIT 2`)
+      .all(coco) as { source_id: string }[];
+    const cap = backend.db
+      .prepare(
+        `SELECT c.sentid FROM captions c JOIN images i ON i.id = c.image_id WHERE i.dataset_id = ? AND i.source_id = ? LIMIT 1`,
+      )
+      .get(coco, images[0].source_id) as { sentid: number };
+    await backend.call('editLabels', {
+      edits: [
+        { datasetId: coco, kind: 'caption', key: String(cap.sentid), field: 'image', value: images[1].source_id },
+      ],
+    });
+    const moved = await evaluate('retrieval', models[0], coco, 'test');
+    const md = (await backend.call('getEvalItemDetail', {
+      runId: moved.runId,
+      kind: 'caption',
+      key: String(cap.sentid),
+    })) as EvalItemDetail;
+    expect(md.truth[0].key).toBe(images[1].source_id);
+    const img = (await backend.call('getEvalItemDetail', {
+      runId: moved.runId,
+      kind: 'image',
+      key: images[1].source_id,
+    })) as EvalItemDetail;
+    expect(img.truth.map((t) => t.key)).toContain(String(cap.sentid));
+  });
+});
