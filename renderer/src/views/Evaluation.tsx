@@ -16,6 +16,7 @@ import { RetrievalItem, useItemDetail } from './eval/RetrievalItem';
 import { RunComparison } from './eval/RunComparison';
 import { RunForm } from './eval/RunForm';
 import { RunSummary } from './eval/RunSummary';
+import { RunningEvals } from './eval/RunningEvals';
 import { RunsTable } from './eval/RunsTable';
 import './eval/eval.css';
 
@@ -119,6 +120,7 @@ export function EvaluationView({ task }: { task: EvalTask }) {
         </select>
         <RunForm key={ds.id} task={task} ds={ds} onStarted={onStarted} />
       </div>
+      <RunningEvals task={task} datasetId={ds.id} />
       {runs.length === 0 ? (
         <p className="empty">
           No evaluation of this dataset yet. Choose a split and Run: images and captions are encoded (cached for the
