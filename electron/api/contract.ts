@@ -102,6 +102,11 @@ export const methods = {
     output: Page(ImageItem),
   },
   getImageItem: { input: z.object({ id: id }).strict(), output: ImageDetail },
+  /** The item a label is about (an image or an NLVR2 example), to open it from the Labels view. */
+  findLabelItem: {
+    input: LabelTarget.strict(),
+    output: z.object({ image: ImageDetail.nullable(), example: Nlvr2Example.nullable() }),
+  },
   browseNlvr2: {
     input: z
       .object({

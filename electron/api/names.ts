@@ -16,6 +16,7 @@ export const METHOD_NAMES = [
   'countLabels',
   'browseImages',
   'getImageItem',
+  'findLabelItem',
   'browseNlvr2',
   'getDatasetStats',
   'editLabels',

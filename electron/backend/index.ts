@@ -12,6 +12,7 @@ import {
   browseImages,
   browseNlvr2,
   getDatasetStats,
+  findLabelItem,
   getImageItem,
   listDatasets,
   removeDataset,
@@ -137,6 +138,8 @@ export function createBackend(options: BackendOptions): Backend {
     pickFolder: async ({ title }) => (options.pickFolder ? options.pickFolder(title ?? 'Choose a folder') : null),
     browseImages: (q) => browseImages(db, q),
     getImageItem: ({ id }) => getImageItem(db, id),
+    findLabelItem: (t) =>
+      findLabelItem(db, t, t.kind === 'caption' ? String(labels.current(t, 'image') ?? '') : undefined),
     browseNlvr2: (q) => browseNlvr2(db, q),
     getDatasetStats: ({ datasetId }) => getDatasetStats(db, datasetId),
     editLabels: ({ edits, ...p }) => {

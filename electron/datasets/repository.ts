@@ -147,16 +147,18 @@ interface ExampleRow {
 
 export function browseNlvr2(
   db: Db,
-  q: { datasetId: number; split?: string; search?: string; offset: number; limit: number },
+  q: { datasetId: number; split?: string; search?: string; offset: number; limit: number; id?: number },
 ): { total: number; offset: number; items: Nlvr2Example[] } {
   const root = datasetRoot(db, q.datasetId);
   const where = ['dataset_id = @datasetId'];
+  if (q.id !== undefined) where.push('id = @id');
   if (q.split) where.push('split = @split');
   if (q.search) where.push(`sentence LIKE @like ESCAPE '\\'`);
   const params = {
     datasetId: q.datasetId,
     split: q.split,
     like: `%${(q.search ?? '').replace(/[\\%_]/g, '\\$&')}%`,
+    id: q.id,
     limit: q.limit,
     offset: q.offset,
   };
@@ -182,6 +184,47 @@ export function browseNlvr2(
       extra: JSON.parse(r.extra) as Record<string, unknown>,
     })),
   };
+}
+
+/**
+ * The item a label is about, to open it: an image (by imgid), the image of a caption (by sentid; an added
+ * caption: the image it was added on), the image of a judged pair ("sentid|imgid"), or an NLVR2 example.
+ */
+export function findLabelItem(
+  db: Db,
+  t: { datasetId: number; kind: 'caption' | 'image' | 'nlvr2' | 'pair'; key: string },
+  addedOn?: string,
+): { image: ImageDetail | null; example: Nlvr2Example | null } {
+  const imageBy = (sql: string, arg: unknown) => {
+    const row = db.prepare(sql).get(t.datasetId, arg) as { id: number } | undefined;
+    return row ? getImageItem(db, row.id) : null;
+  };
+  const bySource = 'SELECT id FROM images WHERE dataset_id = ? AND source_id = ?';
+  if (t.kind === 'nlvr2') {
+    const row = db
+      .prepare('SELECT id FROM nlvr2_examples WHERE dataset_id = ? AND identifier = ?')
+      .get(t.datasetId, t.key) as { id: number } | undefined;
+    if (!row) throw new ApiError('not_found', `Dataset ${t.datasetId} has no NLVR2 example ${t.key}.`);
+    const page = browseNlvr2(db, {
+      datasetId: t.datasetId,
+      offset: 0,
+      limit: 1,
+      search: undefined,
+      split: undefined,
+      id: row.id,
+    });
+    return { image: null, example: page.items[0] };
+  }
+  const image =
+    t.kind === 'image'
+      ? imageBy(bySource, t.key)
+      : t.kind === 'pair'
+        ? imageBy(bySource, t.key.split('|')[1])
+        : t.key.startsWith('new:')
+          ? imageBy(bySource, addedOn ?? '')
+          : imageBy('SELECT image_id AS id FROM captions WHERE dataset_id = ? AND sentid = ?', Number(t.key));
+  if (!image) throw new ApiError('not_found', `Dataset ${t.datasetId} has no item for ${t.kind} ${t.key}.`);
+  return { image, example: null };
 }
 
 export function getDatasetStats(db: Db, datasetId: number): DatasetStats {

@@ -240,6 +240,14 @@ describe('the app shell in Chromium (browser mode)', () => {
     await from.fill('2000-01-01T00:00');
     await table.getByRole('cell', { name: 'image 0', exact: true }).waitFor();
     await shot('labels-view');
+    // each label opens its item in Browse
+    await table.getByRole('button', { name: 'image 0', exact: true }).first().click();
+    await page.getByRole('heading', { level: 1, name: 'Browse' }).waitFor();
+    await page
+      .getByRole('complementary', { name: 'item details' })
+      .getByTestId('image-labels')
+      .filter({ hasText: 'Image 0' })
+      .waitFor();
   });
 
   it('exports the corrected dataset in its original format, and the export imports as the corrected dataset', async () => {

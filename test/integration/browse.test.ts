@@ -65,6 +65,8 @@ describe('browse', () => {
     expect(page.items[0].sentence).toMatch(/walkway/);
     expect(page.items[0].leftPath).toMatch(/dev\/dev-\d+-\d+-img0\.png$/);
     expect(typeof page.items[0].label).toBe('boolean');
+    const found = (await b.call('findLabelItem', { datasetId: nlvr2.id, kind: 'nlvr2', key: 'dev-850-0-0' })) as any;
+    expect(found).toMatchObject({ image: null, example: { identifier: 'dev-850-0-0', label: false } });
     // every other published field is kept for the item panel
     expect(Object.keys(page.items[0].extra)).toEqual(
       expect.arrayContaining(['synset', 'query', 'writer', 'validation', 'left_url', 'right_url']),

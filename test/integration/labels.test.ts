@@ -200,6 +200,22 @@ describe('label history', () => {
     void mine;
   });
 
+  it('finds the item a label is about, to open it', async () => {
+    const { b, datasetId } = await setup();
+    const find = (kind: string, key: string) => b.call('findLabelItem', { datasetId, kind, key }) as Promise<any>;
+    expect((await find('image', '3')).image).toMatchObject({ sourceId: '3' });
+    expect((await find('caption', '7')).image.captions.map((c: any) => c.sentid)).toContain(7);
+    expect((await find('pair', '7|4')).image).toMatchObject({ sourceId: '4' });
+    await b.call('editLabels', {
+      edits: [
+        { datasetId, kind: 'caption', key: 'new:x', field: 'raw', value: 'An added caption.' },
+        { datasetId, kind: 'caption', key: 'new:x', field: 'image', value: '5' },
+      ],
+    });
+    expect((await find('caption', 'new:x')).image).toMatchObject({ sourceId: '5' });
+    await expect(find('image', '999')).rejects.toThrow(/no item for image 999/);
+  });
+
   it('the history is append-only in the database itself', async () => {
     const { b, datasetId } = await setup();
     await b.call('editLabels', { edits: [{ ...caption(datasetId, '1'), field: 'note', value: 'x' }] });

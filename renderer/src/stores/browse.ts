@@ -25,6 +25,8 @@ interface BrowseState {
   /** x / Ctrl+click toggle one item; Shift+click selects the range from the last toggled one. */
   toggle(index: number, range?: boolean): void;
   clearSelection(): void;
+  /** Opens one item of a dataset in the panel, wherever it is in the grid (from the Labels view). */
+  show(datasetId: number, item: ImageDetail | Nlvr2Example): void;
   setQuery(q: Partial<Pick<BrowseState, 'datasetId' | 'kind' | 'split' | 'search' | 'sort'>>): void;
   ensure(offset: number): Promise<void>;
   move(to: number): void;
@@ -57,6 +59,12 @@ export const useBrowse = create<BrowseState>((set, get) => ({
     set({ selected: next, anchor: index, cursor: index });
   },
   clearSelection: () => set({ selected: {}, anchor: null }),
+  show: (datasetId, item) => {
+    const kind = 'identifier' in item ? 'nlvr2' : 'images';
+    if (get().datasetId !== datasetId || get().kind !== kind)
+      get().setQuery({ datasetId, kind, split: '', search: '' });
+    set({ open: item });
+  },
   setQuery: (q) => {
     set({
       ...q,

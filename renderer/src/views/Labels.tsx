@@ -1,4 +1,9 @@
 import { useEffect } from 'react';
+import type { LabelEvent } from '../../../electron/api/schemas';
+import { errorMessage, mome } from '../api/mome';
+import { useBrowse } from '../stores/browse';
+import { useNav } from '../stores/nav';
+import { useToasts } from '../stores/toasts';
 import { fmtInt, fmtTime } from '../format';
 import { useDatasets } from '../stores/datasets';
 import { useLabels } from '../stores/labels';
@@ -6,6 +11,18 @@ import { useLabels } from '../stores/labels';
 /** A datetime-local value (local time, to the minute) as the ISO instant the history stores; `pad` ms added. */
 const toIso = (local: string, pad = 0) => (local ? new Date(new Date(local).getTime() + pad).toISOString() : undefined);
 const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** Opens the item a label is about in Browse, in its item panel. */
+async function open(e: LabelEvent) {
+  try {
+    const found = await mome().findLabelItem({ datasetId: e.datasetId, kind: e.kind, key: e.key });
+    useDatasets.getState().select(e.datasetId);
+    useBrowse.getState().show(e.datasetId, (found.image ?? found.example)!);
+    useNav.getState().go('browse');
+  } catch (err) {
+    useToasts.getState().push(errorMessage(err));
+  }
+}
 
 export function LabelsView() {
   const { events, total, counts, filter, load, revert, version } = useLabels();
@@ -99,7 +116,9 @@ export function LabelsView() {
                 <td>{e.author}</td>
                 <td>{name(e.datasetId)}</td>
                 <td>
-                  {e.kind} {e.key}
+                  <button type="button" className="link" title="Open it in Browse" onClick={() => void open(e)}>
+                    {e.kind} {e.key}
+                  </button>
                 </td>
                 <td>{e.field}</td>
                 <td>{show(e.oldValue)}</td>
