@@ -194,6 +194,8 @@ export const EvalItem = z.object({
   top: z.array(z.tuple([z.union([z.string(), z.number()]).nullable(), z.number()])).nullable(),
   /** The caption, the image's file or the NLVR2 sentence. */
   text: z.string().nullable().optional(),
+  /** The item's split in the dataset (a caption's: its image's). */
+  split: z.string().nullable().optional(),
 });
 export type EvalItem = z.infer<typeof EvalItem>;
 

@@ -58,12 +58,14 @@ interface ItemRow {
   mistakenness: number;
   top: string | null;
   text: string | null;
+  split?: string | null;
 }
 
 /** Each item with the text a person reads: the caption, the image's file, or the NLVR2 sentence. */
 const ITEMS_WITH_TEXT = `
   FROM eval_items e
   LEFT JOIN captions c ON e.kind = 'caption' AND c.dataset_id = @datasetId AND c.sentid = CAST(e.item_key AS INTEGER)
+  LEFT JOIN images ci ON ci.id = c.image_id
   LEFT JOIN images i ON e.kind = 'image' AND i.dataset_id = @datasetId AND i.source_id = e.item_key
   LEFT JOIN nlvr2_examples n ON e.kind = 'nlvr2' AND n.dataset_id = @datasetId AND n.identifier = e.item_key`;
 
@@ -97,7 +99,8 @@ export function getEvalItems(
   const order = q.order === 'rank' ? 'e.rank DESC, e.mistakenness DESC' : 'e.mistakenness DESC';
   const rows = db
     .prepare(
-      `SELECT e.*, COALESCE(c.raw, i.file, n.sentence) AS text ${ITEMS_WITH_TEXT} WHERE ${w}
+      `SELECT e.*, COALESCE(c.raw, i.file, n.sentence) AS text, COALESCE(ci.split, i.split, n.split) AS split
+       ${ITEMS_WITH_TEXT} WHERE ${w}
        ORDER BY ${order}, e.item_key LIMIT @limit OFFSET @offset`,
     )
     .all(params) as ItemRow[];
@@ -113,5 +116,6 @@ export function toItem(r: ItemRow): EvalItem {
     mistakenness: r.mistakenness,
     top: r.top ? JSON.parse(r.top) : null,
     text: r.text,
+    ...(r.split !== undefined ? { split: r.split } : {}),
   };
 }

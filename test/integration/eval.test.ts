@@ -282,6 +282,10 @@ describe('every split together', () => {
     expect(all.mistakes.length).toBe(Math.min(1000, n.n));
     const scores = all.mistakes.map((x) => x.score);
     expect(scores).toEqual([...scores].sort((x, y) => y - x));
+    const page = (await backend.call('getEvalItems', { runId: all.runId, kind: 'caption', limit: 1000 })) as {
+      items: EvalItem[];
+    };
+    expect(new Set(page.items.map((x) => x.split))).toEqual(new Set(['train', 'restval', 'val', 'test']));
   });
 });
 

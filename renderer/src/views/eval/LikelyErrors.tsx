@@ -74,6 +74,7 @@ export function LikelyErrors({
             <tr>
               <th className="num">#</th>
               <th>{task === 'nlvr2' ? 'Example' : 'Caption'}</th>
+              <th>Split</th>
               <th>Text</th>
               <th
                 className="num"
@@ -88,6 +89,7 @@ export function LikelyErrors({
               <tr key={it.key} onClick={() => openItem({ runId: run.id, kind: it.kind, key: it.key })}>
                 <td className="num">{j + 1}</td>
                 <td>{it.key}</td>
+                <td>{it.split ?? '—'}</td>
                 <td>{it.text}</td>
                 <td className="num">{it.mistakenness.toFixed(3)}</td>
               </tr>
