@@ -83,7 +83,11 @@ export function LabelsView() {
       </div>
       {counts.length > 0 && (
         <p className="muted" data-testid="label-counts">
-          {counts.map((c) => `${name(c.datasetId)} · ${c.kind} ${c.field}: ${fmtInt(c.n)}`).join('   ')}
+          {counts.map((c) => (
+            <span key={`${c.datasetId}|${c.kind}|${c.field}`} style={{ marginRight: 18, whiteSpace: 'nowrap' }}>
+              {name(c.datasetId)} · {c.kind} {c.field}: <strong>{fmtInt(c.n)}</strong>
+            </span>
+          ))}
         </p>
       )}
       {events.length === 0 ? (
