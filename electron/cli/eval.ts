@@ -39,7 +39,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const root = fs.realpathSync(opts.dataset);
     let row = backend.db.prepare('SELECT id FROM datasets WHERE root = ?').get(root) as { id: number } | undefined;
     if (!row) {
-      const s = await importDataset(backend.db, { root }, ctx);
+      // its own progress line: the evaluation's starts again from 0
+      const importing = consoleContext(`import ${path.basename(root)}`);
+      const s = await importDataset(backend.db, { root }, importing).finally(() => importing.dispose());
       row = { id: s.datasetId };
     }
     const asked = opts.split ?? (task === 'nlvr2' ? 'dev' : 'test');
