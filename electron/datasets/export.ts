@@ -205,8 +205,14 @@ export async function exportDataset(
     files.push('labels.jsonl');
     let hardNegatives = 0;
     let extraPositives = 0;
+    const judged: Record<string, number> = {}; // flags and notes: kept in labels.jsonl, not in the format
     for (const [k, fields] of labels) {
-      if (!k.startsWith('pair\t')) continue;
+      const kind = k.split('\t')[0];
+      const flag = fields.get('flag');
+      if (typeof flag === 'string') judged[`${kind}s flagged ${flag}`] = (judged[`${kind}s flagged ${flag}`] ?? 0) + 1;
+      if (typeof fields.get('note') === 'string')
+        judged[`${kind}s with a note`] = (judged[`${kind}s with a note`] ?? 0) + 1;
+      if (kind !== 'pair') continue;
       if (fields.get('relation') === 'hard_negative') hardNegatives++;
       if (fields.get('relation') === 'also_match') extraPositives++;
     }
@@ -222,6 +228,7 @@ export async function exportDataset(
       '## Judgements recorded in labels.jsonl (not part of the annotation format)',
       `- hard negatives (caption, image) pairs: ${hardNegatives}`,
       `- extra positives (also a match): ${extraPositives}`,
+      ...Object.entries(judged).map(([k, v]) => `- ${k}: ${v}`),
       `- label events in total (with author, time, view, evaluation run): ${events.length}`,
       '',
     ].join('\n');

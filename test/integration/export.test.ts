@@ -61,6 +61,7 @@ describe('export of a corrected dataset', () => {
     const readme = fs.readFileSync(path.join(out, 'README.md'), 'utf8');
     expect(readme).toMatch(/captions edited: 1/);
     expect(readme).toMatch(/hard negatives .*: 1/);
+    expect(readme).toMatch(/- images flagged bad: 1/); // flags are judgements: listed, kept in labels.jsonl
     const events = fs
       .readFileSync(path.join(out, 'labels.jsonl'), 'utf8')
       .trim()
