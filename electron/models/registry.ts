@@ -192,7 +192,9 @@ export class ModelRegistry {
     ctx.progress(0.02, `Hashing ${path.basename(source)}`);
     const sha = await sha256File(source);
     this.refuseDuplicate('source_sha256 = ? AND parent_id IS NULL', sha, source); // before minutes of converting
-    await convertCheckpoint(source, target, ctx, vocab);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const failedLog = path.join(path.dirname(this.storeDir), 'logs', `convert-${path.basename(source)}-${stamp}.log`);
+    await convertCheckpoint(source, target, ctx, vocab, failedLog);
     if (vocab) this.setSetting('bert_vocab', vocab);
     return sha;
   }

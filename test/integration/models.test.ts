@@ -55,6 +55,10 @@ describe('model registry', () => {
     expect(m.architecture).toMatchObject({ num_layers: 4, num_heads: 4, image_size: 32 });
     expect(m.sourceSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(fs.existsSync(path.join(m.dir, 'mome.json'))).toBe(true);
+    // the converter's output stays with the version it made
+    expect(fs.readFileSync(path.join(m.dir, 'conversion.log'), 'utf8')).toMatch(
+      /^\$ python -m mome convert --checkpoint/,
+    );
     const info = (await b.call('getAppInfo', {})) as any;
     expect(info.activeModel).toMatchObject({ name: 'vlmo_tiny_random', provider: 'cpu' });
     expect(info.activeModel.providerReason).toMatch(/CUDA not available/);
@@ -114,7 +118,7 @@ describe('model registry', () => {
         fs.writeFileSync(f, fs.readFileSync(checkpoint).subarray(0, 2000));
         return f;
       },
-      /broken\.pt/,
+      /Converting broken\.pt failed: .*\(the converter's log: /,
     ],
     [
       'a file that is not a model',
@@ -134,6 +138,8 @@ describe('model registry', () => {
       const done = await importModel(make(tempDir()), VOCAB);
       expect(done.state).toBe('failed');
       expect(done.error).toMatch(message);
+      const log = /the converter's log: (\S+\.log)\)/.exec(done.error ?? '')?.[1];
+      if (log) expect(fs.readFileSync(log, 'utf8')).toMatch(/mome convert/); // conversions say where their log is
       expect(storeEntries()).toEqual(before);
       expect(((await b.call('listModels', {})) as any[]).length).toBe(count);
     },
