@@ -12,6 +12,7 @@ import type { ItemRef } from '../../stores/eval';
 export function useItemDetail(ref: ItemRef | null): EvalItemDetail | null {
   const [detail, setDetail] = useState<EvalItemDetail | null>(null);
   const key = ref ? `${ref.runId}|${ref.kind}|${ref.key}` : '';
+  const labels = useLabels((s) => s.version); // a label edited here or elsewhere shows at once
   useEffect(() => {
     if (!key) return setDetail(null);
     const [runId, kind, k] = key.split('|');
@@ -23,7 +24,7 @@ export function useItemDetail(ref: ItemRef | null): EvalItemDetail | null {
     return () => {
       stale = true;
     };
-  }, [key]);
+  }, [key, labels]);
   return detail;
 }
 
