@@ -178,6 +178,14 @@ export function BrowseView() {
       b.setQuery({ datasetId: dataset.id, kind: isNlvr2 ? 'nlvr2' : 'images', split: '', search: '' });
     }
   }, [dataset, isNlvr2, b]);
+  // a refresh re-reads the dataset's rows (new row ids): the pages fetched before are gone
+  const refreshedAt = dataset?.refreshedAt ?? null;
+  const seenRefresh = useRef(refreshedAt);
+  useEffect(() => {
+    if (refreshedAt === seenRefresh.current) return;
+    seenRefresh.current = refreshedAt;
+    useBrowse.getState().setQuery({});
+  }, [refreshedAt]);
   useEffect(() => {
     const el = scroller.current;
     if (!el) return;
