@@ -32,7 +32,8 @@ class MimHead(nn.Module):
         self.decoder = nn.Linear(cfg.embed_dim, cfg.patch_size * cfg.patch_size * 3)
 
 
-def random_patch_mask(batch: int, patches: int, ratio: float, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+def random_patch_mask(batch: int, patches: int, ratio: float,
+                      generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """[B, P] bool with exactly round(ratio * P) masked patches per image."""
     k = max(1, int(round(ratio * patches)))
     order = torch.rand(batch, patches, generator=generator).argsort(dim=1)

@@ -225,11 +225,10 @@ class Trainer:
                            'losses': losses}, partial)
                 self.state['losses'][stage] = losses
                 self._write_state()
-                recent = losses[-plan.ckpt_every:]
-                mean = {k: round(sum(r.get(k, 0.0) for r in recent) / len(recent), 4) for k in recent[-1]}
-                emit({'type': 'progress', 'stage': stage, 'step': done, 'steps': total, 'loss': mean,
+                emit({'type': 'progress', 'stage': stage, 'step': done, 'steps': total,
+                      'loss': _mean_losses(losses[-plan.ckpt_every:]),
                       'seconds': round(self.state['seconds'][stage], 1)}, self.log)
-            if self.args.stop_at_step is not None and stage == self.args.stop_at_stage and done == self.args.stop_at_step:
+            if (stage, done) == (self.args.stop_at_stage, self.args.stop_at_step):
                 raise Interrupted(f'stopped at {stage} step {done} (--stop-at)')
         _save({'model': self.model.state_dict(), 'mim': self.mim.state_dict()}, final)
         if os.path.isfile(partial):
@@ -291,6 +290,12 @@ class Trainer:
 
 class Interrupted(Exception):
     pass
+
+
+def _mean_losses(rows) -> dict:
+    """Mean of each loss over the rows that have it (fine-tuning alternates retrieval and NLVR2 batches)."""
+    keys = sorted({k for r in rows for k in r})
+    return {k: round(sum(r[k] for r in rows if k in r) / sum(1 for r in rows if k in r), 4) for k in keys}
 
 
 def _parser() -> argparse.ArgumentParser:
