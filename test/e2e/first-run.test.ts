@@ -37,6 +37,13 @@ describe('first run', () => {
   it.skipIf(!defaultModelDir())('opens with the shipped tiny model active, on the CPU', async () => {
     await page.getByTestId('status-model').filter({ hasText: 'mome-tiny' }).waitFor();
     expect(await page.getByTestId('status-provider').textContent()).toContain('CPU');
+    // its card: registered in place from assets/, active, where it runs and why
+    await page.keyboard.press('Alt+7');
+    const card = page.getByTestId('model-card');
+    await card.filter({ hasText: 'mome-tiny' }).waitFor();
+    expect(await card.textContent()).toContain(path.join('assets', 'models', 'mome-tiny'));
+    expect(await page.getByTestId('card-provider').textContent()).toMatch(/^CPU: /);
+    await page.keyboard.press('Alt+1');
   });
 
   it('shows NLVR2 pairs side by side with their sentence and label, and F flips the label', async () => {
