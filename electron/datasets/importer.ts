@@ -14,6 +14,7 @@ import { readKarpathy } from './karpathy';
 import { readNlvr2 } from './nlvr2';
 import type { ImageRecord, Nlvr2Record } from './records';
 import { isInside } from '../media/roots';
+import { takeRemovedId } from './repository';
 
 export interface ImportOptions {
   root: string;
@@ -286,9 +287,9 @@ export async function importDataset(db: Db, options: ImportOptions, ctx: JobCont
       id = Number(
         db
           .prepare(
-            `INSERT INTO datasets (kind, name, root, annotation_files, fingerprint, summary, imported_at) VALUES (?, ?, ?, ?, ?, '{}', ?)`,
+            `INSERT INTO datasets (id, kind, name, root, annotation_files, fingerprint, summary, imported_at) VALUES (?, ?, ?, ?, ?, ?, '{}', ?)`,
           )
-          .run(kind, name, root, files, fp, now()).lastInsertRowid,
+          .run(takeRemovedId(db, root) ?? null, kind, name, root, files, fp, now()).lastInsertRowid,
       );
     }
     db.exec('DROP TRIGGER captions_ai');

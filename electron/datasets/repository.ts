@@ -251,7 +251,9 @@ export function getDatasetStats(db: Db, datasetId: number): DatasetStats {
  */
 export function removeDataset(db: Db, id: number, deleteLabels = false): { removed: boolean; labelsDeleted: number } {
   return db.transaction(() => {
+    const row = db.prepare('SELECT root FROM datasets WHERE id = ?').get(id) as { root: string } | undefined;
     const removed = db.prepare('DELETE FROM datasets WHERE id = ?').run(id).changes > 0;
+    if (removed && !deleteLabels) rememberRemoved(db, row!.root, id);
     let labelsDeleted = 0;
     if (removed && deleteLabels) {
       db.exec('DROP TRIGGER label_events_no_delete');
@@ -262,4 +264,31 @@ export function removeDataset(db: Db, id: number, deleteLabels = false): { remov
     }
     return { removed, labelsDeleted };
   })();
+}
+
+const REMOVED_KEY = 'datasets.removed';
+
+/** Folders of removed datasets whose labels were kept, with the dataset id those labels carry. */
+function removedRoots(db: Db): Record<string, number> {
+  const row = db.prepare('SELECT value FROM settings WHERE key = ?').get(REMOVED_KEY) as { value: string } | undefined;
+  return row ? (JSON.parse(row.value) as Record<string, number>) : {};
+}
+
+function rememberRemoved(db: Db, root: string, id: number): void {
+  db.prepare(
+    'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+  ).run(REMOVED_KEY, JSON.stringify({ ...removedRoots(db), [root]: id }));
+}
+
+/**
+ * The id a folder had before it was removed with its labels kept: importing it again takes that id back, so
+ * its labels (which name the dataset by id) belong to it again. Forgotten once taken.
+ */
+export function takeRemovedId(db: Db, root: string): number | undefined {
+  const all = removedRoots(db);
+  const id = all[root];
+  if (id === undefined) return undefined;
+  delete all[root];
+  db.prepare('UPDATE settings SET value = ? WHERE key = ?').run(JSON.stringify(all), REMOVED_KEY);
+  return id;
 }

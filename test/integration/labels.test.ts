@@ -21,7 +21,7 @@ async function setup(home = tempDir()) {
   const root = tempDir();
   await writeCoco(root, cocoImages(10), { withImages: false });
   const ds = await importDataset(b.db, { root }, quiet);
-  return { b, home, datasetId: ds.datasetId };
+  return { b, home, root, datasetId: ds.datasetId };
 }
 const caption = (datasetId: number, key: string) => ({ datasetId, kind: 'caption' as const, key });
 
@@ -223,11 +223,17 @@ describe('label history', () => {
     expect(() => b.db.prepare('DELETE FROM label_events').run()).toThrow(/append-only/);
   });
 
-  it('removing a dataset keeps its labels', async () => {
-    const { b, datasetId } = await setup();
+  it('removing a dataset keeps its labels; importing the folder again brings them back', async () => {
+    const { b, root, datasetId } = await setup();
     await b.call('editLabels', { edits: [{ ...caption(datasetId, '1'), field: 'note', value: 'keep me' }] });
     await b.call('removeDataset', { id: datasetId });
     expect((b.db.prepare('SELECT count(*) n FROM label_events WHERE dataset_id = ?').get(datasetId) as any).n).toBe(1);
+    const other = tempDir(); // another dataset imported meanwhile gets a new id
+    await writeCoco(other, cocoImages(3), { withImages: false });
+    expect((await importDataset(b.db, { root: other }, quiet)).datasetId).not.toBe(datasetId);
+    const again = await importDataset(b.db, { root }, quiet);
+    expect(again.datasetId).toBe(datasetId);
+    expect(b.labels.current(caption(datasetId, '1'), 'note')).toBe('keep me');
   });
 
   it('removing a dataset deletes its labels only when the user confirmed it', async () => {
