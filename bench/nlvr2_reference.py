@@ -29,7 +29,7 @@ g = torch.Generator().manual_seed(0)
 S, L = cfg.image_size, cfg.max_text_len
 left = torch.rand(batch, 3, S, S, generator=g) * 2 - 1
 right = torch.rand(batch, 3, S, S, generator=g) * 2 - 1
-ids = torch.randint(1000, 2000, (batch, L), generator=g)
+ids = torch.randint(5, min(cfg.vocab_size, 2000), (batch, L), generator=g)  # words of the model's vocabulary
 ids[:, 0] = 101
 mask = torch.ones(batch, L, dtype=torch.long)
 for name, t in [('left.f32', left), ('right.f32', right)]:

@@ -47,7 +47,7 @@ describe('likely label errors on the shipped samples (shipped tiny model)', () =
     ['flickr30k-sample', 'retrieval'],
     ['nlvr2-sample', 'nlvr2'],
   ] as const)(
-    '%s: the top 2× planted hold ≥ 70%% of the planted errors',
+    '%s (%s): the top 2× planted hold at least 70 percent of the planted errors',
     async (sample, task) => {
       expect(await recovered(sample, task)).toBeGreaterThanOrEqual(0.7);
     },
