@@ -32,6 +32,52 @@ def mean(rows, key):
     return sum(r[key] for r in rows) / len(rows)
 
 
+class StagePartsTest(unittest.TestCase):
+    def setUp(self):
+        from tests.model_helpers import tiny
+        from mome.model import MomeModel
+        torch.manual_seed(0)
+        self.model = MomeModel(tiny())
+
+    def test_language_stage_freezes_attention_and_the_vision_expert_only(self):
+        from mome.tiny_stages import freeze_for_language
+        freeze_for_language(self.model)
+        frozen = {n for n, p in self.model.named_parameters() if not p.requires_grad}
+        for n, _ in self.model.named_parameters():
+            # the final norm and the layer scales are shared by every expert: they stay as vision left them
+            vision_or_attention = any(k in n for k in ('.attn.', '.norm1.', 'mlp_imag', 'norm2_imag', 'patch_embed',
+                                                       'cls_token', 'gamma_', 'transformer.norm.'))
+            self.assertEqual(n in frozen, vision_or_attention, n)
+        self.assertNotIn('text_embeddings.word_embeddings.weight', frozen)
+        self.assertNotIn('transformer.blocks.0.mlp_text.fc1.weight', frozen)
+
+    def test_vl_expert_and_third_token_type_start_as_copies(self):
+        from mome.tiny_stages import init_third_token_type, init_vl_expert
+        init_vl_expert(self.model)
+        init_third_token_type(self.model)
+        top = self.model.transformer.blocks[-1]
+        self.assertTrue(torch.equal(top.mlp_vl.fc1.weight, top.mlp_text.fc1.weight))
+        self.assertTrue(torch.equal(top.norm2_vl.weight, top.norm2_text.weight))
+        tt = self.model.token_type_embeddings.weight
+        self.assertTrue(torch.equal(tt[2], tt[1]))
+
+    def test_batches_hold_distinct_images_with_one_of_their_captions_and_repeat_per_step(self):
+        from mome.tiny_stages import caption_batch, step_generator
+        counts = torch.tensor([5, 6, 5, 7, 5])
+        starts = torch.cumsum(counts, 0) - counts
+        owner = torch.repeat_interleave(torch.arange(5), counts)
+        ids = torch.stack([torch.tensor([2, 10 + int(o), 3, 0]) for o in owner])
+        data = {'images': torch.arange(5, dtype=torch.uint8).view(5, 1, 1, 1).expand(5, 3, 2, 2).clone(),
+                'caption_start': starts, 'caption_count': counts, 'input_ids': ids,
+                'attention_mask': (ids != 0).long()}
+        px, b_ids, mask, imgs = caption_batch(data, 4, step_generator(0, 'vl', 3))
+        self.assertEqual(len(set(imgs.tolist())), 4)
+        self.assertEqual((b_ids[:, 1] - 10).tolist(), imgs.tolist())   # each caption belongs to its image
+        self.assertEqual(b_ids.shape[1], 3)                               # trimmed to the longest row
+        again = caption_batch(data, 4, step_generator(0, 'vl', 3))[3]
+        self.assertEqual(again.tolist(), imgs.tolist())
+
+
 class TrainTinyTest(TempDirTest):
     def test_quick_run_writes_a_loadable_model_with_its_quality(self):
         rc, events, err = train(self.path('work'), self.path('model'))
