@@ -3,7 +3,7 @@
 // Ground truth outside the top k keeps its dual-encoder rank (the re-rank cannot reach it).
 // Pairs are grouped by image, so each image is decoded once however many captions it is paired with.
 import * as ort from 'onnxruntime-node';
-import { preprocess } from '../image/preprocess';
+import { PreprocessPool } from '../image/pool';
 import type { MomeModel } from '../model/model';
 import { recallMetrics, type RetrievalMetrics, type ScoreResult } from './score';
 
@@ -52,6 +52,30 @@ function candidatePairs(scored: ScoreResult, k: number, T: number, I: number): I
   return out;
 }
 
+/**
+ * Pixels of each image in the order the (image-sorted) pairs need them: a few images ahead are decoded
+ * while the current batch runs, and an image is dropped once passed (it never returns).
+ */
+function pixelSource(
+  pool: PreprocessPool,
+  images: (string | Buffer)[],
+  pairs: Int32Array,
+  cfg: { imageSize: number; mean: [number, number, number]; std: [number, number, number] },
+  ahead = 4,
+): (image: number) => Promise<Float32Array> {
+  const order: number[] = [];
+  for (let p = 0; p < pairs.length; p += 2) if (order.at(-1) !== pairs[p]) order.push(pairs[p]);
+  const position = new Map(order.map((img, j) => [img, j]));
+  const pending = new Map<number, Promise<Float32Array>>();
+  return (image) => {
+    const at = position.get(image)!;
+    for (const [img] of pending) if (position.get(img)! < at) pending.delete(img);
+    for (let j = at; j <= Math.min(order.length - 1, at + ahead); j++)
+      if (!pending.has(order[j])) pending.set(order[j], pool.run(images[order[j]], cfg));
+    return pending.get(image)!;
+  };
+}
+
 async function scorePairs(input: RerankInput, pairs: Int32Array, T: number): Promise<Map<number, number>> {
   const { model } = input;
   const cfg = { imageSize: model.config.imageSize, mean: model.config.mean, std: model.config.std };
@@ -59,32 +83,33 @@ async function scorePairs(input: RerankInput, pairs: Int32Array, T: number): Pro
   const n = pairs.length / 2;
   const B = input.batchSize ?? 32;
   const probs = new Map<number, number>();
-  const pixelsOf = new Map<number, Promise<Float32Array>>();
-  for (let s = 0; s < n; s += B) {
-    if (input.signal?.aborted) throw new Error('Cancelled');
-    const m = Math.min(B, n - s);
-    const px = new Float32Array(m * 3 * S * S);
-    for (let b = 0; b < m; b++) {
-      const img = pairs[2 * (s + b)];
-      if (!pixelsOf.has(img)) {
-        pixelsOf.clear(); // pairs come sorted by image: an image never returns once passed
-        pixelsOf.set(img, preprocess(input.images[img], cfg));
+  // decoding and resizing in worker threads, off the thread that serves the app
+  const pool = new PreprocessPool();
+  const pixelsOf = pixelSource(pool, input.images, pairs, cfg);
+  try {
+    for (let s = 0; s < n; s += B) {
+      if (input.signal?.aborted) throw new Error('Cancelled');
+      const m = Math.min(B, n - s);
+      const px = new Float32Array(m * 3 * S * S);
+      for (let b = 0; b < m; b++) {
+        px.set(await pixelsOf(pairs[2 * (s + b)]), b * 3 * S * S);
       }
-      px.set(await pixelsOf.get(img)!, b * 3 * S * S);
+      const texts = Array.from({ length: m }, (_, b) => input.texts[pairs[2 * (s + b) + 1]]);
+      const enc = model.tokenizer.encodeBatch(texts, { maxLen: model.config.maxTextLen, pad: 'max_length' });
+      const out = await model.runGraph('fusion', {
+        pixel_values: new ort.Tensor('float32', px, [m, 3, S, S]),
+        input_ids: new ort.Tensor('int64', enc.inputIds, enc.shape),
+        attention_mask: new ort.Tensor('int64', enc.attentionMask, enc.shape),
+      });
+      const logits = out.itm_logits.data as Float32Array;
+      for (let b = 0; b < m; b++) {
+        const p = 1 / (1 + Math.exp(logits[2 * b] - logits[2 * b + 1])); // softmax over 2 = sigmoid of difference
+        probs.set(pairs[2 * (s + b)] * T + pairs[2 * (s + b) + 1], p);
+      }
+      input.onProgress?.(s + m, n);
     }
-    const texts = Array.from({ length: m }, (_, b) => input.texts[pairs[2 * (s + b) + 1]]);
-    const enc = model.tokenizer.encodeBatch(texts, { maxLen: model.config.maxTextLen, pad: 'max_length' });
-    const out = await model.runGraph('fusion', {
-      pixel_values: new ort.Tensor('float32', px, [m, 3, S, S]),
-      input_ids: new ort.Tensor('int64', enc.inputIds, enc.shape),
-      attention_mask: new ort.Tensor('int64', enc.attentionMask, enc.shape),
-    });
-    const logits = out.itm_logits.data as Float32Array;
-    for (let b = 0; b < m; b++) {
-      const p = 1 / (1 + Math.exp(logits[2 * b] - logits[2 * b + 1])); // softmax over 2 = sigmoid of difference
-      probs.set(pairs[2 * (s + b)] * T + pairs[2 * (s + b) + 1], p);
-    }
-    input.onProgress?.(s + m, n);
+  } finally {
+    await pool.close();
   }
   return probs;
 }
