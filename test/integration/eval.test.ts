@@ -4,7 +4,14 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EmbeddingMap, EvalComparison, EvalItem, EvalItemDetail, EvalSummary } from '../../electron/api/schemas';
+import type {
+  EmbeddingMap,
+  EvalComparison,
+  EvalItem,
+  EvalItemDetail,
+  EvalSummary,
+  Job,
+} from '../../electron/api/schemas';
 import fs from 'node:fs';
 import { createBackend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
@@ -341,5 +348,30 @@ describe('the user corrections count', () => {
       key: images[1].source_id,
     })) as EvalItemDetail;
     expect(img.truth.map((t) => t.key)).toContain(String(cap.sentid));
+  });
+});
+
+describe('an evaluation job', () => {
+  it('runs from the API with progress, and cancel stops it without a run', async () => {
+    const runsBefore = ((await backend.call('listEvalRuns', {})) as unknown[]).length;
+    const job = (await backend.call('startEvaluation', {
+      task: 'retrieval',
+      datasetId: coco,
+      split: '*',
+      modelDir: models[1],
+      device: 'cpu',
+    })) as Job;
+    await new Promise<void>((resolve) => {
+      const off = backend.events.on('jobProgress', (j) => {
+        if (j.id === job.id && /Encoding/.test(j.message)) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await backend.call('cancelJob', { id: job.id });
+    const done = await backend.jobs.wait(job.id);
+    expect(done.state).toBe('cancelled');
+    expect(((await backend.call('listEvalRuns', {})) as unknown[]).length).toBe(runsBefore);
   });
 });
