@@ -32,23 +32,31 @@ const noise = JSON.parse(fs.readFileSync(path.join(repo, 'assets/datasets/nlvr2-
 
 /**
  * Same seed, same steps for both runs of the proof. Fast mode (the retrieval projections on features cached once)
- * keeps it to seconds on a CPU; ten epochs let the planted wrong pairs pull the projections.
+ * keeps it to about a minute on a CPU; a full fine-tune of the tiny model runs at 3-5 samples/s here.
  */
-const PROOF_SETTINGS = { mode: 'fast' as const, epochs: 10, batchSize: 32, lr: 1e-3, seed: 0, device: 'cpu' as const };
+const PROOF_SETTINGS = { mode: 'fast' as const, epochs: 20, batchSize: 32, lr: 1e-4, seed: 0, device: 'cpu' as const };
 
-/** A retrieval run's held-out figures: its recalls, their sum, and the mean reciprocal rank of each caption's image. */
+/**
+ * A retrieval run's held-out figures from the app's evaluation: R@k, their sum, and the mean reciprocal rank of the
+ * truth in both directions (each caption's image: IR; each image's best caption: TR). The MRR is the finer measure:
+ * on 20 test images one image moves TR@1 by 5 points.
+ */
 function heldOut(p: Backend, runId: number) {
   const run = (p.db.prepare('SELECT metrics FROM eval_runs WHERE id = ?').get(runId) as { metrics: string }).metrics;
   const metrics = JSON.parse(run) as Record<string, number>;
-  const ranks = p.db.prepare(`SELECT rank FROM eval_items WHERE run_id = ? AND kind = 'caption'`).all(runId) as {
-    rank: number;
-  }[];
-  const mrr = ranks.reduce((s, r) => s + 1 / (r.rank + 1), 0) / ranks.length;
+  const mrrOf = (kind: string) => {
+    const ranks = p.db.prepare('SELECT rank FROM eval_items WHERE run_id = ? AND kind = ?').all(runId, kind) as {
+      rank: number;
+    }[];
+    return (100 * ranks.reduce((s, r) => s + 1 / (r.rank + 1), 0)) / ranks.length;
+  };
+  const ir = mrrOf('caption');
+  const tr = mrrOf('image');
   const rsum = ['tr_r1', 'tr_r5', 'tr_r10', 'ir_r1', 'ir_r5', 'ir_r10'].reduce((s, k) => s + metrics[k], 0);
-  return { metrics, rsum, mrr };
+  return { metrics, rsum, ir, tr, mrr: (ir + tr) / 2 };
 }
 const fmt = (m: ReturnType<typeof heldOut>) =>
-  `R@1/5/10 TR ${m.metrics.tr_r1}/${m.metrics.tr_r5}/${m.metrics.tr_r10} IR ${m.metrics.ir_r1}/${m.metrics.ir_r5}/${m.metrics.ir_r10}, rsum ${m.rsum.toFixed(1)}, IR MRR ${m.mrr.toFixed(4)}`;
+  `MRR ${m.mrr.toFixed(2)} (TR ${m.tr.toFixed(2)}, IR ${m.ir.toFixed(2)}); R@1/5/10 TR ${m.metrics.tr_r1}/${m.metrics.tr_r5}/${m.metrics.tr_r10} IR ${m.metrics.ir_r1}/${m.metrics.ir_r5}/${m.metrics.ir_r10} (sum ${m.rsum})`;
 
 async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
@@ -219,7 +227,7 @@ describe.skipIf(!fs.existsSync(path.join(SHIPPED_TINY, 'mome.json')))('correctio
       console.log(
         `held-out test split\n  base:        ${fmt(base)}\n  uncorrected: ${fmt(a)}\n  corrected:   ${fmt(c)}`,
       );
-      expect(c.rsum).toBeGreaterThan(a.rsum);
+      expect(c.mrr).toBeGreaterThan(a.mrr);
     } finally {
       await p.close();
     }

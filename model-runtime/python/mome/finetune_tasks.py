@@ -153,6 +153,14 @@ def retrieval_recall(scores: torch.Tensor, owner: torch.Tensor) -> Dict[str, flo
         top_i = scores.t().topk(ki, dim=1).indices                   # [C, k] images
         ir = (top_i == owner[:, None]).any(dim=1).float().mean()
         out[f'tr_r{k}'], out[f'ir_r{k}'] = round(100 * tr.item(), 4), round(100 * ir.item(), 4)
+    # mean reciprocal rank of the truth: finer than R@k on small splits (one caption moves it by 1/captions)
+    true_score = scores.gather(0, owner[None, :])[0]                          # [C] score of each caption's image
+    ir_rank = (scores > true_score[None, :]).sum(dim=0)                       # images above the truth
+    own = owner[None, :] == torch.arange(scores.shape[0])[:, None]            # [I, C] caption belongs to image
+    best = scores.masked_fill(~own, float('-inf')).max(dim=1).values          # best own caption per image
+    tr_rank = (scores.masked_fill(own, float('-inf')) > best[:, None]).sum(dim=1)
+    out['ir_mrr'] = round(100 * (1.0 / (ir_rank + 1).float()).mean().item(), 4)
+    out['tr_mrr'] = round(100 * (1.0 / (tr_rank + 1).float()).mean().item(), 4)
     return out
 
 

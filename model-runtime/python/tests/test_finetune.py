@@ -99,6 +99,10 @@ class RecallTest(unittest.TestCase):
         # 3 -> image 1 first (miss)
         self.assertEqual(m['ir_r1'], 25.0)
         self.assertEqual(m['ir_r5'], 100.0)
+        # IR ranks of the truth: 0, 2, 2, 1 -> MRR (1 + 1/3 + 1/3 + 1/2) / 4; TR: image 0 rank 0, images 1 and 2
+        # rank 3 (three other captions above their own) -> (1 + 1/4 + 1/4) / 3
+        self.assertAlmostEqual(m['ir_mrr'], 100 * (1 + 1 / 3 + 1 / 3 + 1 / 2) / 4, places=3)
+        self.assertAlmostEqual(m['tr_mrr'], 100 * (1 + 1 / 4 + 1 / 4) / 3, places=3)
 
 
 class EnsureHeadsTest(unittest.TestCase):
@@ -199,7 +203,8 @@ class FineTuneCliTest(TempDirTest):
         self.assertEqual((counts['hard_negatives'], counts['extra_positives'], counts['pairs_outside_train']),
                          (1, 1, 1))
         self.assertTrue(lines[0]['itm'])
-        self.assertEqual(set(lines[-1]['metrics']), {'tr_r1', 'tr_r5', 'tr_r10', 'ir_r1', 'ir_r5', 'ir_r10'})
+        self.assertEqual(set(lines[-1]['metrics']), {'tr_r1', 'tr_r5', 'tr_r10', 'ir_r1', 'ir_r5', 'ir_r10', 'ir_mrr',
+                                                     'tr_mrr'})
         self.assertEqual(lines[-1]['eval_split'], 'test')
 
     def test_sigterm_checkpoint_and_resume_match_an_uninterrupted_run(self):
