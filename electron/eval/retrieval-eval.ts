@@ -97,44 +97,74 @@ export async function evaluateRetrieval(
   const mist = captionMistakenness(scored.textTopIndex, scored.textTopScore, scored.k, textImage, own);
   const imgMist = imageMistakenness(scored.imageTopIndex, scored.imageTopScore, scored.k, textImage, ownBest);
 
-  let view: Pick<ScoreResult, 'textRank' | 'imageRank' | 'textTopIndex' | 'textTopScore'> &
-    Pick<ScoreResult, 'imageTopIndex' | 'imageTopScore' | 'k'> = scored;
-  let metrics: RetrievalOutcome['metrics'] = { ...scored.metrics };
-  let rerankedPairs = 0;
-  if (rerank) {
-    const files = images.map((im) => path.join(root, im.file));
-    const re = await rerankWithItm({
-      model,
-      images: files,
-      texts: captions.map((c) => c.raw),
-      textImage,
-      scored,
-      k: rerank,
-      signal: ctx.signal,
-      onProgress: (d, n) => ctx.progress(0.55 + (0.35 * d) / n, `Re-ranking with ITM: ${d} of ${n} pairs`),
-    });
-    view = re;
-    rerankedPairs = re.pairs;
-    // the dual encoder's figures stay beside the re-ranked ones
-    metrics = { ...re.metrics, ...prefixed('itc_', scored.metrics) };
-  }
+  const re = rerank ? await rerankTop(model, root, images, captions, textImage, scored, rerank, ctx) : null;
+  // with a re-rank, the dual encoder's figures stay beside the re-ranked ones
+  const metrics = re ? { ...re.metrics, ...prefixed('itc_', scored.metrics) } : { ...scored.metrics };
+  const items = itemRows(images, captions, re ?? scored, own, ownBest, mist, imgMist);
+  return {
+    metrics,
+    items,
+    counts: {
+      images: images.length,
+      captions: captions.length,
+      unreadableImages: emb.unreadable.size,
+      ...(re ? { rerankedPairs: re.pairs } : {}),
+    },
+    cache: { imageHits: emb.imageHits, textHits: emb.textHits },
+    mistakes: rankMistakes(mist)
+      .slice(0, 1000)
+      .map((t) => ({ kind: 'caption' as const, id: String(captions[t].sentid), score: mist[t] })),
+  };
+}
 
+type Ranked = Pick<ScoreResult, 'k' | 'textRank' | 'imageRank' | 'textTopIndex' | 'textTopScore'> &
+  Pick<ScoreResult, 'imageTopIndex' | 'imageTopScore'>;
+
+function rerankTop(
+  model: MomeModel,
+  root: string,
+  images: SplitImage[],
+  captions: SplitCaption[],
+  textImage: Int32Array,
+  scored: ScoreResult,
+  k: number,
+  ctx: JobContext,
+) {
+  return rerankWithItm({
+    model,
+    images: images.map((im) => path.join(root, im.file)),
+    texts: captions.map((c) => c.raw),
+    textImage,
+    scored,
+    k,
+    signal: ctx.signal,
+    onProgress: (d, n) => ctx.progress(0.55 + (0.35 * d) / n, `Re-ranking with ITM: ${d} of ${n} pairs`),
+  });
+}
+
+/** The rows stored per query: rank, own score, mistakenness and the top-k list as JSON. */
+function itemRows(
+  images: SplitImage[],
+  captions: SplitCaption[],
+  view: Ranked,
+  own: Float32Array,
+  ownBest: Float32Array,
+  mist: Float32Array,
+  imgMist: Float32Array,
+): ItemRow[] {
   const K = view.k;
   const top = (idx: Int32Array, sc: Float32Array, q: number, id: (j: number) => string | number | null) =>
     JSON.stringify(
       Array.from({ length: K }, (_, j) => [idx[q * K + j] >= 0 ? id(idx[q * K + j]) : null, +sc[q * K + j].toFixed(5)]),
     );
-  const items: ItemRow[] = [];
-  captions.forEach((c, t) =>
-    items.push([
-      'caption',
-      String(c.sentid),
-      view.textRank[t],
-      own[t],
-      mist[t],
-      top(view.textTopIndex, view.textTopScore, t, (i) => images[i].source_id),
-    ]),
-  );
+  const items: ItemRow[] = captions.map((c, t) => [
+    'caption',
+    String(c.sentid),
+    view.textRank[t],
+    own[t],
+    mist[t],
+    top(view.textTopIndex, view.textTopScore, t, (i) => images[i].source_id),
+  ]);
   images.forEach((im, i) =>
     items.push([
       'image',
@@ -145,20 +175,7 @@ export async function evaluateRetrieval(
       top(view.imageTopIndex, view.imageTopScore, i, (t) => captions[t].sentid),
     ]),
   );
-  return {
-    metrics,
-    items,
-    counts: {
-      images: images.length,
-      captions: captions.length,
-      unreadableImages: emb.unreadable.size,
-      ...(rerank ? { rerankedPairs } : {}),
-    },
-    cache: { imageHits: emb.imageHits, textHits: emb.textHits },
-    mistakes: rankMistakes(mist)
-      .slice(0, 1000)
-      .map((t) => ({ kind: 'caption' as const, id: String(captions[t].sentid), score: mist[t] })),
-  };
+  return items;
 }
 
 function prefixed(prefix: string, m: RetrievalMetrics): Record<string, number> {
