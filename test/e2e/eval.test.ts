@@ -108,6 +108,24 @@ describe('retrieval evaluation in the UI', () => {
     await shot('eval-retrieval.png');
   });
 
+  it('H marks the picked top-ranked image a hard negative, with the run as provenance and shown on it', async () => {
+    const detail = page.getByTestId('item-detail');
+    const caption = await detail.getAttribute('data-key');
+    const figures = page.getByTestId('topk').locator('figure');
+    // pick the first candidate that is not the caption's own image
+    const truthAt = await figures.evaluateAll((fs) => fs.findIndex((f) => f.classList.contains('truth')));
+    const pick = truthAt === 0 ? 1 : 0;
+    for (let i = 0; i < pick; i++) await page.keyboard.press('j');
+    await page.keyboard.press('h');
+    await figures.nth(pick).locator('.badge.hard_negative').waitFor();
+    const events = (await page.evaluate(() =>
+      (window as any).mome.listLabelEvents({ kind: 'pair', limit: 10 }).then((p: any) => p.items),
+    )) as { key: string; field: string; newValue: unknown; evalRunId: number | null; view: string }[];
+    const mark = events.find((e) => e.key.startsWith(`${caption}|`));
+    expect(mark).toMatchObject({ field: 'relation', newValue: 'hard_negative', view: 'retrieval' });
+    expect(mark!.evalRunId).toBeGreaterThan(0);
+  });
+
   it('filters by misses and text, and opens an image query with its captions', async () => {
     await page.getByLabel('Filter').selectOption('1');
     await page.getByLabel('Query kind').selectOption('image');

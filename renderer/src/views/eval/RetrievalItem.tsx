@@ -28,9 +28,50 @@ export function useItemDetail(ref: ItemRef | null): EvalItemDetail | null {
   return detail;
 }
 
+type Relation = 'hard_negative' | 'also_match';
+
+/**
+ * The relation the user gave each (caption, candidate image) pair, as the history holds it now: shown on the
+ * candidates and sent as `expected`, so a mark made from a stale view is refused instead of silently
+ * overwriting another client's.
+ */
+function usePairRelations(datasetId: number, caption: string, images: string[]): Map<string, Relation | null> {
+  const [state, setState] = useState(new Map<string, Relation | null>());
+  const version = useLabels((s) => s.version);
+  const keys = images.join(',');
+  useEffect(() => {
+    if (!keys) return setState(new Map());
+    let stale = false;
+    const targets = keys.split(',').map((k) => ({ datasetId, kind: 'pair' as const, key: `${caption}|${k}` }));
+    mome()
+      .getLabelState({ targets })
+      .then((rows) => {
+        if (stale) return;
+        const m = new Map<string, Relation | null>(targets.map((t) => [t.key, null]));
+        for (const r of rows) if (r.field === 'relation') m.set(r.target.key, (r.value as Relation | null) ?? null);
+        setState(m);
+      })
+      .catch((e) => !stale && useToasts.getState().push(errorMessage(e)));
+    return () => {
+      stale = true;
+    };
+  }, [datasetId, caption, keys, version]);
+  return state;
+}
+
 const rank = (r: number | null) => (r === null ? '—' : `#${fmtInt(r + 1)}`);
 
-function Thumb({ c, picked, onClick }: { c: EvalCandidate; picked?: boolean; onClick?(): void }) {
+function Thumb({
+  c,
+  picked,
+  relation,
+  onClick,
+}: {
+  c: EvalCandidate;
+  picked?: boolean;
+  relation?: Relation | null;
+  onClick?(): void;
+}) {
   return (
     <figure className={`${c.isTruth ? 'truth' : ''} ${picked ? 'picked' : ''}`} onClick={onClick}>
       {c.path ? (
@@ -41,6 +82,7 @@ function Thumb({ c, picked, onClick }: { c: EvalCandidate; picked?: boolean; onC
       <figcaption>
         image {c.key} · {c.score === null ? '—' : c.score.toFixed(3)}
         {c.isTruth ? ' · its image' : ''}
+        {relation && <span className={`badge ${relation}`}> · {relation.replace('_', ' ')}</span>}
       </figcaption>
     </figure>
   );
@@ -51,19 +93,27 @@ function CaptionQuery({ d, datasetId }: { d: EvalItemDetail; datasetId: number }
   const edit = useLabels((s) => s.edit);
   const truth = d.truth[0];
   useEffect(() => setPick(0), [d.key]);
+  const relations = usePairRelations(
+    datasetId,
+    d.key,
+    d.candidates.map((c) => c.key),
+  );
   const mark = useCallback(
-    (relation: 'hard_negative' | 'also_match') => {
+    (relation: Relation) => {
       const c = d.candidates[pick];
       if (!c || c.isTruth) return;
+      const key = `${d.key}|${c.key}`;
+      const expected = relations.get(key) ?? null;
       void edit(
-        [{ datasetId, kind: 'pair', key: `${d.key}|${c.key}`, field: 'relation', value: relation }],
+        [{ datasetId, kind: 'pair', key, field: 'relation', value: relation, expected }],
         'retrieval',
+        d.runId,
       ).then(
         (ok) =>
           ok && useToasts.getState().push(`caption ${d.key} × image ${c.key}: ${relation.replace('_', ' ')}`, 'info'),
       );
     },
-    [d, pick, datasetId, edit],
+    [d, pick, datasetId, edit, relations],
   );
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -103,7 +153,13 @@ function CaptionQuery({ d, datasetId }: { d: EvalItemDetail; datasetId: number }
           <h3>Top {d.candidates.length}</h3>
           <div className="topk" data-testid="topk">
             {d.candidates.map((c, j) => (
-              <Thumb key={j} c={{ ...c, key: `${c.key} · #${j + 1}` }} picked={j === pick} onClick={() => setPick(j)} />
+              <Thumb
+                key={j}
+                c={{ ...c, key: `${c.key} · #${j + 1}` }}
+                picked={j === pick}
+                relation={relations.get(`${d.key}|${c.key}`)}
+                onClick={() => setPick(j)}
+              />
             ))}
           </div>
         </div>
