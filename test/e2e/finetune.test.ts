@@ -45,10 +45,12 @@ afterAll(async () => {
 
 describe('fine-tune', () => {
   it('runs a fine-tune from the sheet and shows the curve, the log and the before/after comparison', async () => {
+    // journey 5 starts on the dataset: its Fine-tune button opens the view with that dataset chosen
     await page
       .getByRole('navigation', { name: 'Main' })
-      .getByRole('button', { name: /^Fine-tune/ })
+      .getByRole('button', { name: /^Datasets/ })
       .click();
+    await page.getByRole('row', { name: /nlvr2-sample/ }).getByRole('button', { name: 'Fine-tune' }).click();
     await page
       .getByTestId('finetune-summary')
       .filter({ hasText: 'NLVR2 on nlvr2-sample train with my 0 corrections' })

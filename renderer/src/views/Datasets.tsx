@@ -10,6 +10,7 @@ import { useJobs } from '../stores/jobs';
 import { useNav } from '../stores/nav';
 import { useApp } from '../stores/app';
 import { mome } from '../api/mome';
+import { useFineTune } from '../stores/finetune';
 
 function ScanResult({ scan }: { scan: FolderScan }) {
   return (
@@ -113,6 +114,16 @@ export function DatasetsView() {
                   </button>
                   <button type="button" onClick={() => setExporting(d.id)}>
                     Export
+                  </button>
+                  <button
+                    type="button"
+                    title="Fine-tune the active model on this dataset with its corrections and hard negatives"
+                    onClick={() => {
+                      void useFineTune.getState().setDataset(d.id);
+                      go('finetune');
+                    }}
+                  >
+                    Fine-tune
                   </button>
                   <button
                     type="button"
