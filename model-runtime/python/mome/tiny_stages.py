@@ -7,11 +7,7 @@
 - finetune: retrieval batches (ITC, plus ITM on a few rows so the shipped ITM head, which the app uses to
   re-rank, keeps matching the fine-tuned encoders) alternating with NLVR2 batches (cross-entropy), because the
   app ships ONE model for both tasks; fine-tuning them one after the other would let the NLVR2 pass overwrite
-  what retrieval needs in the shared attention;
-- retrieval: ITC alone on the dual encoder, with larger batches of distinct images. It is cheap (no fusion
-  passes), so most of the CPU budget goes here: after the joint fine-tune the encoders still separated 64
-  images of a batch but not 1,000 test images (R@5 ~4%), and the dual encoder is what the app's retrieval,
-  its embedding cache and its label-error ranking run on.
+  what retrieval needs in the shared attention.
 
 Shared-experts variant (MoMo-style): one FFN for every modality, so there is nothing to freeze; the language
 stage adds the image-only MIM loss and the vl stage adds both MIM and text-only MLM, accumulated into the same
@@ -32,7 +28,7 @@ from .mim import MimHead, mim_loss, random_patch_mask
 from .model import MomeModel
 from .tiny_data import pixels, trim
 
-STAGES = ('vision', 'language', 'vl', 'finetune', 'retrieval')   # appended stages keep earlier seeds
+STAGES = ('vision', 'language', 'vl', 'finetune')
 MIM_RATIO = 0.5
 
 
@@ -167,10 +163,6 @@ def stage_losses(stage: str, step: int, ctx: dict) -> Dict[str, torch.Tensor]:
             out['mim'] = _mim(model, head, px2, g)
             out['mlm_text'] = _mlm_text(model, ids2, mask2, specials, g)
         return out
-    if stage == 'retrieval':
-        px, ids, mask, img = caption_batch(coco, plan.retrieval_batch, g)
-        return {'itc': itc_loss(model.encode_image(px), model.encode_text(ids, mask), model.logit_scale,
-                                image_ids=img)}
     if step % plan.retrieval_every != 0:
         left, right, ids, mask, label = nlvr2_batch(ctx['nlvr2'], plan.nlvr2_batch, g)
         return {'nlvr2': nlvr2_loss(model.nlvr2(left, right, ids, mask), label)}

@@ -52,7 +52,6 @@ class Plan:
     nlvr2_batch: int
     retrieval_every: int             # finetune: every n-th step is a retrieval batch, the others NLVR2
     ckpt_every: int
-    retrieval_batch: int = 128       # the last stage: ITC alone, distinct images per batch
     warmup: float = 0.1
     weight_decay: float = 0.01
     fp16: bool = True
@@ -65,18 +64,16 @@ DATA_FULL = {'coco-train': ('coco', 'train', 8000, 1), 'coco-test': ('coco', 'te
              'nlvr2-train': ('nlvr2', 'train', 10000, 3), 'nlvr2-dev': ('nlvr2', 'dev', 1000, 4)}
 PLANS = {
     'full': Plan(model=MODEL_FULL, data=DATA_FULL,
-                 steps={'vision': 200, 'language': 200, 'vl': 360, 'finetune': 800, 'retrieval': 1500},
-                 lr={'vision': 1e-3, 'language': 5e-4, 'vl': 5e-4, 'finetune': 2e-4, 'retrieval': 3e-4},
-                 batch=64, itm_rows=32, finetune_itm_rows=16, nlvr2_batch=32, retrieval_every=3, ckpt_every=50,
-                 retrieval_batch=128),
+                 steps={'vision': 200, 'language': 200, 'vl': 360, 'finetune': 800},
+                 lr={'vision': 1e-3, 'language': 5e-4, 'vl': 5e-4, 'finetune': 2e-4},
+                 batch=64, itm_rows=32, finetune_itm_rows=16, nlvr2_batch=32, retrieval_every=3, ckpt_every=50),
     'quick': Plan(model=dict(embed_dim=32, depth=2, num_heads=2, mlp_ratio=2.0, image_size=32, patch_size=16,
                              vl_start=1, max_text_len=40, token_types=3),
                   data={'coco-train': ('coco', 'train', 48, 1), 'coco-test': ('coco', 'test', 16, 2),
                         'nlvr2-train': ('nlvr2', 'train', 48, 3), 'nlvr2-dev': ('nlvr2', 'dev', 16, 4)},
-                  steps={'vision': 12, 'language': 12, 'vl': 12, 'finetune': 18, 'retrieval': 6},
-                  lr={'vision': 2e-3, 'language': 2e-3, 'vl': 1e-3, 'finetune': 1e-3, 'retrieval': 1e-3},
-                  batch=16, itm_rows=8, finetune_itm_rows=4, nlvr2_batch=8, retrieval_every=3, ckpt_every=5,
-                  retrieval_batch=16),
+                  steps={'vision': 12, 'language': 12, 'vl': 12, 'finetune': 18},
+                  lr={'vision': 2e-3, 'language': 2e-3, 'vl': 1e-3, 'finetune': 1e-3},
+                  batch=16, itm_rows=8, finetune_itm_rows=4, nlvr2_batch=8, retrieval_every=3, ckpt_every=5),
 }
 
 
