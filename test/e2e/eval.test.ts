@@ -2,12 +2,11 @@
 // run from the UI, the worst query with its true image next to the top-k, the histograms, the embedding
 // map, the likely label errors of every split, two runs compared with a flip opened in the inspection view;
 // then NLVR2 with its confusion matrix and a wrong prediction's pair side by side.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTorchPython } from '../../scripts/lib.mjs';
+import { exportRandomModels } from '../integration/helpers/models';
 import { tempDir } from '../integration/helpers/temp';
 import { launchChromium, repoRoot, screenshotDir, startServe, type Serve } from './harness';
 
@@ -15,23 +14,11 @@ let serve: Serve;
 let browser: Browser;
 let page: Page;
 let models: string[];
-const VOCAB = path.join(repoRoot, '..', 'shared', 'fixtures', 'bert-base-uncased', 'vocab.txt');
 
+/** Random tiny models (seeded), as model folders. */
 function randomModels(seeds: number[]): string[] {
   const out = tempDir('mome-e2e-eval-');
-  const script = `import sys
-from mome.config import tiny_config
-from mome.export import export_model_dir
-from mome.model import MomeModel, randomize_
-for seed in sys.argv[3:]:
-    cfg = tiny_config()
-    export_model_dir(randomize_(MomeModel(cfg), int(seed)).eval(), cfg, f'{sys.argv[1]}/model{seed}', sys.argv[2],
-                     provenance={'source': 'random test model'})`;
-  execFileSync(findTorchPython()!, ['-c', script, out, VOCAB, ...seeds.map(String)], {
-    env: { ...process.env, PYTHONPATH: path.join(repoRoot, 'model-runtime', 'python'), OMP_NUM_THREADS: '1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return seeds.map((s) => path.join(out, `model${s}`));
+  return exportRandomModels(seeds.map((seed) => ({ out: path.join(out, `model${seed}`), seed })));
 }
 
 /** Runs an API call in the page (window.mome) and waits for the job it starts. */

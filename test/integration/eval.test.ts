@@ -1,7 +1,6 @@
 // Evaluation runs end to end on the shipped sample datasets with two small random models (exported by the
 // Python package): runs stored in SQLite, the official recall protocol on the stored ranks, the cache reused
 // by a second run, NLVR2 correctness, and two runs compared item by item.
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
@@ -16,11 +15,10 @@ import fs from 'node:fs';
 import { createBackend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
 import { runEvaluation, type EvalResult } from '../../electron/eval/run-eval';
-import { findTorchPython } from '../../scripts/lib.mjs';
+import { exportRandomModels } from './helpers/models';
 import { tempDir } from './helpers/temp';
 
 const repo = path.resolve(__dirname, '..', '..');
-const VOCAB = path.join(repo, '..', 'shared', 'fixtures', 'bert-base-uncased', 'vocab.txt');
 const quiet = { signal: new AbortController().signal, progress: () => undefined, throwIfCancelled: () => undefined };
 const backend = createBackend({ home: tempDir(), mode: 'browser' });
 const cacheDir = path.join(backend.home.cache, 'embeddings');
@@ -29,19 +27,7 @@ afterAll(() => backend.close());
 /** Random tiny models (seeded), as model folders. */
 function randomModels(seeds: number[]): string[] {
   const out = tempDir('mome-eval-models-');
-  const script = `import sys
-from mome.config import tiny_config
-from mome.export import export_model_dir
-from mome.model import MomeModel, randomize_
-for seed in sys.argv[3:]:
-    cfg = tiny_config()
-    export_model_dir(randomize_(MomeModel(cfg), int(seed)).eval(), cfg, f'{sys.argv[1]}/model{seed}', sys.argv[2],
-                     provenance={'source': 'random test model'})`;
-  execFileSync(findTorchPython()!, ['-c', script, out, VOCAB, ...seeds.map(String)], {
-    env: { ...process.env, PYTHONPATH: path.join(repo, 'model-runtime', 'python'), OMP_NUM_THREADS: '1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return seeds.map((s) => path.join(out, `model${s}`));
+  return exportRandomModels(seeds.map((seed) => ({ out: path.join(out, `model${seed}`), seed })));
 }
 
 let models: string[];

@@ -1,32 +1,19 @@
 // Shared steps of the fine-tune tests: a model to fine-tune (the shipped tiny model, or a small random one
 // exported by the real exporter), the sample datasets imported, noise.json applied through the labeling API.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../../../electron/backend/index';
 import type { FineTune, Job } from '../../../electron/api/schemas';
-import { findTorchPython } from '../../../scripts/lib.mjs';
+import { exportRandomModels } from './models';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** The model the proof fine-tunes: the shipped tiny model (MOME_PROOF_MODEL: another model folder). */
 export const SHIPPED_TINY = process.env.MOME_PROOF_MODEL ?? path.join(repo, 'assets', 'models', 'mome-tiny');
-const VOCAB = path.join(repo, '..', 'shared', 'fixtures', 'bert-base-uncased', 'vocab.txt');
 
 /** A random tiny model folder (4 layers, width 64, 32 px images, BERT vocabulary), exported by mome.export. */
 export function randomModelDir(out: string, seed = 3): string {
-  const code = [
-    'import sys',
-    'from mome.config import tiny_config',
-    'from mome.model import MomeModel, randomize_',
-    'from mome.export import export_model_dir',
-    'cfg = tiny_config(max_text_len=16)',
-    'export_model_dir(randomize_(MomeModel(cfg), int(sys.argv[3])).eval(), cfg, sys.argv[1], sys.argv[2])',
-  ].join('\n');
-  execFileSync(findTorchPython()!, ['-c', code, out, VOCAB, String(seed)], {
-    env: { ...process.env, PYTHONPATH: path.join(repo, 'model-runtime', 'python'), OMP_NUM_THREADS: '1' },
-  });
-  return out;
+  return exportRandomModels([{ out, seed }], { max_text_len: 16 })[0];
 }
 
 export async function importSample(b: Backend, name: string): Promise<number> {
