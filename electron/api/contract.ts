@@ -76,6 +76,19 @@ export const methods = {
   /** Imports a dataset folder (kind detected unless given) as a job; the result is the import summary. */
   /** The native folder dialog (desktop only; browser mode answers null and the UI offers the path field). */
   pickFolder: { input: z.object({ title: z.string().max(200).optional() }).strict(), output: z.string().nullable() },
+  /** The native file dialog (desktop app); null in browser mode, where the path field serves. */
+  pickFile: {
+    input: z
+      .object({
+        title: z.string().max(200).optional(),
+        extensions: z
+          .array(z.string().regex(/^[A-Za-z0-9]{1,10}$/, 'an extension is 1-10 letters or digits, without the dot'))
+          .max(20)
+          .optional(),
+      })
+      .strict(),
+    output: z.string().nullable(),
+  },
   startDatasetImport: {
     input: z.object({ path: absolutePath, kind: DatasetKind.optional(), refresh: z.boolean().default(false) }).strict(),
     output: Job,

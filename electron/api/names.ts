@@ -10,6 +10,7 @@ export const METHOD_NAMES = [
   'addMediaRoot',
   'listDirectory',
   'pickFolder',
+  'pickFile',
   'startDatasetImport',
   'listDatasets',
   'removeDataset',

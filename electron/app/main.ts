@@ -82,6 +82,13 @@ async function main() {
       const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },
+    pickFile: async (title, extensions) => {
+      const win = BrowserWindow.getFocusedWindow();
+      const filters = extensions.length ? [{ name: extensions.join(', '), extensions }] : [];
+      const options = { title, filters, properties: ['openFile' as const] };
+      const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
   });
   const staticDir = rendererDir();
   protocol.handle('mome', (request) => handleProtocol(backend, staticDir, request));

@@ -41,6 +41,8 @@ export interface BackendOptions {
   mode: 'electron' | 'browser';
   /** The native folder dialog, given by the Electron shell (the backend itself never imports electron). */
   pickFolder?: (title: string) => Promise<string | null>;
+  /** The native file dialog, limited to the given extensions (none: any file). */
+  pickFile?: (title: string, extensions: string[]) => Promise<string | null>;
   /** Import the sample datasets shipped in assets/ on first start (the app does; tests mostly do not). */
   registerSamples?: boolean;
 }
@@ -136,6 +138,8 @@ export function createBackend(options: BackendOptions): Backend {
       ).n,
     }),
     pickFolder: async ({ title }) => (options.pickFolder ? options.pickFolder(title ?? 'Choose a folder') : null),
+    pickFile: async ({ title, extensions }) =>
+      options.pickFile ? options.pickFile(title ?? 'Choose a file', extensions ?? []) : null,
     browseImages: (q) => browseImages(db, q),
     getImageItem: ({ id }) => getImageItem(db, id),
     findLabelItem: (t) =>

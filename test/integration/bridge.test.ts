@@ -52,6 +52,11 @@ describe('HTTP bridge', () => {
     expect(body.activeModel).toBeNull();
   });
 
+  it('has no native dialogs in browser mode: the path fields serve', async () => {
+    expect((await api('pickFile', { title: 'Choose a checkpoint', extensions: ['pt', 'ckpt'] })).body).toBeNull();
+    expect((await api('pickFolder', {})).body).toBeNull();
+  });
+
   it('refuses calls without the token', async () => {
     const res = await fetch(`${bridge.baseUrl}/api/getAppInfo`, {
       method: 'POST',
@@ -89,6 +94,7 @@ describe('HTTP bridge', () => {
     ['relative path', 'startFolderScan', { path: '../etc' }, 400, 'invalid_arguments', /absolute/],
     ['not JSON', 'listJobs', '{limit:', 400, 'invalid_arguments', /not valid JSON/],
     ['missing job', 'getJob', { id: 999999 }, 404, 'not_found', /no job 999999/],
+    ['dotted extension', 'pickFile', { extensions: ['.pt'] }, 400, 'invalid_arguments', /without the dot/],
   ])('rejects a malformed call (%s) with a clear error', async (_name, method, body, status, code, message) => {
     const res = await api(method, body);
     expect(res.status).toBe(status);
