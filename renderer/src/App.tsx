@@ -17,6 +17,7 @@ import { EvaluationView } from './views/Evaluation';
 import { ModelsView } from './views/Models';
 import { FineTuneView } from './views/FineTune';
 import { useLabels } from './stores/labels';
+import { isTyping } from './keys';
 
 function View({ id }: { id: ViewId }) {
   switch (id) {
@@ -69,7 +70,7 @@ export function App() {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      const typing = ['INPUT', 'SELECT', 'TEXTAREA'].includes((e.target as HTMLElement).tagName);
+      const typing = isTyping(e);
       if (e.altKey && !e.ctrlKey && !e.metaKey) {
         const v = VIEWS.find((x) => x.key === e.key || `Digit${x.key}` === e.code);
         if (v) {

@@ -20,3 +20,14 @@ export function fmtDuration(ms: number): string {
 export function fmtTime(iso: string | null): string {
   return iso ? new Date(iso).toLocaleString() : '—';
 }
+
+/** Short names of evaluation metrics (stored in percent). */
+export const METRIC_LABELS: Record<string, string> = {
+  tr_r1: 'TR@1',
+  tr_r5: 'TR@5',
+  tr_r10: 'TR@10',
+  ir_r1: 'IR@1',
+  ir_r5: 'IR@5',
+  ir_r10: 'IR@10',
+  accuracy: 'Accuracy',
+};

@@ -9,6 +9,7 @@ import { itemAt, useBrowse } from '../stores/browse';
 import { useLabels } from '../stores/labels';
 import { useToasts } from '../stores/toasts';
 import { EditableText } from './EditableText';
+import { isTyping } from '../keys';
 
 type Item = ImageItem | Nlvr2Example;
 type Target = { datasetId: number; kind: 'image' | 'nlvr2'; key: string };
@@ -82,7 +83,7 @@ export function BulkActions({ shown, visible }: { shown: Record<string, unknown>
     if (items.length === 0 || noting) return;
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.metaKey || e.altKey) return;
-      if (['INPUT', 'SELECT', 'TEXTAREA'].includes((e.target as HTMLElement).tagName)) return;
+      if (isTyping(e)) return;
       const k = e.key.toLowerCase();
       const action =
         k === 'a'

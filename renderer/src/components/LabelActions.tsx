@@ -8,6 +8,7 @@ import type { ImageDetail, Nlvr2Example } from '../../../electron/api/schemas';
 import { mome } from '../api/mome';
 import { useLabels } from '../stores/labels';
 import { EditableText } from './EditableText';
+import { isTyping } from '../keys';
 
 type State = Record<string, unknown>; // "kind|key|field" -> current value
 
@@ -45,7 +46,7 @@ function usePanelKeys(actions: Record<string, (() => void) | undefined>, paused:
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (paused || e.ctrlKey || e.metaKey || e.altKey) return;
-      if (['INPUT', 'SELECT', 'TEXTAREA'].includes((e.target as HTMLElement).tagName)) return;
+      if (isTyping(e)) return;
       const action = e.shiftKey ? actions[e.key.toUpperCase()] : actions[e.key.toLowerCase()];
       if (!action) return;
       action();

@@ -6,6 +6,7 @@ import { errorMessage, mome } from '../../api/mome';
 import { fmtInt } from '../../format';
 import { useEval, type EvalTask } from '../../stores/eval';
 import { useToasts } from '../../stores/toasts';
+import { notAShortcut } from '../../keys';
 
 const PAGE = 200;
 
@@ -56,13 +57,7 @@ export function QueryList({ runId, task }: { runId: number; task: EvalTask }) {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (
-        e.ctrlKey ||
-        e.metaKey ||
-        e.altKey ||
-        ['INPUT', 'SELECT', 'TEXTAREA'].includes((e.target as HTMLElement).tagName)
-      )
-        return;
+      if (notAShortcut(e)) return;
       const k = e.key.toLowerCase();
       if (k !== 'n' && k !== 'p') return;
       const next = items[Math.max(0, Math.min(items.length - 1, at + (k === 'n' ? 1 : -1)))];

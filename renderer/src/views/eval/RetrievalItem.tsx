@@ -8,6 +8,7 @@ import { fmtInt } from '../../format';
 import { useLabels } from '../../stores/labels';
 import { useToasts } from '../../stores/toasts';
 import type { ItemRef } from '../../stores/eval';
+import { notAShortcut } from '../../keys';
 
 export function useItemDetail(ref: ItemRef | null): EvalItemDetail | null {
   const [detail, setDetail] = useState<EvalItemDetail | null>(null);
@@ -117,13 +118,7 @@ function CaptionQuery({ d, datasetId }: { d: EvalItemDetail; datasetId: number }
   );
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (
-        e.ctrlKey ||
-        e.metaKey ||
-        e.altKey ||
-        ['INPUT', 'SELECT', 'TEXTAREA'].includes((e.target as HTMLElement).tagName)
-      )
-        return;
+      if (notAShortcut(e)) return;
       const k = e.key.toLowerCase();
       if (k === 'j') setPick((p) => Math.min(p + 1, d.candidates.length - 1));
       else if (k === 'k') setPick((p) => Math.max(p - 1, 0));

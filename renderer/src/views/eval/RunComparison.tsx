@@ -3,19 +3,9 @@
 import { useEffect, useState } from 'react';
 import type { EvalComparison, EvalFlip } from '../../../../electron/api/schemas';
 import { errorMessage, mome } from '../../api/mome';
-import { fmtInt } from '../../format';
+import { fmtInt, METRIC_LABELS } from '../../format';
 import { useEval } from '../../stores/eval';
 import './eval.css';
-
-const METRIC_LABELS: Record<string, string> = {
-  tr_r1: 'TR@1',
-  tr_r5: 'TR@5',
-  tr_r10: 'TR@10',
-  ir_r1: 'IR@1',
-  ir_r5: 'IR@5',
-  ir_r10: 'IR@10',
-  accuracy: 'Accuracy',
-};
 
 const pct = (v: number | null) => (v === null ? '—' : `${v.toFixed(1)}%`);
 const signed = (v: number | null) => (v === null ? '—' : `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(1)}`);

@@ -2,17 +2,9 @@
 // Clicking a row shows that run; the "vs" column picks a second run to compare it with.
 import type { EvalRun } from '../../../../electron/api/schemas';
 import { splitName } from './RunForm';
+import { METRIC_LABELS } from '../../format';
 
 const RETRIEVAL = ['tr_r1', 'tr_r5', 'tr_r10', 'ir_r1', 'ir_r5', 'ir_r10'];
-const LABELS: Record<string, string> = {
-  tr_r1: 'TR@1',
-  tr_r5: 'TR@5',
-  tr_r10: 'TR@10',
-  ir_r1: 'IR@1',
-  ir_r5: 'IR@5',
-  ir_r10: 'IR@10',
-  accuracy: 'Accuracy',
-};
 const fmtPct = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(1)}%`);
 
 export function RunsTable({
@@ -40,7 +32,7 @@ export function RunsTable({
           <th>Split</th>
           {metrics.map((m) => (
             <th key={m} className="num">
-              {LABELS[m]}
+              {METRIC_LABELS[m]}
             </th>
           ))}
           {task === 'retrieval' && <th>Re-rank</th>}
