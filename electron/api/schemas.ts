@@ -339,9 +339,7 @@ export type ModelProvider = z.infer<typeof ModelProvider>;
 
 export const ModelCard = z.object({
   model: ModelVersion,
-  parent: z
-    .object({ id: z.number().int(), name: z.string(), version: z.string(), removed: z.boolean() })
-    .nullable(),
+  parent: z.object({ id: z.number().int(), name: z.string(), version: z.string(), removed: z.boolean() }).nullable(),
   provider: ModelProvider,
   /** Every evaluation run made with this model, newest first. */
   runs: z.array(EvalRun),

@@ -50,7 +50,10 @@ describe('fine-tune', () => {
       .getByRole('navigation', { name: 'Main' })
       .getByRole('button', { name: /^Datasets/ })
       .click();
-    await page.getByRole('row', { name: /nlvr2-sample/ }).getByRole('button', { name: 'Fine-tune' }).click();
+    await page
+      .getByRole('row', { name: /nlvr2-sample/ })
+      .getByRole('button', { name: 'Fine-tune' })
+      .click();
     await page
       .getByTestId('finetune-summary')
       .filter({ hasText: 'NLVR2 on nlvr2-sample train with my 0 corrections' })
