@@ -1,14 +1,13 @@
 // `mome eval` from the command line: the JSON file holds the metrics in percent, the provider, the time and
 // the likely label errors, most likely wrong first, with ids as the dataset file writes them.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findTorchPython } from '../../scripts/lib.mjs';
+import { exportRandomModels } from './helpers/models';
 import { tempDir } from './helpers/temp';
 
 const repo = path.resolve(__dirname, '..', '..');
-const VOCAB = path.join(repo, '..', 'shared', 'fixtures', 'bert-base-uncased', 'vocab.txt');
 const home = tempDir();
 let model: string;
 
@@ -20,17 +19,7 @@ const mome = (args: string[]) =>
   });
 
 beforeAll(() => {
-  model = path.join(tempDir('mome-cli-model-'), 'model');
-  const script = `import sys
-from mome.config import tiny_config
-from mome.export import export_model_dir
-from mome.model import MomeModel, randomize_
-cfg = tiny_config()
-export_model_dir(randomize_(MomeModel(cfg), 4).eval(), cfg, sys.argv[1], sys.argv[2], provenance={'source': 'test'})`;
-  execFileSync(findTorchPython()!, ['-c', script, model, VOCAB], {
-    env: { ...process.env, PYTHONPATH: path.join(repo, 'model-runtime', 'python'), OMP_NUM_THREADS: '1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  model = exportRandomModels([{ out: path.join(tempDir('mome-cli-model-'), 'model'), seed: 4 }])[0];
 }, 120_000);
 
 describe('mome eval', () => {
