@@ -19,7 +19,7 @@ import math
 import os
 import random
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple, Type, TypeVar
 
 import torch
 from PIL import Image
@@ -209,25 +209,40 @@ def nlvr2_image_paths(root: str, split: str, record: dict) -> Tuple[str, str]:
     return os.path.join(folder, f'{prefix}-img0.png'), os.path.join(folder, f'{prefix}-img1.png')
 
 
-def read_nlvr2(root: str, split: str) -> List[Nlvr2Example]:
-    path = os.path.join(root, f'{split}.json')
-    if not os.path.isfile(path):
-        raise DatasetFormatError(f'{path} does not exist; an NLVR2 folder holds train.json, dev.json, test1.json')
-    out = []
+T = TypeVar('T')
+
+
+def read_json_lines(path: str, parse: Callable[[dict], T], error: Type[ValueError], what: str,
+                    shape: str) -> List[T]:
+    """Each non-blank line of a JSON-lines file through `parse`. A line that is not JSON or lacks what `parse`
+    reads raises `error` as "path:line: not <what> (...); each line is <shape>"; an `error` that `parse` raises
+    itself gets the path and line in front."""
+    out: List[T] = []
     with open(path, encoding='utf-8') as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             try:
-                rec = json.loads(line)
-                label = {'True': 1, 'False': 0}[str(rec['label'])]
-                left, right = nlvr2_image_paths(root, split, rec)
-                out.append(Nlvr2Example(rec['identifier'], rec['sentence'], label, left, right))
-            except (json.JSONDecodeError, KeyError, TypeError) as e:
-                raise DatasetFormatError(f'{path}:{n}: not an NLVR2 record ({e!r}); each line is a JSON object '
-                                         f'with identifier, sentence, label "True"|"False" (and directory in '
-                                         f'train)') from None
+                out.append(parse(json.loads(line)))
+            except error as e:
+                raise error(f'{path}:{n}: {e}') from None
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+                raise error(f'{path}:{n}: not {what} ({e!r}); each line is {shape}') from None
     return out
+
+
+def read_nlvr2(root: str, split: str) -> List[Nlvr2Example]:
+    path = os.path.join(root, f'{split}.json')
+    if not os.path.isfile(path):
+        raise DatasetFormatError(f'{path} does not exist; an NLVR2 folder holds train.json, dev.json, test1.json')
+
+    def parse(rec: dict) -> Nlvr2Example:
+        label = {'True': 1, 'False': 0}[str(rec['label'])]
+        left, right = nlvr2_image_paths(root, split, rec)
+        return Nlvr2Example(rec['identifier'], rec['sentence'], label, left, right)
+
+    return read_json_lines(path, parse, DatasetFormatError, 'an NLVR2 record',
+                           'a JSON object with identifier, sentence, label "True"|"False" (and directory in train)')
 
 
 class Nlvr2Pairs(Dataset):

@@ -10,12 +10,11 @@ ranks) contrasts the caption with it and ITM scores it as a non-match.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 from typing import Dict, Iterable, List, Optional, Sequence
 
-from .data import KarpathyCaptions, karpathy_file
+from .data import KarpathyCaptions, karpathy_file, read_json_lines
 
 RETRIEVAL_TRAIN_SPLITS = ('train', 'restval')   # Karpathy's train for training (spec §6)
 SNAPSHOT_FILES = ('dataset_coco.json', 'dataset_flickr30k.json', 'train.json', 'dev.json', 'test1.json')
@@ -55,23 +54,15 @@ def read_pairs(path: Optional[str]) -> List[dict]:
         return []
     if not os.path.isfile(path):
         raise FineTuneDataError(f'the pairs file {path} does not exist')
-    out = []
-    with open(path, encoding='utf-8') as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                pair = {'sentid': int(rec['sentid']), 'imgid': int(rec['imgid']), 'relation': rec['relation']}
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
-                raise FineTuneDataError(f'{path}:{n}: not a pair line ({e!r}); each line is '
-                                        f'{{"sentid": N, "imgid": N, "relation": "hard_negative"|"also_match"}}') \
-                    from None
-            if pair['relation'] not in ('hard_negative', 'also_match'):
-                raise FineTuneDataError(f'{path}:{n}: relation must be hard_negative or also_match, '
-                                        f'not {pair["relation"]!r}')
-            out.append(pair)
-    return out
+
+    def parse(rec: dict) -> dict:
+        pair = {'sentid': int(rec['sentid']), 'imgid': int(rec['imgid']), 'relation': rec['relation']}
+        if pair['relation'] not in ('hard_negative', 'also_match'):
+            raise FineTuneDataError(f'relation must be hard_negative or also_match, not {pair["relation"]!r}')
+        return pair
+
+    return read_json_lines(path, parse, FineTuneDataError, 'a pair line',
+                           '{"sentid": N, "imgid": N, "relation": "hard_negative"|"also_match"}')
 
 
 class RetrievalTrainSet:
