@@ -21,7 +21,13 @@ export const useJobs = create<JobsState>((set, get) => ({
       useToasts.getState().push(errorMessage(e));
     }
   },
-  apply: (job) => set({ byId: { ...get().byId, [job.id]: job } }),
+  apply: (job) => {
+    // A start call's reply can arrive after the job's jobFinished event (a quick job): a job never runs again
+    // once finished, so an older copy without finishedAt must not replace the finished one.
+    const known = get().byId[job.id];
+    if (known?.finishedAt && !job.finishedAt) return;
+    set({ byId: { ...get().byId, [job.id]: job } });
+  },
   cancel: async (id) => {
     try {
       get().apply(await mome().cancelJob({ id }));
