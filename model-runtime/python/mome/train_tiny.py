@@ -4,7 +4,8 @@ embedded tiny MoME model from scratch and exports it as a model directory (asset
 1. Data: synthetic COCO-Karpathy and NLVR2 datasets written in the published formats into --work (fixed sizes
    and seeds), read back by data.py's readers and cached as tensors (tiny_data.py); a WordPiece vocabulary of
    the grammar's words (tiny_data.VOCAB_NOTE).
-2. Model: MomeModel itself, smaller (PLANS below).
+2. Model: MomeModel itself, smaller (PLANS below), started with `tiny_init` instead of the official init (see
+   there: trained from scratch on a small budget, the official init learned several times slower).
 3. Stages as VLMo, scaled down (tiny_stages.py): vision (MIM), language (MLM, attention and vision expert
    frozen), vl (ITC + ITC-VL + ITM with hard negatives + MLM), finetune (retrieval and NLVR2 jointly).
 4. Checkpoints after every stage and every `ckpt_every` steps in --work; rerunning with the same --work resumes
@@ -64,9 +65,9 @@ DATA_FULL = {'coco-train': ('coco', 'train', 8000, 1), 'coco-test': ('coco', 'te
              'nlvr2-train': ('nlvr2', 'train', 10000, 3), 'nlvr2-dev': ('nlvr2', 'dev', 1000, 4)}
 PLANS = {
     'full': Plan(model=MODEL_FULL, data=DATA_FULL,
-                 steps={'vision': 200, 'language': 200, 'vl': 360, 'finetune': 800},
-                 lr={'vision': 1e-3, 'language': 5e-4, 'vl': 5e-4, 'finetune': 2e-4},
-                 batch=64, itm_rows=32, finetune_itm_rows=16, nlvr2_batch=32, retrieval_every=3, ckpt_every=50),
+                 steps={'vision': 100, 'language': 100, 'vl': 1500, 'finetune': 1800},
+                 lr={'vision': 1e-3, 'language': 5e-4, 'vl': 1e-3, 'finetune': 5e-4},
+                 batch=64, itm_rows=16, finetune_itm_rows=8, nlvr2_batch=32, retrieval_every=2, ckpt_every=50),
     'quick': Plan(model=dict(embed_dim=32, depth=2, num_heads=2, mlp_ratio=2.0, image_size=32, patch_size=16,
                              vl_start=1, max_text_len=40, token_types=3),
                   data={'coco-train': ('coco', 'train', 48, 1), 'coco-test': ('coco', 'test', 16, 2),
@@ -89,6 +90,23 @@ def emit(obj: dict, log: Optional[str] = None) -> None:
 def training_config(plan: Plan, vocab_size: int, shared: bool) -> MomeConfig:
     heads = ('itc', 'itm', 'mlm', 'nlvr2') if shared else ('itc', 'itc_vl', 'itm', 'mlm', 'nlvr2')
     return MomeConfig(vocab_size=vocab_size, heads=heads, shared_experts=shared, **plan.model)
+
+
+@torch.no_grad()
+def tiny_init(model: MomeModel) -> MomeModel:
+    """The tiny model's starting point (training from scratch only; official checkpoints are loaded, never
+    re-initialized): Xavier-uniform attention and FFN matrices, layer scale 1.0 instead of 0.1, and the text
+    embedding LayerNorm weight 0.1 so word embeddings do not swamp the first blocks. The official init (N(0, 0.02),
+    layer scale 0.1) is made for fine-tuning a 12-layer model from BEiT weights; from scratch at width 128 it
+    learned several times slower. Measured, ITC alone on the 8,000-image training split, batch 64, lr 1e-3,
+    300 steps: loss 3.84 (official init) vs 3.30 (this init); held-out TR/IR R@5 1.8/1.2 vs 6.4/3.2."""
+    for name, p in model.named_parameters():
+        if p.dim() == 2 and ('.attn.' in name or '.mlp' in name):
+            torch.nn.init.xavier_uniform_(p)
+        elif 'gamma_' in name:
+            p.fill_(1.0)
+    model.text_embeddings.LayerNorm.weight.fill_(0.1)
+    return model
 
 
 def count_params(model: torch.nn.Module) -> int:
@@ -119,7 +137,7 @@ class Trainer:
                          'mask_id': self.tok.mask}
         self.cfg = training_config(plan, len(tokens), args.shared_experts)
         torch.manual_seed(self.seed)
-        self.model = MomeModel(self.cfg)
+        self.model = tiny_init(MomeModel(self.cfg))
         self.mim = MimHead(self.model)
         self.state = self._read_state()
 
