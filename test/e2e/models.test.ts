@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTorchPython } from '../../scripts/lib.mjs';
+import { writeRandomCheckpoint } from '../integration/helpers/models';
 import { tempDir } from '../integration/helpers/temp';
 import { launchChromium, repoRoot, screenshotDir, startServe, type Serve } from './harness';
 
@@ -22,15 +23,7 @@ const vocabFindable = () =>
 
 beforeAll(async () => {
   checkpoint = path.join(tempDir('mome-e2e-ckpt-'), 'vlmo_demo.pt');
-  execFileSync(
-    findTorchPython()!,
-    [
-      '-c',
-      'import sys\nfrom mome.config import tiny_config\nfrom mome.model import MomeModel, randomize_\nfrom mome.checkpoint import save_official_checkpoint\nsave_official_checkpoint(randomize_(MomeModel(tiny_config()), 2).eval(), sys.argv[1])',
-      checkpoint,
-    ],
-    { env: { ...process.env, PYTHONPATH: path.join(repoRoot, 'model-runtime', 'python') } },
-  );
+  writeRandomCheckpoint(checkpoint, 2);
   data = tempDir('mome-e2e-synth-');
   execFileSync(findTorchPython()!, ['-m', 'mome', 'synth', '--kind', 'coco', '--size', '12', '--out', data], {
     env: { ...process.env, PYTHONPATH: path.join(repoRoot, 'model-runtime', 'python') },

@@ -1,9 +1,8 @@
 // Likely label errors on the shipped noisy samples, with the shipped tiny model: the ranking over every
 // split must put planted errors near its top. noise.json (what was planted) is read by this test only.
 // Acceptance (issue 8): the top 2 × (number planted) of the ranking hold at least 70% of the planted errors.
-// The shipped tiny model is far from the quality that needs (its held-out R@5 and NLVR2 accuracy are in its
-// mome.json): the 70% checks run once the model reaches it; until then the ranking must still concentrate
-// planted caption errors at its top several times over what a random order gives.
+// The caption checks run on the shipped tiny model. Its NLVR2 head is still near chance on held-out data (the
+// accuracy is in its mome.json), so the NLVR2 check runs once a shipped model reaches 60% there.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -50,37 +49,26 @@ async function recovered(sample: string, task: 'retrieval' | 'nlvr2') {
   return { share: found / planted.size, chance };
 }
 
-/** The shipped model's own held-out figures (mome.json), which say whether it can be expected to find them. */
-function quality(): { irR5: number; trR5: number; nlvr2: number } | null {
+/** The shipped model's own held-out NLVR2 accuracy (mome.json), which says whether it can be expected to find them. */
+function nlvr2Accuracy(): number | null {
   if (!fs.existsSync(path.join(modelDir, 'mome.json'))) return null;
   const meta = JSON.parse(fs.readFileSync(path.join(modelDir, 'mome.json'), 'utf8'));
-  const q = meta.quality ?? meta.provenance?.quality ?? {};
-  return { irR5: q.retrieval?.ir_r5 ?? 0, trR5: q.retrieval?.tr_r5 ?? 0, nlvr2: q.nlvr2?.accuracy ?? 0 };
+  return (meta.quality ?? meta.provenance?.quality ?? {}).nlvr2?.accuracy ?? 0;
 }
-const q = quality();
-// the issue's goal for the tiny model (R@5 >= 70% both ways, NLVR2 >= 80%), scaled to what the check needs
-const retrievalGood = q !== null && q.irR5 >= 50 && q.trR5 >= 50;
-const nlvr2Good = q !== null && q.nlvr2 >= 60;
+const nlvr2 = nlvr2Accuracy();
 
 describe('likely label errors on the shipped samples (shipped tiny model)', () => {
-  it.skipIf(q === null).each(['coco-sample', 'flickr30k-sample'])(
-    '%s: planted caption errors stand at the top of the ranking at least 3 times as often as by chance',
-    async (sample) => {
-      const { share, chance } = await recovered(sample, 'retrieval');
-      expect(share).toBeGreaterThanOrEqual(3 * chance);
-    },
-    300_000,
-  );
-
-  it.skipIf(!retrievalGood).each(['coco-sample', 'flickr30k-sample'])(
+  it.skipIf(nlvr2 === null).each(['coco-sample', 'flickr30k-sample'])(
     '%s: the top 2× planted hold at least 70 percent of the planted caption errors',
     async (sample) => {
-      expect((await recovered(sample, 'retrieval')).share).toBeGreaterThanOrEqual(0.7);
+      const { share, chance } = await recovered(sample, 'retrieval');
+      expect(share).toBeGreaterThanOrEqual(0.7);
+      expect(share).toBeGreaterThan(5 * chance);
     },
     300_000,
   );
 
-  it.skipIf(!nlvr2Good)(
+  it.skipIf(nlvr2 === null || nlvr2 < 60)(
     'nlvr2-sample: the top 2× planted hold at least 70 percent of the flipped labels',
     async () => {
       expect((await recovered('nlvr2-sample', 'nlvr2')).share).toBeGreaterThanOrEqual(0.7);

@@ -6,6 +6,7 @@ import { createBackend, type Backend } from '../../electron/backend/index';
 import type { Job } from '../../electron/api/schemas';
 import { importDataset } from '../../electron/datasets/importer';
 import { findTorchPython } from '../../scripts/lib.mjs';
+import { writeRandomCheckpoint } from './helpers/models';
 import { tempDir } from './helpers/temp';
 
 const repo = path.resolve(__dirname, '..', '..');
@@ -16,16 +17,7 @@ let checkpoint: string;
 beforeAll(() => {
   b = createBackend({ home: tempDir(), mode: 'browser' });
   checkpoint = path.join(tempDir(), 'vlmo_tiny_random.pt');
-  // a small random model saved in the official checkpoint layout (Lightning's state_dict wrapper)
-  execFileSync(
-    findTorchPython()!,
-    [
-      '-c',
-      'import sys\nfrom mome.config import tiny_config\nfrom mome.model import MomeModel, randomize_\nfrom mome.checkpoint import save_official_checkpoint\nsave_official_checkpoint(randomize_(MomeModel(tiny_config()), 1).eval(), sys.argv[1])',
-      checkpoint,
-    ],
-    { env: { ...process.env, PYTHONPATH: path.join(repo, 'model-runtime', 'python') } },
-  );
+  writeRandomCheckpoint(checkpoint, 1);
 }, 120_000);
 afterAll(() => b.close());
 

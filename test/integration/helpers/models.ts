@@ -33,3 +33,18 @@ export function exportRandomModels(
   });
   return models.map((m) => m.out);
 }
+
+const CHECKPOINT_SCRIPT = `import sys
+from mome.config import tiny_config
+from mome.checkpoint import save_official_checkpoint
+from mome.model import MomeModel, randomize_
+save_official_checkpoint(randomize_(MomeModel(tiny_config()), int(sys.argv[2])).eval(), sys.argv[1])`;
+
+/** Saves one random tiny model in the official checkpoint layout (Lightning's state_dict wrapper) at `file`. */
+export function writeRandomCheckpoint(file: string, seed: number): string {
+  execFileSync(findTorchPython()!, ['-c', CHECKPOINT_SCRIPT, file, String(seed)], {
+    env: { ...process.env, PYTHONPATH: path.join(repo, 'model-runtime', 'python'), OMP_NUM_THREADS: '1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return file;
+}
