@@ -75,22 +75,35 @@ def itc_loss(image_embeds: torch.Tensor, text_embeds: torch.Tensor, logit_scale:
 
 
 def sample_hard_negatives(sim_i2t: torch.Tensor, positive_mask: torch.Tensor,
-                          generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+                          generator: Optional[torch.Generator] = None,
+                          uniform_mix: float = 0.0) -> Tuple[torch.Tensor, torch.Tensor]:
     """(negative text for each image [Bi], negative image for each text [Bt]), drawn with probability
     softmax(similarity) with the positives zeroed (spec §5). `sim_i2t` [Bi, Bt] are the ITC logits (scaled
     similarities), `positive_mask` [Bi, Bt] marks the true pairs. A row with no negative at all (every candidate
-    is a positive) gets -1; callers drop it."""
+    is a positive) gets -1; callers drop it.
+
+    `uniform_mix` u in [0, 1]: draw from (1 - u) * that distribution + u * uniform over the negatives, i.e. a
+    share u of the negatives are random ones (0, the default, is the official sampler). Training from scratch,
+    hard negatives alone leave ITM at its label prior: see train_tiny.Plan.itm_uniform_mix."""
+    if not 0.0 <= uniform_mix <= 1.0:
+        raise ValueError(f'uniform_mix must be in [0, 1]; got {uniform_mix}')
     pos = positive_mask.bool()
     with torch.no_grad():
         w_i2t = F.softmax(sim_i2t.float(), dim=1).masked_fill(pos, 0.0)
         w_t2i = F.softmax(sim_i2t.float().t(), dim=1).masked_fill(pos.t(), 0.0)
-        return _draw(w_i2t, ~pos, generator), _draw(w_t2i, ~pos.t(), generator)
+        return _draw(w_i2t, ~pos, generator, uniform_mix), _draw(w_t2i, ~pos.t(), generator, uniform_mix)
 
 
-def _draw(weights: torch.Tensor, allowed: torch.Tensor, generator: Optional[torch.Generator]) -> torch.Tensor:
+def _draw(weights: torch.Tensor, allowed: torch.Tensor, generator: Optional[torch.Generator],
+          uniform_mix: float = 0.0) -> torch.Tensor:
     # Softmax can underflow to exactly 0 for every allowed entry; fall back to uniform over them so a negative
     # is still drawn (never a positive: those stay 0).
-    weights = torch.where(weights.sum(dim=1, keepdim=True) > 0, weights, allowed.float())
+    uniform = allowed.float()
+    weights = torch.where(weights.sum(dim=1, keepdim=True) > 0, weights, uniform)
+    if uniform_mix > 0:
+        def rows(w):
+            return w / w.sum(dim=1, keepdim=True).clamp_min(1e-30)
+        weights = (1.0 - uniform_mix) * rows(weights) + uniform_mix * rows(uniform)
     has = allowed.any(dim=1)
     out = torch.full((weights.shape[0],), -1, dtype=torch.long, device=weights.device)
     if has.any():
@@ -101,13 +114,14 @@ def _draw(weights: torch.Tensor, allowed: torch.Tensor, generator: Optional[torc
 def itm_loss(model, pixels: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor,
              image_embeds: torch.Tensor, text_embeds: torch.Tensor, image_ids: Optional[torch.Tensor] = None,
              generator: Optional[torch.Generator] = None,
-             extra_negatives: Optional[Sequence[Tuple[int, int]]] = None) -> torch.Tensor:
+             extra_negatives: Optional[Sequence[Tuple[int, int]]] = None, uniform_mix: float = 0.0) -> torch.Tensor:
     """Image-text matching with global hard negatives (spec §5): for each local image a negative text and for
     each local text a negative image, sampled from the gathered batch by ITC similarity; cross-entropy of
     itm_score over [positives; image-negatives; text-negatives] with labels [1; 0; 0].
 
     `extra_negatives`: (image_index, text_index) pairs within the local batch that a person marked as not
-    matching; they are added with label 0 (pairs of the same image id are skipped)."""
+    matching; they are added with label 0 (pairs of the same image id are skipped). `uniform_mix`: the share of
+    random negatives (sample_hard_negatives)."""
     n = pixels.shape[0]
     all_pixels = all_gather_with_grad(pixels.detach())
     all_ids, all_mask = all_gather_with_grad(input_ids), all_gather_with_grad(attention_mask)
@@ -117,7 +131,7 @@ def itm_loss(model, pixels: torch.Tensor, input_ids: torch.Tensor, attention_mas
     scale = model.logit_scale.detach().float().exp() if hasattr(model, 'logit_scale') else 1.0
     sim = scale * all_img @ all_txt.t()
     pos = positive_mask(all_image_ids, sim.shape[0], sim.device)
-    neg_txt, neg_img = sample_hard_negatives(sim, pos, generator)
+    neg_txt, neg_img = sample_hard_negatives(sim, pos, generator, uniform_mix)
     rows = _global_rows(n).to(sim.device)
     neg_txt, neg_img = neg_txt[rows], neg_img[rows]
 

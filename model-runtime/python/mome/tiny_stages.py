@@ -5,7 +5,8 @@
 - vl: ITC on the retrieval features, ITC on the VL-expert features (logit_vl_scale), ITM with hard negatives,
   MLM on the fusion encoder;
 - finetune: retrieval batches (ITC, plus ITM on a few rows so the shipped ITM head, which the app uses to
-  re-rank, keeps matching the fine-tuned encoders) alternating with NLVR2 batches (cross-entropy), because the
+  re-rank, keeps matching the fine-tuned encoders) interleaved with NLVR2 batches (every third step; cross-entropy, the classifier at the official 10x
+  learning-rate multiplier), because the
   app ships ONE model for both tasks; fine-tuning them one after the other would let the NLVR2 pass overwrite
   what retrieval needs in the shared attention.
 
@@ -121,7 +122,7 @@ def _branches(model: MomeModel, x: torch.Tensor, mode: str, mask, n: int,
 
 
 def vl_losses(model: MomeModel, px, ids, mask, img_ids, g, itm_rows: int, specials,
-              pretraining: bool = True) -> Dict[str, torch.Tensor]:
+              pretraining: bool = True, itm_uniform_mix: float = 0.0) -> Dict[str, torch.Tensor]:
     """Pre-training: ITC + ITC on VL features + ITM + fusion MLM. Fine-tuning (`pretraining` False): ITC + ITM."""
     i_cls, i_vl = _branches(model, model.embed_image(px), 'image', None, 0, pretraining)
     t_cls, t_vl = _branches(model, model.embed_text(ids), 'text', mask, ids.shape[1], pretraining)
@@ -132,7 +133,8 @@ def vl_losses(model: MomeModel, px, ids, mask, img_ids, g, itm_rows: int, specia
                                  img_ids)
     k = itm_rows
     if k > 0:
-        out['itm'] = itm_loss(model, px[:k], ids[:k], mask[:k], ie[:k], te[:k], img_ids[:k], generator=g)
+        out['itm'] = itm_loss(model, px[:k], ids[:k], mask[:k], ie[:k], te[:k], img_ids[:k], generator=g,
+                              uniform_mix=itm_uniform_mix)
     if pretraining and model.config.has('mlm'):
         masked, labels = mlm_mask(ids[:k], mask[:k], model.config.vocab_size, specials['special_ids'],
                                   generator=g, mask_id=specials['mask_id'])
@@ -157,14 +159,15 @@ def stage_losses(stage: str, step: int, ctx: dict) -> Dict[str, torch.Tensor]:
         return out
     if stage == 'vl':
         px, ids, mask, img = caption_batch(coco, plan.batch, g)
-        out = vl_losses(model, px, ids, mask, img, g, plan.itm_rows, specials)
+        out = vl_losses(model, px, ids, mask, img, g, plan.itm_rows, specials, itm_uniform_mix=plan.itm_uniform_mix)
         if shared:
             px2, ids2, mask2, _ = caption_batch(coco, plan.batch, g)
             out['mim'] = _mim(model, head, px2, g)
             out['mlm_text'] = _mlm_text(model, ids2, mask2, specials, g)
         return out
-    if step % plan.retrieval_every != 0:
+    if step % plan.nlvr2_every == plan.nlvr2_every - 1:
         left, right, ids, mask, label = nlvr2_batch(ctx['nlvr2'], plan.nlvr2_batch, g)
         return {'nlvr2': nlvr2_loss(model.nlvr2(left, right, ids, mask), label)}
     px, ids, mask, img = caption_batch(coco, plan.batch, g)
-    return vl_losses(model, px, ids, mask, img, g, plan.finetune_itm_rows, specials, pretraining=False)
+    return vl_losses(model, px, ids, mask, img, g, plan.finetune_itm_rows, specials, pretraining=False,
+                     itm_uniform_mix=plan.itm_uniform_mix)

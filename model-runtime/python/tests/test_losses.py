@@ -92,6 +92,21 @@ class HardNegativeTest(unittest.TestCase):
             self.assertEqual(int(neg_t[0]), 3)
             self.assertEqual(int(neg_i[1]), 2)   # text 1's hardest image is 2
 
+    def test_uniform_mix_draws_that_share_at_random(self):
+        sim = torch.zeros(4, 4)
+        sim[0, 3] = 30.0   # the similarity sampler alone always gives image 0 text 3
+        pos = torch.eye(4, dtype=torch.bool)
+        g = torch.Generator().manual_seed(2)
+        picks = torch.stack([sample_hard_negatives(sim, pos, generator=g, uniform_mix=0.5)[0][0] for _ in range(3000)])
+        share = {t: float((picks == t).float().mean()) for t in (1, 2, 3)}
+        # half the draws by similarity (all text 3), half uniform over texts 1-3: 1/6, 1/6, 2/3
+        self.assertAlmostEqual(share[1], 1 / 6, delta=0.03)
+        self.assertAlmostEqual(share[2], 1 / 6, delta=0.03)
+        self.assertAlmostEqual(share[3], 2 / 3, delta=0.03)
+        self.assertFalse((picks == 0).any())   # never the positive
+        with self.assertRaises(ValueError):
+            sample_hard_negatives(sim, pos, uniform_mix=1.5)
+
     def test_a_row_without_negatives_gets_minus_one(self):
         pos = positive_mask(torch.tensor([5, 5]), 2)
         neg_t, neg_i = sample_hard_negatives(torch.zeros(2, 2), pos)

@@ -119,6 +119,12 @@ class TrainTinyTest(TempDirTest):
         for stage, key in (('vision', 'mim'), ('language', 'mlm_text')):
             rows = state['losses'][stage]
             self.assertLess(mean(rows[-3:], key), mean(rows[:3], key), stage)
+        # fine-tuning: every nlvr2_every-th step is an NLVR2 batch, the others retrieval (ITC + ITM)
+        from mome.train_tiny import PLANS
+        every = PLANS['quick'].nlvr2_every
+        for i, row in enumerate(state['losses']['finetune']):
+            self.assertEqual('nlvr2' in row, i % every == every - 1, row)
+            self.assertEqual('itc' in row and 'itm' in row, i % every != every - 1, row)
 
     def test_a_stopped_run_resumes_and_ends_like_an_uninterrupted_one(self):
         rc, events, err = train(self.path('a'), self.path('a-model'))
