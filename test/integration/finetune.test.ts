@@ -209,6 +209,9 @@ describe('fine-tune job', () => {
 // The proof that corrections help: the shipped tiny model, fine-tuned briefly on the CPU on the COCO sample with its
 // planted noise (captions on the wrong image), then on the same data with noise.json's corrections applied through
 // the labeling API (same seed, same steps), is compared on the held-out test split by the app's own evaluation.
+// The measure is the caption queries' mean reciprocal rank of their image (IR MRR, 100 captions): the planted errors
+// are captions, and with the current shipped model (TR R@1 95 on these 20 test images) the image side moves by
+// whole images (one image is 5 points of TR@1), so the TR + IR mean is decided by a single image.
 describe.skipIf(!fs.existsSync(path.join(SHIPPED_TINY, 'mome.json')))('corrections help', () => {
   it('the fine-tune on corrected labels scores higher on the held-out split than on the uncorrected ones', async () => {
     const p = createBackend({ home: tempDir(), mode: 'browser' });
@@ -227,7 +230,7 @@ describe.skipIf(!fs.existsSync(path.join(SHIPPED_TINY, 'mome.json')))('correctio
       console.log(
         `held-out test split\n  base:        ${fmt(base)}\n  uncorrected: ${fmt(a)}\n  corrected:   ${fmt(c)}`,
       );
-      expect(c.mrr).toBeGreaterThan(a.mrr);
+      expect(c.ir).toBeGreaterThan(a.ir);
     } finally {
       await p.close();
     }
