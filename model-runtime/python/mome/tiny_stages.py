@@ -2,13 +2,13 @@
 
 - vision: masked image modeling on image-only mode (mim.py: SimMIM-style pixel targets instead of BEiT's dVAE);
 - language: MLM on text-only mode, with self-attention and the vision expert frozen (freeze_for_language);
-- vl: ITC on the retrieval features, ITC on the VL-expert features (logit_vl_scale), ITM with hard negatives,
-  MLM on the fusion encoder;
+- vl: ITC on the retrieval features, ITC on the VL-expert features (logit_vl_scale), ITM with negatives drawn
+  half by ITC similarity and half at random (Plan.itm_uniform_mix), MLM on the fusion encoder;
 - finetune: retrieval batches (ITC, plus ITM on a few rows so the shipped ITM head, which the app uses to
-  re-rank, keeps matching the fine-tuned encoders) interleaved with NLVR2 batches (every third step; cross-entropy, the classifier at the official 10x
-  learning-rate multiplier), because the
-  app ships ONE model for both tasks; fine-tuning them one after the other would let the NLVR2 pass overwrite
-  what retrieval needs in the shared attention.
+  re-rank, keeps matching the fine-tuned encoders) interleaved with NLVR2 batches (every `nlvr2_every`-th step;
+  cross-entropy, the classifier at the official 10x learning-rate multiplier), because the app ships ONE model
+  for both tasks; fine-tuning them one after the other would let the NLVR2 pass overwrite what retrieval needs
+  in the shared attention.
 
 Shared-experts variant (MoMo-style): one FFN for every modality, so there is nothing to freeze; the language
 stage adds the image-only MIM loss and the vl stage adds both MIM and text-only MLM, accumulated into the same

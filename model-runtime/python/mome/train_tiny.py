@@ -302,8 +302,8 @@ class Trainer:
             'vocabulary': VOCAB_NOTE,
             'objectives': 'vision: MIM with raw-pixel targets (SimMIM-style, no dVAE); language: MLM text-only, '
                           'attention and vision expert frozen; vl: ITC + ITC-VL + ITM (hard negatives) + MLM; '
-                          'finetune: retrieval (ITC + ITM) and NLVR2 batches interleaved (every third an NLVR2 batch, its '
-                          'classifier at 10x the learning rate)',
+                          'finetune: retrieval (ITC + ITM) and NLVR2 batches interleaved (every third an NLVR2 '
+                          'batch, its classifier at 10x the learning rate)',
             'quality': quality,
         }
         meta = export_model_dir(model, cfg, self.args.out, self.vocab_path, fp16=self.plan.fp16,
