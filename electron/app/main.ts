@@ -10,19 +10,13 @@ import { createBackend, type Backend } from '../backend/index';
 import { SECURITY_HEADERS, STATIC_TYPES } from '../bridge/security';
 import { isInside } from '../media/roots';
 import { defaultHome } from '../store/home';
+import { rendererDir } from '../../model-runtime/src/runtime-paths';
 
 const ORIGIN = 'mome://app';
 
 protocol.registerSchemesAsPrivileged([
   { scheme: 'mome', privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
 ]);
-
-/** The built renderer: beside the bundle when packaged, dist/renderer in a checkout. */
-function rendererDir(): string {
-  const packaged = path.join(__dirname, '..', 'renderer', 'main_window');
-  if (fs.existsSync(path.join(packaged, 'index.html'))) return packaged;
-  return path.join(app.getAppPath(), 'dist', 'renderer');
-}
 
 function respond(status: number, type: string, body: BodyInit | null): Response {
   return new Response(body, { status, headers: { ...SECURITY_HEADERS, 'Content-Type': type } });
@@ -91,6 +85,7 @@ async function main() {
     },
   });
   const staticDir = rendererDir();
+  if (!staticDir) throw new Error('the renderer is not built: run `npm run build:renderer` (or `npm run package`)');
   protocol.handle('mome', (request) => handleProtocol(backend, staticDir, request));
 
   ipcMain.handle(IPC_CALL, async (event, name: unknown, args: unknown) => {

@@ -1,19 +1,9 @@
 // The embedded default shipped in assets/: the tiny model and the sample datasets.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assetsDir } from '../../model-runtime/src/runtime-paths';
 
-/** assets/ beside the app: the repository root in a checkout, resources/ when packaged. */
-export function assetsDir(): string | null {
-  const candidates = [
-    process.env.MOME_ASSETS,
-    path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'assets'),
-    (process as { resourcesPath?: string }).resourcesPath
-      ? path.join((process as { resourcesPath?: string }).resourcesPath!, 'assets')
-      : undefined,
-  ].filter((p): p is string => Boolean(p));
-  return candidates.find((p) => fs.existsSync(p)) ?? null;
-}
+export { assetsDir };
 
 export function defaultModelDir(): string | null {
   const dir = assetsDir();

@@ -1,14 +1,10 @@
 // `npm run serve`: the app in browser mode. Also how a researcher uses a remote GPU box over an SSH tunnel:
 //   ssh -L 8765:127.0.0.1:<port> gpu-box   then open http://localhost:8765/?token=...
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createBackend } from '../backend/index';
 import { defaultHome } from '../store/home';
+import { rendererDir } from '../../model-runtime/src/runtime-paths';
 import { startBridge } from './server';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -25,9 +21,9 @@ function openBrowser(url: string) {
 }
 
 async function main() {
-  const staticDir = path.join(repoRoot, 'dist', 'renderer');
-  if (!fs.existsSync(path.join(staticDir, 'index.html'))) {
-    console.error(`The renderer is not built (${staticDir}/index.html is missing). Run: npm run build:renderer`);
+  const staticDir = rendererDir();
+  if (!staticDir) {
+    console.error('The renderer is not built (no index.html in dist/renderer). Run: npm run build:renderer');
     process.exit(1);
   }
   const home = arg('--home') ?? defaultHome();

@@ -2,9 +2,8 @@
 // another one), found once, with the package's folder on PYTHONPATH. MOME_PYTHON overrides the search.
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pythonPackageDir } from './runtime-paths';
 
-export const PYTHON_PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'python');
 const CANDIDATES = ['python3', '/usr/bin/python3', 'python'];
 let cached: string | null | undefined;
 
@@ -33,7 +32,7 @@ export function findPython(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function pythonEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const parts = [PYTHON_PACKAGE_DIR, env.PYTHONPATH].filter(Boolean);
+  const parts = [pythonPackageDir(), env.PYTHONPATH].filter(Boolean);
   return { ...env, PYTHONPATH: parts.join(path.delimiter), PYTHONUNBUFFERED: '1' };
 }
 
