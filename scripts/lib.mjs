@@ -1,7 +1,8 @@
 // Small helpers shared by the setup, start and test scripts (plain Node, no dependencies: they run before
 // node_modules exists).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,4 +37,222 @@ export function findTorchPython(env = process.env) {
     if (r.status === 0) return py;
   }
   return null;
+}
+
+// ---- npm install that survives no internet ------------------------------------------------------------------
+// Two install scripts download from outside the npm registry: electron's (its binary, from GitHub or
+// ELECTRON_MIRROR) and onnxruntime-node's on linux/x64 (the CUDA provider, from api.nuget.org; no mirror variable,
+// only global-agent's GLOBAL_AGENT_HTTP(S)_PROXY). Without them the app still works: browser mode, CPU inference.
+
+const ELECTRON_DEFAULT_MIRROR = 'https://github.com/electron/electron/releases/download/';
+const NUGET_INDEX = 'https://api.nuget.org/v3/index.json';
+
+/** What a download costs when skipped, and how to get it later (one phrase each, for the log lines). */
+export const DOWNLOADS = {
+  electron: {
+    what: 'the Electron binary',
+    loss: '`npm start` opens browser mode instead of the desktop app',
+    skipEnv: ['ELECTRON_SKIP_BINARY_DOWNLOAD', '1'],
+  },
+  'onnxruntime-node': {
+    what: "ONNX Runtime's CUDA provider",
+    loss: 'inference runs on the CPU',
+    skipEnv: ['ONNXRUNTIME_NODE_INSTALL', 'skip'],
+  },
+};
+
+function readJson(file) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** The value of an environment variable looked up without regard to case (as npm and global-agent do). */
+function envAnyCase(env, name) {
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(env)) if (k.toLowerCase() === lower && v) return v;
+  return undefined;
+}
+
+/** electron_mirror from the project's or the user's .npmrc (npm passes it to electron's install script). */
+function npmrcElectronMirror(cwd, env) {
+  for (const file of [path.join(cwd, '.npmrc'), path.join(env.HOME ?? env.USERPROFILE ?? '', '.npmrc')]) {
+    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    const m = /^\s*electron_mirror\s*=\s*(\S+)/im.exec(text);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+function electronCacheDirs(env) {
+  if (env.electron_config_cache) return [env.electron_config_cache];
+  const home = env.HOME ?? env.USERPROFILE ?? '';
+  if (process.platform === 'darwin') return [path.join(home, 'Library', 'Caches', 'electron')];
+  if (process.platform === 'win32') return [path.join(env.LOCALAPPDATA ?? home, 'electron', 'Cache')];
+  return [path.join(env.XDG_CACHE_HOME ?? path.join(home, '.cache'), 'electron')];
+}
+
+/** Is electron-v<version>-<platform>-<arch>.zip in @electron/get's cache (then its install needs no network)? */
+function electronZipCached(version, env) {
+  const zip = `electron-v${version}-${process.platform}-${process.arch}.zip`;
+  for (const dir of electronCacheDirs(env)) {
+    if (!fs.existsSync(dir)) continue;
+    for (const sub of fs.readdirSync(dir)) if (fs.existsSync(path.join(dir, sub, zip))) return true;
+  }
+  return false;
+}
+
+/** host:port to probe for a URL, through the proxy that will carry it when there is one. */
+function endpoint(url, proxy) {
+  const u = new URL(proxy || url);
+  return { host: u.hostname, port: Number(u.port) || (u.protocol === 'http:' ? 80 : 443) };
+}
+
+/** Would this package's install script download here, as far as the environment and the platform tell? */
+export function downloadsOn(name, env = process.env, platform = process.platform, arch = process.arch) {
+  if (name === 'electron') return !env.ELECTRON_SKIP_BINARY_DOWNLOAD;
+  // onnxruntime-node's script/install.js: ONNXRUNTIME_NODE_INSTALL (skip | cuda12 | …), else the deprecated
+  // ONNXRUNTIME_NODE_INSTALL_CUDA, else the platform's requirements (only linux/x64 has any: cuda12).
+  const flag = env.ONNXRUNTIME_NODE_INSTALL || envAnyCase(env, 'npm_config_onnxruntime_node_install');
+  if (flag) return flag !== 'skip';
+  const cuda = env.ONNXRUNTIME_NODE_INSTALL_CUDA || envAnyCase(env, 'npm_config_onnxruntime_node_install_cuda');
+  if (cuda) return cuda !== 'skip';
+  return platform === 'linux' && arch === 'x64';
+}
+
+/**
+ * The downloads an `npm install` in `cwd` would make beyond the registry: [{name, host, port}]. A package counts
+ * when the lock file will (re)install it (its installed version differs) and the environment does not skip it.
+ */
+export function pendingDownloads({ cwd = root, env = process.env } = {}) {
+  const lock = readJson(path.join(cwd, 'package-lock.json'))?.packages ?? {};
+  const pkg = readJson(path.join(cwd, 'package.json')) ?? {};
+  const declared = { ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies };
+  const willInstall = (name) => {
+    const locked = lock[`node_modules/${name}`]?.version;
+    if (!locked && !declared[name]) return false;
+    const installed = readJson(path.join(cwd, 'node_modules', name, 'package.json'))?.version;
+    return !installed || !locked || installed !== locked;
+  };
+  const out = [];
+
+  if (downloadsOn('electron', env) && willInstall('electron')) {
+    const version = lock['node_modules/electron']?.version;
+    if (!version || !electronZipCached(version, env)) {
+      const mirror =
+        envAnyCase(env, 'npm_config_electron_mirror') ||
+        env.npm_package_config_electron_mirror ||
+        env.ELECTRON_MIRROR ||
+        npmrcElectronMirror(cwd, env) ||
+        ELECTRON_DEFAULT_MIRROR;
+      // @electron/get uses a proxy only when asked (ELECTRON_GET_USE_PROXY), then GLOBAL_AGENT_* or the usual names.
+      const https = mirror.startsWith('https:');
+      const proxy = env.ELECTRON_GET_USE_PROXY
+        ? (https && (envAnyCase(env, 'GLOBAL_AGENT_HTTPS_PROXY') || envAnyCase(env, 'HTTPS_PROXY'))) ||
+          envAnyCase(env, 'GLOBAL_AGENT_HTTP_PROXY') ||
+          envAnyCase(env, 'HTTP_PROXY')
+        : undefined;
+      // (GitHub redirects the download to its assets host; probing github.com is enough to tell "offline".)
+      out.push({ name: 'electron', ...endpoint(mirror, proxy) });
+    }
+  }
+
+  if (downloadsOn('onnxruntime-node', env) && willInstall('onnxruntime-node')) {
+    const proxy = env.GLOBAL_AGENT_HTTPS_PROXY || env.GLOBAL_AGENT_HTTP_PROXY;
+    out.push({ name: 'onnxruntime-node', ...endpoint(NUGET_INDEX, proxy) });
+  }
+  return out;
+}
+
+/** Does a TCP connection to host:port open within timeoutMs (name lookup included)? */
+export function canConnect(host, port, timeoutMs = 3000) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** How to run npm: the npm that runs this script when there is one (npm_execpath), else `npm` on the PATH. */
+function npmCommand(env) {
+  const cli = env.npm_execpath;
+  if (cli && /npm-cli\.c?js$/.test(cli)) return { cmd: process.execPath, pre: [cli], shell: false };
+  return process.platform === 'win32'
+    ? { cmd: 'npm.cmd', pre: [], shell: true }
+    : { cmd: 'npm', pre: [], shell: false };
+}
+
+function runNpm(args, { cwd, env, stdio }) {
+  const { cmd, pre, shell } = npmCommand(env);
+  return new Promise((resolve) => {
+    const child = spawn(cmd, [...pre, ...args], { cwd, env, shell, stdio: stdio === 'pipe' ? 'pipe' : 'inherit' });
+    let output = '';
+    child.stdout?.on('data', (d) => (output += d));
+    child.stderr?.on('data', (d) => (output += d));
+    child.on('error', (e) => resolve({ status: 1, output: output + String(e) }));
+    child.on('close', (code) => resolve({ status: code ?? 1, output }));
+  });
+}
+
+const list = (items) => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
+
+function without(names) {
+  const d = names.map((n) => DOWNLOADS[n]);
+  return (
+    `without ${list(d.map((x) => x.what))} (so ${list(d.map((x) => x.loss))}; ` +
+    `to get ${names.length > 1 ? 'them' : 'it'} later, with internet: \`npm rebuild ${names.join(' ')}\`).`
+  );
+}
+
+/**
+ * `npm install --no-audit --no-fund [...args]` in cwd that survives no internet beyond the npm registry. First a quick
+ * TCP probe of the hosts the install scripts download from (probe: false skips it): those unreachable are skipped
+ * from the start. If npm still fails, it runs once more with every such download skipped (the probe can be wrong).
+ * Not `npm ci`: the lock file lacks other platforms' optional builds of rollup/esbuild, and `npm ci` refuses it.
+ * Resolves to { status, skipped: names skipped, retried, output (stdio 'pipe' only) }.
+ */
+export async function installDependencies({
+  cwd = root,
+  env = process.env,
+  log = say,
+  args = [],
+  probe = true,
+  probeTimeoutMs = 3000,
+  stdio = 'inherit',
+} = {}) {
+  const install = ['install', '--no-audit', '--no-fund', ...args];
+  const skipped = [];
+  let output = '';
+  if (probe) {
+    const pending = pendingDownloads({ cwd, env });
+    const reach = await Promise.all(pending.map((p) => canConnect(p.host, p.port, probeTimeoutMs)));
+    const down = pending.filter((_, i) => !reach[i]);
+    if (down.length > 0) {
+      const hosts = [...new Set(down.map((p) => `${p.host}:${p.port}`))];
+      log(`Cannot reach ${list(hosts)}: installing ${without(down.map((p) => p.name))}`);
+      skipped.push(...down.map((p) => p.name));
+    }
+  }
+  const envFor = (names) => ({ ...env, ...Object.fromEntries(names.map((n) => DOWNLOADS[n].skipEnv)) });
+
+  log(`Installing npm dependencies (npm ${install.join(' ')})…`);
+  let r = await runNpm(install, { cwd, env: envFor(skipped), stdio });
+  output += r.output;
+  if (r.status === 0) return { status: 0, skipped, retried: false, output };
+
+  const more = Object.keys(DOWNLOADS).filter((n) => !skipped.includes(n) && downloadsOn(n, env));
+  if (more.length === 0) return { status: r.status, skipped, retried: false, output };
+  log(`npm install failed, most likely on a download from outside the npm registry: retrying ${without(more)}`);
+  skipped.push(...more);
+  r = await runNpm(install, { cwd, env: envFor(skipped), stdio });
+  output += r.output;
+  return { status: r.status, skipped, retried: true, output };
 }

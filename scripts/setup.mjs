@@ -1,13 +1,14 @@
 // `npm start` / `npm test` / `npm run serve` begin here: install what is missing, quickly skip what is not.
 // - npm dependencies (npm install when node_modules is missing or older than package-lock.json); where the
-//   Electron binary or the ONNX Runtime CUDA provider cannot be downloaded, install without them and say so.
+//   Electron binary or the ONNX Runtime CUDA provider cannot be downloaded (a quick probe of their hosts, and a
+//   retry when npm fails anyway), install without them and say so (lib.mjs installDependencies).
 // - better-sqlite3 built for this Node (an Electron rebuild replaces it; rebuild back when needed).
 // - Debian packages for Python/PyTorch and Chromium (tests only): installed when running as root with apt,
 //   otherwise the exact command is printed.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { findTorchPython, root, run, say } from './lib.mjs';
+import { findTorchPython, installDependencies, root, run, say } from './lib.mjs';
 
 const forTests = process.argv.includes('--tests');
 
@@ -28,19 +29,9 @@ function dependenciesCurrent() {
 }
 
 if (!dependenciesCurrent()) {
-  // `npm install`, not `npm ci`: the registry this project is built against does not carry every platform's
-  // optional build of rollup/esbuild, so the lock file lists only the platforms it has and `npm ci` refuses it.
-  say('Installing npm dependencies (npm install)…');
-  const install = ['install', '--no-audit', '--no-fund'];
-  let status = run('npm', install);
-  if (status !== 0 && !process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
-    say(
-      'npm ci failed; retrying without the downloads that need the internet (Electron binary, ONNX Runtime CUDA provider).',
-    );
-    status = run('npm', ['ci', '--no-audit', '--no-fund'], {
-      env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1', ONNXRUNTIME_NODE_INSTALL: 'skip' },
-    });
-  }
+  // A quick probe first (a few seconds), so that a machine without internet beyond the npm registry does not wait
+  // for the Electron / CUDA-provider downloads to fail; and a retry without them when npm fails anyway.
+  const { status } = await installDependencies();
   if (status !== 0) {
     console.error('npm install failed: see the messages above.');
     process.exit(status);
