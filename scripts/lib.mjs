@@ -216,7 +216,8 @@ function without(names) {
  * `npm install --no-audit --no-fund [...args]` in cwd that survives no internet beyond the npm registry. First a quick
  * TCP probe of the hosts the install scripts download from (probe: false skips it): those unreachable are skipped
  * from the start. If npm still fails, it runs once more with every such download skipped (the probe can be wrong).
- * Not `npm ci`: the lock file lacks other platforms' optional builds of rollup/esbuild, and `npm ci` refuses it.
+ * `npm install` rather than `npm ci`: it keeps an installed node_modules that is current, where `npm ci` always
+ * deletes and reinstalls it.
  * Resolves to { status, skipped: names skipped, retried, output (stdio 'pipe' only) }.
  */
 export async function installDependencies({
