@@ -194,7 +194,17 @@ export const methods = {
       .strict(),
     output: Job,
   },
-  listEvalRuns: { input: z.object({ datasetId: id.optional() }).strict(), output: z.array(EvalRun) },
+  /** The runs, newest first, each metric with its 95% bootstrap interval over queries (seeded: reproducible). */
+  listEvalRuns: {
+    input: z
+      .object({
+        datasetId: id.optional(),
+        resamples: z.number().int().min(100).max(100_000).default(1000),
+        seed: z.number().int().min(0).default(0),
+      })
+      .strict(),
+    output: z.array(EvalRun),
+  },
   getEvalItems: {
     input: z
       .object({
@@ -217,6 +227,9 @@ export const methods = {
         b: id,
         at: z.union([z.literal(1), z.literal(5), z.literal(10)]).default(1),
         limit: z.number().int().min(1).max(10000).default(1000),
+        /** The paired bootstrap of each difference: resamples and seed. */
+        resamples: z.number().int().min(100).max(100_000).default(1000),
+        seed: z.number().int().min(0).default(0),
       })
       .strict(),
     output: EvalComparison,

@@ -182,8 +182,32 @@ export const EvalRun = z.object({
   provider: z.string(),
   seconds: z.number(),
   createdAt: z.string(),
+  /**
+   * 95% percentile-bootstrap interval over the run's queries of each metric its stored ranks back
+   * ({"tr_r1": [lo, hi], …}, in the metric's unit); absent where not computed (itc_… figures never have one).
+   */
+  ci95: z.record(z.string(), z.tuple([z.number(), z.number()])).optional(),
+  /** How ci95 was computed: resamples and PRNG seed (the same seed gives the same interval). */
+  bootstrap: z.object({ resamples: z.number().int(), seed: z.number().int() }).optional(),
 });
 export type EvalRun = z.infer<typeof EvalRun>;
+
+/** What a difference between two runs amounts to at 95%. */
+export const DifferenceLabel = z.enum(['better', 'worse', 'no detectable difference at 95%']);
+export type DifferenceLabel = z.infer<typeof DifferenceLabel>;
+
+/** One metric of run b against run a over the queries ranked in both (paired), in percentage points. */
+export const MetricDifference = z.object({
+  name: z.string(),
+  queries: z.number().int(),
+  delta: z.number(),
+  /** Paired-bootstrap 95% interval of the difference. */
+  ci95: z.tuple([z.number(), z.number()]),
+  label: DifferenceLabel,
+  /** NLVR2 accuracy: the exact McNemar test on the examples right in one run only (it decides the label). */
+  mcnemar: z.object({ rightOnlyInA: z.number().int(), rightOnlyInB: z.number().int(), p: z.number() }).optional(),
+});
+export type MetricDifference = z.infer<typeof MetricDifference>;
 
 export const EvalItem = z.object({
   kind: z.enum(['caption', 'image', 'nlvr2']),
@@ -224,6 +248,9 @@ export const EvalComparison = z.object({
   fixed: z.array(EvalFlip),
   broken: z.array(EvalFlip),
   totals: z.object({ compared: z.number().int(), fixed: z.number().int(), broken: z.number().int() }),
+  /** Each metric backed by stored ranks: the paired difference, its interval and what it amounts to. */
+  differences: z.array(MetricDifference).optional(),
+  bootstrap: z.object({ resamples: z.number().int(), seed: z.number().int() }).optional(),
 });
 export type EvalComparison = z.infer<typeof EvalComparison>;
 

@@ -24,6 +24,7 @@ import { watchOtherProcesses } from '../labels/watch';
 import { exportDataset } from '../datasets/export';
 import { getEvalItems, listEvalRuns } from '../eval/repository';
 import { compareEvalRuns } from '../eval/compare';
+import { withIntervals } from '../eval/stats';
 import { getEvalItemDetail } from '../eval/inspect';
 import { getEvalSummary } from '../eval/summary';
 import { getEmbeddingMap } from '../eval/embedding-map';
@@ -199,7 +200,8 @@ export function createBackend(options: BackendOptions): Backend {
         },
       );
     },
-    listEvalRuns: ({ datasetId }) => listEvalRuns(db, datasetId),
+    listEvalRuns: ({ datasetId, resamples, seed }) =>
+      listEvalRuns(db, datasetId).map((r) => withIntervals(db, r, { resamples, seed })),
     listModels: ({ includeRemoved }) => models.list(includeRemoved),
     getModelCard: ({ id }) => modelCard(db, models, id),
     setModelDevice: ({ device }) => {

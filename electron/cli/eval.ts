@@ -1,7 +1,8 @@
 // `mome eval retrieval|nlvr2 --model DIR --dataset DIR --split test --json OUT [--home DIR] [--device auto|cpu|cuda]
-//  [--k 10] [--rerank K]`
+//  [--k 10] [--rerank K] [--resamples 1000] [--seed 0]`
 // Imports the dataset folder if it is not imported yet, runs the evaluation as the app does, prints the
-// metrics and writes {"metrics", "provider", "seconds", "mistakes": [...]} to OUT. `--split all` evaluates
+// metrics and writes {"metrics", "ci95", "provider", "seconds", "mistakes": [...]} to OUT; ci95 holds each
+// metric's 95% bootstrap interval over queries ({"tr_r1": [lo, hi], …}; --resamples, --seed). `--split all` evaluates
 // every split together (the label-error ranking of the whole dataset); `--rerank K` re-ranks the top K with ITM.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,10 +10,12 @@ import { createBackend } from '../backend/index';
 import { consoleContext } from '../jobs/console-context';
 import { importDataset } from '../datasets/importer';
 import { ALL_SPLITS, runEvaluation } from '../eval/run-eval';
+import { getEvalRun } from '../eval/repository';
+import { runIntervals } from '../eval/stats';
 import { defaultHome } from '../store/home';
 
 const USAGE =
-  'usage: mome eval retrieval|nlvr2 --model DIR --dataset DIR [--split test] [--json OUT] [--home DIR] [--device auto|cpu|cuda] [--k 10] [--rerank K]\n  --split all: every split together';
+  'usage: mome eval retrieval|nlvr2 --model DIR --dataset DIR [--split test] [--json OUT] [--home DIR] [--device auto|cpu|cuda] [--k 10] [--rerank K] [--resamples 1000] [--seed 0]\n  --split all: every split together; --resamples, --seed: the bootstrap of the 95% intervals (ci95)';
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const [task, ...rest] = argv;
@@ -51,6 +54,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
       if (!Number.isInteger(v) || v < 0) throw new Error(`--${name} must be a whole number, got "${opts[name]}"`);
       return v;
     };
+    const resamples = intOpt('resamples', 1000);
+    if (resamples < 100) throw new Error(`--resamples must be at least 100, got ${resamples}`);
+    const bootstrap = { resamples, seed: intOpt('seed', 0) };
     const result = await runEvaluation(
       backend.db,
       {
@@ -68,6 +74,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     ctx.dispose();
     const out = {
       metrics: result.metrics,
+      ci95: runIntervals(backend.db, getEvalRun(backend.db, result.runId), bootstrap),
+      bootstrap,
       provider: result.provider,
       seconds: result.seconds,
       runId: result.runId,

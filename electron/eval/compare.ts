@@ -1,10 +1,11 @@
-// Two evaluation runs of the same dataset and split side by side: metric deltas (b − a) and the per-item
-// flips. A retrieval query is a hit when its ground truth ranks below `at` (0-based rank < at); an NLVR2
+// Two evaluation runs of the same dataset and split side by side: metric deltas (b − a), each with its paired
+// 95% interval and what it amounts to (stats.ts), and the per-item flips. A retrieval query is a hit when its ground truth ranks below `at` (0-based rank < at); an NLVR2
 // example stores rank 0 when predicted right and 1 when wrong, so the same rule holds with at = 1.
 import { ApiError } from '../api/contract';
 import type { EvalComparison, EvalFlip, EvalRun } from '../api/schemas';
 import type { Db } from '../store/db';
 import { getEvalRun } from './repository';
+import { compareIntervals, DEFAULT_BOOTSTRAP, type BootstrapSettings } from './stats';
 
 interface FlipRow {
   kind: EvalFlip['kind'];
@@ -47,11 +48,15 @@ function describe(db: Db, datasetId: number, rows: FlipRow[]): EvalFlip[] {
   });
 }
 
-export function compareEvalRuns(db: Db, q: { a: number; b: number; at: number; limit: number }): EvalComparison {
+export function compareEvalRuns(
+  db: Db,
+  q: { a: number; b: number; at: number; limit: number } & Partial<BootstrapSettings>,
+): EvalComparison {
   const a = getEvalRun(db, q.a);
   const b = getEvalRun(db, q.b);
   checkComparable(a, b);
   const at = a.task === 'nlvr2' ? 1 : q.at;
+  const bootstrap = { resamples: q.resamples ?? DEFAULT_BOOTSTRAP.resamples, seed: q.seed ?? DEFAULT_BOOTSTRAP.seed };
   const base = `FROM eval_items x JOIN eval_items y ON y.run_id = @b AND y.kind = x.kind AND y.item_key = x.item_key
      WHERE x.run_id = @a AND x.rank IS NOT NULL AND y.rank IS NOT NULL`;
   const params = { a: a.id, b: b.id, at, limit: q.limit };
@@ -74,5 +79,7 @@ export function compareEvalRuns(db: Db, q: { a: number; b: number; at: number; l
     fixed: fixed.items,
     broken: broken.items,
     totals: { compared, fixed: fixed.total, broken: broken.total },
+    differences: compareIntervals(db, a, b, bootstrap),
+    bootstrap,
   };
 }

@@ -1,7 +1,8 @@
-// Two runs of the same dataset and split side by side: each metric with its delta, and the items run b
-// fixed and broke; clicking one opens it in the inspection view (of run b).
+// Two runs of the same dataset and split side by side: each metric with its delta over the same queries, the
+// paired 95% interval of the delta and what it amounts to (better, worse, no detectable difference; NLVR2 by
+// the exact McNemar test), and the items run b fixed and broke; clicking one opens it in the inspection view (of run b).
 import { useEffect, useState } from 'react';
-import type { EvalComparison, EvalFlip } from '../../../../electron/api/schemas';
+import type { EvalComparison, EvalFlip, MetricDifference } from '../../../../electron/api/schemas';
 import { errorMessage, mome } from '../../api/mome';
 import { fmtInt, METRIC_LABELS } from '../../format';
 import { useEval } from '../../stores/eval';
@@ -9,6 +10,10 @@ import './eval.css';
 
 const pct = (v: number | null) => (v === null ? '—' : `${v.toFixed(1)}%`);
 const signed = (v: number | null) => (v === null ? '—' : `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(1)}`);
+const interval = (d: MetricDifference | undefined) =>
+  d ? `${signed(d.ci95[0]).replace('±', '')} to ${signed(d.ci95[1]).replace('±', '')}` : '—';
+const verdictClass = (d: MetricDifference | undefined) =>
+  d?.label === 'better' ? 'better' : d?.label === 'worse' ? 'worse' : 'muted';
 const rankText = (r: number | null, kind: EvalFlip['kind']) =>
   r === null ? '—' : kind === 'nlvr2' ? (r === 0 ? 'right' : 'wrong') : `#${r + 1}`;
 
@@ -78,19 +83,39 @@ export function RunComparison({ a, b }: { a: number; b: number }) {
               Run {cmp.b.id} <span className="muted">{cmp.b.modelName}</span>
             </th>
             <th className="num">Δ</th>
+            <th className="num" title="Paired bootstrap over the queries in both runs">
+              95% interval of Δ
+            </th>
+            <th>Difference</th>
           </tr>
         </thead>
         <tbody>
-          {cmp.metrics.map((m) => (
-            <tr key={m.name}>
-              <td>{METRIC_LABELS[m.name] ?? m.name}</td>
-              <td className="num">{pct(m.a)}</td>
-              <td className="num">{pct(m.b)}</td>
-              <td className={`num ${m.delta && m.delta > 0 ? 'better' : m.delta && m.delta < 0 ? 'worse' : ''}`}>
-                {signed(m.delta)}
-              </td>
-            </tr>
-          ))}
+          {cmp.metrics.map((m) => {
+            const d = cmp.differences?.find((x) => x.name === m.name);
+            // the paired Δ (same queries in both runs) where there is one; else the plain one
+            const delta = d ? d.delta : m.delta;
+            return (
+              <tr key={m.name} data-testid={`difference-${m.name}`}>
+                <td>{METRIC_LABELS[m.name] ?? m.name}</td>
+                <td className="num">{pct(m.a)}</td>
+                <td className="num">{pct(m.b)}</td>
+                <td className="num">{signed(delta)}</td>
+                <td className="num">{interval(d)}</td>
+                <td className={verdictClass(d)} data-testid="difference-label">
+                  {d ? d.label : 'no per-query ranks'}
+                  {d?.mcnemar && (
+                    <span
+                      className="muted"
+                      title={`Exact McNemar test: right only in run ${cmp.a.id}: ${d.mcnemar.rightOnlyInA}, only in run ${cmp.b.id}: ${d.mcnemar.rightOnlyInB}`}
+                    >
+                      {' '}
+                      (McNemar p = {d.mcnemar.p < 0.001 ? d.mcnemar.p.toExponential(1) : d.mcnemar.p.toFixed(3)})
+                    </span>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
       {cmp.a.task === 'retrieval' && (

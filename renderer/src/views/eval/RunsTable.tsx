@@ -1,4 +1,5 @@
-// The runs of a dataset for one task, newest first, beside each other: metrics, options, provider, time.
+// The runs of a dataset for one task, newest first, beside each other: metrics with their 95% bootstrap
+// intervals over queries, options, provider, time.
 // Clicking a row shows that run; the "vs" column picks a second run to compare it with.
 import type { EvalRun } from '../../../../electron/api/schemas';
 import { splitName } from './RunForm';
@@ -6,6 +7,25 @@ import { METRIC_LABELS } from '../../format';
 
 const RETRIEVAL = ['tr_r1', 'tr_r5', 'tr_r10', 'ir_r1', 'ir_r5', 'ir_r10'];
 const fmtPct = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(1)}%`);
+
+/** A metric and, under it, its 95% interval over the run's queries. */
+function MetricCell({ run, name }: { run: EvalRun; name: string }) {
+  const ci = run.ci95?.[name];
+  return (
+    <td className="num">
+      {fmtPct(run.metrics[name])}
+      {ci && (
+        <span
+          className="ci"
+          data-testid="metric-ci"
+          title={`95% bootstrap interval over the run's queries (${run.bootstrap?.resamples ?? 1000} resamples)`}
+        >
+          {ci[0].toFixed(1)}–{ci[1].toFixed(1)}
+        </span>
+      )}
+    </td>
+  );
+}
 
 export function RunsTable({
   runs,
@@ -48,9 +68,7 @@ export function RunsTable({
             <td>{r.modelName}</td>
             <td>{splitName(r.split)}</td>
             {metrics.map((m) => (
-              <td key={m} className="num">
-                {fmtPct(r.metrics[m])}
-              </td>
+              <MetricCell key={m} run={r} name={m} />
             ))}
             {task === 'retrieval' && (
               <td>{r.options.rerank === 'itm' ? `ITM top ${String(r.options.rerankK)}` : '—'}</td>

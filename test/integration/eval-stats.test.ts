@@ -1,0 +1,153 @@
+// Intervals and significance on real runs (two small random models on the shipped samples, real SQLite):
+// every metric of a listed run carries a 95% bootstrap interval around it, computed from the stored ranks;
+// compared runs carry the paired difference, its interval, a label and for NLVR2 the exact McNemar test
+// that agrees with the flipped examples; `mome eval --json` writes ci95.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EvalComparison, EvalRun } from '../../electron/api/schemas';
+import { createBackend } from '../../electron/backend/index';
+import { importDataset } from '../../electron/datasets/importer';
+import { runEvaluation } from '../../electron/eval/run-eval';
+import { mcnemarExact } from '../../model-runtime/src/retrieval/bootstrap';
+import { exportRandomModels } from './helpers/models';
+import { tempDir } from './helpers/temp';
+
+const repo = path.resolve(__dirname, '..', '..');
+const quiet = { signal: new AbortController().signal, progress: () => undefined, throwIfCancelled: () => undefined };
+const home = tempDir();
+const backend = createBackend({ home, mode: 'browser' });
+const cacheDir = path.join(backend.home.cache, 'embeddings');
+afterAll(() => backend.close());
+
+let models: string[];
+let coco: number;
+let nlvr2: number;
+beforeAll(async () => {
+  const out = tempDir('mome-stats-models-');
+  models = exportRandomModels([1, 2].map((seed) => ({ out: path.join(out, `model${seed}`), seed })));
+  coco = (await importDataset(backend.db, { root: path.join(repo, 'assets', 'datasets', 'coco-sample') }, quiet))
+    .datasetId;
+  nlvr2 = (await importDataset(backend.db, { root: path.join(repo, 'assets', 'datasets', 'nlvr2-sample') }, quiet))
+    .datasetId;
+}, 180_000);
+
+const evaluate = (task: 'retrieval' | 'nlvr2', model: string, datasetId: number, split: string) =>
+  runEvaluation(backend.db, { task, modelDir: model, datasetId, split, k: 10, device: 'cpu', cacheDir }, quiet);
+const runs = async (q: { datasetId: number; resamples?: number; seed?: number }) =>
+  (await backend.call('listEvalRuns', q)) as EvalRun[];
+
+describe('intervals on every metric of a run', () => {
+  it('retrieval: TR and IR R@1/5/10 each inside its 95% interval, reproducible, resamples configurable', async () => {
+    const { runId } = await evaluate('retrieval', models[0], coco, 'test');
+    const run = (await runs({ datasetId: coco })).find((r) => r.id === runId)!;
+    expect(Object.keys(run.ci95!).sort()).toEqual(Object.keys(run.metrics).sort());
+    expect(run.bootstrap).toEqual({ resamples: 1000, seed: 0 });
+    for (const [name, [lo, hi]] of Object.entries(run.ci95!)) {
+      expect(lo, name).toBeLessThanOrEqual(run.metrics[name]);
+      expect(hi, name).toBeGreaterThanOrEqual(run.metrics[name]);
+      expect(lo).toBeGreaterThanOrEqual(0);
+      expect(hi).toBeLessThanOrEqual(100);
+    }
+    // the intervals widen with fewer queries: TR (image queries) is wider than IR (five captions per image)
+    const width = (name: string) => run.ci95![name][1] - run.ci95![name][0];
+    if (run.metrics.tr_r10 > 5 && run.metrics.ir_r10 > 5) expect(width('tr_r10')).toBeGreaterThan(width('ir_r10'));
+    const again = (await runs({ datasetId: coco })).find((r) => r.id === runId)!;
+    expect(again.ci95).toEqual(run.ci95);
+    const other = (await runs({ datasetId: coco, resamples: 200, seed: 3 })).find((r) => r.id === runId)!;
+    expect(other.bootstrap).toEqual({ resamples: 200, seed: 3 });
+    expect(Object.keys(other.ci95!).sort()).toEqual(Object.keys(run.ci95!).sort());
+  });
+
+  it('NLVR2: accuracy inside its interval', async () => {
+    const { runId } = await evaluate('nlvr2', models[0], nlvr2, 'dev');
+    const run = (await runs({ datasetId: nlvr2 })).find((r) => r.id === runId)!;
+    const [lo, hi] = run.ci95!.accuracy;
+    expect(lo).toBeLessThanOrEqual(run.metrics.accuracy);
+    expect(hi).toBeGreaterThanOrEqual(run.metrics.accuracy);
+    expect(hi - lo).toBeGreaterThan(0);
+  });
+});
+
+describe('significance of differences between two runs', () => {
+  it('a run against itself: every difference 0, no detectable difference', async () => {
+    const { runId } = await evaluate('retrieval', models[0], coco, 'test');
+    const cmp = (await backend.call('compareEvalRuns', { a: runId, b: runId })) as EvalComparison;
+    expect(cmp.differences!.map((d) => d.name).sort()).toEqual(
+      ['ir_r1', 'ir_r10', 'ir_r5', 'tr_r1', 'tr_r10', 'tr_r5'].sort(),
+    );
+    for (const d of cmp.differences!) {
+      expect(d.delta).toBe(0);
+      expect(d.ci95).toEqual([0, 0]);
+      expect(d.label).toBe('no detectable difference at 95%');
+    }
+  });
+
+  it('two models: each Δ is b − a over the same queries, inside its interval, labelled by it', async () => {
+    const a = await evaluate('retrieval', models[0], coco, 'test');
+    const b = await evaluate('retrieval', models[1], coco, 'test');
+    const cmp = (await backend.call('compareEvalRuns', { a: a.runId, b: b.runId })) as EvalComparison;
+    for (const d of cmp.differences!) {
+      const plain = cmp.metrics.find((m) => m.name === d.name)!;
+      expect(d.delta, d.name).toBeCloseTo(plain.delta!, 3); // same queries in both runs here
+      expect(d.ci95[0]).toBeLessThanOrEqual(d.delta);
+      expect(d.ci95[1]).toBeGreaterThanOrEqual(d.delta);
+      const expected = d.ci95[0] > 0 ? 'better' : d.ci95[1] < 0 ? 'worse' : 'no detectable difference at 95%';
+      expect(d.label).toBe(expected);
+      expect(d.queries).toBe(d.name.startsWith('ir') ? a.counts.captions : a.counts.images);
+    }
+  });
+
+  it('NLVR2: the exact McNemar test on the examples fixed and broken decides the label', async () => {
+    const a = await evaluate('nlvr2', models[0], nlvr2, 'dev');
+    const b = await evaluate('nlvr2', models[1], nlvr2, 'dev');
+    const cmp = (await backend.call('compareEvalRuns', { a: a.runId, b: b.runId })) as EvalComparison;
+    const [acc] = cmp.differences!;
+    expect(acc.name).toBe('accuracy');
+    expect(acc.mcnemar!.rightOnlyInB).toBe(cmp.totals.fixed);
+    expect(acc.mcnemar!.rightOnlyInA).toBe(cmp.totals.broken);
+    expect(acc.mcnemar!.p).toBeCloseTo(mcnemarExact(cmp.totals.broken, cmp.totals.fixed), 12);
+    expect(acc.delta).toBeCloseTo((100 * (cmp.totals.fixed - cmp.totals.broken)) / acc.queries, 3);
+    const { p } = acc.mcnemar!;
+    expect(acc.label).toBe(
+      p >= 0.05 ? 'no detectable difference at 95%' : cmp.totals.fixed > cmp.totals.broken ? 'better' : 'worse',
+    );
+  });
+});
+
+describe('mome eval --json', () => {
+  it('writes ci95 with an interval for every metric, named as the metrics are', () => {
+    const out = path.join(tempDir(), 'eval.json');
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'electron/cli/main.ts',
+        'eval',
+        'retrieval',
+        '--model',
+        models[0],
+        '--dataset',
+        path.join(repo, 'assets', 'datasets', 'coco-sample'),
+        '--json',
+        out,
+        '--resamples',
+        '500',
+        '--seed',
+        '1',
+      ],
+      { cwd: repo, encoding: 'utf8', env: { ...process.env, MOME_HOME: tempDir() } },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(fs.readFileSync(out, 'utf8'));
+    expect(Object.keys(j.ci95).sort()).toEqual(Object.keys(j.metrics).sort());
+    expect(j.bootstrap).toEqual({ resamples: 500, seed: 1 });
+    for (const [name, [lo, hi]] of Object.entries(j.ci95 as Record<string, [number, number]>)) {
+      expect(lo).toBeLessThanOrEqual(j.metrics[name]);
+      expect(hi).toBeGreaterThanOrEqual(j.metrics[name]);
+    }
+    expect(JSON.parse(r.stdout).ci95).toEqual(j.ci95);
+  }, 120_000);
+});

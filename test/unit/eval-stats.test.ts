@@ -1,0 +1,142 @@
+// The statistics behind "how far to trust a run": bootstrap intervals of R@k and accuracy over queries, the
+// paired interval of a difference between two runs, the exact McNemar test, and the words for a difference.
+import { describe, expect, it } from 'vitest';
+import {
+  bootstrapRecall,
+  labelDifference,
+  mcnemarExact,
+  pairedBootstrapRecall,
+  seededRandom,
+} from '../../model-runtime/src/retrieval/bootstrap';
+
+/** n ranks whose R@1, R@5, R@10 are about p1, p5, p10 (seeded). */
+function syntheticRanks(n: number, seed: number, [p1, p5, p10]: [number, number, number]): Int32Array {
+  const rand = seededRandom(seed);
+  return Int32Array.from({ length: n }, () => {
+    const u = rand() / 2 ** 32;
+    return u < p1 ? 0 : u < p5 ? 1 + (rand() % 4) : u < p10 ? 5 + (rand() % 5) : 10 + (rand() % 990);
+  });
+}
+
+/** Width of the normal-approximation binomial interval, in percentage points. */
+const binomialWidth = (p: number, n: number) => 100 * 2 * 1.96 * Math.sqrt((p * (1 - p)) / n);
+
+describe('bootstrap interval of R@k', () => {
+  it('is as wide as the binomial formula says on 25,000 caption queries (within 25%)', () => {
+    const ranks = syntheticRanks(25_000, 1, [0.2, 0.5, 0.65]);
+    const ivs = bootstrapRecall(ranks, [1, 5, 10]);
+    for (const iv of ivs) {
+      const width = iv.hi - iv.lo;
+      const expected = binomialWidth(iv.estimate / 100, ranks.length);
+      expect(Math.abs(width - expected) / expected).toBeLessThan(0.25);
+      expect(iv.lo).toBeLessThan(iv.estimate);
+      expect(iv.hi).toBeGreaterThan(iv.estimate);
+    }
+  });
+
+  it('holds the plain recall as its estimate, and widens as queries get fewer', () => {
+    const ranks = syntheticRanks(5000, 2, [0.1, 0.3, 0.4]);
+    const [r1, r5, r10] = bootstrapRecall(ranks, [1, 5, 10]);
+    const recall = (k: number) => (100 * ranks.filter((r) => r < k).length) / ranks.length;
+    expect([r1.estimate, r5.estimate, r10.estimate]).toEqual([recall(1), recall(5), recall(10)]);
+    const [small] = bootstrapRecall(ranks.subarray(0, 500), [1]);
+    expect(small.hi - small.lo).toBeGreaterThan(2.5 * (r1.hi - r1.lo));
+  });
+
+  it('is reproducible from its seed, and the number of resamples is the caller’s', () => {
+    const ranks = syntheticRanks(2000, 3, [0.3, 0.6, 0.7]);
+    expect(bootstrapRecall(ranks, [1, 5], { seed: 7 })).toEqual(bootstrapRecall(ranks, [1, 5], { seed: 7 }));
+    expect(bootstrapRecall(ranks, [1], { seed: 7 })).not.toEqual(bootstrapRecall(ranks, [1], { seed: 8 }));
+    const many = bootstrapRecall(ranks, [1], { resamples: 4000 })[0];
+    expect(Math.abs(many.hi - many.lo - binomialWidth(many.estimate / 100, 2000))).toBeLessThan(0.5);
+  });
+
+  it('NLVR2 accuracy is the same statistic: rank 0 right, 1 wrong, k = 1', () => {
+    const right = Int32Array.from({ length: 6982 }, (_, i) => (i % 10 < 8 ? 0 : 1)); // 80% right
+    const [acc] = bootstrapRecall(right, [1]);
+    expect(acc.estimate).toBeCloseTo(80, 1);
+    expect(Math.abs(acc.hi - acc.lo - binomialWidth(0.8, 6982)) / binomialWidth(0.8, 6982)).toBeLessThan(0.25);
+  });
+
+  it('costs well under 2 s for a COCO test run: 25,000 caption and 5,000 image ranks, 1,000 resamples', () => {
+    const captions = syntheticRanks(25_000, 4, [0.1, 0.3, 0.4]);
+    const images = syntheticRanks(5000, 5, [0.2, 0.45, 0.6]);
+    const t = performance.now();
+    bootstrapRecall(captions, [1, 5, 10]);
+    bootstrapRecall(images, [1, 5, 10]);
+    expect(performance.now() - t).toBeLessThan(2000);
+  });
+});
+
+describe('paired bootstrap of a difference', () => {
+  /** n queries; run a hits the first `hitsA`; run b differs on `better` misses it hits and `worse` hits it misses. */
+  function pair(n: number, hitsA: number, better: number, worse: number): [Int32Array, Int32Array] {
+    const a = Int32Array.from({ length: n }, (_, q) => (q < hitsA ? 0 : 50));
+    const b = Int32Array.from(a);
+    for (let q = 0; q < worse; q++) b[q] = 50; // hits of a that b misses
+    for (let q = hitsA; q < hitsA + better; q++) b[q] = 0; // misses of a that b hits
+    return [a, b];
+  }
+
+  it('of a run against itself is exactly 0 with no detectable difference', () => {
+    const ranks = syntheticRanks(3000, 6, [0.2, 0.5, 0.6]);
+    for (const d of pairedBootstrapRecall(ranks, ranks, [1, 5, 10])) {
+      expect([d.estimate, d.lo, d.hi]).toEqual([0, 0, 0]);
+      expect(labelDifference(d.lo, d.hi)).toBe('no detectable difference at 95%');
+    }
+  });
+
+  it('b fixes 100 of 1,000 queries and breaks none: +10 points, interval as the discordant share says', () => {
+    const [a, b] = pair(1000, 400, 100, 0);
+    const [d] = pairedBootstrapRecall(a, b, [1]);
+    expect(d.estimate).toBeCloseTo(10, 10);
+    // the difference is the mean of D ∈ {0, +1} with P(+1) = 0.1: half-width 1.96·√(0.1·0.9/1000)
+    const expected = binomialWidth(0.1, 1000);
+    expect(Math.abs(d.hi - d.lo - expected) / expected).toBeLessThan(0.25);
+    expect(labelDifference(d.lo, d.hi)).toBe('better');
+    const [back] = pairedBootstrapRecall(b, a, [1]);
+    expect(back.estimate).toBeCloseTo(-10, 10);
+    expect(labelDifference(back.lo, back.hi)).toBe('worse');
+  });
+
+  it('50 fixed and 50 broken: no difference, and narrower than two unpaired intervals would make it', () => {
+    const [a, b] = pair(1000, 400, 50, 50);
+    const [d] = pairedBootstrapRecall(a, b, [1]);
+    expect(d.estimate).toBe(0);
+    expect(labelDifference(d.lo, d.hi)).toBe('no detectable difference at 95%');
+    // D ∈ {−1, 0, +1}, P(±1) = 0.05 each: sd √(0.1/1000)
+    const expected = 100 * 2 * 1.96 * Math.sqrt(0.1 / 1000);
+    expect(Math.abs(d.hi - d.lo - expected) / expected).toBeLessThan(0.25);
+    const unpaired = Math.SQRT2 * binomialWidth(0.4, 1000);
+    expect(d.hi - d.lo).toBeLessThan(unpaired / 2);
+  });
+
+  it('refuses runs of different queries', () => {
+    expect(() => pairedBootstrapRecall(new Int32Array(3), new Int32Array(4), [1])).toThrow(/same queries/);
+  });
+});
+
+describe('exact McNemar test', () => {
+  it('b = 10, c = 2 gives two-sided p = 0.0386', () => {
+    expect(mcnemarExact(10, 2)).toBeCloseTo(0.0386, 4);
+    expect(mcnemarExact(2, 10)).toBe(mcnemarExact(10, 2));
+  });
+
+  it('is 1 with no or balanced discordant pairs, and tiny (not 0) for hundreds of them', () => {
+    expect(mcnemarExact(0, 0)).toBe(1);
+    expect(mcnemarExact(7, 7)).toBe(1);
+    expect(mcnemarExact(0, 5)).toBeCloseTo(2 / 32, 12);
+    const p = mcnemarExact(600, 400); // normal approximation with continuity: z ≈ 6.3, p ≈ 3e-10
+    expect(p).toBeGreaterThan(1e-11);
+    expect(p).toBeLessThan(1e-9);
+  });
+});
+
+describe('the words for a difference', () => {
+  it('better and worse only when the 95% interval excludes 0', () => {
+    expect(labelDifference(0.2, 3.1)).toBe('better');
+    expect(labelDifference(-3.1, -0.2)).toBe('worse');
+    expect(labelDifference(-1, 2)).toBe('no detectable difference at 95%');
+    expect(labelDifference(0, 2)).toBe('no detectable difference at 95%');
+  });
+});
