@@ -8,6 +8,7 @@ import { benchBrowse } from './browse';
 import { benchEncode } from './encode';
 import { benchEvalCache } from './eval-cache';
 import { benchNlvr2 } from './nlvr2';
+import { benchStats } from './stats';
 
 const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   import: benchImport,
@@ -16,6 +17,7 @@ const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   encode: benchEncode,
   'eval-cache': benchEvalCache,
   nlvr2: benchNlvr2,
+  stats: benchStats,
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,0 +1,114 @@
+// Intervals in the UI: the runs table shows each metric's 95% interval under its figure, and comparing two
+// runs shows each Δ with its paired interval and what it amounts to (NLVR2 with the McNemar p-value).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportRandomModels } from '../integration/helpers/models';
+import { tempDir } from '../integration/helpers/temp';
+import { launchChromium, repoRoot, screenshotDir, startServe, type Serve } from './harness';
+
+let serve: Serve;
+let browser: Browser;
+let page: Page;
+let models: string[];
+const datasets: Record<string, number> = {};
+
+/** Runs an API call in the page (window.mome) and waits for the job it starts. */
+async function job(method: string, args: Record<string, unknown>): Promise<any> {
+  return page.evaluate(
+    async ([m, a]) => {
+      const api = (window as any).mome;
+      let j = await api[m as string](a);
+      while (j.state === 'queued' || j.state === 'running') {
+        await new Promise((r) => setTimeout(r, 200));
+        j = await api.getJob({ id: j.id });
+      }
+      if (j.state !== 'succeeded') throw new Error(`${m}: ${j.state} ${j.error}`);
+      return j.result;
+    },
+    [method, args] as const,
+  );
+}
+
+const shot = (name: string) => {
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  return page.screenshot({ path: path.join(screenshotDir, name), fullPage: true });
+};
+
+const nav = (name: string) =>
+  page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: new RegExp(`^${name}`) })
+    .click();
+
+beforeAll(async () => {
+  const out = tempDir('mome-e2e-stats-');
+  models = exportRandomModels([1, 2].map((seed) => ({ out: path.join(out, `model${seed}`), seed })));
+  serve = await startServe();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(serve.url);
+  for (const name of ['coco-sample', 'nlvr2-sample'])
+    datasets[name] = (
+      await job('startDatasetImport', { path: path.join(repoRoot, 'assets', 'datasets', name) })
+    ).datasetId;
+  for (const modelDir of models) {
+    await job('startEvaluation', { task: 'retrieval', datasetId: datasets['coco-sample'], split: 'test', modelDir });
+    await job('startEvaluation', { task: 'nlvr2', datasetId: datasets['nlvr2-sample'], split: 'dev', modelDir });
+  }
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+/** Each shown interval "lo–hi" holds the figure above it. */
+async function checkIntervals(expected: number) {
+  const rows = page.getByTestId('eval-runs').locator('tbody tr');
+  await rows.nth(1).waitFor();
+  const cis = page.getByTestId('eval-runs').getByTestId('metric-ci');
+  await cis.first().waitFor();
+  expect(await cis.count()).toBe(expected);
+  const cells = await cis.evaluateAll((els) => els.map((e) => e.parentElement!.textContent!));
+  for (const cell of cells) {
+    const m = /^(\d+\.\d)%(\d+\.\d)–(\d+\.\d)$/.exec(cell.trim());
+    expect(m, cell).not.toBeNull();
+    const [value, lo, hi] = [m![1], m![2], m![3]].map(Number);
+    expect(lo).toBeLessThanOrEqual(value);
+    expect(hi).toBeGreaterThanOrEqual(value);
+  }
+}
+
+describe('intervals in the evaluation view', () => {
+  it('the retrieval runs table shows a 95% interval under every R@k', async () => {
+    await nav('Retrieval');
+    await checkIntervals(2 * 6);
+    await shot('eval-stats-runs.png');
+  });
+
+  it('comparing two runs labels each difference with its interval', async () => {
+    const rows = page.getByTestId('eval-runs').locator('tbody tr');
+    await rows.first().click();
+    await rows.last().getByRole('checkbox').check();
+    const cmp = page.getByTestId('run-comparison');
+    await cmp.getByTestId('difference-tr_r1').waitFor();
+    const labels = await cmp.getByTestId('difference-label').allTextContents();
+    expect(labels).toHaveLength(6);
+    for (const l of labels) expect(l).toMatch(/^(better|worse|no detectable difference at 95%)$/);
+    expect(await cmp.getByTestId('difference-ir_r5').textContent()).toMatch(/to/);
+    await shot('eval-stats-compare.png');
+  });
+
+  it('NLVR2: accuracy with its interval; the comparison gives the McNemar p-value', async () => {
+    await nav('NLVR2');
+    await checkIntervals(2);
+    const rows = page.getByTestId('eval-runs').locator('tbody tr');
+    await rows.first().click();
+    await rows.last().getByRole('checkbox').check();
+    const row = page.getByTestId('run-comparison').getByTestId('difference-accuracy');
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/McNemar p = [\d.e-]+/);
+    await shot('eval-stats-nlvr2-compare.png');
+  });
+});
