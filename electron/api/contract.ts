@@ -32,6 +32,8 @@ import {
   ModelVersion,
   Nlvr2Example,
   Page,
+  PythonInterpreter,
+  PythonInUse,
 } from './schemas';
 
 const none = z.object({}).strict();
@@ -256,6 +258,19 @@ export const methods = {
   getModelCard: { input: z.object({ id: id }).strict(), output: ModelCard },
   /** Run models on CUDA where possible ('auto') or on the CPU explicitly. */
   setModelDevice: { input: z.object({ device: ModelDevice }).strict(), output: ModelProvider },
+  /** The Python interpreters found here (each probed: Python and torch versions, CUDA devices, what it lacks). */
+  listPythonInterpreters: {
+    input: none,
+    output: z.object({ interpreters: z.array(PythonInterpreter), inUse: PythonInUse, minimumTorch: z.string() }),
+  },
+  /**
+   * The interpreter fine-tunes and conversions use, remembered in the home (null: back to the automatic search).
+   * One that fails the probe (no torch, torch too old, numpy, Pillow or onnx missing) is refused and not saved.
+   */
+  setPythonInterpreter: {
+    input: z.object({ path: absolutePath.nullable() }).strict(),
+    output: z.object({ interpreter: PythonInterpreter.nullable(), inUse: PythonInUse }),
+  },
   /** Imports an official VLMo checkpoint (converted) or a model folder, as a job. */
   startModelImport: { input: z.object({ path: absolutePath, vocab: absolutePath.optional() }).strict(), output: Job },
   setActiveModel: { input: z.object({ id: id }).strict(), output: ModelVersion },

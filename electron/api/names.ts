@@ -37,6 +37,8 @@ export const METHOD_NAMES = [
   'listModels',
   'getModelCard',
   'setModelDevice',
+  'listPythonInterpreters',
+  'setPythonInterpreter',
   'startModelImport',
   'setActiveModel',
   'removeModel',

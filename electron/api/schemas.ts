@@ -364,6 +364,39 @@ export const ModelProvider = z.object({
 });
 export type ModelProvider = z.infer<typeof ModelProvider>;
 
+/** A Python interpreter found on this machine (or chosen by the user), and what it can do for MoME. */
+export const PythonInterpreter = z.object({
+  path: z.string(),
+  /** Where it was found: "PATH", "system", "conda env torch2", "pyenv 3.11.7", "VIRTUAL_ENV", "chosen", … */
+  foundAs: z.array(z.string()),
+  /** Other paths that run the same interpreter (a pyenv shim and its version, python and python3). */
+  aliases: z.array(z.string()),
+  pythonVersion: z.string().nullable(),
+  torchVersion: z.string().nullable(),
+  cuda: z.object({ available: z.boolean(), devices: z.array(z.string()) }),
+  /** Modules besides torch it cannot import (numpy, Pillow, onnx). */
+  missing: z.array(z.string()),
+  /** It can fine-tune and convert: torch at least the minimum, numpy, Pillow and onnx. */
+  ok: z.boolean(),
+  /** Why not, and what to do; null when ok. */
+  problem: z.string().nullable(),
+  /** Fine-tunes and conversions run with this one. */
+  inUse: z.boolean(),
+});
+export type PythonInterpreter = z.infer<typeof PythonInterpreter>;
+
+/** The interpreter fine-tunes and conversions use, and the rule that picks it: MOME_PYTHON > chosen > automatic. */
+export const PythonInUse = z.object({
+  source: z.enum(['MOME_PYTHON', 'chosen', 'automatic']),
+  /** null: the automatic search found none that imports torch. */
+  path: z.string().nullable(),
+  /** The interpreter the user chose, remembered in the home (also while MOME_PYTHON overrides it). */
+  chosen: z.string().nullable(),
+  /** Why none runs, or what is wrong with the one that does; null when all is well. */
+  problem: z.string().nullable(),
+});
+export type PythonInUse = z.infer<typeof PythonInUse>;
+
 export const ModelCard = z.object({
   model: ModelVersion,
   parent: z.object({ id: z.number().int(), name: z.string(), version: z.string(), removed: z.boolean() }).nullable(),

@@ -32,6 +32,7 @@ import { defaultModelDir, sampleDatasetDirs } from './assets';
 import { ModelRegistry } from '../models/registry';
 import { fineTuneHandlers } from '../finetune/handlers';
 import { modelCard } from '../models/card';
+import { pythonSetting } from '../models/python-setting';
 import { readMedia } from '../media/serve';
 import { openDatabase, type Db } from '../store/db';
 import { ensureHome, type HomeLayout } from '../store/home';
@@ -78,6 +79,7 @@ export function createBackend(options: BackendOptions): Backend {
   // another process on this database (the desktop app beside a browser-mode server, the CLI): its edits show too
   const stopWatching = watchOtherProcesses(db, (entity, id) => events.emit('dataChanged', { entity, id }));
   const models = new ModelRegistry(db, home.models);
+  const python = pythonSetting(db); // the interpreter the user chose (MOME_PYTHON still wins)
   const defaultAuthor = (() => {
     try {
       return os.userInfo().username;
@@ -209,6 +211,7 @@ export function createBackend(options: BackendOptions): Backend {
       events.emit('dataChanged', { entity: 'models' });
       return models.providerFor();
     },
+    ...python.handlers,
     startModelImport: ({ path: source, vocab }) =>
       jobs.start('model-import', `Import model ${path.basename(source)}`, { path: source, vocab }, async (ctx) => {
         const m = await models.import(source, ctx, vocab);
@@ -316,6 +319,7 @@ export function createBackend(options: BackendOptions): Backend {
     async close() {
       stopWatching();
       await jobs.cancelAll();
+      python.close();
       db.close();
     },
   };

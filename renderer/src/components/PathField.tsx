@@ -9,11 +9,13 @@ export function PathField({
   onChange,
   label,
   files = false,
+  placeholder = '/path/to/dataset',
 }: {
   value: string;
   onChange(v: string): void;
   label: string;
   files?: boolean;
+  placeholder?: string;
 }) {
   const [entries, setEntries] = useState<DirEntry[]>([]);
   const [active, setActive] = useState(0);
@@ -41,7 +43,7 @@ export function PathField({
         aria-label={label}
         value={value}
         spellCheck={false}
-        placeholder="/path/to/dataset"
+        placeholder={placeholder}
         onFocus={() => setFocused(true)}
         onBlur={() => setTimeout(() => setFocused(false), 150)}
         onChange={(e) => {

@@ -4,6 +4,7 @@ import { errorMessage, mome } from '../api/mome';
 import { ModelCardView } from '../components/ModelCard';
 import { JobTable } from '../components/JobRow';
 import { PathField } from '../components/PathField';
+import { PythonInterpreters } from '../components/PythonInterpreters';
 import { useNow } from '../components/useNow';
 import { fmtBytes, fmtTime } from '../format';
 import { useApp } from '../stores/app';
@@ -283,6 +284,7 @@ export function ModelsView() {
       </label>
       {card && <ModelCardView card={card} />}
       <ImportForm />
+      <PythonInterpreters />
     </section>
   );
 }
