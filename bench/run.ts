@@ -9,6 +9,8 @@ import { benchEncode } from './encode';
 import { benchEvalCache } from './eval-cache';
 import { benchNlvr2 } from './nlvr2';
 import { benchStats } from './stats';
+import { benchTorch } from './torch';
+import { benchResponsiveness } from './responsiveness';
 
 const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   import: benchImport,
@@ -18,6 +20,8 @@ const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   'eval-cache': benchEvalCache,
   nlvr2: benchNlvr2,
   stats: benchStats,
+  torch: benchTorch,
+  responsiveness: benchResponsiveness,
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -7,7 +7,8 @@ import { ApiError } from '../api/contract';
 import { dispatch, type Handlers } from '../api/dispatch';
 import { EventHub } from '../api/events';
 import { scanFolder } from '../jobs/folder-scan';
-import { checkNotImported, importDataset } from '../datasets/importer';
+import { claimImport, importDataset, recoverDatasets } from '../datasets/importer';
+import { Purger } from '../datasets/purge';
 import {
   browseImages,
   browseNlvr2,
@@ -74,6 +75,9 @@ export function createBackend(options: BackendOptions): Backend {
     },
   });
   jobs.recoverInterrupted();
+  // rows of large removals and of killed imports are deleted in a worker thread, in the background
+  const purger = new Purger(db);
+  for (const id of recoverDatasets(db)) void purger.purge(id);
   const roots = new MediaRoots(db);
   const labels = new LabelHistory(db);
   // another process on this database (the desktop app beside a browser-mode server, the CLI): its edits show too
@@ -115,13 +119,14 @@ export function createBackend(options: BackendOptions): Backend {
     startFolderScan: ({ path: dir }) =>
       jobs.start('folder-scan', `Scan ${path.basename(dir) || dir}`, { path: dir }, (ctx) => scanFolder(dir, ctx)),
     startDatasetImport: ({ path: dir, kind, refresh }) => {
-      checkNotImported(db, dir, refresh); // answered at once, so the UI can offer a refresh instead
+      // answered at once, so the UI can offer a refresh instead; a second import of the folder is refused
+      const claim = claimImport(db, dir, refresh);
       return jobs.start(
         'dataset-import',
         `Import ${path.basename(dir) || dir}`,
         { path: dir, kind, refresh },
         async (ctx) => {
-          const summary = await importDataset(db, { root: dir, kind, refresh }, ctx);
+          const summary = await importDataset(db, { root: dir, kind, refresh, claim }, ctx);
           roots.add(summary.root, summary.name); // its images may now be shown
           events.emit('dataChanged', { entity: 'datasets', id: summary.datasetId });
           return summary;
@@ -130,7 +135,8 @@ export function createBackend(options: BackendOptions): Backend {
     },
     listDatasets: () => listDatasets(db),
     removeDataset: ({ id, deleteLabels }) => {
-      const result = removeDataset(db, id, deleteLabels);
+      const { purge, ...result } = removeDataset(db, id, deleteLabels);
+      if (purge) void purger.purge(id); // a large dataset is hidden now, its rows go in the background
       if (result.removed) events.emit('dataChanged', { entity: 'datasets', id });
       if (result.labelsDeleted) events.emit('dataChanged', { entity: 'labels', id });
       return result;
@@ -319,6 +325,7 @@ export function createBackend(options: BackendOptions): Backend {
     async close() {
       stopWatching();
       await jobs.cancelAll();
+      await purger.close();
       python.close();
       db.close();
     },

@@ -82,7 +82,8 @@ export async function exportDataset(
   datasetId: number,
   out: string,
 ): Promise<ExportSummary> {
-  const ds = db.prepare('SELECT * FROM datasets WHERE id = ?').get(datasetId) as DatasetRow | undefined;
+  const ds = db.prepare(`SELECT * FROM datasets WHERE id = ? AND state = 'ready'`).get(datasetId) as
+    DatasetRow | undefined;
   if (!ds) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
   const target = path.resolve(out);
   if (fs.existsSync(target) && fs.readdirSync(target).length > 0) {

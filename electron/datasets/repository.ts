@@ -16,7 +16,7 @@ interface DatasetRow {
 }
 
 export function listDatasets(db: Db): Dataset[] {
-  return (db.prepare('SELECT * FROM datasets ORDER BY id').all() as DatasetRow[]).map((r) => {
+  return (db.prepare("SELECT * FROM datasets WHERE state = 'ready' ORDER BY id").all() as DatasetRow[]).map((r) => {
     const s = JSON.parse(r.summary) as ImportSummary;
     return {
       id: r.id,
@@ -47,7 +47,8 @@ export function ftsQuery(text: string): string | null {
 }
 
 function datasetRoot(db: Db, datasetId: number): string {
-  const row = db.prepare('SELECT root FROM datasets WHERE id = ?').get(datasetId) as { root: string } | undefined;
+  const row = db.prepare(`SELECT root FROM datasets WHERE id = ? AND state = 'ready'`).get(datasetId) as
+    { root: string } | undefined;
   if (!row) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
   return row.root;
 }
@@ -68,7 +69,7 @@ interface ImageRow {
 
 const IMAGE_COLUMNS = `i.id, i.dataset_id, i.source_id, i.cocoid, i.split, i.file, i.flags,
   (SELECT raw FROM captions c WHERE c.image_id = i.id ORDER BY position LIMIT 1) AS first,
-  (SELECT count(*) FROM captions c WHERE c.image_id = i.id) AS n`;
+  i.caption_count AS n`;
 
 function toImageItem(root: string, r: ImageRow): ImageItem {
   return {
@@ -88,7 +89,7 @@ function toImageItem(root: string, r: ImageRow): ImageItem {
 const IMAGE_ORDER = {
   id: 'i.id',
   file: 'i.file, i.id',
-  captions: 'n DESC, i.id',
+  captions: 'i.caption_count DESC, i.id',
   flags: "i.flags = '', i.id",
 } as const;
 
@@ -227,43 +228,131 @@ export function findLabelItem(
   return { image, example: null };
 }
 
+/** Length histograms per dataset version: the captions of an imported dataset change only by a refresh. */
+const statsCache = new WeakMap<Db, Map<string, DatasetStats['lengthHistogram']>>();
+
 export function getDatasetStats(db: Db, datasetId: number): DatasetStats {
   const ds = listDatasets(db).find((d) => d.id === datasetId);
   if (!ds) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
-  const binWidth = 2;
-  const column = ds.kind === 'nlvr2' ? 'sentence' : 'raw';
-  const table = ds.kind === 'nlvr2' ? 'nlvr2_examples' : 'captions';
-  // words = spaces + 1 on trimmed text; binned in SQL so 600K captions never cross into JS
-  const rows = db
-    .prepare(
-      `SELECT min((length(trim(${column})) - length(replace(trim(${column}), ' ', '')) + 1) / ${binWidth}, 30) AS bin, count(*) AS n
+  let cache = statsCache.get(db);
+  if (!cache) statsCache.set(db, (cache = new Map()));
+  const key = `${datasetId}|${ds.importedAt}|${ds.refreshedAt}`;
+  let lengthHistogram = cache.get(key);
+  if (!lengthHistogram) {
+    const binWidth = 2;
+    const column = ds.kind === 'nlvr2' ? 'sentence' : 'raw';
+    const table = ds.kind === 'nlvr2' ? 'nlvr2_examples' : 'captions';
+    // words = spaces + 1 on trimmed text; binned in SQL so 600K captions never cross into JS
+    const rows = db
+      .prepare(
+        `SELECT min((length(trim(${column})) - length(replace(trim(${column}), ' ', '')) + 1) / ${binWidth}, 30) AS bin, count(*) AS n
        FROM ${table} WHERE dataset_id = ? GROUP BY bin ORDER BY bin`,
-    )
-    .all(datasetId) as { bin: number; n: number }[];
-  const counts = new Array<number>(rows.length ? rows[rows.length - 1].bin + 1 : 0).fill(0);
-  for (const r of rows) counts[r.bin] = r.n;
-  return { datasetId, splits: ds.splits, missingImages: ds.missingImages, lengthHistogram: { binWidth, counts } };
+      )
+      .all(datasetId) as { bin: number; n: number }[];
+    const counts = new Array<number>(rows.length ? rows[rows.length - 1].bin + 1 : 0).fill(0);
+    for (const r of rows) counts[r.bin] = r.n;
+    lengthHistogram = { binWidth, counts };
+    for (const k of cache.keys()) if (k.startsWith(`${datasetId}|`)) cache.delete(k);
+    cache.set(key, lengthHistogram);
+  }
+  return { datasetId, splits: ds.splits, missingImages: ds.missingImages, lengthHistogram };
 }
+
+/** Datasets with more rows than this are removed in steps (purgeDataset) instead of in one transaction. */
+export const REMOVE_INLINE_ROWS = 20_000;
 
 /**
  * Removes a dataset's rows (never its files). Its labels stay unless the user confirmed deleting them too:
  * the history is append-only, so that one explicit action lifts the guard inside its own transaction.
+ * A large dataset is hidden at once (its folder free to import again) and `purge` is true: its rows are
+ * deleted afterwards in chunks (purgeDataset), so no one transaction holds the database for seconds.
  */
-export function removeDataset(db: Db, id: number, deleteLabels = false): { removed: boolean; labelsDeleted: number } {
+export function removeDataset(
+  db: Db,
+  id: number,
+  deleteLabels = false,
+  inlineRows = REMOVE_INLINE_ROWS,
+): { removed: boolean; labelsDeleted: number; purge: boolean } {
   return db.transaction(() => {
-    const row = db.prepare('SELECT root FROM datasets WHERE id = ?').get(id) as { root: string } | undefined;
-    const removed = db.prepare('DELETE FROM datasets WHERE id = ?').run(id).changes > 0;
-    if (removed && !deleteLabels) rememberRemoved(db, row!.root, id);
+    const row = db.prepare(`SELECT root, busy_pid FROM datasets WHERE id = ? AND state = 'ready'`).get(id) as
+      { root: string; busy_pid: number | null } | undefined;
+    if (!row) return { removed: false, labelsDeleted: 0, purge: false };
+    if (row.busy_pid !== null && processAlive(row.busy_pid)) {
+      throw new ApiError(
+        'conflict',
+        `Dataset ${id} is being refreshed right now; remove it when the refresh has finished (or cancel it).`,
+      );
+    }
+    const rows = (
+      db
+        .prepare(
+          `SELECT (SELECT count(*) FROM images WHERE dataset_id = @id) + (SELECT count(*) FROM nlvr2_examples WHERE dataset_id = @id) AS n`,
+        )
+        .get({ id }) as { n: number }
+    ).n;
+    const purge = rows > inlineRows;
+    if (purge) {
+      db.prepare(`UPDATE datasets SET state = 'removing', root = ?, busy_pid = NULL WHERE id = ?`).run(
+        `${REMOVING_PREFIX}${id}:${row.root}`,
+        id,
+      );
+    } else {
+      db.prepare('DELETE FROM datasets WHERE id = ?').run(id);
+    }
+    if (!deleteLabels) rememberRemoved(db, row.root, id);
     let labelsDeleted = 0;
-    if (removed && deleteLabels) {
+    if (deleteLabels) {
       db.exec('DROP TRIGGER label_events_no_delete');
       labelsDeleted = db.prepare('DELETE FROM label_events WHERE dataset_id = ?').run(id).changes;
       db.exec(`CREATE TRIGGER label_events_no_delete BEFORE DELETE ON label_events BEGIN
         SELECT RAISE(ABORT, 'label history is append-only');
       END;`);
     }
-    return { removed, labelsDeleted };
+    return { removed: true, labelsDeleted, purge };
   })();
+}
+
+/** The root a dataset being removed holds meanwhile (roots are unique; the folder itself is free again). */
+export const REMOVING_PREFIX = '\0removing:';
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Deletes a hidden dataset's rows (one being removed, or an import that did not finish) in chunks of
+ * committed transactions, then its dataset row. `pause` runs between chunks (a yield, a cancel check).
+ */
+export async function purgeDataset(db: Db, id: number, pause: () => Promise<void> | void = () => undefined) {
+  const CHUNK = 4000;
+  const steps = [
+    db.prepare(`DELETE FROM captions WHERE id IN (SELECT id FROM captions WHERE dataset_id = ? LIMIT ${CHUNK})`),
+    db.prepare(`DELETE FROM images WHERE id IN (SELECT id FROM images WHERE dataset_id = ? LIMIT ${CHUNK})`),
+    db.prepare(
+      `DELETE FROM nlvr2_examples WHERE id IN (SELECT id FROM nlvr2_examples WHERE dataset_id = ? LIMIT ${CHUNK})`,
+    ),
+  ];
+  for (const step of steps) {
+    while (step.run(id).changes > 0) await pause();
+  }
+  db.prepare(`DELETE FROM datasets WHERE id = ? AND state != 'ready'`).run(id);
+}
+
+/** Hidden datasets whose process is gone (or is this one, just started): left to purge. */
+export function abandonedDatasets(db: Db, selfPid = process.pid): number[] {
+  return (
+    db.prepare(`SELECT id, busy_pid FROM datasets WHERE state != 'ready'`).all() as {
+      id: number;
+      busy_pid: number | null;
+    }[]
+  )
+    .filter((r) => r.busy_pid === null || r.busy_pid === selfPid || !processAlive(r.busy_pid))
+    .map((r) => r.id);
 }
 
 const REMOVED_KEY = 'datasets.removed';
@@ -282,12 +371,12 @@ function rememberRemoved(db: Db, root: string, id: number): void {
 
 /**
  * The id a folder had before it was removed with its labels kept: importing it again takes that id back, so
- * its labels (which name the dataset by id) belong to it again. Forgotten once taken.
+ * its labels (which name the dataset by id) belong to it again. Forgotten once taken (`take`).
  */
-export function takeRemovedId(db: Db, root: string): number | undefined {
+export function takeRemovedId(db: Db, root: string, take = true): number | undefined {
   const all = removedRoots(db);
   const id = all[root];
-  if (id === undefined) return undefined;
+  if (id === undefined || !take) return id;
   delete all[root];
   db.prepare('UPDATE settings SET value = ? WHERE key = ?').run(JSON.stringify(all), REMOVED_KEY);
   return id;

@@ -65,6 +65,20 @@ type Step = number[];
 const parse = (v: string | null): unknown => (v === null ? null : JSON.parse(v));
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
+/**
+ * Why a value's text is not valid Unicode, if it is not. Bytes that are not UTF-8 reach the backend already
+ * decoded (the HTTP bridge and IPC decode as UTF-8) as U+FFFD, the replacement character, which no caption
+ * means; JSON escapes can also carry lone surrogates, which SQLite would store as U+FFFD. Both are refused,
+ * never stored.
+ */
+export function brokenText(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const at = value.indexOf('\uFFFD');
+  if (at >= 0) return `bytes that are not UTF-8 at character ${at + 1}`;
+  if (/\p{Cs}/u.test(value)) return 'a lone UTF-16 surrogate';
+  return null;
+}
+
 function toEvent(r: EventRow): LabelEvent {
   return {
     id: r.id,
@@ -211,30 +225,39 @@ export class LabelHistory {
   /** Applies edits all or nothing, as one undoable step. */
   edit(edits: LabelEdit[], p: Provenance): LabelEvent[] {
     const batch = { id: null as number | null };
-    return this.db.transaction(() =>
-      edits.map((e) => {
-        const schema = fieldSchema(e.kind, e.field);
-        if (!schema) throw new ApiError('invalid_arguments', `A ${e.kind} has no field "${e.field}".`);
-        const parsed = schema.safeParse(e.value);
-        if (!parsed.success) {
-          throw new ApiError(
-            'invalid_arguments',
-            `${e.kind} ${e.key}, field "${e.field}": ${parsed.error.issues.map((i) => i.message).join('; ')}`,
-          );
-        }
-        if (e.kind === 'caption' && e.field === 'image') this.requireImage(e.datasetId, parsed.data as string);
-        const current = this.current(e, e.field);
-        if (e.expected !== undefined && !same(current, e.expected)) {
-          const last = this.newest(e, e.field);
-          throw new ApiError(
-            'conflict',
-            `${e.kind} ${e.key} "${e.field}" was changed${last ? ` by ${last.author} at ${last.created_at}` : ''} to ${JSON.stringify(current)}; reload and try again.`,
-            { current, eventId: last?.id ?? null },
-          );
-        }
-        return this.append(e, e.field, current, parsed.data, p, 'edit', null, batch);
-      }),
-    )();
+    return this.db
+      .transaction(() =>
+        edits.map((e) => {
+          const schema = fieldSchema(e.kind, e.field);
+          if (!schema) throw new ApiError('invalid_arguments', `A ${e.kind} has no field "${e.field}".`);
+          const parsed = schema.safeParse(e.value);
+          if (!parsed.success) {
+            throw new ApiError(
+              'invalid_arguments',
+              `${e.kind} ${e.key}, field "${e.field}": ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+            );
+          }
+          const broken = brokenText(parsed.data);
+          if (broken) {
+            throw new ApiError(
+              'invalid_arguments',
+              `${e.kind} ${e.key}, field "${e.field}": the text is not valid UTF-8 (${broken}); it was not stored. Re-type it, or fix the encoding of what was pasted.`,
+            );
+          }
+          if (e.kind === 'caption' && e.field === 'image') this.requireImage(e.datasetId, parsed.data as string);
+          const current = this.current(e, e.field);
+          if (e.expected !== undefined && !same(current, e.expected)) {
+            const last = this.newest(e, e.field);
+            throw new ApiError(
+              'conflict',
+              `${e.kind} ${e.key} "${e.field}" was changed${last ? ` by ${last.author} at ${last.created_at}` : ''} to ${JSON.stringify(current)}; reload and try again.`,
+              { current, eventId: last?.id ?? null },
+            );
+          }
+          return this.append(e, e.field, current, parsed.data, p, 'edit', null, batch);
+        }),
+      )
+      .immediate(); // immediate: a write after a read in a deferred transaction fails at once if a worker committed
   }
 
   /** Reverses one event, provided the field still holds what that event wrote. */
@@ -312,15 +335,19 @@ export class LabelHistory {
   }
 
   undo(p: Provenance, datasetId?: number): LabelEvent | null {
-    return this.db.transaction(() => this.reverseStep(this.stacks(p.author, datasetId).undo.at(-1), p, 'undo'))();
+    return this.db
+      .transaction(() => this.reverseStep(this.stacks(p.author, datasetId).undo.at(-1), p, 'undo'))
+      .immediate();
   }
 
   redo(p: Provenance, datasetId?: number): LabelEvent | null {
-    return this.db.transaction(() => this.reverseStep(this.stacks(p.author, datasetId).redo.at(-1), p, 'redo'))();
+    return this.db
+      .transaction(() => this.reverseStep(this.stacks(p.author, datasetId).redo.at(-1), p, 'redo'))
+      .immediate();
   }
 
   revert(eventId: number, p: Provenance): LabelEvent {
-    return this.db.transaction(() => this.reverse(this.get(eventId), p, 'revert'))();
+    return this.db.transaction(() => this.reverse(this.get(eventId), p, 'revert')).immediate();
   }
 
   list(q: {

@@ -9,7 +9,9 @@ type Entity = 'labels' | 'datasets' | 'models';
 export function watchOtherProcesses(db: Db, changed: (entity: Entity, id?: number) => void, everyMs = 500): () => void {
   const one = <T>(sql: string) => db.prepare(sql).get() as T;
   const datasetsSig = () =>
-    JSON.stringify(one('SELECT count(*), max(id), max(coalesce(refreshed_at, imported_at)) FROM datasets'));
+    JSON.stringify(
+      one("SELECT count(*), max(id), max(coalesce(refreshed_at, imported_at)) FROM datasets WHERE state = 'ready'"),
+    );
   const modelsSig = () =>
     JSON.stringify(
       one(

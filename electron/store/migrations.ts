@@ -240,4 +240,28 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 8,
+    name: 'datasets written in steps, cheap deep pages',
+    sql: `
+      -- A dataset being imported (its rows written in committed chunks, off the main thread) or being removed
+      -- (its rows deleted in chunks) is hidden until the last step; busy_pid is the process doing that, or
+      -- refreshing it, so a second import of the folder is refused and a killed process's leftovers are
+      -- recognised and cleaned up at the next start.
+      ALTER TABLE datasets ADD COLUMN state TEXT NOT NULL DEFAULT 'ready'
+        CHECK (state IN ('ready', 'importing', 'removing'));
+      ALTER TABLE datasets ADD COLUMN busy_pid INTEGER;
+      -- browse pages in every sort order read an index in order (OFFSET steps over index entries only)
+      ALTER TABLE images ADD COLUMN caption_count INTEGER NOT NULL DEFAULT 0;
+      UPDATE images SET caption_count = (SELECT count(*) FROM captions c WHERE c.image_id = images.id);
+      CREATE INDEX images_dataset ON images(dataset_id, id);
+      CREATE INDEX images_file ON images(dataset_id, file, id);
+      CREATE INDEX images_captions ON images(dataset_id, caption_count DESC, id);
+      CREATE INDEX images_flagged ON images(dataset_id, flags = '', id);
+      CREATE INDEX images_split_file ON images(dataset_id, split, file, id);
+      CREATE INDEX images_split_captions ON images(dataset_id, split, caption_count DESC, id);
+      CREATE INDEX images_split_flagged ON images(dataset_id, split, flags = '', id);
+      CREATE INDEX nlvr2_id ON nlvr2_examples(dataset_id, id);
+    `,
+  },
 ];

@@ -20,6 +20,7 @@ export type RuntimeMode = 'source' | 'build' | 'packaged';
 export const WORKER_ENTRIES = {
   'preprocess-worker': 'model-runtime/src/image/preprocess-worker.ts',
   'projection-worker': 'model-runtime/src/retrieval/projection-worker.ts',
+  'dataset-worker': 'electron/datasets/dataset-worker.ts',
 } as const;
 export type WorkerName = keyof typeof WORKER_ENTRIES;
 

@@ -201,6 +201,19 @@ describe('dataset import', () => {
       /dev-1-0-0.*duplicate identifier/,
     ],
     [
+      'an annotation file with no images',
+      (r) => fs.writeFileSync(path.join(r, 'dataset_coco.json'), JSON.stringify({ images: [], dataset: 'coco' })),
+      /no images in the annotation file, so there is nothing to import/,
+    ],
+    [
+      'images without a single caption',
+      (r) => {
+        const imgs = cocoImages(2, 0);
+        fs.writeFileSync(path.join(r, 'dataset_coco.json'), JSON.stringify({ images: imgs }));
+      },
+      /2 images but not one caption/,
+    ],
+    [
       'NLVR2 bad label',
       (r) =>
         fs.writeFileSync(path.join(r, 'dev.json'), '{"identifier": "dev-1-0-0", "sentence": "s", "label": "maybe"}\n'),

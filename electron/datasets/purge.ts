@@ -1,0 +1,49 @@
+// Deletes the rows of hidden datasets (large ones being removed, imports a killed process left) in the dataset
+// worker thread, one at a time, so the main thread never holds the database for the seconds that takes.
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../model-runtime/src/runtime-paths';
+import type { Db } from '../store/db';
+import type { WorkerMessage } from './importer';
+
+export class Purger {
+  private queue: Promise<void> = Promise.resolve();
+  private worker: Worker | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly done: (datasetId: number) => void = () => undefined,
+  ) {}
+
+  /** Queues a dataset; resolves when its rows are gone (or the purger was closed: the next start resumes). */
+  purge(datasetId: number): Promise<void> {
+    this.queue = this.queue.then(() => (this.closed ? undefined : this.run(datasetId)));
+    return this.queue;
+  }
+
+  private run(datasetId: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const worker = startWorker('dataset-worker', {
+        workerData: { task: 'purge', dbFile: this.db.name, datasetId },
+      });
+      this.worker = worker;
+      worker.on('message', (m: WorkerMessage) => {
+        if (m.type === 'error')
+          console.error(`Removing the rows of dataset ${datasetId} failed: ${JSON.stringify(m.error)}`);
+        if (m.type === 'done') this.done(datasetId);
+      });
+      worker.on('error', (e) => console.error(`Removing the rows of dataset ${datasetId} failed: ${e.message}`));
+      worker.on('exit', () => {
+        this.worker = null;
+        resolve();
+      });
+    });
+  }
+
+  /** Stops the running purge (its committed chunks stay; the rest is purged at the next start). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.worker?.terminate();
+    await this.queue;
+  }
+}
