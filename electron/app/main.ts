@@ -9,6 +9,7 @@ import { IPC_CALL, IPC_EVENT } from '../api/names';
 import { createBackend, type Backend } from '../backend/index';
 import { SECURITY_HEADERS, STATIC_TYPES } from '../bridge/security';
 import { isInside } from '../media/roots';
+import { parseThumb } from '../media/serve';
 import { defaultHome } from '../store/home';
 import { rendererDir } from '../../model-runtime/src/runtime-paths';
 
@@ -27,12 +28,14 @@ async function handleProtocol(backend: Backend, staticDir: string, request: Requ
   if (url.host !== 'app') return respond(404, 'text/plain', 'Not found');
   if (url.pathname === '/media') {
     try {
-      const thumb = url.searchParams.get('thumb');
-      const media = await backend.media(url.searchParams.get('path') ?? '', thumb ? Number(thumb) : undefined);
+      // the same range check as the HTTP /media route (16..1024 px), before any file is read
+      const thumb = parseThumb(url.searchParams.get('thumb'));
+      const media = await backend.media(url.searchParams.get('path') ?? '', thumb);
       return respond(200, media.contentType, new Uint8Array(media.body));
     } catch (e) {
       const body = toErrorBody(e);
-      return respond(body.code === 'forbidden' ? 403 : 404, 'text/plain', body.message);
+      const status = body.code === 'forbidden' ? 403 : body.code === 'invalid_arguments' ? 400 : 404;
+      return respond(status, 'text/plain', body.message);
     }
   }
   const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');

@@ -1,6 +1,20 @@
 // Browser mode: the same MomeApi over HTTP (POST /api/<method>) and Server-Sent Events (GET /api/events),
-// the built renderer, and media under registered roots. Binds 127.0.0.1 only; every request carries the
-// random token (as a cookie set when the tokenized URL is first opened, or as a Bearer header).
+// the built renderer, and media under registered roots. Binds 127.0.0.1 only.
+//
+// The credential stays with its own server. Cookies are per host, not per port: a `mome_token` cookie was
+// sent to every service on 127.0.0.1, and a second instance overwrote the first one's. So there is no cookie:
+// - the page takes the token from its address once (/?token=…), keeps it in sessionStorage (per origin, i.e.
+//   per port, and per tab), removes it from the address bar, and sends `Authorization: Bearer` on every call;
+// - the event stream is read with fetch (EventSource cannot send a header), with the same header;
+// - <img src> cannot send a header either, so /media also takes a media ticket in its query string: a random
+//   value, distinct from the token, that the event stream hands its page (an `event: session` frame). It
+//   opens GET /media and nothing else, lives while that page's stream is open and for a minute after
+//   (so a reconnecting page keeps its image URLs), and dies with the server. Referrer-Policy no-referrer
+//   keeps it out of other requests. (fetch + blob URLs per image would cost every view a hook and the browser
+//   cache; a cookie name per port would still be sent to every port.)
+// Every /api/ and /media request needs the token (or, for /media, a live ticket). The static files (the built
+// renderer: index.html, JS, CSS, fonts) hold no secret and are served without it, since a page reloaded after
+// the token left its address must load before it can read the token from sessionStorage.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -10,7 +24,8 @@ import { ApiError, eventNames } from '../api/contract';
 import { httpStatus, toErrorBody } from '../api/dispatch';
 import type { Backend } from '../backend/index';
 import { isInside } from '../media/roots';
-import { SECURITY_HEADERS, STATIC_TYPES, isLoopbackHost } from './security';
+import { parseThumb } from '../media/serve';
+import { SECURITY_HEADERS, STATIC_TYPES, checkHost, isWellFormedTarget } from './security';
 
 export interface BridgeOptions {
   backend: Backend;
@@ -27,8 +42,11 @@ export interface Bridge {
   close(): Promise<void>;
 }
 
-const COOKIE = 'mome_token';
 const MAX_BODY = 1024 * 1024;
+/** How long a media ticket outlives the event stream it was handed on. */
+const TICKET_GRACE_MS = 60_000;
+/** The request header in which a reconnecting page names the ticket it has, to keep its image URLs. */
+const TICKET_HEADER = 'x-mome-media-ticket';
 
 function sameToken(a: string | undefined, b: string): boolean {
   if (!a) return false;
@@ -37,12 +55,40 @@ function sameToken(a: string | undefined, b: string): boolean {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
-function cookieToken(req: http.IncomingMessage): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return v.join('=');
+/** Media tickets: open streams holding each, and when it expires once none is open. */
+class MediaTickets {
+  private readonly tickets = new Map<string, { open: number; expires: number }>();
+
+  /** The ticket for a new event stream: the page's own if it is still live, else a fresh one. */
+  attach(previous: string | undefined): string {
+    this.prune();
+    const known = previous ? this.lookup(previous) : undefined;
+    const ticket = known ?? crypto.randomBytes(24).toString('hex');
+    const t = this.tickets.get(ticket) ?? { open: 0, expires: Infinity };
+    t.open++;
+    t.expires = Infinity;
+    this.tickets.set(ticket, t);
+    return ticket;
   }
-  return undefined;
+
+  detach(ticket: string): void {
+    const t = this.tickets.get(ticket);
+    if (t && --t.open === 0) t.expires = Date.now() + TICKET_GRACE_MS;
+  }
+
+  valid(ticket: string | undefined): boolean {
+    return ticket !== undefined && this.lookup(ticket) !== undefined;
+  }
+
+  /** The stored ticket equal to `candidate` (compared in constant time) while it is live. */
+  private lookup(candidate: string): string | undefined {
+    for (const [ticket, t] of this.tickets) if (t.expires > Date.now() && sameToken(candidate, ticket)) return ticket;
+    return undefined;
+  }
+
+  private prune() {
+    for (const [ticket, t] of this.tickets) if (t.expires <= Date.now()) this.tickets.delete(ticket);
+  }
 }
 
 function send(
@@ -88,78 +134,71 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     for (const res of clients) res.write(frame);
   }, eventNames);
 
-  const serveStatic = (
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    pathname: string,
-    extra: Record<string, string> = {},
-  ) => {
+  const tickets = new MediaTickets();
+
+  const serveStatic = (res: http.ServerResponse, pathname: string) => {
     const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
     const file = path.resolve(staticDir, rel);
     if (!isInside(staticDir, file)) return send(res, 403, 'text/plain', 'Forbidden');
     fs.readFile(file, (err, body) => {
       if (err) {
         // client-side routes fall back to the app
-        if (!path.extname(rel)) return serveStatic(req, res, '/', extra);
+        if (!path.extname(rel)) return serveStatic(res, '/');
         return send(res, 404, 'text/plain', 'Not found');
       }
       const type = STATIC_TYPES[path.extname(file)] ?? 'application/octet-stream';
-      send(res, 200, type, body, { ...extra, 'Cache-Control': rel === 'index.html' ? 'no-store' : 'max-age=3600' });
+      send(res, 200, type, body, { 'Cache-Control': rel === 'index.html' ? 'no-store' : 'max-age=3600' });
     });
   };
 
   const server = http.createServer(async (req, res) => {
     try {
-      if (!isLoopbackHost(req.headers.host))
-        return send(res, 403, 'text/plain', 'Only loopback host names are served.');
+      const host = checkHost(req.headers.host);
+      if (host === 'malformed') return send(res, 400, 'text/plain', 'Bad request: malformed Host header.');
+      if (host === 'foreign') return send(res, 403, 'text/plain', 'Only loopback host names are served.');
+      // a malformed percent escape anywhere in the target is the client's error, not a 500 with a stack trace
+      if (!isWellFormedTarget(req.url ?? '/')) {
+        return send(res, 400, 'text/plain', 'Bad request: malformed percent escape in the URL.');
+      }
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const bearer = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7) : undefined;
-      const queryToken = url.searchParams.get('token') ?? undefined;
-      const authorized = sameToken(cookieToken(req), token) || sameToken(bearer, token);
+      const authorized = sameToken(bearer, token);
 
-      if (req.method === 'GET' && !url.pathname.startsWith('/api/') && url.pathname !== '/media') {
-        if (sameToken(queryToken, token)) {
-          const cookie = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-          return serveStatic(req, res, url.pathname, { 'Set-Cookie': cookie });
+      const isApi = url.pathname === '/api' || url.pathname.startsWith('/api/');
+      if ((req.method === 'GET' || req.method === 'HEAD') && !isApi && url.pathname !== '/media') {
+        // the built renderer holds no secret (see the top of this file); the ?token= is for the page to read
+        return serveStatic(res, url.pathname);
+      }
+      if (req.method === 'GET' && url.pathname === '/media') {
+        if (!authorized && !tickets.valid(url.searchParams.get('ticket') ?? undefined)) {
+          throw new ApiError('unauthorized', 'Missing or wrong access token or media ticket.');
         }
-        if (!authorized) {
-          return send(
-            res,
-            401,
-            'text/plain; charset=utf-8',
-            'MoME Studio: open the address printed by `npm run serve` (it carries the access token).',
-          );
-        }
-        return serveStatic(req, res, url.pathname);
+        const requested = url.searchParams.get('path');
+        if (!requested) throw new ApiError('invalid_arguments', 'media: the path parameter is missing.');
+        const thumb = parseThumb(url.searchParams.get('thumb'));
+        const media = await backend.media(requested, thumb);
+        return send(res, 200, media.contentType, media.body, { 'Cache-Control': 'private, max-age=300' });
       }
       if (!authorized) throw new ApiError('unauthorized', 'Missing or wrong access token.');
 
       if (req.method === 'GET' && url.pathname === '/api/events') {
+        const previous = req.headers[TICKET_HEADER];
+        const ticket = tickets.attach(typeof previous === 'string' ? previous : undefined);
         res.writeHead(200, {
           ...SECURITY_HEADERS,
           'Content-Type': 'text/event-stream',
           'Cache-Control': 'no-store',
           Connection: 'keep-alive',
         });
-        res.write(': connected\n\n');
+        res.write(`: connected\n\nevent: session\ndata: ${JSON.stringify({ mediaTicket: ticket })}\n\n`);
         clients.add(res);
         const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
         req.on('close', () => {
           clearInterval(beat);
           clients.delete(res);
+          tickets.detach(ticket);
         });
         return;
-      }
-      if (req.method === 'GET' && url.pathname === '/media') {
-        const requested = url.searchParams.get('path');
-        if (!requested) throw new ApiError('invalid_arguments', 'media: the path parameter is missing.');
-        const thumbParam = url.searchParams.get('thumb');
-        const thumb = thumbParam ? Number(thumbParam) : undefined;
-        if (thumb !== undefined && !(Number.isInteger(thumb) && thumb >= 16 && thumb <= 1024)) {
-          throw new ApiError('invalid_arguments', 'media: thumb must be an integer between 16 and 1024.');
-        }
-        const media = await backend.media(requested, thumb);
-        return send(res, 200, media.contentType, media.body, { 'Cache-Control': 'private, max-age=300' });
       }
       if (req.method === 'POST' && url.pathname.startsWith('/api/')) {
         if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
@@ -171,6 +210,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       throw new ApiError('not_found', `No route for ${req.method} ${url.pathname}.`);
     } catch (e) {
       if (!(e instanceof ApiError)) console.error(e);
+      if (res.headersSent) return void res.end();
       sendError(res, e);
     }
   });

@@ -21,12 +21,31 @@ export interface MediaResponse {
   body: Buffer;
 }
 
+export const THUMB_MIN = 16;
+export const THUMB_MAX = 1024;
+
+/**
+ * The `thumb` parameter of a media URL, as both transports check it: absent (the original file) or an integer
+ * edge length of 16..1024 px. Anything else is refused before a file is touched (no 0 x 0 or 10^9-px resize).
+ */
+export function parseThumb(value: string | null | undefined): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const thumb = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
+  if (!(thumb >= THUMB_MIN && thumb <= THUMB_MAX)) {
+    throw new ApiError('invalid_arguments', `media: thumb must be an integer between ${THUMB_MIN} and ${THUMB_MAX}.`);
+  }
+  return thumb;
+}
+
 export async function readMedia(
   roots: MediaRoots,
   thumbnailDir: string,
   requested: string,
   thumb?: number,
 ): Promise<MediaResponse> {
+  if (thumb !== undefined && !(Number.isInteger(thumb) && thumb >= THUMB_MIN && thumb <= THUMB_MAX)) {
+    throw new ApiError('invalid_arguments', `media: thumb must be an integer between ${THUMB_MIN} and ${THUMB_MAX}.`);
+  }
   const file = roots.resolve(requested);
   const ext = path.extname(file).toLowerCase();
   const contentType = CONTENT_TYPES[ext];
