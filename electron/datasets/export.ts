@@ -9,6 +9,7 @@ import type { Db } from '../store/db';
 import type { LabelHistory } from '../labels/history';
 import { streamJsonArray } from './json-array-stream';
 import { cocoImageDir, FLICKR_IMAGE_DIRS } from './karpathy';
+import { realPathInside } from '../media/roots';
 
 interface DatasetRow {
   id: number;
@@ -55,8 +56,12 @@ function currentLabels(db: Db, datasetId: number): Current {
   return out;
 }
 
-/** The export's images are the originals, linked: the image folders, or the image files beside the json. */
-function linkImageFolders(root: string, tmp: string, kind: DatasetRow['kind']) {
+/**
+ * The export's images are the originals, linked: the image folders, or the image files beside the json. A
+ * folder whose real path leaves the dataset folder (a symlink out of it) is not linked, by the rule the media
+ * route and the evaluation apply (electron/media/roots.ts); its name is returned, for the README.
+ */
+async function linkImageFolders(root: string, tmp: string, kind: DatasetRow['kind']): Promise<string[]> {
   const candidates =
     kind === 'coco'
       ? ['train2014', 'val2014']
@@ -64,16 +69,40 @@ function linkImageFolders(root: string, tmp: string, kind: DatasetRow['kind']) {
         ? FLICKR_IMAGE_DIRS
         : ['dev', 'test1', 'images', 'train'];
   let linked = 0;
+  const refused: string[] = [];
   for (const dir of candidates) {
-    const src = path.join(root, kind === 'coco' ? cocoImageDir(root, dir) : dir);
+    const rel = kind === 'coco' ? cocoImageDir(root, dir) : dir;
+    const src = path.join(root, rel);
     if (fs.existsSync(src)) {
+      try {
+        await realPathInside(root, rel);
+      } catch {
+        refused.push(rel);
+        continue;
+      }
       fs.symlinkSync(src, path.join(tmp, dir), 'dir');
       linked++;
     }
   }
   // images beside the original json: its folder becomes the export's image folder (a folder link, so that each
   // image is a plain file under it and not a link leaving the export, which the importer would flag)
-  if (kind === 'flickr30k' && linked === 0) fs.symlinkSync(root, path.join(tmp, FLICKR_IMAGE_DIRS[0]), 'dir');
+  if (kind === 'flickr30k' && linked === 0 && refused.length === 0)
+    fs.symlinkSync(root, path.join(tmp, FLICKR_IMAGE_DIRS[0]), 'dir');
+  return refused;
+}
+
+/** An annotation file of the dataset, read only when its real path is inside the dataset folder. */
+async function annotationPath(root: string, rel: string): Promise<string> {
+  try {
+    return await realPathInside(root, rel);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'forbidden')
+      throw new ApiError(
+        'forbidden',
+        `The annotation file ${rel} is a link leading outside the dataset folder ${root}.`,
+      );
+    throw e;
+  }
 }
 
 export async function exportDataset(
@@ -106,7 +135,7 @@ export async function exportDataset(
     const files: string[] = [];
     if (ds.kind === 'nlvr2') {
       for (const rel of JSON.parse(ds.annotation_files) as string[]) {
-        const lines = fs.readFileSync(path.join(ds.root, rel), 'utf8').split('\n');
+        const lines = fs.readFileSync(await annotationPath(ds.root, rel), 'utf8').split('\n');
         const outLines = lines.map((line) => {
           if (!line.trim()) return line;
           const rec = JSON.parse(line) as Record<string, unknown>;
@@ -149,7 +178,7 @@ export async function exportDataset(
         count('captions added');
       }
       const fd = fs.openSync(path.join(tmp, rel), 'w');
-      const src = path.join(ds.root, (JSON.parse(ds.annotation_files) as string[])[0]); // maybe in karpathy/
+      const src = await annotationPath(ds.root, (JSON.parse(ds.annotation_files) as string[])[0]); // maybe in karpathy/
       const kept: { index: number; img: Record<string, unknown> }[] = [];
       for await (const el of streamJsonArray(src, 'images')) {
         const img = el.value as Record<string, unknown> & { imgid: number; sentences: Sentence[] };
@@ -195,7 +224,7 @@ export async function exportDataset(
       fs.closeSync(fd);
       files.push(rel);
     }
-    linkImageFolders(ds.root, tmp, ds.kind);
+    const notLinked = await linkImageFolders(ds.root, tmp, ds.kind);
 
     // every label with its provenance, hard negatives and extra positives included
     const events = history.list({ datasetId, offset: 0, limit: 1_000_000 }).items.reverse();
@@ -222,6 +251,7 @@ export async function exportDataset(
       '',
       `Exported by MoME Studio on ${new Date().toISOString()} from ${ds.root} (dataset ${datasetId}, ${ds.kind}).`,
       'The original files were not modified. Image folders are links to the originals.',
+      ...(notLinked.length ? [`Not linked, as they lead outside the dataset folder: ${notLinked.join(', ')}.`] : []),
       '',
       '## Changes applied to the annotations',
       ...(Object.keys(changes).length ? Object.entries(changes).map(([k, v]) => `- ${k}: ${v}`) : ['- none']),

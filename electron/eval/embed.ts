@@ -2,6 +2,8 @@
 // version where present and encoded (then cached) otherwise. A second run of the same model on the same
 // items encodes nothing.
 import path from 'node:path';
+import { ApiError } from '../api/contract';
+import { realPathInside, realRootOf } from '../media/roots';
 import type { JobContext } from '../jobs/service';
 import { EmbeddingCache, fileKey, textKey } from '../../model-runtime/src/cache/embedding-cache';
 import type { MomeModel } from '../../model-runtime/src/model/model';
@@ -25,13 +27,35 @@ export interface Embedded {
   textHits: number;
   /** Images that could not be read, by index, with the reason (their rows are zeros). */
   unreadable: Map<number, string>;
+  /** Each image's real path, inside the dataset folder ('' where it is missing or outside). */
+  real: string[];
 }
 
-/** Cache keys of images (file path, size and time) and captions (text hash), as the evaluation uses them. */
+/**
+ * Cache keys of images (file path, size and time) and captions (text hash), as the evaluation uses them, and
+ * the images' real paths. An image is read only where the media route would serve it: its real path, through
+ * every symlink, inside the dataset folder (electron/media/roots.ts). Others are `missing:` with the reason.
+ */
 export async function embeddingKeys(root: string, images: SplitImage[], captions: SplitCaption[]) {
   const files = images.map((i) => path.join(root, i.file));
-  const imageKeys = await Promise.all(files.map((f) => fileKey(f).catch(() => `missing:${f}`)));
-  return { files, imageKeys, textKeys: captions.map((c) => textKey(c.raw)) };
+  const real = files.map(() => ''); // '' where refused
+  const refused = new Map<number, string>();
+  const realRoot = await realRootOf(root);
+  const imageKeys = await Promise.all(
+    files.map(async (f, i) => {
+      try {
+        real[i] = await realPathInside(root, images[i].file, realRoot);
+        return await fileKey(f);
+      } catch (e) {
+        refused.set(
+          i,
+          e instanceof ApiError && e.code === 'forbidden' ? 'outside the dataset folder' : 'file not found',
+        );
+        return `missing:${f}`;
+      }
+    }),
+  );
+  return { files, real, refused, imageKeys, textKeys: captions.map((c) => textKey(c.raw)) };
 }
 
 export function openCaches(cacheDir: string, version: string, dim: number) {
@@ -54,18 +78,18 @@ export async function embedSplit(
 ): Promise<Embedded> {
   const E = model.config.embedDim;
   const caches = openCaches(cacheDir, version, E);
-  const { files, imageKeys, textKeys } = await embeddingKeys(root, images, captions);
+  const { real, refused, imageKeys, textKeys } = await embeddingKeys(root, images, captions);
   const mid = from + (to - from) * 0.7;
 
   const imageEmb = new Float32Array(images.length * E);
   const todo = fill(imageEmb, imageKeys, caches.images, E).filter((i) => !imageKeys[i].startsWith('missing:'));
-  const unreadable = new Map<number, string>();
-  for (const i of imageKeys.keys()) if (imageKeys[i].startsWith('missing:')) unreadable.set(i, 'file not found');
+  // unreadable images (missing, outside the folder, corrupt, over the pixel limit) are reported, not fatal
+  const unreadable = new Map<number, string>(refused);
   for (let s = 0; s < todo.length; s += 256) {
     ctx.throwIfCancelled();
     const part = todo.slice(s, s + 256);
     const enc = await model.encodeImages(
-      part.map((i) => files[i]),
+      part.map((i) => real[i]),
       { signal: ctx.signal },
     );
     const entries: [string, Float32Array][] = [];
@@ -105,6 +129,7 @@ export async function embedSplit(
     imageHits: images.length - todo.length - countMissing(imageKeys),
     textHits: captions.length - ttodo.length,
     unreadable,
+    real,
   };
 }
 

@@ -1,13 +1,14 @@
 // NLVR2 evaluation of one split (or all splits): p(True) per example from the NLVR2 head, accuracy over the
 // labelled examples, and the examples whose label the model most confidently disagrees with.
-import path from 'node:path';
 import { ApiError } from '../api/contract';
+import { realPathInside, realRootOf } from '../media/roots';
+import { ImageDecodeError } from '../../model-runtime/src/image/preprocess';
 import type { Db } from '../store/db';
 import type { JobContext } from '../jobs/service';
 import type { MomeModel } from '../../model-runtime/src/model/model';
 import { corrected, readCorrections } from './corrections';
 import { nlvr2Mistakenness, rankMistakes } from './mistakes';
-import { ALL_SPLITS, type EvalOptions, type ItemRow, type Mistake } from './types';
+import { ALL_SPLITS, type EvalOptions, type EvalResult, type ItemRow, type Mistake } from './types';
 
 interface ExampleRow {
   identifier: string;
@@ -22,6 +23,7 @@ export interface Nlvr2Outcome {
   items: ItemRow[];
   mistakes: Mistake[];
   counts: Record<string, number>;
+  unreadable: EvalResult['unreadable'];
 }
 
 export async function evaluateNlvr2(
@@ -53,24 +55,58 @@ export async function evaluateNlvr2(
   }
   if (examples.length === 0)
     throw new ApiError('invalid_arguments', `Dataset ${o.datasetId} has no NLVR2 examples in split "${o.split}".`);
-  const probs = new Float32Array(examples.length);
+  // An example whose image is missing, leads outside the dataset folder (the media route's rule), is corrupt or
+  // over the pixel limit is reported and left out of the accuracy; the run goes on.
+  const unreadable = new Map<number, string>();
+  const realRoot = await realRootOf(root);
+  const pairs = await Promise.all(
+    examples.map(async (e, i) => {
+      try {
+        return {
+          left: await realPathInside(root, e.left_file, realRoot),
+          right: await realPathInside(root, e.right_file, realRoot),
+          sentence: e.sentence,
+        };
+      } catch (err) {
+        unreadable.set(i, (err as Error).message);
+        return null;
+      }
+    }),
+  );
+  const probs = new Float32Array(examples.length).fill(0.5);
   const BATCH = 64;
   for (let s = 0; s < examples.length; s += BATCH) {
     ctx.throwIfCancelled();
-    const part = examples.slice(s, s + BATCH);
-    const p = await model.nlvr2(
-      part.map((e) => ({
-        left: path.join(root, e.left_file),
-        right: path.join(root, e.right_file),
-        sentence: e.sentence,
-      })),
-      { signal: ctx.signal },
-    );
-    probs.set(p, s);
+    const part = pairs
+      .slice(s, s + BATCH)
+      .map((p, j) => [s + j, p] as const)
+      .filter((x): x is readonly [number, NonNullable<(typeof pairs)[number]>] => x[1] !== null);
+    const predict = async (items: typeof part) => {
+      const p = await model.nlvr2(
+        items.map(([, x]) => x),
+        { signal: ctx.signal },
+      );
+      items.forEach(([i], j) => (probs[i] = p[j]));
+    };
+    try {
+      await predict(part);
+    } catch (e) {
+      if (!(e instanceof ImageDecodeError)) throw e;
+      // an image of this batch cannot be decoded: one example at a time, to tell which
+      for (const item of part) {
+        try {
+          await predict([item]);
+        } catch (err) {
+          if (!(err instanceof ImageDecodeError)) throw err;
+          unreadable.set(item[0], err.message);
+        }
+      }
+    }
     const done = Math.min(s + BATCH, examples.length);
     ctx.progress(0.05 + (0.9 * done) / examples.length, `Predicting: ${done} of ${examples.length}`);
   }
-  const labels = examples.map((e) => (e.label === null ? null : e.label === 1));
+  // unreadable examples count as unlabelled: no verdict, no mistakenness, not in the accuracy
+  const labels = examples.map((e, i) => (e.label === null || unreadable.has(i) ? null : e.label === 1));
   const wrong = labels.map((l, i) => (l === null ? null : Number(probs[i] >= 0.5 !== l)));
   const labelled = wrong.filter((w) => w !== null).length;
   const correct = wrong.filter((w) => w === 0).length;
@@ -78,8 +114,16 @@ export async function evaluateNlvr2(
   return {
     metrics: { accuracy: labelled ? (100 * correct) / labelled : 0 },
     // rank of the given label among the two answers: 0 when predicted right, 1 when wrong (null: unlabelled)
-    items: examples.map((e, i) => ['nlvr2', e.identifier, wrong[i], probs[i], mist[i], null]),
-    counts: { examples: examples.length, labelled },
+    items: examples.map((e, i) => [
+      'nlvr2',
+      e.identifier,
+      wrong[i],
+      unreadable.has(i) ? null : probs[i],
+      mist[i],
+      null,
+    ]),
+    counts: { examples: examples.length, labelled, unreadableExamples: unreadable.size },
+    unreadable: [...unreadable].slice(0, 100).map(([i, reason]) => ({ item: examples[i].identifier, reason })),
     mistakes: rankMistakes(mist)
       .slice(0, 1000)
       .map((i) => ({ kind: 'nlvr2' as const, id: examples[i].identifier, score: mist[i] })),

@@ -1,6 +1,6 @@
 // Retrieval evaluation of one split (or all splits): embed (cached), score every caption × image to the
 // official protocol, optionally re-rank the top k with ITM, and build the per-query rows.
-import path from 'node:path';
+import sharp from 'sharp';
 import { ApiError } from '../api/contract';
 import type { Db } from '../store/db';
 import type { JobContext } from '../jobs/service';
@@ -8,9 +8,9 @@ import type { MomeModel } from '../../model-runtime/src/model/model';
 import { scoreRetrieval, type RetrievalMetrics, type ScoreResult } from '../../model-runtime/src/retrieval/score';
 import { rerankWithItm } from '../../model-runtime/src/retrieval/rerank';
 import { corrected, readCorrections } from './corrections';
-import { embedSplit, type SplitCaption, type SplitImage } from './embed';
+import { embedSplit, type Embedded, type SplitCaption, type SplitImage } from './embed';
 import { captionMistakenness, imageMistakenness, rankMistakes } from './mistakes';
-import { ALL_SPLITS, type EvalOptions, type ItemRow, type Mistake } from './types';
+import { ALL_SPLITS, type EvalOptions, type EvalResult, type ItemRow, type Mistake } from './types';
 
 export function splitImages(db: Db, datasetId: number, split: string): SplitImage[] {
   return db
@@ -55,6 +55,7 @@ export interface RetrievalOutcome {
   mistakes: Mistake[];
   counts: Record<string, number>;
   cache: { imageHits: number; textHits: number };
+  unreadable: EvalResult['unreadable'];
 }
 
 function dot(a: Float32Array, ai: number, b: Float32Array, bi: number, d: number): number {
@@ -97,7 +98,7 @@ export async function evaluateRetrieval(
   const mist = captionMistakenness(scored.textTopIndex, scored.textTopScore, scored.k, textImage, own);
   const imgMist = imageMistakenness(scored.imageTopIndex, scored.imageTopScore, scored.k, textImage, ownBest);
 
-  const re = rerank ? await rerankTop(model, root, images, captions, textImage, scored, rerank, ctx) : null;
+  const re = rerank ? await rerankTop(model, emb, captions, textImage, scored, rerank, ctx) : null;
   // with a re-rank, the dual encoder's figures stay beside the re-ranked ones
   const metrics = re ? { ...re.metrics, ...prefixed('itc_', scored.metrics) } : { ...scored.metrics };
   const items = itemRows(images, captions, re ?? scored, own, ownBest, mist, imgMist);
@@ -111,6 +112,7 @@ export async function evaluateRetrieval(
       ...(re ? { rerankedPairs: re.pairs } : {}),
     },
     cache: { imageHits: emb.imageHits, textHits: emb.textHits },
+    unreadable: [...emb.unreadable].slice(0, 100).map(([i, reason]) => ({ item: images[i].source_id, reason })),
     mistakes: rankMistakes(mist)
       .slice(0, 1000)
       .map((t) => ({ kind: 'caption' as const, id: String(captions[t].sentid), score: mist[t] })),
@@ -120,10 +122,16 @@ export async function evaluateRetrieval(
 type Ranked = Pick<ScoreResult, 'k' | 'textRank' | 'imageRank' | 'textTopIndex' | 'textTopScore'> &
   Pick<ScoreResult, 'imageTopIndex' | 'imageTopScore'>;
 
-function rerankTop(
+/** A mid-grey image: what the fusion encoder sees of an unreadable image (it normalizes to about 0). */
+let blank: Promise<Buffer> | null = null;
+const blankImage = () =>
+  (blank ??= sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })
+    .png()
+    .toBuffer());
+
+async function rerankTop(
   model: MomeModel,
-  root: string,
-  images: SplitImage[],
+  emb: Embedded,
   captions: SplitCaption[],
   textImage: Int32Array,
   scored: ScoreResult,
@@ -132,7 +140,9 @@ function rerankTop(
 ) {
   return rerankWithItm({
     model,
-    images: images.map((im) => path.join(root, im.file)),
+    // the real paths the embedding checked (inside the dataset folder); unreadable images as blank ones, as
+    // their embeddings are zeros, so one bad image does not stop the run
+    images: await Promise.all(emb.real.map(async (f, i) => (emb.unreadable.has(i) ? blankImage() : f))),
     texts: captions.map((c) => c.raw),
     textImage,
     scored,

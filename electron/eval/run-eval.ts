@@ -57,6 +57,7 @@ export async function runEvaluation(db: Db, o: EvalOptions, ctx: JobContext): Pr
       counts: out.counts,
       cache: out.cache,
       mistakes: out.mistakes,
+      unreadable: out.unreadable,
     };
   } finally {
     await model.release();

@@ -35,4 +35,10 @@ export interface EvalResult {
   counts: Record<string, number>;
   cache: { imageHits: number; textHits: number };
   mistakes: Mistake[];
+  /**
+   * Items the run could not read an image of (missing, a link leaving the dataset folder, corrupt, over the
+   * pixel limit): the image's source id (retrieval) or the example's identifier (NLVR2) and why; the first 100.
+   * They are counted (unreadableImages / unreadableExamples) and the run goes on without them.
+   */
+  unreadable: { item: string; reason: string }[];
 }

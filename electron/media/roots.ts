@@ -53,6 +53,32 @@ export class MediaRoots {
   }
 }
 
+/**
+ * The same rule for one data folder (a dataset's root) as for the registered roots: the real path of
+ * `root`/`file`, through every symlink, must lie inside the real path of `root`. Resolves to that real path;
+ * rejects with ApiError 'forbidden' (a link leaving the folder, or ".." in `file`) or 'not_found'. Evaluation
+ * and export read dataset files only through this, as the media route serves them only through resolve().
+ */
+export async function realPathInside(root: string, file: string, realRoot?: string): Promise<string> {
+  realRoot ??= await realRootOf(root);
+  const full = path.resolve(root, file);
+  let real: string;
+  try {
+    real = await fs.promises.realpath(full);
+  } catch {
+    throw new ApiError('not_found', `No such file: ${full}`);
+  }
+  if (!isInside(realRoot, real)) {
+    throw new ApiError('forbidden', `${full} leads outside the dataset folder ${root} (to ${real}).`);
+  }
+  return real;
+}
+
+/** A folder's real path (for many realPathInside calls on one folder); the path itself if it does not exist. */
+export function realRootOf(root: string): Promise<string> {
+  return fs.promises.realpath(root).catch(() => path.resolve(root));
+}
+
 export function isInside(root: string, candidate: string): boolean {
   const rel = path.relative(root, candidate);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));

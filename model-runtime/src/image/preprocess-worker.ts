@@ -1,6 +1,6 @@
 // Worker thread: decodes and pre-processes images off the main thread (see pool.ts).
 import { parentPort } from 'node:worker_threads';
-import { decodeRgb, toTensor, type PreprocessConfig } from './preprocess';
+import { decodeRgb, ImageDecodeError, toTensor, type PreprocessConfig } from './preprocess';
 
 interface Job {
   id: number;
@@ -14,6 +14,7 @@ parentPort!.on('message', async ({ id, input, cfg }: Job) => {
     const tensor = toTensor(await decodeRgb(data, typeof input === 'string' ? input : '<buffer>'), cfg);
     parentPort!.postMessage({ id, tensor }, [tensor.buffer as ArrayBuffer]);
   } catch (e) {
-    parentPort!.postMessage({ id, error: (e as Error).message });
+    // the reason only: the pool names the file again (a full message would read "Cannot read image X: Cannot…")
+    parentPort!.postMessage({ id, error: e instanceof ImageDecodeError ? e.reason : (e as Error).message });
   }
 });

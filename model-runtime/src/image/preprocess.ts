@@ -19,13 +19,20 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
-/** The largest image we decode (pixels); a 50,000 × 50,000 declaration is refused, not allocated. */
-export const MAX_INPUT_PIXELS = 16384 * 16384;
+/**
+ * The largest image we decode: 40 megapixels (e.g. 7,300 × 5,480). The model sees 96-384 px; the datasets it
+ * reads are far smaller (COCO ≤ 640 px, Flickr30K ≤ 500 px, NLVR2 web images a few megapixels), and 40 MP
+ * still admits a full-size photo of a 36-40 MP camera. Decoded as 8-bit RGB one such image is 120 MB, so the
+ * up to four pre-processing workers stay near half a gigabyte at worst. sharp's default (268 MP) let one
+ * 275 KB 16,000 × 16,000 PNG take the process from 150 MB to over 1 GB; it is refused, reading only its
+ * header, with an error naming the file and its size (an evaluation reports it per image and goes on).
+ */
+export const MAX_INPUT_PIXELS = 40_000_000;
 
 export class ImageDecodeError extends Error {
   constructor(
     readonly source: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`Cannot read image ${source}: ${reason}`);
     this.name = 'ImageDecodeError';
@@ -37,11 +44,19 @@ export async function decodeRgb(
   name = typeof input === 'string' ? input : '<buffer>',
 ): Promise<RgbImage> {
   try {
+    // The header first, without the limit (sharp applies it to metadata() too, with a terse message): nothing
+    // is decoded yet, and an image over the limit is refused with its size.
+    const header = await sharp(input, { limitInputPixels: false }).metadata();
+    const pixels = (header.width ?? 0) * (header.height ?? 0);
+    if (pixels > MAX_INPUT_PIXELS) {
+      throw new Error(
+        `${header.width} × ${header.height} is ${(pixels / 1e6).toFixed(0)} megapixels, over the limit of ${MAX_INPUT_PIXELS / 1e6} megapixels`,
+      );
+    }
     // No .rotate(): EXIF orientation is ignored, as PIL's loader does. 16-bit inputs are reduced to 8 bits.
     const img = sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' });
-    const meta = await img.metadata();
     let pipeline = img.toColourspace('srgb');
-    if (meta.hasAlpha) pipeline = pipeline.removeAlpha();
+    if (header.hasAlpha) pipeline = pipeline.removeAlpha();
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
