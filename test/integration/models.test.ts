@@ -138,6 +138,33 @@ describe('model registry', () => {
     120_000,
   );
 
+  it('refuses a checkpoint whose pickle would run a command, names what it holds, and never runs it', async () => {
+    const dir = tempDir();
+    const marker = path.join(dir, 'payload-ran');
+    // a protocol-2 pickle of posix.system('touch <marker>'): plain torch.load would run it while reading
+    const command = Buffer.from(`touch ${marker}`);
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(command.length);
+    const evil = path.join(dir, 'evil.pt');
+    fs.writeFileSync(
+      evil,
+      Buffer.concat([
+        Buffer.from('\x80\x02cposix\nsystem\nX', 'latin1'),
+        length,
+        command,
+        Buffer.from('\x85R.', 'latin1'),
+      ]),
+    );
+    const before = storeEntries();
+    const done = await importModel(evil, VOCAB);
+    expect(done.state).toBe('failed');
+    expect(done.error).toMatch(
+      /Converting evil\.pt failed: \S*evil\.pt cannot be loaded as data: it contains a pickled `posix\.system`.*torch\.save\(model\.state_dict\(\)/,
+    );
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(storeEntries()).toEqual(before);
+  }, 120_000);
+
   it('names the vocabulary file it could not find, leaves nothing behind, and remembers it once given', async () => {
     const fresh = createBackend({ home: tempDir(), mode: 'browser' });
     const lonely = path.join(tempDir(), 'vlmo_no_vocab.pt'); // no vocab.txt beside it

@@ -1,14 +1,19 @@
 """Official VLMo checkpoints in and out.
 
-Reading (spec §2): the file is a dict; the state dict is under the first present key of `state_dict`, `module`,
-`model`, else it is the file itself. DeepSpeed files (`module`) prefix every key with `module.`. Keys derived
-from the configuration (relative position indices, BERT's position_ids / token_type_ids buffers) are dropped.
-The rest must match the model exactly (strict): a missing or unexpected tensor is an error that lists them.
+Reading is data only: a .pt/.pth/.ckpt goes through safe_load.load_data (tensors and plain data; a pickle that
+would import or call anything else is refused by name, its payload never run; safe_load says what official files
+hold), a .safetensors file through the safetensors package (a bare state dict). Then (spec §2): the file is a
+dict; the state dict is under the first present key of `state_dict`, `module`, `model`, else it is the file
+itself. DeepSpeed files (`module`) prefix every key with `module.`. Keys derived from the configuration (relative
+position indices, BERT's position_ids / token_type_ids buffers) are dropped. The rest must match the model
+exactly (strict): a missing or unexpected tensor is an error that lists them.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import struct
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
@@ -18,6 +23,7 @@ from .config import ConfigError, MomeConfig, checkpoint_window, config_from_stat
 from .interpolate import resize_pos_embed, resize_relative_position_table
 from .model import MomeModel, fusion_relative_position_index, image_relative_position_index, \
     text_relative_position_index
+from .safe_load import UnsafeCheckpointError, load_data
 
 WRAPPER_KEYS = ('state_dict', 'module', 'model')
 DERIVED_KEYS = ('relative_position_index', 'text_relative_position_index', 'text_imag_relative_position_index',
@@ -46,17 +52,54 @@ def sha256_file(path: str, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def is_safetensors(path: str) -> bool:
+    """By name, or by content: 8 bytes of little-endian header length, then the JSON header."""
+    if path.lower().endswith('.safetensors'):
+        return True
+    try:
+        with open(path, 'rb') as fh:
+            head = fh.read(9)
+    except OSError:
+        return False
+    if len(head) < 9 or head[8:9] != b'{':
+        return False
+    return 2 <= struct.unpack('<Q', head[:8])[0] < os.path.getsize(path)
+
+
+def read_safetensors(path: str) -> Dict[str, torch.Tensor]:
+    """A .safetensors file: a JSON header and raw tensor bytes, nothing executable. Its tensors are a bare state
+    dict (a flat name -> tensor map; same names as a .pt state dict)."""
+    try:
+        from safetensors.torch import load_file
+    except ImportError:
+        raise CheckpointError(f'{path} is a .safetensors file, and reading it needs the safetensors package, which '
+                              f'this Python ({sys.executable}) does not have: pip install safetensors (or set '
+                              f'MOME_PYTHON to a Python that has it), or use the .pt checkpoint') from None
+    try:
+        return load_file(path, device='cpu')
+    except Exception as e:   # SafetensorError, header JSON and I/O errors
+        detail = str(e).strip().splitlines()[0] if str(e).strip() else 'no detail'
+        raise CheckpointError(f'checkpoint {path} ({os.path.getsize(path)} bytes) could not be read as safetensors: '
+                              f'{type(e).__name__}: {detail}. The file is truncated or corrupt; download it again '
+                              f'and compare its size/sha256') from None
+
+
 def read_checkpoint(path: str) -> Any:
-    """torch.load on the CPU, with the file named in every error."""
+    """The checkpoint's content on the CPU, read as data only (safe_load.load_data, or safetensors), with the file
+    named in every error."""
     if not os.path.exists(path):
         raise CheckpointError(f'checkpoint {path} does not exist')
     if os.path.isdir(path):
-        raise CheckpointError(f'checkpoint {path} is a folder; give the .pt/.pth/.ckpt file itself')
+        raise CheckpointError(f'checkpoint {path} is a folder; give the .pt/.pth/.ckpt/.safetensors file itself')
     size = os.path.getsize(path)
     if size == 0:
         raise CheckpointError(f'checkpoint {path} is empty (0 bytes); download it again')
+    if is_safetensors(path):
+        return read_safetensors(path)
     try:
-        return torch.load(path, map_location='cpu')
+        return load_data(path)
+    except UnsafeCheckpointError as e:
+        raise CheckpointError(str(e)) from None
     except Exception as e:  # zip reader, unpickler and EOF errors all mean the same thing to the user
         raise CheckpointError(
             f'checkpoint {path} ({size} bytes) could not be read by torch.load: {type(e).__name__}: '

@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='mome convert',
                                 description='Convert an official VLMo checkpoint into a MoME model folder '
                                             '(mome.json, vocab.txt, ONNX graphs sharing one weights.bin).')
-    p.add_argument('--checkpoint', required=True, help='.pt/.pth/.ckpt file (Lightning, DeepSpeed or bare)')
+    p.add_argument('--checkpoint', required=True,
+                   help='.pt/.pth/.ckpt file (Lightning, DeepSpeed or bare; read as data only: a pickle that would '
+                        'run code is refused) or .safetensors (needs pip install safetensors)')
     p.add_argument('--out', required=True, help='model folder to create (must not exist or be empty)')
     p.add_argument('--vocab', help=f'WordPiece vocabulary; default: searched locally ({VOCAB_HELP})')
     p.add_argument('--image-size', type=int, help='run at this image size (position tables are interpolated); '

@@ -13,6 +13,8 @@ from typing import Optional, Tuple
 import torch
 import torch.distributed as dist
 
+from .safe_load import load_data
+
 LARGE_DEPTH, LARGE_WIDTH = 12, 768   # VLMo-Base and up: a full CPU fine-tune would take days
 PARENT_POLL_S = 1.0
 
@@ -115,7 +117,7 @@ def save_checkpoint(path: str, state: dict) -> None:
 
 
 def load_checkpoint(path: str, key: str) -> dict:
-    state = torch.load(path, map_location='cpu')
+    state = load_data(path)   # data only: model, AdamW and LambdaLR state dicts, ints (safe_load)
     if state.get('key') != key:
         raise ValueError(f'the checkpoint {path} belongs to a fine-tune with other settings or data; start anew '
                          f'(resume: false) or restore the settings it was made with')

@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 
 from .data import load_rgb, read_karpathy, read_nlvr2
+from .safe_load import load_data
 from .synth import write_karpathy, write_nlvr2
 from .synth.lexicon import vocabulary
 from .tokenizer import WordPieceTokenizer, build_vocab
@@ -104,7 +105,7 @@ def load_cached(spec: DataSpec, root: str, tok: WordPieceTokenizer, size: int, m
     """The dataset's tensors, generating and caching on first use (cache file written atomically)."""
     path = os.path.join(root, 'cache', f'{spec.name}-{spec.size}-seed{spec.seed}-{size}px-{max_len}.pt')
     if os.path.isfile(path):
-        return torch.load(path)
+        return load_data(path)   # data only (safe_load): tensors and identifier strings
     folder = generate(spec, root)
     data = (cache_nlvr2 if spec.kind == 'nlvr2' else cache_karpathy)(folder, spec.split, tok, size, max_len)
     os.makedirs(os.path.dirname(path), exist_ok=True)

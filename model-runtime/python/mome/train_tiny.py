@@ -32,6 +32,7 @@ from .export import export_model_dir
 from .mim import MimHead
 from .model import MomeModel
 from .optim import build_optimizer, make_scheduler
+from .safe_load import load_data
 from .tiny_data import VOCAB_NOTE, DataSpec, load_cached, write_vocab
 from .tiny_eval import nlvr2_accuracy, retrieval_metrics
 from .tiny_stages import STAGES, freeze_for_language, init_third_token_type, init_vl_expert, stage_losses, unfreeze
@@ -208,7 +209,7 @@ class Trainer:
     def run_stage(self, stage: str) -> None:
         final = stage_path(self.work, stage)
         if os.path.isfile(final):
-            self._load(torch.load(final))
+            self._load(load_data(final))
             self.state['resumed'].append(stage)
             emit({'type': 'stage', 'stage': stage, 'status': 'loaded', 'checkpoint': final}, self.log)
             return
@@ -222,7 +223,7 @@ class Trainer:
         start, losses = 0, []
         partial = stage_path(self.work, stage, partial=True)
         if os.path.isfile(partial):
-            ck = torch.load(partial)
+            ck = load_data(partial)   # data only (safe_load): state dicts, step, losses
             self._load(ck)
             opt.load_state_dict(ck['optimizer'])
             sched.load_state_dict(ck['scheduler'])

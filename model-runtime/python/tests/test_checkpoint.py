@@ -13,6 +13,7 @@ from mome.checkpoint import CheckpointError, load_checkpoint, official_state_dic
     unwrap_state_dict
 from mome.config import ConfigError, MomeConfig, config_from_state_dict
 from mome.interpolate import resize_relative_position_table, spline_resample_grid
+from mome.safe_load import load_data
 from tests.model_helpers import TempDirTest, inputs, random_model, shape_only, spec_shapes, tiny
 
 
@@ -115,7 +116,7 @@ class LoadTest(TempDirTest):
 
     def test_deepspeed_keys_carry_the_module_prefix(self):
         m = random_model(tiny())
-        obj = torch.load(save_official_checkpoint(m, self.path('ds.pt'), 'module'))
+        obj = load_data(save_official_checkpoint(m, self.path('ds.pt'), 'module'))
         self.assertTrue(all(k.startswith('module.') for k in obj['module']))
         sd, wrapper = unwrap_state_dict(obj)
         self.assertEqual(wrapper, 'module')

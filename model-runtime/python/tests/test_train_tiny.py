@@ -12,6 +12,7 @@ import torch
 
 from mome.model_dir import load_model_dir
 from mome.tiny_stages import STAGES
+from mome.safe_load import load_data
 from tests.model_helpers import PYTHON_DIR, TempDirTest
 
 
@@ -109,7 +110,7 @@ class TrainTinyTest(TempDirTest):
         # the exported weights are the trained ones: the model in the folder reproduces the reported recall
         from mome.tiny_eval import retrieval_metrics
         cache = [f for f in os.listdir(self.path('work', 'data', 'cache')) if f.startswith('coco-test')]
-        data = torch.load(self.path('work', 'data', 'cache', cache[0]))
+        data = load_data(self.path('work', 'data', 'cache', cache[0]))
         again = retrieval_metrics(model, data)
         for key in ('tr_r5', 'ir_r5'):
             self.assertAlmostEqual(again[key], q['retrieval'][key], delta=100.0 / 16 + 0.01)   # fp16 export
