@@ -15,6 +15,7 @@ import {
   EvalSummary,
   EmbeddingMap,
   EvalRun,
+  FailureSlices,
   FineTune,
   FineTunePreview,
   FineTuneSettings,
@@ -246,6 +247,25 @@ export const methods = {
   /** Histograms of ground-truth ranks and score margins, misses at R@k, NLVR2's confusion matrix. */
   getEvalSummary: { input: z.object({ runId: id }).strict(), output: EvalSummary },
   /** A 2-D map (t-SNE) of a sample of a retrieval run's image and caption embeddings, computed off-thread. */
+  /**
+   * The groups of a run's queries (caption or statement words and word pairs, length, split) whose metric
+   * falls furthest below the whole run's, each with at least minSupport queries; intervals by bootstrap.
+   */
+  findFailureSlices: {
+    input: z
+      .object({
+        runId: id,
+        /** A retrieval run's caption queries (IR) or image queries (TR); an NLVR2 run's examples. */
+        kind: z.enum(['caption', 'image', 'nlvr2']).default('caption'),
+        at: z.union([z.literal(1), z.literal(5), z.literal(10)]).default(1),
+        minSupport: z.number().int().min(5).max(100_000).default(30),
+        limit: z.number().int().min(1).max(200).default(20),
+        resamples: z.number().int().min(100).max(100_000).default(1000),
+        seed: z.number().int().min(0).default(0),
+      })
+      .strict(),
+    output: FailureSlices,
+  },
   getEmbeddingMap: {
     input: z.object({ runId: id, maxPoints: z.number().int().min(10).max(5000).default(1500) }).strict(),
     output: EmbeddingMap,

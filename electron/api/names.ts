@@ -33,6 +33,7 @@ export const METHOD_NAMES = [
   'compareEvalRuns',
   'getEvalItemDetail',
   'getEvalSummary',
+  'findFailureSlices',
   'getEmbeddingMap',
   'listModels',
   'getModelCard',

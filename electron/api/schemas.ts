@@ -316,6 +316,41 @@ export const EvalSummary = z.object({
 });
 export type EvalSummary = z.infer<typeof EvalSummary>;
 
+/**
+ * Groups of a run's queries whose metric falls furthest below the whole run's: caption (or statement) words
+ * and word pairs, caption length, split; each with its size, metric and gap to the whole (95% intervals).
+ */
+export const FailureSlices = z.object({
+  runId: z.number().int(),
+  kind: z.enum(['caption', 'image', 'nlvr2']),
+  /** The metric the groups are judged by: ir_r1 … tr_r10, accuracy. */
+  metric: z.string(),
+  at: z.number().int(),
+  minSupport: z.number().int(),
+  bootstrap: z.object({ resamples: z.number().int(), seed: z.number().int() }),
+  whole: z.object({ size: z.number().int(), metric: z.number(), ci95: z.tuple([z.number(), z.number()]) }),
+  /** Named groups looked at (before the minimum support). */
+  candidates: z.number().int(),
+  slices: z.array(
+    z.object({
+      feature: z.enum(['word', 'bigram', 'length', 'split']),
+      value: z.string(),
+      /** In words: 'caption has “striped green”', 'caption of 16+ words', 'split val'. */
+      label: z.string(),
+      size: z.number().int(),
+      missedCount: z.number().int(),
+      metric: z.number(),
+      ci95: z.tuple([z.number(), z.number()]),
+      /** The group's metric minus the whole run's, in percentage points. */
+      gap: z.number(),
+      gapCi95: z.tuple([z.number(), z.number()]),
+      /** The group's missed queries, worst rank first (up to 100), to open. */
+      missed: z.array(z.object({ key: z.string(), text: z.string().nullable(), rank: z.number().int() })),
+    }),
+  ),
+});
+export type FailureSlices = z.infer<typeof FailureSlices>;
+
 /** A 2-D map of a retrieval run's image and caption embeddings (a sample of them), for colouring and picking. */
 export const EmbeddingMap = z.object({
   runId: z.number().int(),

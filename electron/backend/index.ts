@@ -26,6 +26,7 @@ import { exportDataset } from '../datasets/export';
 import { getEvalItems, listEvalRuns } from '../eval/repository';
 import { compareEvalRuns } from '../eval/compare';
 import { withIntervals } from '../eval/stats';
+import { findFailureSlices } from '../eval/slices';
 import { getEvalItemDetail } from '../eval/inspect';
 import { getEvalSummary } from '../eval/summary';
 import { getEmbeddingMap } from '../eval/embedding-map';
@@ -242,6 +243,7 @@ export function createBackend(options: BackendOptions): Backend {
     compareEvalRuns: (q) => compareEvalRuns(db, q),
     getEvalItemDetail: (q) => getEvalItemDetail(db, q),
     getEvalSummary: ({ runId }) => getEvalSummary(db, runId),
+    findFailureSlices: (q) => findFailureSlices(db, q),
     getEmbeddingMap: (q) => getEmbeddingMap(db, path.join(home.cache, 'embeddings'), q),
     startDatasetExport: ({ datasetId, out }) =>
       jobs.start('dataset-export', `Export dataset ${datasetId}`, { datasetId, out }, async (ctx) => {

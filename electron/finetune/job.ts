@@ -18,6 +18,8 @@ import type { FineTuneStore } from './repository';
 import { runTrainer, type TrainerMessage } from './trainer';
 import { LogTail } from './log-tail';
 import { findPython } from '../../model-runtime/src/python';
+import { getEvalRun } from '../eval/repository';
+import { compareIntervals, DEFAULT_BOOTSTRAP } from '../eval/stats';
 
 export interface FineTuneDeps {
   db: Db;
@@ -180,7 +182,31 @@ async function runFineTune(
   fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true }); // the snapshot hash names it
 
   const afterRunId = await heldOut(model.dir, 'after_run_id', within(ctx, 0.9, 1, 'Evaluating the fine-tuned model'));
-  return { modelId: model.id, beforeRunId, afterRunId, ...trained };
+  return {
+    modelId: model.id,
+    beforeRunId,
+    afterRunId,
+    ...trained,
+    heldOut: heldOutDifference(deps.db, beforeRunId, afterRunId),
+  };
+}
+
+/**
+ * The new version's held-out result against its parent's, as the job's record of it: per metric the paired
+ * Δ over the same queries with its 95% interval and label (McNemar for NLVR2). Kept with the job, not in
+ * mome.json: the registry's version is the hash of mome.json, and the version exists (is registered and
+ * evaluated) before this difference can be known, so writing it there would change an immutable version.
+ */
+function heldOutDifference(db: Db, beforeRunId: number, afterRunId: number) {
+  const before = getEvalRun(db, beforeRunId);
+  const after = getEvalRun(db, afterRunId);
+  return {
+    split: after.split,
+    beforeRunId,
+    afterRunId,
+    bootstrap: DEFAULT_BOOTSTRAP,
+    differences: compareIntervals(db, before, after, DEFAULT_BOOTSTRAP),
+  };
 }
 
 export const jobDir = (deps: Pick<FineTuneDeps, 'home'>, jobId: number) =>

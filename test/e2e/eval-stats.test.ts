@@ -1,5 +1,6 @@
-// Intervals in the UI: the runs table shows each metric's 95% interval under its figure, and comparing two
-// runs shows each Δ with its paired interval and what it amounts to (NLVR2 with the McNemar p-value).
+// Intervals in the UI: the runs table shows each metric's 95% interval under its figure, comparing two runs
+// shows each Δ with its paired interval and what it amounts to (NLVR2 with the McNemar p-value), and the
+// failure slices list the worst groups of queries, each opening its missed queries.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -98,6 +99,21 @@ describe('intervals in the evaluation view', () => {
     for (const l of labels) expect(l).toMatch(/^(better|worse|no detectable difference at 95%)$/);
     expect(await cmp.getByTestId('difference-ir_r5').textContent()).toMatch(/to/);
     await shot('eval-stats-compare.png');
+  });
+
+  it('failure slices: the worst groups with intervals; a group opens its missed queries, a query its detail', async () => {
+    await page.getByRole('tab', { name: 'Failure slices' }).click();
+    await page.getByLabel('Minimum support').fill('5');
+    const slices = page.getByTestId('failure-slices').getByTestId('slice');
+    await slices.first().waitFor();
+    expect(await slices.first().textContent()).toMatch(/\d+\.\d%.*to/);
+    await slices.first().click();
+    const item = page.getByTestId('slice-items').locator('button').first();
+    await item.waitFor();
+    await shot('eval-stats-slices.png');
+    await item.click();
+    await page.getByRole('tab', { name: 'Queries', selected: true }).waitFor();
+    await page.locator('[data-testid="item-detail"][data-kind="caption"]').waitFor();
   });
 
   it('NLVR2: accuracy with its interval; the comparison gives the McNemar p-value', async () => {

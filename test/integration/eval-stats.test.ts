@@ -6,11 +6,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EvalComparison, EvalRun } from '../../electron/api/schemas';
+import type { EvalComparison, EvalItem, EvalRun, FailureSlices } from '../../electron/api/schemas';
 import { createBackend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
 import { runEvaluation } from '../../electron/eval/run-eval';
+import { words } from '../../electron/eval/slices';
 import { mcnemarExact } from '../../model-runtime/src/retrieval/bootstrap';
+import { fineTune, importModel, randomModelDir } from './helpers/finetune';
 import { exportRandomModels } from './helpers/models';
 import { tempDir } from './helpers/temp';
 
@@ -114,6 +116,76 @@ describe('significance of differences between two runs', () => {
       p >= 0.05 ? 'no detectable difference at 95%' : cmp.totals.fixed > cmp.totals.broken ? 'better' : 'worse',
     );
   });
+});
+
+describe('failure slices', () => {
+  const slicesOf = async (q: Record<string, unknown>) => (await backend.call('findFailureSlices', q)) as FailureSlices;
+
+  it('caption groups that do worst at IR R@5, each at least minSupport strong, as the stored ranks say', async () => {
+    const { runId } = await evaluate('retrieval', models[0], coco, 'test');
+    const s = await slicesOf({ runId, at: 5, minSupport: 8 });
+    expect(s.metric).toBe('ir_r5');
+    const run = (await runs({ datasetId: coco })).find((r) => r.id === runId)!;
+    expect(s.whole.metric).toBeCloseTo(run.metrics.ir_r5, 3);
+    expect(s.slices.length).toBeGreaterThan(0);
+    const page = (await backend.call('getEvalItems', { runId, kind: 'caption', limit: 1000 })) as {
+      items: EvalItem[];
+    };
+    for (const sl of s.slices) {
+      expect(sl.size).toBeGreaterThanOrEqual(8);
+      expect(sl.metric).toBeLessThan(s.whole.metric);
+      expect(sl.gap).toBeCloseTo(sl.metric - s.whole.metric, 3);
+      expect(sl.ci95[0]).toBeLessThanOrEqual(sl.metric);
+      expect(sl.ci95[1]).toBeGreaterThanOrEqual(sl.metric);
+      expect(sl.gapCi95[0]).toBeLessThanOrEqual(sl.gap);
+      expect(sl.gapCi95[1]).toBeGreaterThanOrEqual(sl.gap);
+      // the group recounted from the items: its size and its missed queries
+      const member = (x: EvalItem) => {
+        const ws = words(x.text ?? '');
+        if (sl.feature === 'word') return ws.includes(sl.value);
+        if (sl.feature === 'bigram') return ws.some((w, i) => `${w} ${ws[i + 1]}` === sl.value);
+        return true;
+      };
+      if (sl.feature === 'word' || sl.feature === 'bigram') {
+        const members = page.items.filter(member);
+        expect(members.length, sl.label).toBe(sl.size);
+        expect(members.filter((x) => x.rank! >= 5).length).toBe(sl.missedCount);
+      }
+      for (const m of sl.missed) expect(m.rank).toBeGreaterThanOrEqual(5);
+    }
+    // ordered by the upper end of the gap's interval: the surest shortfall first
+    const his = s.slices.map((x) => x.gapCi95[1]);
+    expect(his).toEqual([...his].sort((a, b) => a - b));
+  });
+
+  it('NLVR2 statements by word and length; a minimum support above every group leaves none', async () => {
+    const { runId } = await evaluate('nlvr2', models[0], nlvr2, 'dev');
+    const s = await slicesOf({ runId, minSupport: 5 });
+    expect(s.metric).toBe('accuracy');
+    for (const sl of s.slices) expect(['word', 'bigram', 'length', 'split']).toContain(sl.feature);
+    expect((await slicesOf({ runId, minSupport: 100_000 })).slices).toEqual([]);
+  });
+});
+
+describe('a fine-tune', () => {
+  it('records the new version against its parent on the held-out split: Δ, interval, label, McNemar', async () => {
+    const baseModelId = await importModel(backend, randomModelDir(path.join(tempDir(), 'ft-base')));
+    const ft = await fineTune(backend, { datasetId: nlvr2, baseModelId, maxSteps: 2, batchSize: 8 });
+    type HeldOut = {
+      split: string;
+      beforeRunId: number;
+      afterRunId: number;
+      differences: EvalComparison['differences'];
+    };
+    const held = (ft.job.result as { heldOut: HeldOut }).heldOut;
+    expect(held).toMatchObject({ split: 'dev', beforeRunId: ft.beforeRunId, afterRunId: ft.afterRunId });
+    const cmp = (await backend.call('compareEvalRuns', { a: ft.beforeRunId!, b: ft.afterRunId! })) as EvalComparison;
+    expect(held.differences).toEqual(cmp.differences);
+    const [acc] = held.differences!;
+    expect(acc.name).toBe('accuracy');
+    expect(acc.mcnemar).toBeDefined();
+    expect(['better', 'worse', 'no detectable difference at 95%']).toContain(acc.label);
+  }, 300_000);
 });
 
 describe('mome eval --json', () => {

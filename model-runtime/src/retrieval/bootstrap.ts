@@ -191,3 +191,75 @@ export function labelDifference(lo: number, hi: number): DifferenceLabel {
   if (hi < 0) return 'worse';
   return 'no detectable difference at 95%';
 }
+
+/**
+ * The exact bootstrap distribution of a hit count: resampling n queries of which `hits` are hits, with
+ * replacement, draws Binomial(n, hits / n) hits. So a group's bootstrap needs no index draws at all: one
+ * table of the binomial CDF per group, then one uniform and a binary search per resample.
+ */
+export function binomialSampler(n: number, hits: number): (u: number) => number {
+  if (hits <= 0 || hits >= n) return () => Math.max(0, Math.min(hits, n));
+  const p = hits / n;
+  const mode = Math.min(n, Math.floor((n + 1) * p));
+  const pmf = new Float64Array(n + 1);
+  pmf[mode] = 1; // relative to the mode; normalized below (terms far in the tails underflow to 0, harmlessly)
+  const odds = p / (1 - p);
+  for (let k = mode; k < n; k++) pmf[k + 1] = (pmf[k] * (n - k) * odds) / (k + 1);
+  for (let k = mode; k > 0; k--) pmf[k - 1] = (pmf[k] * k) / ((n - k + 1) * odds);
+  const cdf = new Float64Array(n + 1);
+  let sum = 0;
+  for (let k = 0; k <= n; k++) cdf[k] = sum += pmf[k];
+  for (let k = 0; k <= n; k++) cdf[k] /= sum;
+  return (u: number) => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid] > u) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+}
+
+export interface GroupGap {
+  /** The group's hit rate in percent, with its bootstrap interval. */
+  metric: Interval;
+  /** The group's rate minus the whole set's, in percentage points, with its bootstrap interval. */
+  gap: Interval;
+}
+
+/**
+ * A group of queries (a slice) against the whole set: its rate and its gap to the whole rate, each with a
+ * bootstrap interval. Stratified: the group and the rest are resampled separately (their sizes fixed), each
+ * hit count drawn from its exact bootstrap distribution (binomialSampler).
+ */
+export function groupGap(
+  group: { size: number; hits: number },
+  whole: { size: number; hits: number },
+  o: BootstrapOptions = {},
+): GroupGap {
+  const B = o.resamples ?? DEFAULT_RESAMPLES;
+  const level = o.level ?? 0.95;
+  const ns = group.size;
+  const nr = whole.size - ns;
+  const sampleGroup = binomialSampler(ns, group.hits);
+  const sampleRest = binomialSampler(nr, whole.hits - group.hits);
+  const rand = seededRandom(o.seed ?? 0);
+  const rates = new Float64Array(B);
+  const gaps = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    const hs = sampleGroup(rand() / 4294967296);
+    const hr = nr > 0 ? sampleRest(rand() / 4294967296) : 0;
+    rates[b] = (100 * hs) / ns;
+    gaps[b] = rates[b] - (100 * (hs + hr)) / whole.size;
+  }
+  rates.sort();
+  gaps.sort();
+  const lo = (1 - level) / 2;
+  const rate = (100 * group.hits) / ns;
+  return {
+    metric: { estimate: rate, lo: quantile(rates, lo), hi: quantile(rates, 1 - lo) },
+    gap: { estimate: rate - (100 * whole.hits) / whole.size, lo: quantile(gaps, lo), hi: quantile(gaps, 1 - lo) },
+  };
+}

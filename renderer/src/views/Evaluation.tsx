@@ -9,6 +9,7 @@ import { useEval, type EvalTab, type EvalTask } from '../stores/eval';
 import { useJobs } from '../stores/jobs';
 import { useToasts } from '../stores/toasts';
 import { EmbeddingMap } from './eval/EmbeddingMap';
+import { FailureSlices } from './eval/FailureSlices';
 import { LikelyErrors } from './eval/LikelyErrors';
 import { Nlvr2Item } from './eval/Nlvr2Item';
 import { QueryList } from './eval/QueryList';
@@ -106,6 +107,7 @@ export function EvaluationView({ task }: { task: EvalTask }) {
     ['queries', task === 'nlvr2' ? 'Predictions' : 'Queries'],
     ...(task === 'retrieval' ? [['map', 'Embedding map'] as [EvalTab, string]] : []),
     ['errors', 'Likely label errors'],
+    ['slices', 'Failure slices'],
     ['compare', compare ? `Compare with run ${compare}` : 'Compare'],
   ];
   return (
@@ -165,6 +167,7 @@ export function EvaluationView({ task }: { task: EvalTask }) {
               model={{ name: run.modelName, dir: run.modelDir }}
             />
           )}
+          {tab === 'slices' && <FailureSlices run={run} />}
           {tab === 'compare' &&
             (compare ? (
               <RunComparison a={compare} b={run.id} />

@@ -1,0 +1,168 @@
+// Failure slices: groups of a run's queries that share something a person can name (a word or a pair of
+// words of the caption or NLVR2 statement, the caption's length, the split) and whose metric falls furthest
+// below the whole run's. Each group holds at least `minSupport` queries and comes with its size, its metric
+// and its gap to the whole, each with a 95% bootstrap interval, and its missed queries to open.
+// Candidates are ranked by a normal-approximation upper bound of the gap (cheap for thousands of words);
+// the ones kept get the bootstrap intervals and are ordered by the upper end of the gap's interval, so a
+// small group with a large but uncertain gap does not crowd out a large one that is surely worse.
+import type { FailureSlices } from '../api/schemas';
+import type { Db } from '../store/db';
+import { groupGap } from '../../model-runtime/src/retrieval/bootstrap';
+import { getEvalRun } from './repository';
+import { DEFAULT_BOOTSTRAP, type BootstrapSettings } from './stats';
+
+type Kind = 'caption' | 'image' | 'nlvr2';
+type Feature = FailureSlices['slices'][number]['feature'];
+
+interface Query {
+  key: string;
+  rank: number;
+  text: string;
+  split: string | null;
+  /** An image query: its captions' texts (the words it is described with). */
+  captions?: string;
+}
+
+const LENGTHS: [number, string][] = [
+  [5, '1–5 words'],
+  [8, '6–8 words'],
+  [11, '9–11 words'],
+  [15, '12–15 words'],
+  [Infinity, '16+ words'],
+];
+
+export const words = (text: string): string[] => text.toLowerCase().match(/[a-z0-9]+(?:'[a-z]+)?/g) ?? [];
+
+/** The named groups a query belongs to, as "feature\tvalue". */
+function featuresOf(q: Query, kind: Kind): Set<string> {
+  const out = new Set<string>();
+  if (q.split) out.add(`split\t${q.split}`);
+  const text = kind === 'image' ? (q.captions ?? '') : q.text;
+  if (kind === 'image') {
+    for (const w of words(text)) out.add(`word\t${w}`);
+    return out;
+  }
+  const ws = words(text);
+  for (const w of ws) out.add(`word\t${w}`);
+  for (let i = 0; i + 1 < ws.length; i++) out.add(`bigram\t${ws[i]} ${ws[i + 1]}`);
+  out.add(`length\t${LENGTHS.find(([max]) => ws.length <= max)![1]}`);
+  return out;
+}
+
+function describe(feature: Feature, value: string, kind: Kind): string {
+  const what = kind === 'caption' ? 'caption' : kind === 'image' ? "image's captions" : 'statement';
+  if (feature === 'split') return `split ${value}`;
+  if (feature === 'length') return `${what} of ${value}`;
+  return `${what} ${kind === 'image' ? 'mention' : 'has'} “${value}”`;
+}
+
+function queries(db: Db, runId: number, datasetId: number, kind: Kind): Query[] {
+  if (kind === 'caption')
+    return db
+      .prepare(
+        `SELECT e.item_key AS key, e.rank, c.raw AS text, i.split FROM eval_items e
+         JOIN captions c ON c.dataset_id = @datasetId AND c.sentid = CAST(e.item_key AS INTEGER)
+         JOIN images i ON i.id = c.image_id
+         WHERE e.run_id = @runId AND e.kind = 'caption' AND e.rank IS NOT NULL`,
+      )
+      .all({ runId, datasetId }) as Query[];
+  if (kind === 'image')
+    return db
+      .prepare(
+        `SELECT e.item_key AS key, e.rank, i.file AS text, i.split,
+                (SELECT group_concat(c.raw, ' | ') FROM captions c WHERE c.image_id = i.id) AS captions
+         FROM eval_items e JOIN images i ON i.dataset_id = @datasetId AND i.source_id = e.item_key
+         WHERE e.run_id = @runId AND e.kind = 'image' AND e.rank IS NOT NULL`,
+      )
+      .all({ runId, datasetId }) as Query[];
+  return db
+    .prepare(
+      `SELECT e.item_key AS key, e.rank, n.sentence AS text, n.split FROM eval_items e
+       JOIN nlvr2_examples n ON n.dataset_id = @datasetId AND n.identifier = e.item_key
+       WHERE e.run_id = @runId AND e.kind = 'nlvr2' AND e.rank IS NOT NULL`,
+    )
+    .all({ runId, datasetId }) as Query[];
+}
+
+export function findFailureSlices(
+  db: Db,
+  q: { runId: number; kind?: Kind; at: number; minSupport: number; limit: number } & Partial<BootstrapSettings>,
+): FailureSlices {
+  const run = getEvalRun(db, q.runId);
+  // a retrieval run's queries are captions (IR) or images (TR); an NLVR2 run's its examples
+  const kind: Kind = run.task === 'nlvr2' ? 'nlvr2' : q.kind === 'image' ? 'image' : 'caption';
+  const at = kind === 'nlvr2' ? 1 : q.at;
+  const metric = kind === 'nlvr2' ? 'accuracy' : `${kind === 'caption' ? 'ir' : 'tr'}_r${at}`;
+  const bootstrap = { resamples: q.resamples ?? DEFAULT_BOOTSTRAP.resamples, seed: q.seed ?? DEFAULT_BOOTSTRAP.seed };
+  const qs = queries(db, run.id, run.datasetId, kind);
+  const n = qs.length;
+  const hit = qs.map((x) => x.rank < at);
+  const hits = hit.filter(Boolean).length;
+
+  // every candidate group: its members (indices into qs)
+  const groups = new Map<string, number[]>();
+  qs.forEach((x, i) => {
+    for (const f of featuresOf(x, kind)) {
+      let g = groups.get(f);
+      if (!g) groups.set(f, (g = []));
+      g.push(i);
+    }
+  });
+  const pWhole = n ? hits / n : 0;
+  const candidates: { key: string; members: number[]; hits: number; bound: number }[] = [];
+  for (const [key, members] of groups) {
+    const ns = members.length;
+    if (ns < q.minSupport || n - ns < q.minSupport) continue; // too few, or (nearly) everything
+    const hs = members.reduce((s, i) => s + Number(hit[i]), 0);
+    const ps = hs / ns;
+    const pr = (hits - hs) / (n - ns);
+    if (ps >= pWhole) continue;
+    const se = ((n - ns) / n) * Math.sqrt((ps * (1 - ps)) / ns + (pr * (1 - pr)) / (n - ns));
+    candidates.push({ key, members, hits: hs, bound: 100 * (ps - pWhole + 1.96 * se) });
+  }
+  candidates.sort((a, b) => a.bound - b.bound || a.key.localeCompare(b.key));
+
+  const whole = groupGapWhole(n, hits, bootstrap);
+  const slices = candidates.slice(0, q.limit).map((c) => {
+    const [feature, value] = c.key.split('\t') as [Feature, string];
+    const g = groupGap({ size: c.members.length, hits: c.hits }, { size: n, hits }, bootstrap);
+    const missed = c.members
+      .filter((i) => !hit[i])
+      .sort((a, b) => qs[b].rank - qs[a].rank)
+      .slice(0, 100)
+      .map((i) => ({ key: qs[i].key, text: qs[i].text, rank: qs[i].rank }));
+    return {
+      feature,
+      value,
+      label: describe(feature, value, kind),
+      size: c.members.length,
+      missedCount: c.members.length - c.hits,
+      metric: round(g.metric.estimate),
+      ci95: [round(g.metric.lo), round(g.metric.hi)] as [number, number],
+      gap: round(g.gap.estimate),
+      gapCi95: [round(g.gap.lo), round(g.gap.hi)] as [number, number],
+      missed,
+    };
+  });
+  slices.sort((a, b) => a.gapCi95[1] - b.gapCi95[1] || a.gap - b.gap);
+  return {
+    runId: run.id,
+    kind,
+    metric,
+    at,
+    minSupport: q.minSupport,
+    bootstrap,
+    whole,
+    candidates: groups.size,
+    slices,
+  };
+}
+
+const round = (v: number) => Math.round(v * 1e4) / 1e4;
+
+/** The whole run's metric and interval (the same stratified sampler with the rest empty). */
+function groupGapWhole(n: number, hits: number, s: BootstrapSettings): FailureSlices['whole'] {
+  if (n === 0) return { size: 0, metric: 0, ci95: [0, 0] };
+  const g = groupGap({ size: n, hits }, { size: n, hits }, s);
+  return { size: n, metric: round(g.metric.estimate), ci95: [round(g.metric.lo), round(g.metric.hi)] };
+}
