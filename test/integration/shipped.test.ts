@@ -17,6 +17,8 @@ const VOCAB = path.join(repo, '..', 'shared', 'fixtures', 'bert-base-uncased', '
 const hasTorch = findTorchPython() !== null;
 
 let layout: ShippedLayout;
+let modelFolder = '';
+let checkpoint = '';
 let child: ChildProcess;
 let output = '';
 let base = '';
@@ -56,6 +58,12 @@ async function runJob(method: string, args: unknown): Promise<Job> {
 
 beforeAll(async () => {
   layout = await buildShippedLayout(work);
+  // The inputs are made before the server starts: these calls block this process for seconds, and an HTTP
+  // keep-alive socket left idle across such a block is reused after the server has closed it.
+  if (hasTorch) {
+    [modelFolder] = exportRandomModels([{ out: path.join(work, 'random-model'), seed: 5 }], { max_text_len: 16 });
+    checkpoint = writeRandomCheckpoint(path.join(work, 'vlmo_random.pt'), 7);
+  }
   // Plain Node, nothing inherited that could load TypeScript or point back into the checkout.
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, MOME_NO_OPEN: '1' };
   if (process.env.MOME_PYTHON) env.MOME_PYTHON = process.env.MOME_PYTHON;
@@ -132,8 +140,7 @@ describe('the shipped layout, run under plain Node', () => {
   it.skipIf(!hasTorch)(
     'model-folder import',
     async () => {
-      const [dir] = exportRandomModels([{ out: path.join(work, 'random-model'), seed: 5 }], { max_text_len: 16 });
-      await runJob('startModelImport', { path: dir });
+      await runJob('startModelImport', { path: modelFolder });
     },
     120_000,
   );
@@ -141,8 +148,7 @@ describe('the shipped layout, run under plain Node', () => {
   it.skipIf(!hasTorch)(
     'official-checkpoint conversion (python/ from resources)',
     async () => {
-      const ckpt = writeRandomCheckpoint(path.join(work, 'vlmo_random.pt'), 7);
-      const done = await runJob('startModelImport', { path: ckpt, vocab: VOCAB });
+      const done = await runJob('startModelImport', { path: checkpoint, vocab: VOCAB });
       const model = (await call<ModelVersion[]>('listModels')).find(
         (m) => m.id === (done.result as { id: number }).id,
       )!;
