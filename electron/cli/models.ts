@@ -8,7 +8,7 @@ import { defaultHome } from '../store/home';
 
 const USAGE = `usage: mome models import PATH [--vocab FILE] [--home DIR]
        mome models list [--all] [--home DIR]
-PATH is an official VLMo checkpoint (.pt, .pth, .ckpt; converted) or a model folder (mome.json + graphs).`;
+PATH is an official VLMo checkpoint (.pt, .pth, .ckpt, .bin, .safetensors; converted) or a model folder (mome.json + graphs).`;
 
 interface Parsed {
   action: string;

@@ -26,7 +26,7 @@ interface ModelRow {
   removed_at: string | null;
 }
 
-const CHECKPOINT = /\.(pt|pth|ckpt|bin)$/i;
+const CHECKPOINT = /\.(pt|pth|ckpt|bin|safetensors)$/i;
 
 export type ModelDevice = 'auto' | 'cpu';
 
@@ -186,7 +186,7 @@ export class ModelRegistry {
     if (!CHECKPOINT.test(source)) {
       throw new ApiError(
         'invalid_arguments',
-        `${path.basename(source)} is neither a model folder (with mome.json) nor a checkpoint (.pt, .pth, .ckpt).`,
+        `${path.basename(source)} is neither a model folder (with mome.json) nor a checkpoint (.pt, .pth, .ckpt, .bin, .safetensors).`,
       );
     }
     ctx.progress(0.02, `Hashing ${path.basename(source)}`);

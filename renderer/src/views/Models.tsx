@@ -159,7 +159,10 @@ function ImportForm() {
               type="button"
               onClick={() =>
                 void mome()
-                  .pickFile({ title: 'Choose a VLMo checkpoint', extensions: ['pt', 'pth', 'ckpt', 'bin'] })
+                  .pickFile({
+                    title: 'Choose a VLMo checkpoint',
+                    extensions: ['pt', 'pth', 'ckpt', 'bin', 'safetensors'],
+                  })
                   .then((p) => p && setSource(p))
               }
             >
