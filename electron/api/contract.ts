@@ -35,6 +35,7 @@ import {
   Page,
   PythonInterpreter,
   PythonInUse,
+  SearchResult,
 } from './schemas';
 
 const none = z.object({}).strict();
@@ -321,6 +322,24 @@ export const methods = {
         author: z.string(),
       }),
     ),
+  },
+  /**
+   * Ranks a split's images for a sentence with a model's dual encoder (the active model unless modelId names a
+   * registered version): the evaluation's cached embeddings, ranking and scores; optionally the top rerankK
+   * re-ranked with ITM. A split the cache lacks is encoded first, as a job: the answer is then that job.
+   */
+  searchImages: {
+    input: z
+      .object({
+        datasetId: id,
+        split: z.string().min(1).max(20),
+        modelId: id.optional(),
+        text: z.string().max(2000, 'the query is longer than 2,000 characters'),
+        k: z.number().int().min(1).max(500).default(24),
+        rerankK: z.number().int().min(0).max(100).default(0),
+      })
+      .strict(),
+    output: SearchResult,
   },
 } as const;
 

@@ -48,6 +48,7 @@ export const METHOD_NAMES = [
   'resumeFineTune',
   'getFineTune',
   'listFineTunes',
+  'searchImages',
 ] as const;
 
 export const EVENT_NAMES = ['jobProgress', 'jobFinished', 'dataChanged'] as const;

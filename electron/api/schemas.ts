@@ -541,3 +541,39 @@ export const FineTune = z.object({
   createdAt: z.string(),
 });
 export type FineTune = z.infer<typeof FineTune>;
+
+/** One image a search found: its scores (the dual encoder's, and ITM's where re-ranked) and where it is. */
+export const SearchHit = z.object({
+  imageId: z.number().int(),
+  imgid: z.string(),
+  /** The image's path as the annotation file writes it (COCO: val2014/COCO_val2014_….jpg). */
+  file: z.string(),
+  path: z.string(),
+  /** p(match) from ITM for the re-ranked top K, else the dual encoder's score. */
+  score: z.number(),
+  itcScore: z.number(),
+  /** 0-based rank by the dual encoder. */
+  itcRank: z.number().int(),
+  /** The query's own image, when the query is one of the split's captions. */
+  isTruth: z.boolean(),
+});
+export type SearchHit = z.infer<typeof SearchHit>;
+
+/** A text search over a split: the results, or the job that encodes the split's images first. */
+export const SearchResult = z.object({
+  state: z.enum(['ready', 'encoding']),
+  job: Job.nullable(),
+  model: z.object({ id: z.number().int().nullable(), name: z.string(), version: z.string() }),
+  /** The query as searched: its WordPiece count with [CLS]/[SEP] and whether the model's text length cut it. */
+  query: z
+    .object({ text: z.string(), tokens: z.number().int(), maxTokens: z.number().int(), truncated: z.boolean() })
+    .nullable(),
+  /** The split's caption the query is (its text, exactly), so its results can be marked; null for free text. */
+  caption: z.object({ sentid: z.number().int(), imgid: z.string() }).nullable(),
+  rerankK: z.number().int(),
+  images: z.number().int(),
+  unreadable: z.number().int(),
+  seconds: z.number(),
+  results: z.array(SearchHit),
+});
+export type SearchResult = z.infer<typeof SearchResult>;

@@ -31,6 +31,7 @@ import { getEvalItemDetail } from '../eval/inspect';
 import { getEvalSummary } from '../eval/summary';
 import { getEmbeddingMap } from '../eval/embedding-map';
 import { defaultModelDir, sampleDatasetDirs } from './assets';
+import { searchHandlers } from '../search/handlers';
 import { ModelRegistry } from '../models/registry';
 import { fineTuneHandlers } from '../finetune/handlers';
 import { modelCard } from '../models/card';
@@ -99,6 +100,13 @@ export function createBackend(options: BackendOptions): Backend {
   const labelsChanged = (datasetIds: number[]) => {
     for (const id of new Set(datasetIds)) events.emit('dataChanged', { entity: 'labels', id });
   };
+  const search = searchHandlers({
+    db,
+    jobs,
+    registry: models,
+    cacheDir: path.join(home.cache, 'embeddings'),
+    defaultModelDir,
+  });
 
   const handlers: Handlers = {
     getAppInfo: () => ({
@@ -239,6 +247,7 @@ export function createBackend(options: BackendOptions): Backend {
       { db, labels, models, home, modelsChanged: (id) => events.emit('dataChanged', { entity: 'models', id }) },
       jobs,
     ),
+    ...search.handlers,
     getEvalItems: (q) => getEvalItems(db, q),
     compareEvalRuns: (q) => compareEvalRuns(db, q),
     getEvalItemDetail: (q) => getEvalItemDetail(db, q),
@@ -331,5 +340,6 @@ export function createBackend(options: BackendOptions): Backend {
       python.close();
       db.close();
     },
+      await search.close();
   };
 }

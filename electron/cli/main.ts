@@ -4,6 +4,7 @@ import { runCli, usage } from '../../model-runtime/src/cli/main';
 import { evalCommand } from './eval';
 import { importCommand } from './import';
 import { modelsCommand } from './models';
+import { searchCommand } from './search';
 
 const APP_COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   import: {
@@ -17,6 +18,10 @@ const APP_COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; h
   eval: {
     run: evalCommand,
     help: 'eval retrieval|nlvr2 --model DIR --dataset DIR [--split S] [--json OUT]   evaluate a model',
+  },
+  search: {
+    run: searchCommand,
+    help: 'search --model DIR --dataset DIR [--split S] (--text "…" | --queries FILE) [--k N] [--rerank K] [--json OUT]   rank images for text',
   },
 };
 

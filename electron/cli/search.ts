@@ -1,0 +1,100 @@
+// `mome search --model DIR --dataset DIR [--split test] (--text "…" | --queries FILE) [--k 10] [--rerank K]
+//  [--json OUT] [--home DIR] [--device auto|cpu|cuda]`
+// Ranks the split's images for each text query with the model's dual encoder, as the app's search does: the
+// evaluation's cached image embeddings (encoded once where missing), its ranking and scores. Prints one JSON
+// line per query, {"query", "results": [{"file", "imgid", "score"}]}, and writes the same lines to OUT.
+// `--queries FILE`: one query per line (blank lines skipped). Imports the dataset folder first if needed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createBackend } from '../backend/index';
+import { consoleContext } from '../jobs/console-context';
+import { importDataset } from '../datasets/importer';
+import { ALL_SPLITS, modelVersion } from '../eval/run-eval';
+import { defaultHome } from '../store/home';
+import { buildIndex, indexFromCache, loadSearchModel, searchText } from '../search/engine';
+
+const USAGE =
+  'usage: mome search --model DIR --dataset DIR [--split test] (--text "…" | --queries FILE) [--k 10] [--rerank K] [--json OUT] [--home DIR] [--device auto|cpu|cuda]\n  --queries FILE: one text query per line; output: one JSON line per query';
+
+export async function searchCommand(argv: string[]): Promise<number> {
+  const opts: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!argv[i].startsWith('--') || argv[i + 1] === undefined) {
+      console.error(`unexpected argument ${argv[i]}\n${USAGE}`);
+      return 2;
+    }
+    opts[argv[i].slice(2)] = argv[i + 1];
+  }
+  if (!opts.model || !opts.dataset || (opts.text === undefined) === (opts.queries === undefined)) {
+    console.error(`mome search needs --model, --dataset and one of --text or --queries.\n${USAGE}`);
+    return 2;
+  }
+  const whole = (name: string, fallback: number, min: number) => {
+    const v = opts[name] === undefined ? fallback : Number(opts[name]);
+    if (!Number.isInteger(v) || v < min)
+      throw new Error(`--${name} must be a whole number ≥ ${min}, got "${opts[name]}"`);
+    return v;
+  };
+  const device = (opts.device ?? 'auto') as 'auto' | 'cpu' | 'cuda';
+  const backend = createBackend({ home: opts.home ?? defaultHome(), mode: 'browser' });
+  const ctx = consoleContext('search');
+  try {
+    const k = whole('k', 10, 1);
+    const rerankK = whole('rerank', 0, 0);
+    const queries =
+      opts.text !== undefined
+        ? [opts.text]
+        : fs
+            .readFileSync(opts.queries, 'utf8')
+            .split(/\r?\n/)
+            .filter((l) => l.trim());
+    if (queries.length === 0 || queries.some((q) => !q.trim()))
+      throw new Error(opts.text !== undefined ? 'the query is empty' : `${opts.queries} holds no query`);
+    const root = fs.realpathSync(opts.dataset);
+    let row = backend.db.prepare('SELECT id FROM datasets WHERE root = ?').get(root) as { id: number } | undefined;
+    if (!row) {
+      const importing = consoleContext(`import ${path.basename(root)}`);
+      const s = await importDataset(backend.db, { root }, importing).finally(() => importing.dispose());
+      row = { id: s.datasetId };
+    }
+    const split = opts.split === 'all' ? ALL_SPLITS : (opts.split ?? 'test');
+    const dir = path.resolve(opts.model);
+    const model = await loadSearchModel(dir, device, rerankK);
+    const cacheDir = path.join(backend.home.cache, 'embeddings');
+    try {
+      const version = modelVersion(dir);
+      const cached = await indexFromCache(backend.db, row.id, split, version, model.config.embedDim, cacheDir);
+      const index = cached.index ?? (await buildIndex(backend.db, model, version, row.id, split, cacheDir, ctx));
+      ctx.dispose();
+      const out = opts.json ? fs.openSync(opts.json, 'w') : null;
+      for (const q of queries) {
+        const r = await searchText(backend.db, model, index, cacheDir, { text: q, k, rerankK });
+        if (r.query.truncated)
+          console.error(
+            `mome search: the query "${q.slice(0, 60)}" is ${r.query.tokens} tokens; the model reads ${r.query.maxTokens}, the rest is cut.`,
+          );
+        const line = JSON.stringify({
+          query: q,
+          results: r.results.map((h) => ({ file: h.file, imgid: numeric(h.imgid), score: h.score })),
+        });
+        console.log(line);
+        if (out !== null) fs.writeSync(out, line + '\n');
+      }
+      if (out !== null) fs.closeSync(out);
+    } finally {
+      await model.release();
+    }
+    return 0;
+  } catch (e) {
+    ctx.dispose();
+    console.error(`mome search: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    await backend.close();
+  }
+}
+
+/** imgids as the dataset file writes them: numbers where they are numbers. */
+function numeric(id: string): string | number {
+  return /^\d+$/.test(id) ? Number(id) : id;
+}

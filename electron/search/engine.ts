@@ -1,0 +1,265 @@
+// Text → image search over a dataset split with a model's dual encoder. The split's image embeddings are
+// the evaluation's own, read from its cache (per model version, dataset file and item); a split not yet
+// encoded is encoded once by the evaluation's embedder (which fills the same cache). A query that is one of
+// the split's captions gets the evaluation's embedding from the text cache, and its scores come from the
+// evaluation's scoring graph, so the ranking and the scores are the evaluation's for the same model and split.
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ApiError } from '../api/contract';
+import type { Db } from '../store/db';
+import type { JobContext } from '../jobs/service';
+import { embedSplit, embeddingKeys, openCaches, type SplitImage } from '../eval/embed';
+import { splitCaptions, splitImages } from '../eval/retrieval-eval';
+import { EmbeddingCache, textKey } from '../../model-runtime/src/cache/embedding-cache';
+import { MomeModel } from '../../model-runtime/src/model/model';
+import { ModelDirectoryError, readModelConfig } from '../../model-runtime/src/model/config';
+import { createScoreSession, type ScoreSessions } from '../../model-runtime/src/retrieval/score';
+import { itmOrder, itmProbabilities, queryLength, rankImages } from '../../model-runtime/src/retrieval/query';
+import { ALL_SPLITS } from '../eval/types';
+
+/** A split's images with their embeddings, held in memory between queries. */
+export interface SearchIndex {
+  version: string;
+  datasetId: number;
+  split: string;
+  root: string;
+  images: SplitImage[];
+  dim: number;
+  embeddings: Float32Array;
+  tensor: ort.Tensor;
+  /** Images that could not be read (their rows are zeros and they never appear in results). */
+  unreadable: Set<number>;
+  /** The split's captions by text, as of the label history's newest event (see captionOfQuery). */
+  captions?: { stamp: number; byText: Map<string, { sentid: number; imageIndex: number; raw: string }> };
+}
+
+export interface SearchHit {
+  imageId: number;
+  imgid: string;
+  /** The image's path as the annotation file writes it (COCO: val2014/COCO_val2014_….jpg; Flickr30K: the name). */
+  file: string;
+  /** The image on disk, for the media route. */
+  path: string;
+  score: number;
+  /** The dual encoder's score and 0-based rank (equal to score and position without a re-rank). */
+  itcScore: number;
+  itcRank: number;
+  /** The image of the query, when the query is one of the split's captions. */
+  isTruth: boolean;
+}
+
+export interface TextSearchResult {
+  query: { text: string; tokens: number; maxTokens: number; truncated: boolean };
+  caption: { sentid: number; imgid: string } | null;
+  rerankK: number;
+  results: SearchHit[];
+}
+
+export function datasetRootOf(db: Db, datasetId: number): { root: string; kind: string; name: string } {
+  const row = db.prepare('SELECT root, kind, name FROM datasets WHERE id = ?').get(datasetId) as
+    { root: string; kind: string; name: string } | undefined;
+  if (!row) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
+  return row;
+}
+
+/** The split's images, or a message that names the splits there are. */
+export function searchableImages(db: Db, datasetId: number, split: string): SplitImage[] {
+  const ds = datasetRootOf(db, datasetId);
+  if (ds.kind === 'nlvr2')
+    throw new ApiError(
+      'invalid_arguments',
+      `Dataset ${datasetId} (${ds.name}) is an NLVR2 dataset: search ranks the images of a COCO or Flickr30K dataset.`,
+    );
+  const images = splitImages(db, datasetId, split);
+  if (images.length === 0) {
+    const splits = (
+      db.prepare('SELECT DISTINCT split FROM images WHERE dataset_id = ? ORDER BY split').all(datasetId) as {
+        split: string;
+      }[]
+    ).map((r) => r.split);
+    throw new ApiError(
+      'invalid_arguments',
+      `Dataset ${datasetId} (${ds.name}) has no split "${split}"; its splits: ${splits.join(', ') || 'none'} (or ${ALL_SPLITS} for all).`,
+    );
+  }
+  return images;
+}
+
+/** Loads a model folder for search, with messages that say what the search needs. */
+export async function loadSearchModel(dir: string, device: 'auto' | 'cpu' | 'cuda', rerankK = 0): Promise<MomeModel> {
+  try {
+    readModelConfig(dir); // names a missing text or image graph before anything loads
+  } catch (e) {
+    if (e instanceof ModelDirectoryError)
+      throw new ApiError('invalid_arguments', `This model cannot search: ${e.message}`);
+    throw e;
+  }
+  const model = await MomeModel.load(dir, { device });
+  if (rerankK > 0 && !model.hasFusion)
+    throw new ApiError(
+      'invalid_arguments',
+      `The model ${model.config.name} has no fusion graph (fusion.onnx) to re-rank with ITM; search without re-rank.`,
+    );
+  return model;
+}
+
+/**
+ * The index from the cache alone, or the number of images still to encode. Reads nothing but the cache and
+ * the files' sizes and times (the cache keys), so a split the evaluation has seen opens without the model.
+ */
+export async function indexFromCache(
+  db: Db,
+  datasetId: number,
+  split: string,
+  version: string,
+  dim: number,
+  cacheDir: string,
+): Promise<{ index: SearchIndex | null; toEncode: number; images: number }> {
+  const images = searchableImages(db, datasetId, split);
+  const { root } = datasetRootOf(db, datasetId);
+  const cache = EmbeddingCache.open(cacheDir, version, 'images', dim);
+  const { imageKeys } = await embeddingKeys(root, images, []);
+  const embeddings = new Float32Array(images.length * dim);
+  const unreadable = new Set<number>();
+  let toEncode = 0;
+  imageKeys.forEach((key, i) => {
+    if (key.startsWith('missing:')) return void unreadable.add(i);
+    const hit = cache.get(key);
+    if (hit) embeddings.set(hit, i * dim);
+    else toEncode++;
+  });
+  if (toEncode > 0) return { index: null, toEncode, images: images.length };
+  return {
+    index: makeIndex(version, datasetId, split, root, images, dim, embeddings, unreadable),
+    toEncode,
+    images: images.length,
+  };
+}
+
+/** Encodes the images the cache lacks (the evaluation's embedder, into its cache) and builds the index. */
+export async function buildIndex(
+  db: Db,
+  model: MomeModel,
+  version: string,
+  datasetId: number,
+  split: string,
+  cacheDir: string,
+  ctx: JobContext,
+): Promise<SearchIndex> {
+  const images = searchableImages(db, datasetId, split);
+  const { root } = datasetRootOf(db, datasetId);
+  const emb = await embedSplit(model, version, root, images, [], cacheDir, ctx, [0.02, 0.98]);
+  const dim = model.config.embedDim;
+  return makeIndex(version, datasetId, split, root, images, dim, emb.images, new Set(emb.unreadable.keys()));
+}
+
+function makeIndex(
+  version: string,
+  datasetId: number,
+  split: string,
+  root: string,
+  images: SplitImage[],
+  dim: number,
+  embeddings: Float32Array,
+  unreadable: Set<number>,
+): SearchIndex {
+  const tensor = new ort.Tensor('float32', embeddings, [images.length, dim]);
+  return { version, datasetId, split, root, images, dim, embeddings, tensor, unreadable };
+}
+
+/**
+ * The caption the query is, among the split's captions as corrected (its text, trimmed, exactly). The map is
+ * kept with the index and read again once the dataset's label history has grown (a caption edited or moved).
+ */
+export function captionOfQuery(
+  db: Db,
+  index: SearchIndex,
+  text: string,
+): { sentid: number; imageIndex: number; raw: string } | null {
+  const stamp =
+    (
+      db.prepare('SELECT max(id) AS m FROM label_events WHERE dataset_id = ?').get(index.datasetId) as {
+        m: number | null;
+      }
+    ).m ?? 0;
+  if (!index.captions || index.captions.stamp !== stamp) {
+    const position = new Map(index.images.map((im, i) => [im.id, i]));
+    const byText = new Map<string, { sentid: number; imageIndex: number; raw: string }>();
+    for (const c of splitCaptions(db, index.datasetId, index.split)) {
+      const key = c.raw.trim();
+      if (!byText.has(key)) byText.set(key, { sentid: c.sentid, imageIndex: position.get(c.image_id)!, raw: c.raw });
+    }
+    index.captions = { stamp, byText };
+  }
+  return index.captions.byText.get(text.trim()) ?? null;
+}
+
+/** The query's embedding: the cached one where the text was embedded before (a caption the evaluation saw). */
+export async function embedQuery(model: MomeModel, version: string, cacheDir: string, text: string) {
+  const E = model.config.embedDim;
+  const texts = openCaches(cacheDir, version, E).texts;
+  const key = textKey(text);
+  const hit = texts.get(key);
+  if (hit) return hit;
+  const v = await model.encodeTexts([text]);
+  texts.put([[key, v]]); // the next evaluation of this text, or search, reads the same vector
+  return v;
+}
+
+/** Where the annotation file puts an image: COCO's filepath/filename, Flickr30K's filename. */
+function annotationFile(file: string, kind: string): string {
+  const parts = file.split(/[\\/]/);
+  return kind === 'coco' ? parts.slice(-2).join('/') : parts[parts.length - 1];
+}
+
+let sharedScore: Promise<ScoreSessions> | null = null;
+
+/** Searches one text over an index: the top k (re-ranked by ITM when rerankK > 0). */
+export async function searchText(
+  db: Db,
+  model: MomeModel,
+  index: SearchIndex,
+  cacheDir: string,
+  o: { text: string; k: number; rerankK: number; signal?: AbortSignal },
+): Promise<TextSearchResult> {
+  const text = o.text.trim();
+  if (!text) throw new ApiError('invalid_arguments', 'The query is empty: type a sentence to search for.');
+  const length = queryLength(model.tokenizer, text, model.config.maxTextLen);
+  const caption = captionOfQuery(db, index, text);
+  const q = await embedQuery(model, index.version, cacheDir, caption ? caption.raw : text);
+  sharedScore ??= createScoreSession();
+  // unreadable images score 0 (zero rows); ask for enough to leave them out
+  const want = Math.max(o.k, o.rerankK);
+  const ranked = await rankImages(q, index.tensor, index.dim, want + index.unreadable.size, await sharedScore);
+  let order = [...ranked.index.keys()].filter((j) => !index.unreadable.has(ranked.index[j])).slice(0, want);
+  let scoreOf = (j: number) => ranked.score[j];
+  if (o.rerankK > 0) {
+    const top = order.slice(0, o.rerankK);
+    const files = top.map((j) => path.join(index.root, index.images[ranked.index[j]].file));
+    const probs = await itmProbabilities(model, text, files, 32, o.signal);
+    const p = new Map(top.map((j, n) => [j, probs[n]]));
+    order = [...itmOrder(probs).map((n) => top[n]), ...order.slice(o.rerankK)];
+    scoreOf = (j) => (p.has(j) ? Math.fround(p.get(j)!) : ranked.score[j]);
+  }
+  const kind = datasetRootOf(db, index.datasetId).kind;
+  const results = order.slice(0, o.k).map((j): SearchHit => {
+    const i = ranked.index[j];
+    const im = index.images[i];
+    return {
+      imageId: im.id,
+      imgid: im.source_id,
+      file: annotationFile(im.file, kind),
+      path: path.join(index.root, im.file),
+      score: scoreOf(j),
+      itcScore: ranked.score[j],
+      itcRank: j,
+      isTruth: caption !== null && caption.imageIndex === i,
+    };
+  });
+  return {
+    query: { text, ...length },
+    caption: caption ? { sentid: caption.sentid, imgid: index.images[caption.imageIndex].source_id } : null,
+    rerankK: o.rerankK,
+    results,
+  };
+}

@@ -1,0 +1,189 @@
+// The app's search: which model (the active one or a registered version), the split's index held in memory
+// between queries (the two most recent), and the one job that encodes a split the cache lacks. A query that
+// finds its split still encoding answers with that job, and the UI asks again when it finishes.
+import { ApiError } from '../api/contract';
+import type { Job } from '../api/schemas';
+import type { Db } from '../store/db';
+import type { JobService } from '../jobs/service';
+import type { ModelRegistry } from '../models/registry';
+import { modelVersion } from '../eval/run-eval';
+import { readModelConfig } from '../../model-runtime/src/model/config';
+import type { MomeModel } from '../../model-runtime/src/model/model';
+import {
+  buildIndex,
+  datasetRootOf,
+  indexFromCache,
+  loadSearchModel,
+  searchText,
+  type SearchIndex,
+  type TextSearchResult,
+} from './engine';
+
+export interface SearchArgs {
+  datasetId: number;
+  split: string;
+  modelId?: number;
+  text: string;
+  k: number;
+  rerankK: number;
+}
+
+export type SearchResponse = (
+  | ({ state: 'ready'; job: null } & TextSearchResult)
+  | { state: 'encoding'; job: Job; query: null; caption: null; rerankK: number; results: [] }
+) & {
+  model: { id: number | null; name: string; version: string };
+  images: number;
+  unreadable: number;
+  seconds: number;
+};
+
+const KEEP_INDICES = 2;
+
+export class SearchService {
+  private readonly indices = new Map<string, SearchIndex>();
+  private readonly building = new Map<string, number>();
+  private readonly models = new Map<string, Promise<MomeModel>>();
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      jobs: JobService;
+      registry: ModelRegistry;
+      cacheDir: string;
+      defaultModelDir: () => string | null;
+    },
+  ) {}
+
+  private modelFor(modelId?: number): { id: number | null; dir: string; name: string } {
+    if (modelId !== undefined) {
+      const m = this.deps.registry.get(modelId);
+      return { id: m.id, dir: m.dir, name: m.name };
+    }
+    const active = this.deps.registry.active();
+    if (active) return { id: active.id, dir: active.dir, name: active.name };
+    const dir = this.deps.defaultModelDir();
+    if (!dir) throw new ApiError('not_found', 'No model is active and the embedded default model is not installed.');
+    return { id: null, dir, name: 'mome-tiny' };
+  }
+
+  private loaded(dir: string, rerankK: number): Promise<MomeModel> {
+    let m = this.models.get(dir);
+    if (!m) {
+      m = loadSearchModel(dir, this.deps.registry.device(), 0);
+      this.models.set(dir, m);
+      m.catch(() => this.models.delete(dir));
+    }
+    return m.then((model) => {
+      if (rerankK > 0 && !model.hasFusion)
+        throw new ApiError(
+          'invalid_arguments',
+          `The model ${model.config.name} has no fusion graph (fusion.onnx) to re-rank with ITM; search without re-rank.`,
+        );
+      return model;
+    });
+  }
+
+  private keyOf(version: string, datasetId: number, split: string): string {
+    const { n, last } = this.deps.db
+      .prepare('SELECT count(*) AS n, max(id) AS last FROM images WHERE dataset_id = ? AND (? = ? OR split = ?)')
+      .get(datasetId, split, '*', split) as { n: number; last: number | null };
+    return `${version}|${datasetId}|${split}|${n}|${last}`; // a refreshed dataset has new rows: a new index
+  }
+
+  private remember(key: string, index: SearchIndex) {
+    this.indices.delete(key);
+    this.indices.set(key, index);
+    while (this.indices.size > KEEP_INDICES) this.indices.delete(this.indices.keys().next().value!);
+  }
+
+  async search(a: SearchArgs): Promise<SearchResponse> {
+    const started = performance.now();
+    if (!a.text.trim()) throw new ApiError('invalid_arguments', 'The query is empty: type a sentence to search for.');
+    const m = this.modelFor(a.modelId);
+    datasetRootOf(this.deps.db, a.datasetId);
+    let config;
+    try {
+      config = readModelConfig(m.dir);
+    } catch (e) {
+      throw new ApiError('invalid_arguments', `This model cannot search: ${(e as Error).message}`);
+    }
+    const version = modelVersion(m.dir);
+    const model = { id: m.id, name: m.name, version };
+    const key = this.keyOf(version, a.datasetId, a.split);
+    let index = this.indices.get(key);
+    if (!index) {
+      const running = this.building.get(key);
+      const job = running !== undefined ? this.deps.jobs.get(running) : null;
+      if (job && (job.state === 'running' || job.state === 'queued')) return this.encoding(job, model, a, started);
+      const cached = await indexFromCache(
+        this.deps.db,
+        a.datasetId,
+        a.split,
+        version,
+        config.embedDim,
+        this.deps.cacheDir,
+      );
+      if (!cached.index) return this.encoding(this.startEncoding(key, m, version, a), model, a, started, cached.images);
+      index = cached.index;
+    }
+    this.remember(key, index);
+    const loaded = await this.loaded(m.dir, a.rerankK);
+    const found = await searchText(this.deps.db, loaded, index, this.deps.cacheDir, a);
+    return {
+      state: 'ready',
+      job: null,
+      ...found,
+      model,
+      images: index.images.length,
+      unreadable: index.unreadable.size,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+
+  private encoding(
+    job: Job,
+    model: SearchResponse['model'],
+    a: SearchArgs,
+    started: number,
+    images = 0,
+  ): SearchResponse {
+    return {
+      state: 'encoding',
+      job,
+      query: null,
+      caption: null,
+      rerankK: a.rerankK,
+      results: [],
+      model,
+      images,
+      unreadable: 0,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+
+  private startEncoding(key: string, m: { dir: string; name: string }, version: string, a: SearchArgs): Job {
+    const job = this.deps.jobs.start(
+      'search-index',
+      `Encode the images of dataset ${a.datasetId} (${a.split === '*' ? 'all splits' : a.split}) for search with ${m.name}`,
+      { datasetId: a.datasetId, split: a.split, modelDir: m.dir },
+      async (ctx) => {
+        ctx.progress(0.01, 'Loading the model');
+        const model = await this.loaded(m.dir, 0);
+        const index = await buildIndex(this.deps.db, model, version, a.datasetId, a.split, this.deps.cacheDir, ctx);
+        this.remember(key, index);
+        return { images: index.images.length, unreadable: index.unreadable.size };
+      },
+    );
+    this.building.set(key, job.id);
+    void this.deps.jobs.wait(job.id).finally(() => this.building.delete(key));
+    return job;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.models.values()];
+    this.models.clear();
+    this.indices.clear();
+    for (const m of all) await (await m.catch(() => null))?.release();
+  }
+}
