@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -131,6 +132,11 @@ def _dynamic_axes(inputs: Iterable[str], outputs: Iterable[str]) -> Dict[str, Di
     return axes
 
 
+# torch >= 2.9 defaults to the torch.export (dynamo) exporter, which needs onnxscript and names graphs differently;
+# the TorchScript exporter (1.13's only one, `dynamo=False` from 2.5 on) gives the same graphs on every version.
+TORCHSCRIPT_EXPORTER = {'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {}
+
+
 def export_graph(model: MomeModel, name: str, path: str) -> None:
     """One graph with torch.onnx, in the model's precision (float32, or float64 on the way to fp16). Large
     models get torch's own external data beside `path`."""
@@ -141,7 +147,7 @@ def export_graph(model: MomeModel, name: str, path: str) -> None:
         warnings.simplefilter('ignore')   # tracer warnings about Python ints from shapes are expected here
         torch.onnx.export(wrapper_cls(model).eval(), args, path, input_names=inputs, output_names=outputs,
                           dynamic_axes=_dynamic_axes(inputs, outputs), opset_version=OPSET,
-                          do_constant_folding=False, export_params=True)
+                          do_constant_folding=False, export_params=True, **TORCHSCRIPT_EXPORTER)
 
 
 # Weights stored once ------------------------------------------------------------------------------------------
