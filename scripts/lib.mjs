@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,6 +38,165 @@ export function findTorchPython(env = process.env) {
     if (r.status === 0) return py;
   }
   return null;
+}
+
+// ---- The PyTorch 2.x venv for the tests ----------------------------------------------------------------------
+// The Python side is tested on researchers' PyTorch 2.x (this venv) and on Debian's python3-torch 1.13
+// (/usr/bin/python3). `torch==` is pinned: a bare `torch` from PyPI is a CUDA build of several GB.
+
+export const TEST_VENV = path.join(root, '.venv-torch2');
+export const TEST_VENV_REQUIREMENTS = ['torch==2.13.0', 'numpy', 'Pillow', 'onnx', 'onnxruntime', 'safetensors'];
+const STAMP = '.mome-requirements';
+/** Debian's interpreter, with python3-torch 1.13. */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+/** The interpreter inside a venv folder. */
+export function venvPython(dir = TEST_VENV) {
+  return process.platform === 'win32' ? path.join(dir, 'Scripts', 'python.exe') : path.join(dir, 'bin', 'python');
+}
+
+/** The venv's interpreter when it holds exactly TEST_VENV_REQUIREMENTS (its stamp says so), else null. */
+export function testVenvPython(dir = TEST_VENV) {
+  const stamp = path.join(dir, STAMP);
+  const py = venvPython(dir);
+  if (!fs.existsSync(py) || !fs.existsSync(stamp)) return null;
+  return fs.readFileSync(stamp, 'utf8').trim() === TEST_VENV_REQUIREMENTS.join('\n') ? py : null;
+}
+
+const PROBE = `import importlib.util as u, json, sys
+try:
+    import torch
+    t = torch.__version__
+except Exception:
+    t = None
+print(json.dumps({"python": "%d.%d.%d" % sys.version_info[:3], "prefix": sys.prefix, "torch": t,
+                  "venv": u.find_spec("venv") is not None, "ensurepip": u.find_spec("ensurepip") is not None}))`;
+
+/** {python, prefix, torch (null without), venv, ensurepip} of an interpreter, or null when it does not run. */
+export function probePython(py, env = process.env) {
+  const r = spawnSync(py, ['-c', PROBE], { encoding: 'utf8', env, timeout: 120_000 });
+  if (r.status !== 0) return null;
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').at(-1));
+  } catch {
+    return null;
+  }
+}
+
+/** A Python >= 3.10 with venv and ensurepip to make the test venv with (the first on PATH that fits), or null. */
+export function findVenvBase(env = process.env) {
+  for (const py of ['python3', 'python3.13', 'python3.12', 'python3.11', 'python3.10', 'python']) {
+    const p = probePython(py, env);
+    if (!p || !p.venv || !p.ensurepip) continue;
+    const [major, minor] = p.python.split('.').map(Number);
+    if (major === 3 && minor >= 10) return { python: py, version: p.python };
+  }
+  return null;
+}
+
+function lastErrorLine(output) {
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.filter((l) => /^ERROR:|Error|error:/.test(l)).at(-1) ?? lines.at(-1) ?? 'no output';
+}
+
+/**
+ * Makes (or finds) the test venv with TEST_VENV_REQUIREMENTS. Quick when its stamp matches. Never throws: when no
+ * suitable Python is here, or pip cannot get the packages (no PyPI, no torch wheel), it says why in one line and
+ * resolves to { python: null, reason }.
+ */
+export function ensureTestVenv({ dir = TEST_VENV, env = process.env, log = say } = {}) {
+  const ready = testVenvPython(dir);
+  if (ready) return { python: ready, created: false, reason: null };
+  const rel = path.relative(root, dir) || dir;
+  const fail = (reason) => {
+    log(`No PyTorch 2.x test venv: ${reason}. The Python tests run on Debian's torch 1.13 only.`);
+    return { python: null, created: false, reason };
+  };
+  const base = findVenvBase(env);
+  if (!base) return fail('no Python >= 3.10 with venv and ensurepip on PATH (Debian: apt-get install python3-venv)');
+  const started = Date.now();
+  log(
+    `Making the PyTorch 2.x test venv ${rel} with ${base.python} ${base.version}: ${TEST_VENV_REQUIREMENTS.join(' ')}…`,
+  );
+  fs.rmSync(dir, { recursive: true, force: true });
+  const mk = spawnSync(base.python, ['-m', 'venv', dir], { encoding: 'utf8', env });
+  if (mk.status !== 0) return fail(`\`${base.python} -m venv\` failed: ${lastErrorLine(`${mk.stdout}${mk.stderr}`)}`);
+  // Few retries and a short timeout: without PyPI this fails in seconds rather than minutes.
+  const pip = spawnSync(
+    venvPython(dir),
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--retries',
+      '1',
+      '--timeout',
+      '20',
+      ...TEST_VENV_REQUIREMENTS,
+    ],
+    { encoding: 'utf8', env: { ...env, PIP_NO_INPUT: '1' }, maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (pip.status !== 0) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    return fail(
+      `pip could not install them (PyPI or the torch wheel unreachable?): ${lastErrorLine(`${pip.stdout}${pip.stderr}`)}`,
+    );
+  }
+  fs.writeFileSync(path.join(dir, STAMP), `${TEST_VENV_REQUIREMENTS.join('\n')}\n`);
+  log(`Test venv ready in ${Math.round((Date.now() - started) / 1000)} s: ${venvPython(dir)}`);
+  return { python: venvPython(dir), created: true, reason: null };
+}
+
+/**
+ * The interpreters the tests run on, each once (by sys.prefix), every one importing torch: MOME_PYTHON when set,
+ * else the test venv; then the others of the test venv and Debian's /usr/bin/python3. [{python, version, torch, label}]
+ */
+export function testInterpreters(env = process.env) {
+  const wanted = [env.MOME_PYTHON, testVenvPython(), SYSTEM_PYTHON, findTorchPython({ ...env, MOME_PYTHON: '' })];
+  const out = [];
+  const prefixes = new Set();
+  for (const py of wanted) {
+    if (!py) continue;
+    const p = probePython(py, env);
+    if (!p || !p.torch || prefixes.has(p.prefix)) continue;
+    prefixes.add(p.prefix);
+    out.push({ python: py, version: p.python, torch: p.torch, label: `torch ${p.torch}, Python ${p.python} (${py})` });
+  }
+  return out;
+}
+
+/**
+ * The environment that makes `python` THE interpreter of a test run: MOME_PYTHON set to it, and it first on PATH
+ * as `python3`/`python` (a venv's own bin folder, else a folder of links to it), so that a test which unsets
+ * MOME_PYTHON still finds the same one by the automatic search.
+ */
+export function pythonTestEnv(python, env = process.env) {
+  if (!path.isAbsolute(python)) return { ...env, MOME_PYTHON: python };
+  const dir = path.dirname(python);
+  let bin = dir;
+  if (!fs.existsSync(path.join(dir, '..', 'pyvenv.cfg'))) {
+    const name = python.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+/, '');
+    bin = path.join(os.tmpdir(), `mome-test-python-${name}`);
+    fs.mkdirSync(bin, { recursive: true });
+    for (const alias of ['python3', 'python']) {
+      const link = path.join(bin, alias);
+      let current = null;
+      try {
+        current = fs.readlinkSync(link);
+      } catch {
+        // not there yet
+      }
+      if (current === python) continue; // (two test runs at once share the folder)
+      fs.rmSync(link, { force: true });
+      fs.symlinkSync(python, link);
+    }
+  }
+  return { ...env, MOME_PYTHON: python, PATH: [bin, env.PATH].filter(Boolean).join(path.delimiter) };
 }
 
 // ---- npm install that survives no internet ------------------------------------------------------------------

@@ -5,10 +5,13 @@
 // - better-sqlite3 built for this Node (an Electron rebuild replaces it; rebuild back when needed).
 // - Debian packages for Python/PyTorch and Chromium (tests only): installed when running as root with apt,
 //   otherwise the exact command is printed.
+// - The PyTorch 2.x test venv, .venv-torch2 (tests only; lib.mjs ensureTestVenv): made with pip when missing or
+//   when its requirement set changed; without PyPI or the torch wheel it says so and the tests run on Debian's
+//   torch 1.13 only.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { findTorchPython, installDependencies, root, run, say } from './lib.mjs';
+import { ensureTestVenv, findTorchPython, installDependencies, root, run, say } from './lib.mjs';
 
 const forTests = process.argv.includes('--tests');
 
@@ -49,11 +52,17 @@ if (!sqliteOk) {
 }
 
 if (forTests) {
+  const venv = ensureTestVenv();
   const missing = [];
   if (!fs.existsSync(process.env.MOME_CHROMIUM ?? '/usr/bin/chromium')) missing.push('chromium');
-  if (!findTorchPython()) missing.push('python3-torch', 'libopenblas0-pthread', 'python3-numpy', 'python3-pil');
-  const onnx = spawnSync(findTorchPython() ?? 'python3', ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
-  if (!onnx) missing.push('python3-onnx');
+  // Debian's torch: needed when there is no other (the venv counts), and then with python3-onnx
+  const torchPython = findTorchPython();
+  if (!torchPython && !venv.python)
+    missing.push('python3-torch', 'libopenblas0-pthread', 'python3-numpy', 'python3-pil');
+  if (torchPython || !venv.python) {
+    const onnx = spawnSync(torchPython ?? 'python3', ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
+    if (!onnx) missing.push('python3-onnx');
+  }
   if (missing.length > 0) {
     const isRoot = process.getuid?.() === 0;
     const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;

@@ -1,0 +1,117 @@
+"""`npm run bench -- torch` runs this once per interpreter (bench/torch.ts): the PyTorch side's speed on this
+interpreter's torch, one torch thread. Prints one JSON line last.
+
+- train-tiny: steps per second of each stage (vision, language, vl, finetune), through mome.train_tiny's own
+  Trainer with its `--quick` plan cut to STEPS steps a stage (the stage's time as the trainer measures it: the
+  training loop, the first step included, checkpoints not).
+- fine-tune: samples per second of `python -m mome finetune` (retrieval on the COCO sample, the tiny model
+  shipped in assets/models/mome-tiny) in full and in fast mode, from the arrival of the first training-progress line
+  to the last (the first step, loading and fast mode's feature caching left out; their wall time is reported too).
+- export: seconds of export_model_dir of the same model in fp16 (all four graphs through torch.onnx, weights
+  shared), best of two.
+
+usage: torch_bench.py WORK_DIR [--steps N] [--finetune-steps N]
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+PYTHON_DIR = os.path.join(REPO, 'model-runtime', 'python')
+SHIPPED = os.path.join(REPO, 'assets', 'models', 'mome-tiny')
+COCO = os.path.join(REPO, 'assets', 'datasets', 'coco-sample')
+
+
+def train_tiny(work: str, steps: int) -> dict:
+    from mome import train_tiny as tt
+    quick = tt.PLANS['quick']
+    plan = dataclasses.replace(quick, steps={s: steps for s in quick.steps}, ckpt_every=steps)
+    args = argparse.Namespace(seed=0, work=work, out=None, data=None, shared_experts=False, quick=True, threads=1,
+                              stop_at=None, stop_at_stage=None, stop_at_step=None)
+    with contextlib.redirect_stdout(io.StringIO()):   # the trainer's JSON lines
+        trainer = tt.Trainer(args, plan)
+        t0 = time.monotonic()
+        trainer.load_data()
+        data_s = time.monotonic() - t0
+        for stage in tt.STAGES:
+            trainer.run_stage(stage)
+    seconds = trainer.state['seconds']
+    return {'plan': 'quick', 'model': plan.model, 'batch': plan.batch, 'steps_per_stage': steps,
+            'data_seconds': round(data_s, 2),
+            'steps_per_s': {s: round(steps / seconds[s], 3) for s in tt.STAGES}}
+
+
+def finetune(work: str, mode: str, steps: int, batch: int) -> dict:
+    out = os.path.join(work, f'ft-{mode}')
+    job = os.path.join(work, f'ft-{mode}.json')
+    with open(job, 'w') as fh:
+        json.dump({'task': 'retrieval', 'base_model': SHIPPED, 'data': COCO, 'out': out, 'max_steps': steps,
+                   'batch_size': batch, 'lr': 1e-4, 'device': 'cpu', 'seed': 0, 'mode': mode, 'log_every': 1}, fh)
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
+    t0 = time.monotonic()
+    child = subprocess.Popen([sys.executable, '-m', 'mome', 'finetune', '--config', job], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env, cwd=work)
+    start, train = None, []
+    for line in child.stdout:
+        if not line.startswith('{'):
+            continue
+        msg = json.loads(line)
+        if msg['type'] == 'start':
+            start = msg
+        elif msg['type'] == 'progress' and msg.get('stage') == 'train':
+            train.append((time.monotonic(), msg['step']))
+    err = child.stderr.read()
+    if child.wait() != 0 or start is None or len(train) < 2:
+        raise RuntimeError(f'mome finetune ({mode}) failed: {err[-2000:]}')
+    (t_first, s_first), (t_last, s_last) = train[0], train[-1]
+    samples = (s_last - s_first) * start['batch_size']
+    return {'mode': start['mode'], 'batch_size': start['batch_size'], 'steps': s_last,
+            'samples_per_s': round(samples / (t_last - t_first), 3), 'wall_seconds': round(time.monotonic() - t0, 2),
+            'seconds_before_first_step': round(t_first - t0, 2)}
+
+
+def export(work: str) -> dict:
+    from mome.export import export_model_dir
+    from mome.model_dir import load_model_dir
+    model, cfg, meta = load_model_dir(SHIPPED)
+    vocab = os.path.join(SHIPPED, meta.get('vocab_file', 'vocab.txt'))
+    times = []
+    for i in range(2):
+        t0 = time.monotonic()
+        export_model_dir(model.float().eval(), cfg, os.path.join(work, f'export-{i}'), vocab, fp16=True)
+        times.append(time.monotonic() - t0)
+    return {'model': 'mome-tiny', 'fp16': True, 'seconds': round(min(times), 3),
+            'all_seconds': [round(t, 3) for t in times]}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument('work')
+    p.add_argument('--steps', type=int, default=6)
+    p.add_argument('--finetune-steps', type=int, default=6)
+    p.add_argument('--batch', type=int, default=16)
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    os.makedirs(a.work, exist_ok=True)
+    result = {'torch': torch.__version__, 'python': platform.python_version(), 'executable': sys.executable,
+              'threads': torch.get_num_threads()}
+    result['train_tiny'] = train_tiny(os.path.join(a.work, 'train-tiny'), a.steps)
+    result['finetune'] = {m: finetune(a.work, m, a.finetune_steps, a.batch) for m in ('full', 'fast')}
+    result['export'] = export(a.work)
+    print(json.dumps(result))
+
+
+if __name__ == '__main__':
+    main()
