@@ -17,7 +17,19 @@ const noElectron = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', '.vite', 'out', 'test-results', 'assets', 'model-runtime/python'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      '.vite',
+      'out',
+      'test-results',
+      'assets',
+      'model-runtime/python',
+      '.venv-torch2',
+      'tmp',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -113,6 +113,7 @@ describe('fine-tune job', () => {
   }, 180_000);
 
   it('without an interpreter that imports torch, the sheet and the job say how to install one', async () => {
+    const before = process.env.MOME_PYTHON;
     process.env.MOME_PYTHON = '/nonexistent/python3';
     try {
       const p = (await b.call('previewFineTune', { datasetId: nlvr2 })) as FineTunePreview;
@@ -123,7 +124,8 @@ describe('fine-tune job', () => {
       expect(done.state).toBe('failed');
       expect(done.error).toMatch(/No Python interpreter that imports torch was found.*apt-get install python3-torch/);
     } finally {
-      delete process.env.MOME_PYTHON;
+      if (before === undefined) delete process.env.MOME_PYTHON;
+      else process.env.MOME_PYTHON = before;
     }
   }, 120_000);
 
