@@ -331,6 +331,8 @@ export const FailureSlices = z.object({
   whole: z.object({ size: z.number().int(), metric: z.number(), ci95: z.tuple([z.number(), z.number()]) }),
   /** Named groups looked at (before the minimum support). */
   candidates: z.number().int(),
+  /** Groups of at least minSupport queries (and not nearly all): the family the ranking allows for. */
+  tested: z.number().int(),
   slices: z.array(
     z.object({
       feature: z.enum(['word', 'bigram', 'length', 'split']),
@@ -344,6 +346,11 @@ export const FailureSlices = z.object({
       /** The group's metric minus the whole run's, in percentage points. */
       gap: z.number(),
       gapCi95: z.tuple([z.number(), z.number()]),
+      /**
+       * Upper end of the gap's family-wise 95% bound (Bonferroni over the `tested` groups; the ranking key).
+       * Below 0: the group is worse even allowing for having looked at every group.
+       */
+      gapBound: z.number(),
       /** The group's missed queries, worst rank first (up to 100), to open. */
       missed: z.array(z.object({ key: z.string(), text: z.string().nullable(), rank: z.number().int() })),
     }),

@@ -2,12 +2,14 @@
 // words of the caption or NLVR2 statement, the caption's length, the split) and whose metric falls furthest
 // below the whole run's. Each group holds at least `minSupport` queries and comes with its size, its metric
 // and its gap to the whole, each with a 95% bootstrap interval, and its missed queries to open.
-// Candidates are ranked by a normal-approximation upper bound of the gap (cheap for thousands of words);
-// the ones kept get the bootstrap intervals and are ordered by the upper end of the gap's interval, so a
-// small group with a large but uncertain gap does not crowd out a large one that is surely worse.
+// Looking at hundreds of groups and keeping the worst picks some by chance, and favours small groups whose
+// gap is large but noisy (the winner's curse). So groups are ranked by the upper end of the gap's family-wise
+// 95% bound (normal approximation, Bonferroni over every group tested): a large group that is surely worse
+// comes before a small one that may be worse, and a bound below 0 means the shortfall holds even allowing
+// for every group looked at. The per-group intervals shown are the plain (per-group) 95% ones.
 import type { FailureSlices } from '../api/schemas';
 import type { Db } from '../store/db';
-import { groupGap } from '../../model-runtime/src/retrieval/bootstrap';
+import { groupGap, normalQuantile } from '../../model-runtime/src/retrieval/bootstrap';
 import { getEvalRun } from './repository';
 import { DEFAULT_BOOTSTRAP, type BootstrapSettings } from './stats';
 
@@ -109,6 +111,8 @@ export function findFailureSlices(
     }
   });
   const pWhole = n ? hits / n : 0;
+  const tested = [...groups.values()].filter((g) => g.length >= q.minSupport && n - g.length >= q.minSupport);
+  const z = normalQuantile(1 - 0.025 / Math.max(1, tested.length));
   const candidates: { key: string; members: number[]; hits: number; bound: number }[] = [];
   for (const [key, members] of groups) {
     const ns = members.length;
@@ -117,8 +121,9 @@ export function findFailureSlices(
     const ps = hs / ns;
     const pr = (hits - hs) / (n - ns);
     if (ps >= pWhole) continue;
+    // gap = (n_rest / n)·(group − rest); its standard error from the two proportions
     const se = ((n - ns) / n) * Math.sqrt((ps * (1 - ps)) / ns + (pr * (1 - pr)) / (n - ns));
-    candidates.push({ key, members, hits: hs, bound: 100 * (ps - pWhole + 1.96 * se) });
+    candidates.push({ key, members, hits: hs, bound: 100 * (ps - pWhole + z * se) });
   }
   candidates.sort((a, b) => a.bound - b.bound || a.key.localeCompare(b.key));
 
@@ -141,10 +146,10 @@ export function findFailureSlices(
       ci95: [round(g.metric.lo), round(g.metric.hi)] as [number, number],
       gap: round(g.gap.estimate),
       gapCi95: [round(g.gap.lo), round(g.gap.hi)] as [number, number],
+      gapBound: round(c.bound),
       missed,
     };
   });
-  slices.sort((a, b) => a.gapCi95[1] - b.gapCi95[1] || a.gap - b.gap);
   return {
     runId: run.id,
     kind,
@@ -154,6 +159,7 @@ export function findFailureSlices(
     bootstrap,
     whole,
     candidates: groups.size,
+    tested: tested.length,
     slices,
   };
 }

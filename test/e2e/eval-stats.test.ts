@@ -107,6 +107,7 @@ describe('intervals in the evaluation view', () => {
     const slices = page.getByTestId('failure-slices').getByTestId('slice');
     await slices.first().waitFor();
     expect(await slices.first().textContent()).toMatch(/\d+\.\d%.*to/);
+    expect(await slices.first().getByTestId('slice-holds').textContent()).toMatch(/^(worse|may be chance)$/);
     await slices.first().click();
     const item = page.getByTestId('slice-items').locator('button').first();
     await item.waitFor();

@@ -153,9 +153,12 @@ describe('failure slices', () => {
       }
       for (const m of sl.missed) expect(m.rank).toBeGreaterThanOrEqual(5);
     }
-    // ordered by the upper end of the gap's interval: the surest shortfall first
-    const his = s.slices.map((x) => x.gapCi95[1]);
-    expect(his).toEqual([...his].sort((a, b) => a - b));
+    // ordered by the gap's family-wise bound (Bonferroni over the groups tested): the surest shortfall first;
+    // the bound allows for more than one group's interval does
+    const bounds = s.slices.map((x) => x.gapBound);
+    expect(bounds).toEqual([...bounds].sort((a, b) => a - b));
+    expect(s.tested).toBeGreaterThanOrEqual(s.slices.length);
+    for (const sl of s.slices) expect(sl.gapBound).toBeGreaterThanOrEqual(sl.gap);
   });
 
   it('NLVR2 statements by word and length; a minimum support above every group leaves none', async () => {

@@ -5,6 +5,7 @@ import {
   binomialSampler,
   bootstrapRecall,
   groupGap,
+  normalQuantile,
   labelDifference,
   mcnemarExact,
   pairedBootstrapRecall,
@@ -144,6 +145,15 @@ describe('a group of queries against the whole (failure slices)', () => {
     const gapWidth = (19_600 / 20_000) * Math.hypot(width, binomialWidth(rest / 100, 19_600));
     expect(Math.abs(g.gap.hi - g.gap.lo - gapWidth) / gapWidth).toBeLessThan(0.25);
     expect(g.gap.hi).toBeLessThan(0);
+  });
+});
+
+describe('normal quantile (the family-wise bound of the slice ranking)', () => {
+  it('matches the tables: 1.96 at 97.5%, 4.06 for 5% over 1,000 groups, symmetric', () => {
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 5);
+    expect(normalQuantile(1 - 0.025 / 1000)).toBeCloseTo(4.055627, 4);
+    expect(normalQuantile(0.1)).toBeCloseTo(-normalQuantile(0.9), 12);
+    expect(normalQuantile(0.5)).toBe(0);
   });
 });
 

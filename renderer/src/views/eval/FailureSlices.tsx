@@ -1,6 +1,7 @@
 // "Failure slices": the groups of the run's queries (a word or word pair of the caption or statement, its
 // length, the split) whose metric falls furthest below the whole run's, each with its size, metric and gap
-// with 95% intervals. A group opens into its missed queries; a query opens in the inspection view.
+// with 95% intervals, and whether it is still worse allowing for every group looked at. A group opens into
+// its missed queries; a query opens in the inspection view.
 import { useEffect, useState } from 'react';
 import type { EvalRun, FailureSlices as Slices } from '../../../../electron/api/schemas';
 import { errorMessage, mome } from '../../api/mome';
@@ -80,6 +81,11 @@ export function FailureSlices({ run }: { run: EvalRun }) {
                   <th className="num">Queries</th>
                   <th className="num">{METRIC_LABELS[found.metric] ?? found.metric}</th>
                   <th className="num">Gap to all (points)</th>
+                  <th
+                    title={`Allowing for all ${found.tested} groups looked at (Bonferroni): is the group still worse?`}
+                  >
+                    Across {fmtInt(found.tested)} groups
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -99,14 +105,17 @@ export function FailureSlices({ run }: { run: EvalRun }) {
                       <td className="num">
                         {s.metric.toFixed(1)}%<span className="ci">{range(s.ci95, (v) => v.toFixed(1))}</span>
                       </td>
-                      <td className={`num ${s.gapCi95[1] < 0 ? 'worse' : ''}`}>
+                      <td className={`num ${s.gapBound < 0 ? 'worse' : ''}`}>
                         {pp(s.gap)}
                         <span className="ci">{range(s.gapCi95, pp)}</span>
+                      </td>
+                      <td className={s.gapBound < 0 ? 'worse' : 'muted'} data-testid="slice-holds">
+                        {s.gapBound < 0 ? 'worse' : 'may be chance'}
                       </td>
                     </tr>,
                     open === id && (
                       <tr key={`${id}:items`}>
-                        <td colSpan={4}>
+                        <td colSpan={5}>
                           <ul className="slice-items" data-testid="slice-items">
                             {s.missed.map((m) => (
                               <li key={m.key}>
