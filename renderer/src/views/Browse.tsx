@@ -6,6 +6,7 @@ import { itemAt, useBrowse } from '../stores/browse';
 import { useDatasets } from '../stores/datasets';
 import { CaptionLabels, Nlvr2Labels, useLabelState } from '../components/LabelActions';
 import { BulkActions } from '../components/BulkActions';
+import { SearchPanel } from '../components/SearchPanel';
 
 const CELL_W = 200;
 const CELL_H = 210;
@@ -364,6 +365,7 @@ export function BrowseView() {
         </span>
       </div>
       <Stats datasetId={dataset.id} />
+      {!isNlvr2 && <SearchPanel datasetId={dataset.id} splits={Object.keys(dataset.splits)} />}
       {!b.open && <BulkActions shown={labels} visible={new Set(visible.map((t) => `${t.kind}|${t.key}`))} />}
       <div className="browse-body">
         <div

@@ -19,6 +19,7 @@ import { RunForm } from './eval/RunForm';
 import { RunSummary } from './eval/RunSummary';
 import { RunningEvals } from './eval/RunningEvals';
 import { RunsTable } from './eval/RunsTable';
+import { SearchPanel } from '../components/SearchPanel';
 import './eval/eval.css';
 
 /** The runs of a dataset for a task, refreshed when an evaluation job finishes. */
@@ -123,6 +124,7 @@ export function EvaluationView({ task }: { task: EvalTask }) {
         <RunForm key={ds.id} task={task} ds={ds} onStarted={onStarted} />
       </div>
       <RunningEvals task={task} datasetId={ds.id} />
+      {task === 'retrieval' && <SearchPanel datasetId={ds.id} splits={Object.keys(ds.splits)} />}
       {runs.length === 0 ? (
         <p className="empty">
           No evaluation of this dataset yet. Choose a split and Run: images and captions are encoded (cached for the

@@ -1,0 +1,122 @@
+// Search in the UI with the shipped tiny model on the COCO sample: a caption typed into Retrieval's search bar
+// (its split encoded first, with progress), M and H on a result with the Retrieval view's pair labels, Ctrl+Z
+// undoes; on Browse a free-text query that is too long says it was cut, O opens a result in the item panel.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, repoRoot, screenshotDir, startServe, type Serve } from './harness';
+
+let serve: Serve;
+let browser: Browser;
+let page: Page;
+let datasetId: number;
+
+const shot = (name: string) => {
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  return page.screenshot({ path: path.join(screenshotDir, name), fullPage: true });
+};
+
+const nav = (name: string) =>
+  page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: new RegExp(`^${name}`) })
+    .click();
+
+const api = <T>(method: string, args: Record<string, unknown>) =>
+  page.evaluate(([m, a]) => (window as any).mome[m as string](a), [method, args] as const) as Promise<T>;
+
+beforeAll(async () => {
+  serve = await startServe();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(serve.url);
+  await page.evaluate(
+    async (p) => {
+      const mome = (window as any).mome;
+      let j = await mome.startDatasetImport({ path: p });
+      while (j.state === 'queued' || j.state === 'running') {
+        await new Promise((r) => setTimeout(r, 200));
+        j = await mome.getJob({ id: j.id });
+      }
+    },
+    path.join(repoRoot, 'assets', 'datasets', 'coco-sample'),
+  );
+  datasetId = (await api<{ id: number }[]>('listDatasets', {}))[0].id;
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+const pairEvents = () =>
+  api<{ items: { key: string; newValue: unknown; view: string }[] }>('listLabelEvents', { kind: 'pair', limit: 20 });
+
+describe('search', () => {
+  it('a caption on Retrieval: the split is encoded once, then its images ranked with its own outlined', async () => {
+    const page1 = await api<{ items: { id: number }[] }>('browseImages', { datasetId, split: 'test', limit: 1 });
+    const item = await api<{ captions: { raw: string }[] }>('getImageItem', { id: page1.items[0].id });
+    await nav('Retrieval');
+    const bar = page.getByTestId('search');
+    await bar.getByLabel('Search images by text').fill(item.captions[0].raw);
+    await bar.getByLabel('Search split').selectOption('test');
+    await bar.getByRole('button', { name: 'Search' }).click();
+    await page.getByTestId('search-encoding').waitFor({ timeout: 30_000 });
+    await page.getByTestId('search-hit').first().waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('search-hit').count()).toBe(20); // k 24, the test split has 20
+    await expect.poll(() => page.getByTestId('search-status').textContent()).toMatch(/The query is caption \d+/);
+    expect(await page.locator('[data-testid="search-hit"].truth').count()).toBe(1);
+    await shot('search-retrieval.png');
+  });
+
+  it('M marks the picked result also a match, Ctrl+Z undoes it, H marks a hard negative', async () => {
+    const hits = page.getByTestId('search-hit');
+    const truthAt = await hits.evaluateAll((fs) => fs.findIndex((f) => f.classList.contains('truth')));
+    const pick = truthAt === 0 ? 1 : 0;
+    await hits.nth(pick).click();
+    await page.keyboard.press('m');
+    await hits.nth(pick).locator('.badge.also_match').waitFor();
+    const [mark] = (await pairEvents()).items;
+    expect(mark).toMatchObject({ newValue: 'also_match', view: 'search' });
+    expect(mark.key).toBe(
+      `${/caption (\d+)/.exec((await page.getByTestId('search-status').textContent())!)![1]}|${await hits.nth(pick).getAttribute('data-imgid')}`,
+    );
+    await shot('search-marked.png');
+    await page.keyboard.press('Control+z');
+    await hits.nth(pick).locator('.badge.also_match').waitFor({ state: 'detached' });
+    await page.getByTestId('search-results').focus();
+    await page.keyboard.press('h');
+    await hits.nth(pick).locator('.badge.hard_negative').waitFor();
+    await page.keyboard.press('f');
+    await hits.nth(pick).locator('.tag-bad').waitFor();
+  });
+
+  it('on Browse: a query longer than the model reads is cut and says so; O opens the result', async () => {
+    await nav('Browse');
+    const bar = page.getByTestId('search');
+    await bar.getByLabel('Search images by text').fill(Array(30).fill('a large red circle').join(' and '));
+    await bar.getByRole('button', { name: 'Search' }).click();
+    await page.getByTestId('search-truncated').waitFor();
+    expect(await page.getByTestId('search-truncated').textContent()).toMatch(/tokens; the model reads 40/);
+    await shot('search-browse-truncated.png');
+    await page.getByTestId('search-results').focus();
+    await page.keyboard.press('ArrowRight');
+    const imgid = await page.locator('[data-testid="search-hit"].picked').getAttribute('data-imgid');
+    await page.keyboard.press('o');
+    const panel = page.getByRole('complementary', { name: 'item details' });
+    await panel.waitFor();
+    expect(await panel.textContent()).toContain(`imgid${imgid}`);
+    await shot('search-open.png');
+  });
+
+  it('an empty query and an unknown split get clear messages', async () => {
+    const bar = page.getByTestId('search');
+    await bar.getByLabel('Search images by text').fill('   ');
+    await bar.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.getByTestId('search-error').textContent()).toMatch(/query is empty/);
+    const err = await api<unknown>('searchImages', { datasetId, split: 'nope', text: 'a cat' }).catch(
+      (e: Error) => e.message,
+    );
+    expect(err).toMatch(/no split "nope"/);
+  });
+});
