@@ -11,6 +11,7 @@ import { benchNlvr2 } from './nlvr2';
 import { benchStats } from './stats';
 import { benchTorch } from './torch';
 import { benchResponsiveness } from './responsiveness';
+import { benchSearch } from './search';
 
 const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   import: benchImport,
@@ -22,6 +23,7 @@ const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   stats: benchStats,
   torch: benchTorch,
   responsiveness: benchResponsiveness,
+  search: benchSearch,
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -3,18 +3,24 @@
 // encoded is encoded once by the evaluation's embedder (which fills the same cache). A query that is one of
 // the split's captions gets the evaluation's embedding from the text cache, and its scores come from the
 // evaluation's scoring graph, so the ranking and the scores are the evaluation's for the same model and split.
+import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ApiError } from '../api/contract';
 import type { Db } from '../store/db';
 import type { JobContext } from '../jobs/service';
-import { embedSplit, embeddingKeys, openCaches, type SplitImage } from '../eval/embed';
+import { embedSplit, embeddingKeys, type SplitImage } from '../eval/embed';
 import { splitCaptions, splitImages } from '../eval/retrieval-eval';
 import { EmbeddingCache, textKey } from '../../model-runtime/src/cache/embedding-cache';
 import { MomeModel } from '../../model-runtime/src/model/model';
 import { ModelDirectoryError, readModelConfig } from '../../model-runtime/src/model/config';
-import { createScoreSession, type ScoreSessions } from '../../model-runtime/src/retrieval/score';
-import { itmOrder, itmProbabilities, queryLength, rankImages } from '../../model-runtime/src/retrieval/query';
+import {
+  imagesTensor,
+  itmOrder,
+  itmProbabilities,
+  queryLength,
+  rankImages,
+} from '../../model-runtime/src/retrieval/query';
 import { ALL_SPLITS } from '../eval/types';
 
 /** A split's images with their embeddings, held in memory between queries. */
@@ -23,6 +29,8 @@ export interface SearchIndex {
   datasetId: number;
   split: string;
   root: string;
+  /** The dataset's kind (coco, flickr30k): how its annotation file writes image paths. */
+  kind: string;
   images: SplitImage[];
   dim: number;
   embeddings: Float32Array;
@@ -116,7 +124,7 @@ export async function indexFromCache(
   cacheDir: string,
 ): Promise<{ index: SearchIndex | null; toEncode: number; images: number }> {
   const images = searchableImages(db, datasetId, split);
-  const { root } = datasetRootOf(db, datasetId);
+  const { root, kind } = datasetRootOf(db, datasetId);
   const cache = EmbeddingCache.open(cacheDir, version, 'images', dim);
   const { imageKeys } = await embeddingKeys(root, images, []);
   const embeddings = new Float32Array(images.length * dim);
@@ -130,7 +138,7 @@ export async function indexFromCache(
   });
   if (toEncode > 0) return { index: null, toEncode, images: images.length };
   return {
-    index: makeIndex(version, datasetId, split, root, images, dim, embeddings, unreadable),
+    index: makeIndex({ version, datasetId, split, root, kind, images, dim, embeddings, unreadable }),
     toEncode,
     images: images.length,
   };
@@ -147,24 +155,15 @@ export async function buildIndex(
   ctx: JobContext,
 ): Promise<SearchIndex> {
   const images = searchableImages(db, datasetId, split);
-  const { root } = datasetRootOf(db, datasetId);
+  const { root, kind } = datasetRootOf(db, datasetId);
   const emb = await embedSplit(model, version, root, images, [], cacheDir, ctx, [0.02, 0.98]);
   const dim = model.config.embedDim;
-  return makeIndex(version, datasetId, split, root, images, dim, emb.images, new Set(emb.unreadable.keys()));
+  const unreadable = new Set(emb.unreadable.keys());
+  return makeIndex({ version, datasetId, split, root, kind, images, dim, embeddings: emb.images, unreadable });
 }
 
-function makeIndex(
-  version: string,
-  datasetId: number,
-  split: string,
-  root: string,
-  images: SplitImage[],
-  dim: number,
-  embeddings: Float32Array,
-  unreadable: Set<number>,
-): SearchIndex {
-  const tensor = new ort.Tensor('float32', embeddings, [images.length, dim]);
-  return { version, datasetId, split, root, images, dim, embeddings, tensor, unreadable };
+export function makeIndex(i: Omit<SearchIndex, 'tensor' | 'captions'>): SearchIndex {
+  return { ...i, tensor: imagesTensor(i.embeddings, i.dim) };
 }
 
 /**
@@ -194,16 +193,42 @@ export function captionOfQuery(
   return index.captions.byText.get(text.trim()) ?? null;
 }
 
-/** The query's embedding: the cached one where the text was embedded before (a caption the evaluation saw). */
-export async function embedQuery(model: MomeModel, version: string, cacheDir: string, text: string) {
-  const E = model.config.embedDim;
-  const texts = openCaches(cacheDir, version, E).texts;
+/**
+ * The query's embedding. A caption of the dataset: the evaluation's cached vector, or encoded and cached for
+ * the evaluation to read (so both always score the same vector). Free text is encoded and not kept.
+ */
+export async function embedQuery(model: MomeModel, version: string, cacheDir: string, text: string, caption: boolean) {
+  if (!caption) return model.encodeTexts([text]);
+  const texts = textCache(cacheDir, version, model.config.embedDim);
   const key = textKey(text);
   const hit = texts.get(key);
   if (hit) return hit;
   const v = await model.encodeTexts([text]);
-  texts.put([[key, v]]); // the next evaluation of this text, or search, reads the same vector
+  texts.put([[key, v]]);
+  noteWritten(cacheDir, version, model.config.embedDim);
   return v;
+}
+
+/**
+ * The evaluation's text cache of a model version, kept open while its file keeps its size: an evaluation that
+ * appended to it since makes it read again (its appends start where the file ended when it was read).
+ */
+const textCaches = new Map<string, { cache: EmbeddingCache; size: number }>();
+function textCache(cacheDir: string, version: string, dim: number): EmbeddingCache {
+  const key = `${cacheDir}|${version}|${dim}`;
+  const sizeOf = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+  let c = textCaches.get(key);
+  if (!c || sizeOf(c.cache.file) !== c.size) {
+    const cache = EmbeddingCache.open(cacheDir, version, 'texts', dim);
+    c = { cache, size: sizeOf(cache.file) };
+    textCaches.set(key, c);
+  }
+  return c.cache;
+}
+
+function noteWritten(cacheDir: string, version: string, dim: number) {
+  const c = textCaches.get(`${cacheDir}|${version}|${dim}`);
+  if (c) c.size = fs.statSync(c.cache.file).size;
 }
 
 /** Where the annotation file puts an image: COCO's filepath/filename, Flickr30K's filename. */
@@ -211,8 +236,6 @@ function annotationFile(file: string, kind: string): string {
   const parts = file.split(/[\\/]/);
   return kind === 'coco' ? parts.slice(-2).join('/') : parts[parts.length - 1];
 }
-
-let sharedScore: Promise<ScoreSessions> | null = null;
 
 /** Searches one text over an index: the top k (re-ranked by ITM when rerankK > 0). */
 export async function searchText(
@@ -226,12 +249,13 @@ export async function searchText(
   if (!text) throw new ApiError('invalid_arguments', 'The query is empty: type a sentence to search for.');
   const length = queryLength(model.tokenizer, text, model.config.maxTextLen);
   const caption = captionOfQuery(db, index, text);
-  const q = await embedQuery(model, index.version, cacheDir, caption ? caption.raw : text);
-  sharedScore ??= createScoreSession();
+  const q = await embedQuery(model, index.version, cacheDir, caption ? caption.raw : text, caption !== null);
   // unreadable images score 0 (zero rows); ask for enough to leave them out
   const want = Math.max(o.k, o.rerankK);
-  const ranked = await rankImages(q, index.tensor, index.dim, want + index.unreadable.size, await sharedScore);
-  let order = [...ranked.index.keys()].filter((j) => !index.unreadable.has(ranked.index[j])).slice(0, want);
+  const ranked = await rankImages(q, index.tensor, index.dim, want + index.unreadable.size);
+  let order = [...ranked.index.keys()]
+    .filter((j) => ranked.index[j] < index.images.length && !index.unreadable.has(ranked.index[j]))
+    .slice(0, want);
   let scoreOf = (j: number) => ranked.score[j];
   if (o.rerankK > 0) {
     const top = order.slice(0, o.rerankK);
@@ -241,14 +265,13 @@ export async function searchText(
     order = [...itmOrder(probs).map((n) => top[n]), ...order.slice(o.rerankK)];
     scoreOf = (j) => (p.has(j) ? Math.fround(p.get(j)!) : ranked.score[j]);
   }
-  const kind = datasetRootOf(db, index.datasetId).kind;
   const results = order.slice(0, o.k).map((j): SearchHit => {
     const i = ranked.index[j];
     const im = index.images[i];
     return {
       imageId: im.id,
       imgid: im.source_id,
-      file: annotationFile(im.file, kind),
+      file: annotationFile(im.file, index.kind),
       path: path.join(index.root, im.file),
       score: scoreOf(j),
       itcScore: ranked.score[j],

@@ -1,13 +1,15 @@
 // Search: a few text (or image) query embeddings ranked against a whole split's image embeddings, and the
-// top k re-ranked with ITM. Scores come from the very graph the evaluation scores with (score-graph.ts), so a
-// caption searched here gets the evaluation's ranking and scores bit for bit: ONNX Runtime's Gemm computes
-// each product the same way whatever the number of rows, except for a single row, which MLAS sends through
-// a vector kernel that sums in another order; a lone query is therefore scored as two identical rows.
+// top k re-ranked with ITM. The scores are the evaluation's bit for bit (score-graph.ts: Gemm of caption rows
+// by image rows), computed the other way round: images × queries, so that the operand ONNX Runtime's Gemm
+// packs on every call is the few queries, not the 123K images (which made a query ~4x slower). MLAS sums each
+// product over the dimension in the same order either way; only a single row takes a vector kernel that sums
+// in another order, so a lone image is scored as two identical rows. The integration test holds the
+// equality against a real evaluation.
 import * as ort from 'onnxruntime-node';
 import { PreprocessPool } from '../image/pool';
 import type { MomeModel } from '../model/model';
 import type { WordPieceTokenizer } from '../tokenizer';
-import { createScoreSession, type ScoreSessions } from './score';
+import { ElemType, model as onnxModel, node, tensorInfo } from './onnx-proto';
 
 export interface RankedImages {
   k: number;
@@ -19,35 +21,63 @@ export interface RankedImages {
 
 const int64 = (v: number) => new ort.Tensor('int64', BigInt64Array.from([BigInt(v)]), [1]);
 
-/** Ranks the images for each query; `imagesTensor` may be passed to reuse one tensor across calls. */
+/** images [N, D] × queries [Q, D]ᵀ → for each query (column) its top k images: values and indices [k, Q]. */
+export function queryGraph(): Uint8Array {
+  const { FLOAT, INT64 } = ElemType;
+  return onnxModel(
+    'mome_search_scores',
+    [
+      node('Gemm', ['images', 'queries'], ['scores'], [{ name: 'transB', int: 1 }]),
+      node('TopK', ['scores', 'k'], ['topv', 'topi'], [{ name: 'axis', int: 0 }]),
+    ],
+    [tensorInfo('images', FLOAT, ['N', 'D']), tensorInfo('queries', FLOAT, ['Q', 'D']), tensorInfo('k', INT64, [1])],
+    [tensorInfo('topv', FLOAT, ['K', 'Q']), tensorInfo('topi', INT64, ['K', 'Q'])],
+  );
+}
+
+let shared: Promise<ort.InferenceSession> | null = null;
+export function querySession(): Promise<ort.InferenceSession> {
+  shared ??= ort.InferenceSession.create(queryGraph(), { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  return shared;
+}
+
+/** The image embeddings as the tensor rankImages reads (made once per index): never a single row. */
+export function imagesTensor(images: Float32Array, dim: number): ort.Tensor {
+  const n = images.length / dim;
+  if (n !== 1) return new ort.Tensor('float32', images, [n, dim]);
+  const two = new Float32Array(2 * dim);
+  two.set(images);
+  two.set(images, dim);
+  return new ort.Tensor('float32', two, [2, dim]);
+}
+
+/** Ranks the images for each query; pass imagesTensor's tensor to reuse it across calls. */
 export async function rankImages(
   queries: Float32Array,
   images: Float32Array | ort.Tensor,
   dim: number,
   k: number,
-  session?: ScoreSessions,
+  session?: ort.InferenceSession,
 ): Promise<RankedImages> {
   const Q = queries.length / dim;
-  const imagesT =
-    images instanceof Float32Array ? new ort.Tensor('float32', images, [images.length / dim, dim]) : images;
-  const N = imagesT.dims[0] as number;
   if (!Number.isInteger(Q) || Q < 1) throw new Error('rankImages: the queries are not a multiple of the dimension');
+  const imagesT = images instanceof Float32Array ? imagesTensor(images, dim) : images;
+  const N = images instanceof Float32Array ? images.length / dim : (imagesT.dims[0] as number);
   const K = Math.min(k, N);
-  const rows = Math.max(Q, 2); // never one row: see the note at the top
-  const texts = new Float32Array(rows * dim);
-  texts.set(queries);
-  if (Q === 1) texts.set(queries, dim);
-  const sessions = session ?? (await createScoreSession());
-  const out = await sessions.score.run({
-    texts: new ort.Tensor('float32', texts, [rows, dim]),
+  const out = await (session ?? (await querySession())).run({
     images: imagesT,
-    k_rows: int64(K),
-    k_cols: int64(1),
+    queries: new ort.Tensor('float32', queries, [Q, dim]),
+    k: int64(K),
   });
-  const tv = out.text_topv.data as Float32Array;
-  const ti = out.text_topi.data as BigInt64Array;
-  const index = Int32Array.from(ti.subarray(0, Q * K), Number);
-  const score = Float32Array.from(tv.subarray(0, Q * K));
+  const tv = out.topv.data as Float32Array;
+  const ti = out.topi.data as BigInt64Array;
+  const index = new Int32Array(Q * K);
+  const score = new Float32Array(Q * K);
+  for (let q = 0; q < Q; q++)
+    for (let j = 0; j < K; j++) {
+      index[q * K + j] = Number(ti[j * Q + q]);
+      score[q * K + j] = tv[j * Q + q];
+    }
   for (const t of Object.values(out)) t.dispose?.();
   return { k: K, index, score };
 }
