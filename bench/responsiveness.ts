@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { startServe, type Serve } from '../test/e2e/harness';
 import { writeKarpathyScale } from './karpathy-scale';
 
@@ -177,6 +178,10 @@ export async function benchResponsiveness(): Promise<Record<string, unknown>> {
       if (i % 20 === 0) img.sentences[0].raw = `changed caption ${i}.`;
     });
     fs.writeFileSync(file, JSON.stringify(json));
+    // that rewrite blocked this process for seconds, longer than the server keeps an idle connection open (5 s):
+    // let the HTTP client see those closes before the next requests, or they go out on closed sockets ('other
+    // side closed'), a stall of this process and not a connection the server dropped
+    await sleep(200);
     await heavy('refresh', () => c.call('startDatasetImport', { path: root, refresh: true }));
 
     // readers and writers on the big dataset
@@ -246,15 +251,42 @@ export async function benchResponsiveness(): Promise<Record<string, unknown>> {
       underLoad: { acked: (result.load as { writes: { acked: number } }).writes.acked, inHistory: bigCounts.total },
     };
 
-    // removing it (labels kept)
+    // removing it (labels kept): the call, then its rows deleted in the background (watched in the database
+    // file, read-only), probed throughout with the two writers editing the small dataset
     const t0 = performance.now();
-    const removed = await probe(c, c.call('removeDataset', { id: datasetId }));
+    const rw = writers(c, smallId, 1000, 2, 50);
+    const db = new Database(path.join(home, 'mome.sqlite'), { readonly: true });
+    const removed = await probe(
+      c,
+      (async () => {
+        await c.call('removeDataset', { id: datasetId });
+        const callMs = Math.round(performance.now() - t0);
+        while (db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(datasetId)) await sleep(100);
+        return callMs;
+      })(),
+    );
+    db.close();
+    await rw.stop();
     result.remove = {
-      callMs: Math.round(performance.now() - t0),
-      worstMs: removed.worstMs,
+      callMs: removed.result,
+      seconds: Math.round((performance.now() - t0) / 100) / 10,
       probes: removed.latencies.length,
+      worstMs: removed.worstMs,
+      p95Ms: pct(removed.latencies, 95),
+      editsAcked: rw.acked.reduce((a, b) => a + b, 0),
+      editsFailed: rw.failed.length,
+      editWorstMs: Math.round(Math.max(0, ...rw.latencies)),
     };
-    // the removal may finish in the background: wait until its rows are gone for the next import's sake
+    console.error('remove', JSON.stringify(result.remove));
+    const afterRemoval = await c.call<{ total: number }>('listLabelEvents', {
+      datasetId: smallId,
+      offset: 0,
+      limit: 1,
+    });
+    (result.editsLanded as Record<string, unknown>).duringRemoval = {
+      acked: rw.acked.reduce((a, b) => a + b, 0),
+      inHistory: afterRemoval.total - counts.total,
+    };
     result.droppedConnections = c.dropped.length;
     result.droppedSamples = c.dropped.slice(0, 5);
     result.goals = { importWorstMs: 200, loadP95Ms: 100, droppedConnections: 0, everyEditLanded: true };

@@ -9,6 +9,7 @@ import { EventHub } from '../api/events';
 import { scanFolder } from '../jobs/folder-scan';
 import { claimImport, importDataset, recoverDatasets } from '../datasets/importer';
 import { Purger } from '../datasets/purge';
+import { gateFor } from '../store/write-gate';
 import {
   browseImages,
   browseNlvr2,
@@ -82,6 +83,8 @@ export function createBackend(options: BackendOptions): Backend {
   for (const id of recoverDatasets(db)) void purger.purge(id);
   const roots = new MediaRoots(db);
   const labels = new LabelHistory(db);
+  // main-thread writes that may meet a dataset worker's write lock are queued here, never waited for in SQLite
+  const gate = gateFor(db);
   // another process on this database (the desktop app beside a browser-mode server, the CLI): its edits show too
   const stopWatching = watchOtherProcesses(db, (entity, id) => events.emit('dataChanged', { entity, id }));
   const models = new ModelRegistry(db, home.models);
@@ -127,9 +130,9 @@ export function createBackend(options: BackendOptions): Backend {
     cancelJob: ({ id }) => jobs.cancel(id),
     startFolderScan: ({ path: dir }) =>
       jobs.start('folder-scan', `Scan ${path.basename(dir) || dir}`, { path: dir }, (ctx) => scanFolder(dir, ctx)),
-    startDatasetImport: ({ path: dir, kind, refresh }) => {
+    startDatasetImport: async ({ path: dir, kind, refresh }) => {
       // answered at once, so the UI can offer a refresh instead; a second import of the folder is refused
-      const claim = claimImport(db, dir, refresh);
+      const claim = await gate.run(() => claimImport(db, dir, refresh));
       return jobs.start(
         'dataset-import',
         `Import ${path.basename(dir) || dir}`,
@@ -143,8 +146,8 @@ export function createBackend(options: BackendOptions): Backend {
       );
     },
     listDatasets: () => listDatasets(db),
-    removeDataset: ({ id, deleteLabels }) => {
-      const { purge, ...result } = removeDataset(db, id, deleteLabels);
+    removeDataset: async ({ id, deleteLabels }) => {
+      const { purge, ...result } = await gate.run(() => removeDataset(db, id, deleteLabels));
       if (purge) void purger.purge(id); // a large dataset is hidden now, its rows go in the background
       if (result.removed) events.emit('dataChanged', { entity: 'datasets', id });
       if (result.labelsDeleted) events.emit('dataChanged', { entity: 'labels', id });
@@ -164,23 +167,24 @@ export function createBackend(options: BackendOptions): Backend {
       findLabelItem(db, t, t.kind === 'caption' ? String(labels.current(t, 'image') ?? '') : undefined),
     browseNlvr2: (q) => browseNlvr2(db, q),
     getDatasetStats: ({ datasetId }) => getDatasetStats(db, datasetId),
-    editLabels: ({ edits, ...p }) => {
-      const written = labels.edit(edits, who(p));
+    // label writes wait for the write lock without blocking the event loop (a dataset worker may hold it)
+    editLabels: async ({ edits, ...p }) => {
+      const written = await gate.run(() => labels.edit(edits, who(p)));
       labelsChanged(written.map((e) => e.datasetId));
       return written;
     },
-    undoLabel: ({ datasetId, ...p }) => {
-      const e = labels.undo(who(p), datasetId);
+    undoLabel: async ({ datasetId, ...p }) => {
+      const e = await gate.run(() => labels.undo(who(p), datasetId));
       if (e) labelsChanged([e.datasetId]);
       return e;
     },
-    redoLabel: ({ datasetId, ...p }) => {
-      const e = labels.redo(who(p), datasetId);
+    redoLabel: async ({ datasetId, ...p }) => {
+      const e = await gate.run(() => labels.redo(who(p), datasetId));
       if (e) labelsChanged([e.datasetId]);
       return e;
     },
-    revertLabel: ({ eventId, ...p }) => {
-      const e = labels.revert(eventId, who(p));
+    revertLabel: async ({ eventId, ...p }) => {
+      const e = await gate.run(() => labels.revert(eventId, who(p)));
       labelsChanged([e.datasetId]);
       return e;
     },

@@ -1,24 +1,44 @@
 // The dataset worker thread: a large import, or the deletion of a large dataset's rows, on its own
 // better-sqlite3 connection (WAL: the main thread keeps reading and writing meanwhile). Started through
-// runtime-paths' startWorker('dataset-worker'); reports progress, the result or a serialized error.
+// runtime-paths' startWorker('dataset-worker'); reports progress, the result or a serialized error. Before each
+// write transaction it leaves the write lock to the main thread's queued writes (WriteGate), so the main
+// thread never waits for it long and never waits inside SQLite.
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { JobCancelled, type JobContext } from '../jobs/service';
 import { openDatabase } from '../store/db';
-import { runImport, serializeError, type ImportJob, type WorkerMessage } from './importer';
+import { yieldToMainThread } from '../store/write-gate';
+import { runImport, serializeError, type ImportJob, type WorkerMessage, type Write } from './importer';
 import { purgeDataset } from './repository';
 
+const WORKER_NICE = 10;
+
 type Task =
-  | { task: 'import'; dbFile: string; job: ImportJob; cancel: SharedArrayBuffer }
-  | { task: 'purge'; dbFile: string; datasetId: number };
+  | { task: 'import'; dbFile: string; job: ImportJob; cancel: SharedArrayBuffer; gate?: SharedArrayBuffer }
+  | { task: 'purge'; dbFile: string; datasetId: number; gate?: SharedArrayBuffer };
 
 const data = workerData as Task;
+// On a busy machine this thread yields the CPU to the main thread (which answers requests): on Linux a nice
+// value is per thread, so this lowers only this thread's priority (elsewhere it would lower the whole process).
+if (process.platform === 'linux') {
+  try {
+    os.setPriority(WORKER_NICE);
+  } catch {
+    // not permitted: the thread keeps the process's priority
+  }
+}
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 const db = openDatabase(data.dbFile);
-const yieldNow = () => new Promise<void>((r) => setImmediate(r));
+/** One transaction, after the main thread's queued writes (and a turn of this thread's event loop). */
+const write: Write = async (fn) => {
+  await new Promise<void>((r) => setImmediate(r));
+  yieldToMainThread(data.gate);
+  return fn();
+};
 
 async function main() {
   if (data.task === 'purge') {
-    await purgeDataset(db, data.datasetId, yieldNow);
+    await purgeDataset(db, data.datasetId, write);
     post({ type: 'done', summary: null as never });
     return;
   }
@@ -39,7 +59,7 @@ async function main() {
       post({ type: 'progress', fraction, message });
     },
   };
-  const summary = await runImport(db, data.job, ctx);
+  const summary = await runImport(db, data.job, ctx, write);
   post({ type: 'done', summary });
 }
 

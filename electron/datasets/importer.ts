@@ -13,6 +13,7 @@ import { ApiError } from '../api/contract';
 import { now, type Db } from '../store/db';
 import { CAPTIONS_FTS_INSERT_TRIGGER } from '../store/migrations';
 import { JobCancelled, type JobContext } from '../jobs/service';
+import { gateFor } from '../store/write-gate';
 import { startWorker } from '../../model-runtime/src/runtime-paths';
 import { annotationFilesFor, detectDatasetKind, KARPATHY_FILES, type DatasetKind } from './detect';
 import { ImportError } from './errors';
@@ -252,7 +253,8 @@ export async function importDataset(db: Db, options: ImportOptions, ctx: JobCont
     if (claim) liveClaims.delete(claim.datasetId);
     return summary;
   } catch (e) {
-    if (claim) releaseClaim(db, claim);
+    const c = claim;
+    if (c) await gateFor(db).run(() => releaseClaim(db, c));
     throw e;
   }
 }
@@ -314,7 +316,9 @@ async function importClaimed(
   const bytes = annotationFiles.reduce((n, f) => n + fs.statSync(f).size, 0);
   const thread = options.thread ?? 'auto';
   if (thread === 'worker' || (thread === 'auto' && bytes > WORKER_BYTES)) return importInWorker(db, job, ctx);
-  return runImport(db, job, ctx);
+  // on the main thread: each transaction waits for the write lock without blocking the event loop
+  const gate = gateFor(db);
+  return runImport(db, job, ctx, (fn) => gate.run(fn));
 }
 
 export interface ImportJob {
@@ -331,15 +335,18 @@ function importInWorker(db: Db, job: ImportJob, ctx: JobContext): Promise<Import
   const onAbort = () => Atomics.store(cancel, 0, 1);
   ctx.signal.addEventListener('abort', onAbort);
   if (ctx.signal.aborted) onAbort();
+  const gate = gateFor(db);
   const worker = startWorker('dataset-worker', {
-    workerData: { task: 'import', dbFile: db.name, job, cancel: cancel.buffer },
+    workerData: { task: 'import', dbFile: db.name, job, cancel: cancel.buffer, gate: gate.shared },
   });
+  gate.workerStarted();
   return new Promise<ImportSummary>((resolve, reject) => {
     let settled = false;
     const finish = (f: () => void) => {
       if (settled) return;
       settled = true;
       ctx.signal.removeEventListener('abort', onAbort);
+      gate.workerEnded();
       f();
     };
     const poll = setInterval(() => {
@@ -388,24 +395,23 @@ function reviveError(e: SerializedError): Error {
   return new Error('message' in e ? e.message : e.name);
 }
 
+/**
+ * Runs one write transaction: in the worker thread, after leaving the lock to the main thread's queued writes
+ * (yieldToMainThread); on the main thread, through its WriteGate (never a busy wait).
+ */
+export type Write = <T>(fn: () => T) => Promise<T>;
+
 /** Reads, checks and writes a claimed import (in whichever thread); a fresh import's rows go on failure. */
-export async function runImport(db: Db, job: ImportJob, ctx: JobContext): Promise<ImportSummary> {
+export async function runImport(db: Db, job: ImportJob, ctx: JobContext, write: Write): Promise<ImportSummary> {
   try {
-    return await readAndWrite(db, job, ctx);
+    return await readAndWrite(db, job, ctx, write);
   } catch (e) {
-    if (job.claim.fresh) await purgeDataset(db, job.claim.datasetId, yieldNow);
+    if (job.claim.fresh) await purgeDataset(db, job.claim.datasetId, write);
     throw e;
   }
 }
 
-const yieldNow = () => new Promise<void>((r) => setImmediate(r));
-/**
- * Between chunks the write lock is left free for a while: SQLite's busy handler sleeps in steps of up to
- * 50-100 ms, so a chunk following at once would starve the main thread's writes (label edits, job rows).
- */
-const letWritersIn = () => new Promise<void>((r) => setTimeout(r, 30));
-
-async function readAndWrite(db: Db, job: ImportJob, ctx: JobContext): Promise<ImportSummary> {
+async function readAndWrite(db: Db, job: ImportJob, ctx: JobContext, write: Write): Promise<ImportSummary> {
   const { root, kind, annotationFiles, claim, started } = job;
   // 1. read and validate (0..0.6 of the progress)
   const images: ImageRecord[] = [];
@@ -547,11 +553,11 @@ async function readAndWrite(db: Db, job: ImportJob, ctx: JobContext): Promise<Im
       ).run(kind, files, fp, JSON.stringify(summary), now(), id);
     }
   };
-  if (claim.fresh) await writeChunks(db, id, images, examples, ctx);
-  else writeDiff(db, id, images, examples);
+  if (claim.fresh) await writeChunks(db, id, images, examples, ctx, write);
+  else await writeDiff(db, id, images, examples, write);
   ctx.throwIfCancelled();
   db.pragma('synchronous = FULL'); // (a worker stages with NORMAL) the dataset appears durably or not at all
-  db.transaction(finish)();
+  await write(() => db.transaction(finish)());
   ctx.progress(
     1,
     `Imported ${kind === 'nlvr2' ? `${summary.examples.toLocaleString('en')} examples` : `${summary.images.toLocaleString('en')} images, ${summary.captions.toLocaleString('en')} captions`}`,
@@ -559,11 +565,24 @@ async function readAndWrite(db: Db, job: ImportJob, ctx: JobContext): Promise<Im
   return summary;
 }
 
-/** Rows per committed chunk: a few tens of milliseconds of write lock. */
-const CHUNK_ROWS = 1500;
+/**
+ * How long one chunk holds the write lock: a main-thread write (a label edit) that arrives meanwhile waits for
+ * the chunk's end, queued without blocking (WriteGate), then goes first. Chunks are sized to this from the time
+ * the previous ones took, so a slow or busy machine writes smaller ones; each chunk also costs a commit and a
+ * rebuild of the search trigger, so they should not be much smaller.
+ */
+const CHUNK_MS = 100;
+const CHUNK_ROWS = { first: 4000, min: 500, max: 100_000 };
 
 /** A fresh import's rows, in chunks of committed transactions (the dataset stays hidden until finish). */
-async function writeChunks(db: Db, id: number, images: ImageRecord[], examples: Nlvr2Record[], ctx: JobContext) {
+async function writeChunks(
+  db: Db,
+  id: number,
+  images: ImageRecord[],
+  examples: Nlvr2Record[],
+  ctx: JobContext,
+  write: Write,
+) {
   const insImage = db.prepare(
     'INSERT INTO images (dataset_id, source_id, split, file, cocoid, flags, caption_count) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -620,23 +639,36 @@ async function writeChunks(db: Db, id: number, images: ImageRecord[], examples: 
   });
   const total = images.length + examples.length;
   let done = 0;
+  let chunkRows = CHUNK_ROWS.first;
+  /** Runs one chunk of about chunkRows rows, then sizes the next from the time this one took. */
+  const timed = async (rows: number, chunk: () => void) => {
+    await write(() => {
+      const t0 = performance.now();
+      chunk();
+      const ms = Math.max(1, performance.now() - t0);
+      const next = Math.round((rows * CHUNK_MS) / ms);
+      chunkRows = Math.max(CHUNK_ROWS.min, Math.min(CHUNK_ROWS.max, next, chunkRows * 2));
+    });
+  };
   for (let i = 0; i < images.length;) {
     ctx.throwIfCancelled();
     let rows = 0;
     let end = i;
-    while (end < images.length && rows < CHUNK_ROWS) rows += 1 + images[end++].captions.length;
-    imageChunk(i, end);
+    while (end < images.length && rows < chunkRows) rows += 1 + images[end++].captions.length;
+    const from = i;
+    await timed(rows, () => imageChunk(from, end));
     done += end - i;
     i = end;
     ctx.progress(0.85 + (0.14 * done) / total, `Writing to the database: ${done.toLocaleString('en')} images`);
-    await letWritersIn();
   }
-  for (let i = 0; i < examples.length; i += CHUNK_ROWS) {
+  for (let i = 0; i < examples.length;) {
     ctx.throwIfCancelled();
-    exampleChunk(i, Math.min(examples.length, i + CHUNK_ROWS));
-    done += Math.min(examples.length, i + CHUNK_ROWS) - i;
+    const from = i;
+    const end = Math.min(examples.length, i + chunkRows);
+    await timed(end - from, () => exampleChunk(from, end));
+    done += end - from;
+    i = end;
     ctx.progress(0.85 + (0.14 * done) / total, `Writing to the database: ${done.toLocaleString('en')} examples`);
-    await yieldNow();
   }
 }
 
@@ -644,7 +676,7 @@ async function writeChunks(db: Db, id: number, images: ImageRecord[], examples: 
  * A refresh writes what changed, in one transaction: rows that did not change keep their ids, so refreshing
  * an unchanged or slightly edited file is quick and holds the write lock briefly.
  */
-function writeDiff(db: Db, id: number, images: ImageRecord[], examples: Nlvr2Record[]) {
+async function writeDiff(db: Db, id: number, images: ImageRecord[], examples: Nlvr2Record[], write: Write) {
   type OldImage = {
     id: number;
     source_id: string;
@@ -708,64 +740,84 @@ function writeDiff(db: Db, id: number, images: ImageRecord[], examples: Nlvr2Rec
     'UPDATE nlvr2_examples SET split = ?, sentence = ?, label = ?, left_file = ?, right_file = ?, flags = ?, extra = ? WHERE id = ?',
   );
   const delExample = db.prepare('DELETE FROM nlvr2_examples WHERE id = ?');
-  db.transaction(() => {
-    const keptImages = new Set<number>();
-    const keptCaptions = new Set<number>();
-    for (const img of images) {
-      const flags = img.flags.join(',');
-      const old = oldImages.get(img.sourceId);
-      let imageId: number;
-      if (!old) {
-        imageId = Number(
+  // the diff is worked out before the transaction (the folder is claimed: no one else writes these rows), so
+  // the write lock is held only for the changes themselves
+  const steps: (() => unknown)[] = [];
+  const keptImages = new Set<number>();
+  const keptCaptions = new Set<number>();
+  for (const img of images) {
+    const flags = img.flags.join(',');
+    const old = oldImages.get(img.sourceId);
+    if (!old) {
+      for (const c of img.captions) {
+        const oc = oldCaptions.get(c.sentid);
+        if (oc) keptCaptions.add(oc.id);
+      }
+      steps.push(() => {
+        const imageId = Number(
           insImage.run(id, img.sourceId, img.split, img.file, img.cocoid, flags, img.captions.length).lastInsertRowid,
         );
-      } else {
-        imageId = old.id;
-        keptImages.add(old.id);
-        if (
-          old.split !== img.split ||
-          old.file !== img.file ||
-          old.cocoid !== img.cocoid ||
-          old.flags !== flags ||
-          old.caption_count !== img.captions.length
-        ) {
-          updImage.run(img.split, img.file, img.cocoid, flags, img.captions.length, old.id);
-        }
-      }
-      img.captions.forEach((c, pos) => {
-        const oc = oldCaptions.get(c.sentid);
-        if (!oc) insCaption.run(id, imageId, c.sentid, pos, c.raw);
-        else {
-          keptCaptions.add(oc.id);
-          if (oc.image_id !== imageId || oc.position !== pos || oc.raw !== c.raw)
-            updCaption.run(imageId, pos, c.raw, oc.id);
-        }
+        img.captions.forEach((c, pos) => {
+          const oc = oldCaptions.get(c.sentid);
+          if (!oc) insCaption.run(id, imageId, c.sentid, pos, c.raw);
+          else updCaption.run(imageId, pos, c.raw, oc.id);
+        });
       });
+      continue;
     }
-    for (const oc of oldCaptions.values()) if (!keptCaptions.has(oc.id)) delCaption.run(oc.id);
-    for (const oi of oldImages.values()) if (!keptImages.has(oi.id)) delImage.run(oi.id);
-    const keptExamples = new Set<number>();
-    for (const ex of examples) {
-      const flags = ex.flags.join(',');
-      const extra = JSON.stringify(ex.extra);
-      const old = oldExamples.get(ex.identifier);
-      if (!old) {
-        insExample.run(id, ex.identifier, ex.split, ex.sentence, ex.label, ex.leftFile, ex.rightFile, flags, extra);
-        continue;
-      }
-      keptExamples.add(old.id);
-      if (
-        old.split !== ex.split ||
-        old.sentence !== ex.sentence ||
-        old.label !== ex.label ||
-        old.left_file !== ex.leftFile ||
-        old.right_file !== ex.rightFile ||
-        old.flags !== flags ||
-        old.extra !== extra
-      ) {
-        updExample.run(ex.split, ex.sentence, ex.label, ex.leftFile, ex.rightFile, flags, extra, old.id);
-      }
+    const imageId = old.id;
+    keptImages.add(old.id);
+    if (
+      old.split !== img.split ||
+      old.file !== img.file ||
+      old.cocoid !== img.cocoid ||
+      old.flags !== flags ||
+      old.caption_count !== img.captions.length
+    ) {
+      steps.push(() => updImage.run(img.split, img.file, img.cocoid, flags, img.captions.length, old.id));
     }
-    for (const oe of oldExamples.values()) if (!keptExamples.has(oe.id)) delExample.run(oe.id);
-  })();
+    img.captions.forEach((c, pos) => {
+      const oc = oldCaptions.get(c.sentid);
+      if (!oc) steps.push(() => insCaption.run(id, imageId, c.sentid, pos, c.raw));
+      else {
+        keptCaptions.add(oc.id);
+        if (oc.image_id !== imageId || oc.position !== pos || oc.raw !== c.raw)
+          steps.push(() => updCaption.run(imageId, pos, c.raw, oc.id));
+      }
+    });
+  }
+  for (const oc of oldCaptions.values()) if (!keptCaptions.has(oc.id)) steps.push(() => delCaption.run(oc.id));
+  for (const oi of oldImages.values()) if (!keptImages.has(oi.id)) steps.push(() => delImage.run(oi.id));
+  const keptExamples = new Set<number>();
+  for (const ex of examples) {
+    const flags = ex.flags.join(',');
+    const extra = JSON.stringify(ex.extra);
+    const old = oldExamples.get(ex.identifier);
+    if (!old) {
+      steps.push(() =>
+        insExample.run(id, ex.identifier, ex.split, ex.sentence, ex.label, ex.leftFile, ex.rightFile, flags, extra),
+      );
+      continue;
+    }
+    keptExamples.add(old.id);
+    if (
+      old.split !== ex.split ||
+      old.sentence !== ex.sentence ||
+      old.label !== ex.label ||
+      old.left_file !== ex.leftFile ||
+      old.right_file !== ex.rightFile ||
+      old.flags !== flags ||
+      old.extra !== extra
+    ) {
+      steps.push(() =>
+        updExample.run(ex.split, ex.sentence, ex.label, ex.leftFile, ex.rightFile, flags, extra, old.id),
+      );
+    }
+  }
+  for (const oe of oldExamples.values()) if (!keptExamples.has(oe.id)) steps.push(() => delExample.run(oe.id));
+  await write(() =>
+    db.transaction(() => {
+      for (const step of steps) step();
+    })(),
+  );
 }

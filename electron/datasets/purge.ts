@@ -3,6 +3,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../model-runtime/src/runtime-paths';
 import type { Db } from '../store/db';
+import { gateFor } from '../store/write-gate';
 import type { WorkerMessage } from './importer';
 
 export class Purger {
@@ -23,9 +24,11 @@ export class Purger {
 
   private run(datasetId: number): Promise<void> {
     return new Promise<void>((resolve) => {
+      const gate = gateFor(this.db);
       const worker = startWorker('dataset-worker', {
-        workerData: { task: 'purge', dbFile: this.db.name, datasetId },
+        workerData: { task: 'purge', dbFile: this.db.name, datasetId, gate: gate.shared },
       });
+      gate.workerStarted();
       this.worker = worker;
       worker.on('message', (m: WorkerMessage) => {
         if (m.type === 'error')
@@ -35,6 +38,7 @@ export class Purger {
       worker.on('error', (e) => console.error(`Removing the rows of dataset ${datasetId} failed: ${e.message}`));
       worker.on('exit', () => {
         this.worker = null;
+        gate.workerEnded();
         resolve();
       });
     });

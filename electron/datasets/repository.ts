@@ -326,9 +326,10 @@ export function processAlive(pid: number): boolean {
 
 /**
  * Deletes a hidden dataset's rows (one being removed, or an import that did not finish) in chunks of
- * committed transactions, then its dataset row. `pause` runs between chunks (a yield, a cancel check).
+ * committed transactions, then its dataset row. `write` runs each chunk: in the dataset worker, after letting
+ * the main thread's queued writes go first; on the main thread, through its WriteGate.
  */
-export async function purgeDataset(db: Db, id: number, pause: () => Promise<void> | void = () => undefined) {
+export async function purgeDataset(db: Db, id: number, write: <T>(fn: () => T) => Promise<T> = async (fn) => fn()) {
   const CHUNK = 4000;
   const steps = [
     db.prepare(`DELETE FROM captions WHERE id IN (SELECT id FROM captions WHERE dataset_id = ? LIMIT ${CHUNK})`),
@@ -338,9 +339,9 @@ export async function purgeDataset(db: Db, id: number, pause: () => Promise<void
     ),
   ];
   for (const step of steps) {
-    while (step.run(id).changes > 0) await pause();
+    while ((await write(() => step.run(id).changes)) > 0);
   }
-  db.prepare(`DELETE FROM datasets WHERE id = ? AND state != 'ready'`).run(id);
+  await write(() => db.prepare(`DELETE FROM datasets WHERE id = ? AND state != 'ready'`).run(id));
 }
 
 /** Hidden datasets whose process is gone (or is this one, just started): left to purge. */

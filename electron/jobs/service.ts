@@ -1,8 +1,11 @@
 // Long work as jobs: every job is a SQLite row (state, progress, message, error, result), progress is
-// pushed as events, jobs can be cancelled, and a job whose process died shows as interrupted.
+// pushed as events, jobs can be cancelled, and a job whose process died shows as interrupted. A running job's
+// progress lives in memory (this process reads it from there); its row gets it only when the write lock is
+// free, never waiting for it, so progress ticks never block the event loop behind a worker thread's writes.
 import { ApiError } from '../api/contract';
 import type { Job, JobState } from '../api/schemas';
 import { now, type Db } from '../store/db';
+import { gateFor, type WriteGate } from '../store/write-gate';
 
 export interface JobContext {
   readonly signal: AbortSignal;
@@ -67,18 +70,30 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Progress rows are written at most this often; events go out at the same pace. */
+/** Progress events go out at most this often. */
 const PROGRESS_INTERVAL_MS = 100;
+/** A running job's row is given its progress at most this often (for other processes), and only if the lock is free. */
+const PERSIST_INTERVAL_MS = 1000;
 
 export class JobService {
   private readonly running = new Map<number, AbortController>();
   private readonly settled = new Map<number, Promise<Job>>();
+  /** Progress and message of this process's running jobs (newer than their rows). */
+  private readonly live = new Map<number, { progress: number; message: string }>();
+  private readonly gate: WriteGate;
 
   constructor(
     private readonly db: Db,
     private readonly events: JobEvents,
     private readonly pid = process.pid,
-  ) {}
+  ) {
+    this.gate = gateFor(db);
+  }
+
+  private toLiveJob(r: JobRow): Job {
+    const l = this.live.get(r.id);
+    return toJob(l && r.state === 'running' ? { ...r, progress: l.progress, message: l.message } : r);
+  }
 
   /**
    * Marks jobs whose owning process is gone as interrupted. Called at start-up; a second backend on the
@@ -108,11 +123,13 @@ export class JobService {
   get(id: number): Job {
     const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
     if (!row) throw new ApiError('not_found', `There is no job ${id}.`);
-    return toJob(row);
+    return this.toLiveJob(row);
   }
 
   list(limit = 100): Job[] {
-    return (this.db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as JobRow[]).map(toJob);
+    return (this.db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as JobRow[]).map((r) =>
+      this.toLiveJob(r),
+    );
   }
 
   /** Creates the row and starts the work on the next tick; returns the job as first stored. */
@@ -146,7 +163,8 @@ export class JobService {
       return job; // already final: cancelling is a no-op, not an error
     }
     controller.abort();
-    this.db.prepare(`UPDATE jobs SET message = 'Cancelling' WHERE id = ? AND state = 'running'`).run(id);
+    const l = this.live.get(id);
+    if (l) l.message = 'Cancelling';
     return this.get(id);
   }
 
@@ -159,7 +177,10 @@ export class JobService {
   private async run<R>(id: number, controller: AbortController, runner: JobRunner<R>): Promise<Job> {
     await Promise.resolve();
     let last = 0;
-    let lastWrite = 0;
+    let lastEvent = 0;
+    let lastPersist = Date.now();
+    const live = { progress: 0, message: 'Starting' };
+    this.live.set(id, live);
     const write = this.db.prepare(`UPDATE jobs SET progress = ?, message = ? WHERE id = ? AND state = 'running'`);
     const ctx: JobContext = {
       signal: controller.signal,
@@ -169,36 +190,50 @@ export class JobService {
       progress: (fraction, message) => {
         const p = Math.max(last, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
         last = p;
+        live.progress = p;
+        if (!controller.signal.aborted) live.message = message ?? '';
         const t = Date.now();
-        if (t - lastWrite < PROGRESS_INTERVAL_MS && p < 1) return;
-        lastWrite = t;
-        write.run(p, message ?? '', id);
+        if (t - lastEvent < PROGRESS_INTERVAL_MS && p < 1) return;
+        lastEvent = t;
+        if (t - lastPersist >= PERSIST_INTERVAL_MS) {
+          lastPersist = t;
+          this.gate.tryNow(() => write.run(live.progress, live.message, id)); // skipped while a worker writes
+        }
         this.events.progress(this.get(id));
       },
     };
     let final: Job;
+    // the final row waits for the write lock without blocking (a worker may be writing another dataset)
+    const settle = async (write: () => void) => {
+      await this.gate.run(write).catch(write);
+    };
     try {
       const result = await runner(ctx);
       if (controller.signal.aborted) throw new JobCancelled();
-      this.db
-        .prepare(
-          `UPDATE jobs SET state = 'succeeded', progress = 1, message = 'Done', result = ?, finished_at = ? WHERE id = ?`,
-        )
-        .run(JSON.stringify(result ?? null), now(), id);
+      await settle(() =>
+        this.db
+          .prepare(
+            `UPDATE jobs SET state = 'succeeded', progress = 1, message = 'Done', result = ?, finished_at = ? WHERE id = ?`,
+          )
+          .run(JSON.stringify(result ?? null), now(), id),
+      );
     } catch (e) {
       const cancelled = controller.signal.aborted || e instanceof JobCancelled;
       const error = e instanceof Error ? e.message : String(e);
-      this.db
-        .prepare(`UPDATE jobs SET state = ?, message = ?, error = ?, finished_at = ? WHERE id = ?`)
-        .run(
-          cancelled ? 'cancelled' : 'failed',
-          cancelled ? 'Cancelled' : 'Failed',
-          cancelled ? null : error,
-          now(),
-          id,
-        );
+      await settle(() =>
+        this.db
+          .prepare(`UPDATE jobs SET state = ?, message = ?, error = ?, finished_at = ? WHERE id = ?`)
+          .run(
+            cancelled ? 'cancelled' : 'failed',
+            cancelled ? 'Cancelled' : 'Failed',
+            cancelled ? null : error,
+            now(),
+            id,
+          ),
+      );
     } finally {
       this.running.delete(id);
+      this.live.delete(id);
       final = this.get(id);
       this.events.finished(final);
     }

@@ -3,6 +3,7 @@
 // and bad inputs refused with a sentence and nothing changed — through the real HTTP bridge.
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBackend, type Backend } from '../../electron/backend/index';
 import { startBridge, type Bridge } from '../../electron/bridge/server';
@@ -11,6 +12,7 @@ import { importDataset } from '../../electron/datasets/importer';
 import { browseImages, removeDataset } from '../../electron/datasets/repository';
 import { Purger } from '../../electron/datasets/purge';
 import type { JobContext } from '../../electron/jobs/service';
+import { gateFor } from '../../electron/store/write-gate';
 import { cocoImages, writeCoco } from './helpers/datasets';
 import { tempDir } from './helpers/temp';
 
@@ -245,5 +247,36 @@ describe('bad inputs through the HTTP bridge: refused with a sentence, nothing c
     expect([r1.status, r2.status].sort()).toEqual([200, 409]);
     expect((r1.status === 409 ? r1 : r2).body.error.message).toMatch(/is being refreshed right now/);
     await b.jobs.wait(((r1.status === 200 ? r1 : r2).body as Job).id);
+  });
+
+  it('a label edit while a worker holds the write lock is queued without blocking the event loop, and lands', async () => {
+    const b = backend();
+    const root = tempDir();
+    await writeCoco(root, cocoImages(20), { withImages: false });
+    const s = await importDataset(b.db, { root }, quiet());
+    const { sentid } = b.db.prepare('SELECT sentid FROM captions WHERE dataset_id = ? LIMIT 1').get(s.datasetId) as {
+      sentid: number;
+    };
+    const worker = new Database(b.db.name); // as the dataset worker's connection, in the middle of a chunk
+    worker.exec('BEGIN IMMEDIATE');
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    let acked = false;
+    const edit = b.call('editLabels', {
+      edits: [{ datasetId: s.datasetId, kind: 'caption', key: String(sentid), field: 'note', value: 'queued' }],
+      author: 'a',
+    });
+    void edit.then(() => (acked = true));
+    await new Promise((r) => setTimeout(r, 300));
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(10); // SQLite's busy wait would have held the event loop for busy_timeout (5 s)
+    expect(acked).toBe(false); // acknowledged only once committed
+    expect(new Int32Array(gateFor(b.db).shared)[0]).toBe(1); // the worker is asked to leave the lock free
+    worker.exec('COMMIT');
+    worker.close();
+    await edit;
+    expect(new Int32Array(gateFor(b.db).shared)[0]).toBe(0);
+    expect(count(b, 'label_events')).toBe(1);
+    expect(b.db.pragma('busy_timeout', { simple: true })).toBe(5000); // other writes keep waiting as before
   });
 });
