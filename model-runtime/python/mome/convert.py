@@ -107,9 +107,12 @@ def _convert(args: argparse.Namespace) -> dict:
     out = os.path.abspath(args.out)
     if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)) and not args.force:
         raise ConvertError(f'--out {out} already exists and is not empty; choose a new folder or add --force')
-    vocab = find_vocab(args.vocab, args.checkpoint)
+    # A named vocabulary is checked at once; the search for one waits until the checkpoint has loaded, so a file
+    # that is no checkpoint is reported as such, not as a missing vocabulary.
+    vocab = find_vocab(args.vocab, args.checkpoint) if args.vocab else None
     _emit({'type': 'progress', 'stage': 'load', 'checkpoint': args.checkpoint})
     loaded = load_checkpoint(args.checkpoint, image_size=args.image_size, num_heads=args.num_heads)
+    vocab = vocab or find_vocab(None, args.checkpoint)
     cfg = loaded.config
     _emit({'type': 'progress', 'stage': 'loaded', 'config': cfg.to_dict(), 'wrapper': loaded.wrapper,
            'resized_from': loaded.resized_from})

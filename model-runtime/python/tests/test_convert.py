@@ -79,6 +79,16 @@ class ConvertCliTest(TempDirTest):
         self.assertIn('could not be read', error_of(proc))
         self.assertEqual(sorted(os.listdir(self.tmp)), ['notes.pt'])   # no model, no partial folder
 
+    def test_not_a_checkpoint_is_reported_before_a_missing_vocabulary(self):
+        with open(self.path('notes.pt'), 'w') as fh:
+            fh.write('not a checkpoint')
+        proc = run_mome('convert', '--checkpoint', self.path('notes.pt'), '--out', self.path('m'),
+                        env={'HOME': self.path('home'), 'MOME_BERT_VOCAB': '', 'HF_HOME': '',
+                             'HUGGINGFACE_HUB_CACHE': ''})
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn('could not be read', error_of(proc))
+        self.assertNotIn('vocab', error_of(proc))
+
     def test_bad_arguments_exit_2(self):
         proc = run_mome('convert', '--out', self.path('m'))
         self.assertEqual(proc.returncode, 2)
