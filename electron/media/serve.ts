@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { MAX_INPUT_PIXELS } from '../../model-runtime/src/image/preprocess';
 import { ApiError } from '../api/contract';
 import type { MediaRoots } from './roots';
 
@@ -62,7 +63,7 @@ export async function readMedia(
   }
   let body: Buffer;
   try {
-    body = await sharp(file, { limitInputPixels: 268_402_689 })
+    body = await sharp(file, { limitInputPixels: MAX_INPUT_PIXELS })
       .resize(thumb, thumb, { fit: 'inside', withoutEnlargement: true })
       .flatten({ background: '#808080' })
       .jpeg({ quality: 80 })

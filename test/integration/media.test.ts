@@ -45,4 +45,12 @@ describe('thumbnails', () => {
     expect(await sharp(remade.body).metadata()).toMatchObject({ width: 32, height: 64 });
     expect(cached()).toHaveLength(3);
   });
+
+  it('of an image over the pixel limit are refused with a sentence, without decoding it', async () => {
+    const root = tempDir();
+    const file = path.join(root, 'huge.png');
+    fs.writeFileSync(file, await png(16000, 16000, '#3366cc'));
+    b.roots.add(root);
+    await expect(b.media(file, 64)).rejects.toThrow(/Cannot make a thumbnail of .*huge\.png: .*pixel limit/);
+  });
 });
