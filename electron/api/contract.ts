@@ -327,6 +327,7 @@ export const methods = {
    * Ranks a split's images for a sentence with a model's dual encoder (the active model unless modelId names a
    * registered version): the evaluation's cached embeddings, ranking and scores; optionally the top rerankK
    * re-ranked with ITM. A split the cache lacks is encoded first, as a job: the answer is then that job.
+   * With imageId instead of text: the images most like that image.
    */
   searchImages: {
     input: z
@@ -334,7 +335,9 @@ export const methods = {
         datasetId: id,
         split: z.string().min(1).max(20),
         modelId: id.optional(),
-        text: z.string().max(2000, 'the query is longer than 2,000 characters'),
+        text: z.string().max(2000, 'the query is longer than 2,000 characters').optional(),
+        /** Image → image: rank the split's images by likeness to this dataset image (row id) instead. */
+        imageId: id.optional(),
         k: z.number().int().min(1).max(500).default(24),
         rerankK: z.number().int().min(0).max(100).default(0),
       })

@@ -577,6 +577,8 @@ export const SearchResult = z.object({
     .nullable(),
   /** The split's caption the query is (its text, exactly), so its results can be marked; null for free text. */
   caption: z.object({ sentid: z.number().int(), imgid: z.string() }).nullable(),
+  /** Image → image: the query image (left out of its results). */
+  queryImage: z.object({ file: z.string(), imgid: z.string().nullable() }).nullable(),
   rerankK: z.number().int(),
   images: z.number().int(),
   unreadable: z.number().int(),

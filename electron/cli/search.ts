@@ -1,9 +1,10 @@
-// `mome search --model DIR --dataset DIR [--split test] (--text "…" | --queries FILE) [--k 10] [--rerank K]
-//  [--json OUT] [--home DIR] [--device auto|cpu|cuda]`
+// `mome search --model DIR --dataset DIR [--split test] (--text "…" | --queries FILE | --image FILE) [--k 10]
+//  [--rerank K] [--json OUT] [--home DIR] [--device auto|cpu|cuda]`
 // Ranks the split's images for each text query with the model's dual encoder, as the app's search does: the
 // evaluation's cached image embeddings (encoded once where missing), its ranking and scores. Prints one JSON
 // line per query, {"query", "results": [{"file", "imgid", "score"}]}, and writes the same lines to OUT.
-// `--queries FILE`: one query per line (blank lines skipped). Imports the dataset folder first if needed.
+// `--queries FILE`: one query per line (blank lines skipped). `--image FILE`: the images most like that image
+// (itself left out). Imports the dataset folder first if needed.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createBackend } from '../backend/index';
@@ -11,10 +12,10 @@ import { consoleContext } from '../jobs/console-context';
 import { importDataset } from '../datasets/importer';
 import { ALL_SPLITS, modelVersion } from '../eval/run-eval';
 import { defaultHome } from '../store/home';
-import { buildIndex, indexFromCache, loadSearchModel, searchText } from '../search/engine';
+import { buildIndex, indexFromCache, loadSearchModel, searchImage, searchText } from '../search/engine';
 
 const USAGE =
-  'usage: mome search --model DIR --dataset DIR [--split test] (--text "…" | --queries FILE) [--k 10] [--rerank K] [--json OUT] [--home DIR] [--device auto|cpu|cuda]\n  --queries FILE: one text query per line; output: one JSON line per query';
+  'usage: mome search --model DIR --dataset DIR [--split test] (--text "…" | --queries FILE | --image FILE) [--k 10] [--rerank K] [--json OUT] [--home DIR] [--device auto|cpu|cuda]\n  --queries FILE: one text query per line; output: one JSON line per query';
 
 export async function searchCommand(argv: string[]): Promise<number> {
   const opts: Record<string, string> = {};
@@ -25,8 +26,9 @@ export async function searchCommand(argv: string[]): Promise<number> {
     }
     opts[argv[i].slice(2)] = argv[i + 1];
   }
-  if (!opts.model || !opts.dataset || (opts.text === undefined) === (opts.queries === undefined)) {
-    console.error(`mome search needs --model, --dataset and one of --text or --queries.\n${USAGE}`);
+  const given = ['text', 'queries', 'image'].filter((o) => opts[o] !== undefined);
+  if (!opts.model || !opts.dataset || given.length !== 1) {
+    console.error(`mome search needs --model, --dataset and one of --text, --queries or --image.\n${USAGE}`);
     return 2;
   }
   const whole = (name: string, fallback: number, min: number) => {
@@ -41,14 +43,17 @@ export async function searchCommand(argv: string[]): Promise<number> {
   try {
     const k = whole('k', 10, 1);
     const rerankK = whole('rerank', 0, 0);
+    if (opts.image !== undefined && rerankK > 0) throw new Error('--rerank needs a text query');
     const queries =
-      opts.text !== undefined
-        ? [opts.text]
-        : fs
-            .readFileSync(opts.queries, 'utf8')
-            .split(/\r?\n/)
-            .filter((l) => l.trim());
-    if (queries.length === 0 || queries.some((q) => !q.trim()))
+      opts.image !== undefined
+        ? []
+        : opts.text !== undefined
+          ? [opts.text]
+          : fs
+              .readFileSync(opts.queries, 'utf8')
+              .split(/\r?\n/)
+              .filter((l) => l.trim());
+    if (opts.image === undefined && (queries.length === 0 || queries.some((q) => !q.trim())))
       throw new Error(opts.text !== undefined ? 'the query is empty' : `${opts.queries} holds no query`);
     const root = fs.realpathSync(opts.dataset);
     let row = backend.db.prepare('SELECT id FROM datasets WHERE root = ?').get(root) as { id: number } | undefined;
@@ -67,6 +72,15 @@ export async function searchCommand(argv: string[]): Promise<number> {
       const index = cached.index ?? (await buildIndex(backend.db, model, version, row.id, split, cacheDir, ctx));
       ctx.dispose();
       const out = opts.json ? fs.openSync(opts.json, 'w') : null;
+      if (opts.image !== undefined) {
+        const r = await searchImage(model, index, { file: path.resolve(opts.image), k });
+        const line = JSON.stringify({
+          query: { image: opts.image },
+          results: r.results.map((h) => ({ file: h.file, imgid: numeric(h.imgid), score: h.score })),
+        });
+        console.log(line);
+        if (out !== null) fs.writeSync(out, line + '\n');
+      }
       for (const q of queries) {
         const r = await searchText(backend.db, model, index, cacheDir, { text: q, k, rerankK });
         if (r.query.truncated)

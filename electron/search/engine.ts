@@ -249,7 +249,8 @@ export async function searchText(
   if (!text) throw new ApiError('invalid_arguments', 'The query is empty: type a sentence to search for.');
   const length = queryLength(model.tokenizer, text, model.config.maxTextLen);
   const caption = captionOfQuery(db, index, text);
-  const q = await embedQuery(model, index.version, cacheDir, caption ? caption.raw : text, caption !== null);
+  const asked = caption ? caption.raw : text; // a caption exactly as the evaluation encoded it
+  const q = await embedQuery(model, index.version, cacheDir, asked, caption !== null);
   // unreadable images score 0 (zero rows); ask for enough to leave them out
   const want = Math.max(o.k, o.rerankK);
   const ranked = await rankImages(q, index.tensor, index.dim, want + index.unreadable.size);
@@ -260,7 +261,7 @@ export async function searchText(
   if (o.rerankK > 0) {
     const top = order.slice(0, o.rerankK);
     const files = top.map((j) => path.join(index.root, index.images[ranked.index[j]].file));
-    const probs = await itmProbabilities(model, text, files, 32, o.signal);
+    const probs = await itmProbabilities(model, asked, files, 32, o.signal);
     const p = new Map(top.map((j, n) => [j, probs[n]]));
     order = [...itmOrder(probs).map((n) => top[n]), ...order.slice(o.rerankK)];
     scoreOf = (j) => (p.has(j) ? Math.fround(p.get(j)!) : ranked.score[j]);
@@ -285,4 +286,52 @@ export async function searchText(
     rerankK: o.rerankK,
     results,
   };
+}
+
+export interface ImageSearchResult {
+  queryImage: { file: string; imgid: string | null };
+  results: SearchHit[];
+}
+
+/**
+ * Image → image: the images most like a query image by the dual encoder's image embeddings. A dataset image of
+ * the split uses its row of the index; any other file is encoded (an unreadable or over-large one is refused
+ * with the reason). The query image itself is left out of its results.
+ */
+export async function searchImage(
+  model: MomeModel,
+  index: SearchIndex,
+  o: { file: string; k: number },
+): Promise<ImageSearchResult> {
+  const at = index.images.findIndex((im) => path.join(index.root, im.file) === o.file);
+  let q: Float32Array;
+  if (at >= 0 && !index.unreadable.has(at)) q = index.embeddings.slice(at * index.dim, (at + 1) * index.dim);
+  else {
+    if (!fs.existsSync(o.file)) throw new ApiError('not_found', `The query image ${o.file} does not exist.`);
+    const enc = await model.encodeImages([o.file]);
+    if (enc.errors.has(0))
+      throw new ApiError('invalid_arguments', `The query image ${o.file} cannot be read: ${enc.errors.get(0)}`);
+    q = enc.embeddings;
+  }
+  const ranked = await rankImages(q, index.tensor, index.dim, o.k + 1 + index.unreadable.size);
+  const results = [...ranked.index.keys()]
+    .filter((j) => {
+      const i = ranked.index[j];
+      return i < index.images.length && i !== at && !index.unreadable.has(i);
+    })
+    .slice(0, o.k)
+    .map((j): SearchHit => {
+      const im = index.images[ranked.index[j]];
+      return {
+        imageId: im.id,
+        imgid: im.source_id,
+        file: annotationFile(im.file, index.kind),
+        path: path.join(index.root, im.file),
+        score: ranked.score[j],
+        itcScore: ranked.score[j],
+        itcRank: j,
+        isTruth: false,
+      };
+    });
+  return { queryImage: { file: o.file, imgid: at >= 0 ? index.images[at].source_id : null }, results };
 }

@@ -1,6 +1,7 @@
 // The app's search: which model (the active one or a registered version), the split's index held in memory
 // between queries (the two most recent), and the one job that encodes a split the cache lacks. A query that
 // finds its split still encoding answers with that job, and the UI asks again when it finishes.
+import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { Job } from '../api/schemas';
 import type { Db } from '../store/db';
@@ -14,7 +15,9 @@ import {
   datasetRootOf,
   indexFromCache,
   loadSearchModel,
+  searchImage,
   searchText,
+  type ImageSearchResult,
   type SearchIndex,
   type TextSearchResult,
 } from './engine';
@@ -23,14 +26,19 @@ export interface SearchArgs {
   datasetId: number;
   split: string;
   modelId?: number;
-  text: string;
+  text?: string;
+  /** Image → image: a dataset image (row id) instead of a text. */
+  imageId?: number;
   k: number;
   rerankK: number;
 }
 
 export type SearchResponse = (
-  | ({ state: 'ready'; job: null } & TextSearchResult)
-  | { state: 'encoding'; job: Job; query: null; caption: null; rerankK: number; results: [] }
+  | ({ state: 'ready'; job: null; queryImage: ImageSearchResult['queryImage'] | null } & Omit<
+      TextSearchResult,
+      'query'
+    > & { query: TextSearchResult['query'] | null })
+  | { state: 'encoding'; job: Job; query: null; caption: null; queryImage: null; rerankK: number; results: [] }
 ) & {
   model: { id: number | null; name: string; version: string };
   images: number;
@@ -99,7 +107,13 @@ export class SearchService {
 
   async search(a: SearchArgs): Promise<SearchResponse> {
     const started = performance.now();
-    if (!a.text.trim()) throw new ApiError('invalid_arguments', 'The query is empty: type a sentence to search for.');
+    const text = a.text ?? '';
+    if (a.imageId !== undefined && text.trim())
+      throw new ApiError('invalid_arguments', 'Search with a text or with an image, not both.');
+    if (a.imageId !== undefined && a.rerankK > 0)
+      throw new ApiError('invalid_arguments', 'ITM re-ranks for a text query; an image query has no text to match.');
+    if (a.imageId === undefined && !text.trim())
+      throw new ApiError('invalid_arguments', 'The query is empty: type a sentence to search for.');
     const m = this.modelFor(a.modelId);
     datasetRootOf(this.deps.db, a.datasetId);
     let config;
@@ -129,7 +143,13 @@ export class SearchService {
     }
     this.remember(key, index);
     const loaded = await this.loaded(m.dir, a.rerankK);
-    const found = await searchText(this.deps.db, loaded, index, this.deps.cacheDir, a);
+    const found =
+      a.imageId !== undefined
+        ? await this.byImage(loaded, index, a.imageId, a.k)
+        : {
+            ...(await searchText(this.deps.db, loaded, index, this.deps.cacheDir, { ...a, text })),
+            queryImage: null,
+          };
     return {
       state: 'ready',
       job: null,
@@ -139,6 +159,15 @@ export class SearchService {
       unreadable: index.unreadable.size,
       seconds: (performance.now() - started) / 1000,
     };
+  }
+
+  private async byImage(model: MomeModel, index: SearchIndex, imageId: number, k: number) {
+    const row = this.deps.db
+      .prepare('SELECT file FROM images WHERE id = ? AND dataset_id = ?')
+      .get(imageId, index.datasetId) as { file: string } | undefined;
+    if (!row) throw new ApiError('not_found', `Dataset ${index.datasetId} has no image with id ${imageId}.`);
+    const r = await searchImage(model, index, { file: path.join(index.root, row.file), k });
+    return { query: null, caption: null, rerankK: 0, ...r };
   }
 
   private encoding(
@@ -153,6 +182,7 @@ export class SearchService {
       job,
       query: null,
       caption: null,
+      queryImage: null,
       rerankK: a.rerankK,
       results: [],
       model,

@@ -89,6 +89,9 @@ describe('search', () => {
     await hits.nth(pick).locator('.badge.hard_negative').waitFor();
     await page.keyboard.press('f');
     await hits.nth(pick).locator('.tag-bad').waitFor();
+    // S: the images most like the picked one
+    await page.keyboard.press('s');
+    await expect.poll(() => page.getByTestId('search-status').textContent()).toMatch(/Images most like image/);
   });
 
   it('on Browse: a query longer than the model reads is cut and says so; O opens the result', async () => {

@@ -79,6 +79,20 @@ describe('text → image search', () => {
     expect(r.query).toMatchObject({ truncated: false, maxTokens: 40 });
   });
 
+  it('image → image: the images most like a dataset image, itself left out, by embedding likeness', async () => {
+    const im = backend.db
+      .prepare(`SELECT id, source_id FROM images WHERE dataset_id = ? AND split = 'test' ORDER BY id LIMIT 1`)
+      .get(coco) as { id: number; source_id: string };
+    const r = await search({ imageId: im.id, k: 5 });
+    expect(r.queryImage).toMatchObject({ imgid: im.source_id });
+    expect(r.results).toHaveLength(5);
+    expect(r.results.some((h) => h.imgid === im.source_id)).toBe(false);
+    const scores = r.results.map((h) => h.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    await expect(search({ imageId: im.id, rerankK: 4 })).rejects.toThrow(/image query has no text/);
+    await expect(search({ imageId: 999_999 })).rejects.toThrow(/no image with id 999999/);
+  });
+
   it('encodes a split the cache lacks once, as a job, then answers from memory', async () => {
     const first = await search({ split: 'val', text: 'a blue square' });
     expect(first.state).toBe('encoding');
@@ -200,5 +214,8 @@ describe('bad input', () => {
       score: expect.any(Number),
     });
     expect(fs.readFileSync(json, 'utf8')).toBe(out);
+    const unreadable = cli(['--model', tiny, '--dataset', dataset, '--image', queries, '--home', backend.home.root]);
+    expect(unreadable.status).toBe(1);
+    expect(unreadable.stderr).toMatch(/query image .*q\.txt cannot be read/);
   }, 60_000);
 });

@@ -1,7 +1,8 @@
 // The search bar of Browse and Retrieval: a sentence ranks the split's images with the active model (the
 // evaluation's embeddings and scores; optionally ITM re-ranks the top ones). In the results, keys act on the
 // picked image: H hard negative and M also a match for the query caption (the Retrieval view's pair labels,
-// with the same history and undo), F flag, C save a free-text query as a caption of the image, O/Enter open.
+// with the same history and undo), F flag, C save a free-text query as a caption of the image, S the images
+// most like it, O/Enter open.
 import { useEffect, useRef, useState } from 'react';
 import type { SearchHit, SearchResult } from '../../../electron/api/schemas';
 import { errorMessage, mediaUrl, mome } from '../api/mome';
@@ -107,7 +108,9 @@ function Status({ r }: { r: SearchResult }) {
         </span>
       )}
       <br />
-      {r.caption ? (
+      {r.queryImage ? (
+        <>Images most like image {r.queryImage.imgid ?? r.queryImage.file}: </>
+      ) : r.caption ? (
         <>
           The query is caption {r.caption.sentid} of image {r.caption.imgid}: <kbd>H</kbd> hard negative, <kbd>M</kbd>{' '}
           also a match,{' '}
@@ -117,7 +120,8 @@ function Status({ r }: { r: SearchResult }) {
           Free text: <kbd>C</kbd> saves it as a caption of the picked image,{' '}
         </>
       )}
-      <kbd>F</kbd> flag, <kbd>O</kbd> open, <kbd>←</kbd>/<kbd>→</kbd> pick, <kbd>Ctrl+Z</kbd> undo
+      <kbd>F</kbd> flag, <kbd>S</kbd> more like this, <kbd>O</kbd> open, <kbd>←</kbd>/<kbd>→</kbd> pick,{' '}
+      <kbd>Ctrl+Z</kbd> undo
     </p>
   );
 }
@@ -192,6 +196,7 @@ export function SearchPanel({ datasetId, splits }: { datasetId: number; splits: 
     else if (k === 'm') mark('also_match');
     else if (k === 'f') flag();
     else if (k === 'c') saveCaption();
+    else if (k === 's' && hit) void s.run(hit.imageId);
     else if ((k === 'o' || k === 'enter') && hit) void openInPanel(datasetId, hit);
     else if (k === 'escape') s.clear();
     else return;

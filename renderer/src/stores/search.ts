@@ -24,7 +24,8 @@ interface SearchState {
   set(p: Partial<Pick<SearchState, 'text' | 'split' | 'k' | 'rerank'>>): void;
   /** Shows the search of this dataset (a new dataset starts empty). */
   showDataset(datasetId: number, splits: string[]): void;
-  run(): Promise<void>;
+  /** Searches the text; with an image (row id) instead, the images most like it. */
+  run(imageId?: number): Promise<void>;
   clear(): void;
   move(to: number): void;
   /** The encoding job finished: search again (or say why not). */
@@ -50,7 +51,7 @@ export const useSearch = create<SearchState>((set, get) => ({
     const split = splits.includes('test') ? 'test' : (splits[0] ?? 'test');
     set({ datasetId, split, result: null, error: null, jobId: null, cursor: 0 });
   },
-  run: async () => {
+  run: async (imageId) => {
     const s = get();
     if (s.datasetId === null) return;
     const mine = ++asked;
@@ -59,9 +60,8 @@ export const useSearch = create<SearchState>((set, get) => ({
       const r = await mome().searchImages({
         datasetId: s.datasetId,
         split: s.split,
-        text: s.text,
+        ...(imageId === undefined ? { text: s.text, rerankK: s.rerank ? RERANK_K : 0 } : { imageId }),
         k: s.k,
-        rerankK: s.rerank ? RERANK_K : 0,
       });
       if (mine !== asked) return;
       if (r.state === 'encoding' && r.job) {
