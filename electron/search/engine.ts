@@ -5,6 +5,7 @@
 // evaluation's scoring graph, so the ranking and the scores are the evaluation's for the same model and split.
 import fs from 'node:fs';
 import path from 'node:path';
+import { realPathInside } from '../media/roots';
 import * as ort from 'onnxruntime-node';
 import { ApiError } from '../api/contract';
 import type { Db } from '../store/db';
@@ -260,7 +261,8 @@ export async function searchText(
   let scoreOf = (j: number) => ranked.score[j];
   if (o.rerankK > 0) {
     const top = order.slice(0, o.rerankK);
-    const files = top.map((j) => path.join(index.root, index.images[ranked.index[j]].file));
+    // read through the dataset-folder rule the evaluation applies (no link leading outside the folder)
+    const files = await Promise.all(top.map((j) => realPathInside(index.root, index.images[ranked.index[j]].file)));
     const probs = await itmProbabilities(model, asked, files, 32, o.signal);
     const p = new Map(top.map((j, n) => [j, probs[n]]));
     order = [...itmOrder(probs).map((n) => top[n]), ...order.slice(o.rerankK)];
