@@ -31,8 +31,8 @@ import { findFailureSlices } from '../eval/slices';
 import { getEvalItemDetail } from '../eval/inspect';
 import { getEvalSummary } from '../eval/summary';
 import { getEmbeddingMap } from '../eval/embedding-map';
-import { defaultModelDir, sampleDatasetDirs } from './assets';
 import { searchHandlers } from '../search/handlers';
+import { defaultModelDir, sampleDatasetDirs } from './assets';
 import { ModelRegistry } from '../models/registry';
 import { fineTuneHandlers } from '../finetune/handlers';
 import { modelCard } from '../models/card';
@@ -100,9 +100,6 @@ export function createBackend(options: BackendOptions): Backend {
     ...p,
     author: p.author ?? defaultAuthor,
   });
-  const labelsChanged = (datasetIds: number[]) => {
-    for (const id of new Set(datasetIds)) events.emit('dataChanged', { entity: 'labels', id });
-  };
   const search = searchHandlers({
     db,
     jobs,
@@ -110,6 +107,9 @@ export function createBackend(options: BackendOptions): Backend {
     cacheDir: path.join(home.cache, 'embeddings'),
     defaultModelDir,
   });
+  const labelsChanged = (datasetIds: number[]) => {
+    for (const id of new Set(datasetIds)) events.emit('dataChanged', { entity: 'labels', id });
+  };
 
   const handlers: Handlers = {
     getAppInfo: () => ({
@@ -247,11 +247,11 @@ export function createBackend(options: BackendOptions): Backend {
       events.emit('dataChanged', { entity: 'models', id });
       return { removed: true };
     },
+    ...search.handlers,
     ...fineTuneHandlers(
       { db, labels, models, home, modelsChanged: (id) => events.emit('dataChanged', { entity: 'models', id }) },
       jobs,
     ),
-    ...search.handlers,
     getEvalItems: (q) => getEvalItems(db, q),
     compareEvalRuns: (q) => compareEvalRuns(db, q),
     getEvalItemDetail: (q) => getEvalItemDetail(db, q),
@@ -340,10 +340,10 @@ export function createBackend(options: BackendOptions): Backend {
     async close() {
       stopWatching();
       await jobs.cancelAll();
+      await search.close();
       await purger.close();
       python.close();
       db.close();
     },
-      await search.close();
   };
 }
