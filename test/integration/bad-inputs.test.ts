@@ -29,6 +29,8 @@ const MODELS = 'test/integration/models.test.ts';
 const SEARCH = 'test/integration/search.test.ts';
 const PY_SETTING = 'test/integration/python-setting.test.ts';
 const PY = 'model-runtime/python/tests/';
+const MORE = 'test/integration/bad-inputs-more.test.ts';
+const PY_BAD = PY + 'test_bad_inputs.py';
 
 const BAD_INPUTS: BadInput[] = [
   // Dataset import: the annotation file
@@ -453,10 +455,110 @@ const BAD_INPUTS: BadInput[] = [
     where: 'test/integration/cli.test.ts',
     test: 'an unknown command prints the usage and exits 2',
   },
+
+  // More classes, each tested in bad-inputs-more.test.ts (TypeScript) or test_bad_inputs.py (Python)
+  // Browser-mode server
+  { class: 'request body over 1 MB', where: MORE, test: 'a request body over 1 MB is refused with a 400 that says so' },
+  {
+    class: 'POST /api/* without Content-Type: application/json',
+    where: MORE,
+    test: 'a POST /api/* without Content-Type: application/json (%s) is refused',
+  },
+  { class: '/media without its path parameter', where: MORE, test: '/media without its path parameter is a 400' },
+  {
+    class: 'relative media path',
+    where: MORE,
+    test: 'a relative media path is refused: a media path must be absolute',
+  },
+  // Dataset import
+  {
+    class: 'dataset import of a folder that does not exist',
+    where: MORE,
+    test: 'the folder does not exist. Pick an existing dataset folder.',
+  },
+  {
+    class: 'dataset import of a file instead of a folder',
+    where: MORE,
+    test: 'this is a file, not a folder. Pick the folder that holds the annotation file.',
+  },
+  {
+    class: 'a chosen dataset kind whose annotation file is missing',
+    where: MORE,
+    test: 'a chosen kind (%s) whose annotation file is missing in %s',
+  },
+  { class: 'unknown --kind in the import CLI', where: MORE, test: 'an unknown --kind in the CLI: exit 2' },
+  { class: 'NLVR2 json-lines: 0-byte file, named with file and line', where: MORE, test: "['a 0-byte file'," },
+  {
+    class: 'NLVR2 json-lines: a line that is not UTF-8, with its line',
+    where: MORE,
+    test: "'a line that is not UTF-8',",
+  },
+  { class: 'NLVR2 json-lines: malformed JSON line, with its line', where: MORE, test: "'a malformed JSON line'," },
+  // Evaluation and search
+  {
+    class: 'NLVR2 evaluation with a model without an NLVR2 head',
+    where: MORE,
+    test: 'an NLVR2 evaluation with a model without an NLVR2 head',
+  },
+  {
+    class: 'retrieval evaluation of a split without images',
+    where: MORE,
+    test: 'a retrieval evaluation of a split without images',
+  },
+  {
+    class: 'ITM re-rank evaluation with a model without a fusion graph',
+    where: MORE,
+    test: 'ITM re-ranking with a model without a fusion graph',
+  },
+  { class: 'embedding map asked for an NLVR2 run', where: MORE, test: 'the embedding map asked for an NLVR2 run' },
+  { class: 'search in an NLVR2 dataset', where: MORE, test: "it('searching an NLVR2 dataset'" },
+  { class: 'search with text and image together', where: MORE, test: 'a search with text and image together' },
+  {
+    class: 'search re-ranked with a model without a fusion graph',
+    where: MORE,
+    test: 'a search re-ranked with a model without a fusion graph',
+  },
+  // Models and the Python interpreter
+  {
+    class: 'model import of a path that does not exist',
+    where: MORE,
+    test: "it('importing a path that does not exist'",
+  },
+  {
+    class: 'interpreter path that is a folder without bin/python',
+    where: MORE,
+    test: 'an interpreter path that is a folder without bin/python',
+  },
+  // Python
+  { class: 'checkpoint path that is a folder', where: PY_BAD, test: 'test_checkpoint_path_that_is_a_folder' },
+  {
+    class: 'checkpoint tensors that do not fit the model',
+    where: PY_BAD,
+    test: 'test_tensors_that_do_not_fit_the_model',
+  },
+  { class: 'model folder whose mome.json has no config', where: PY_BAD, test: 'test_mome_json_without_config' },
+  {
+    class: 'model folder missing a graph file its mome.json lists (Python)',
+    where: PY_BAD,
+    test: 'test_listed_graph_file_that_is_missing',
+  },
+  {
+    class: 'export with a vocabulary file that does not exist',
+    where: PY_BAD,
+    test: 'test_export_with_a_vocabulary_that_does_not_exist',
+  },
+  { class: 'Python dataset reader: missing image file', where: PY_BAD, test: 'test_missing_image_names_the_file' },
+  { class: 'Python dataset reader: not a Karpathy file', where: PY_BAD, test: 'test_not_a_karpathy_file' },
+  { class: 'Python dataset reader: an entry lacking a field', where: PY_BAD, test: 'test_an_entry_lacking_a_field' },
+  {
+    class: 'Python dataset reader: no image in the splits asked for',
+    where: PY_BAD,
+    test: 'test_no_image_in_the_splits_asked_for',
+  },
 ];
 
 /** How many classes this table was built with; it may grow, never shrink. The issue counted 34. */
-const FOUND = 117;
+const FOUND = 146;
 
 const texts = new Map<string, string>();
 const read = (where: string) => {
