@@ -139,6 +139,9 @@ async function prepare(
     seed: s.seed,
     resume: true, // a later job in this folder continues from the checkpoint a stopped trainer left
     checkpoint: path.join(dir, 'checkpoint.pt'),
+    // the trainer's own log: it keeps receiving lines when the app is gone (killed) and the trainer stops
+    // with a checkpoint on its own; a resumed trainer appends to it
+    log: path.join(dir, 'trainer.log'),
     log_every: 1,
     parent: { model_id: base.id, job_id: jobId, dataset_id: ds.id, dataset: ds.name },
   };

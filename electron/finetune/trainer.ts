@@ -1,6 +1,9 @@
 // Runs `python -m mome finetune --config job.json` as a child process and streams its JSON lines. Cancelling
 // sends SIGTERM (the trainer writes a checkpoint and exits); a trainer that does not exit in time is killed.
-// The trainer also stops on its own when this process dies (it watches its parent), so none is left behind.
+// The trainer also stops on its own when this process dies (killed, even with SIGKILL): its stdout pipe closes
+// or it is re-parented, and it writes a checkpoint (exit code 3, its log file gets the lines no one reads here),
+// so none is left behind and the job, interrupted at the next start, resumes. It is spawned in this process's
+// group but is no part of this process: SIGKILL of this process alone leaves it to stop by itself.
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { findPython, pythonEnv } from '../../model-runtime/src/python';

@@ -4,11 +4,13 @@ job.json: {"task": "retrieval"|"nlvr2", "base_model": DIR, "data": DIR (the corr
 in its real format), "pairs" (alias "hard_negatives"): FILE.jsonl of judged pairs, "out": DIR, "epochs",
 "max_steps", "lr", "batch_size", "warmup" (fraction of steps, or steps when >= 1), "weight_decay",
 "grad_clip", "device": auto|cpu|cuda, "mode": auto|full|fast, "fast_top_layers", "seed", "resume",
-"checkpoint": FILE, "eval_split", "itm", "workers", "parent": {...lineage the caller adds}}.
+"checkpoint": FILE, "eval_split", "itm", "workers", "log": FILE (the JSON lines appended, and an exit line),
+"parent": {...lineage the caller adds}}.
 
-stdout: JSON lines start, progress {step, total, loss, lr, samples_per_s, eta_s}, eval, checkpoint, done,
-error. Exit codes: 0 done, 1 failed, 2 bad config, 3 stopped by SIGTERM after writing a checkpoint (resume
-continues from it). Under `torchrun --nproc_per_node N` it trains with DDP (finetune_run.init_distributed).
+stdout: JSON lines start, progress {step, total, loss, lr, samples_per_s, eta_s}, eval, checkpoint, stopped,
+done, error. Exit codes: 0 done, 1 failed, 2 bad config, 3 stopped after writing a checkpoint (resume continues
+from it): by SIGTERM, or because the app is gone (stdout closed, or the parent process died), in which case the
+log file gets the lines the app can no longer read. Under `torchrun --nproc_per_node N` it trains with DDP (finetune_run.init_distributed).
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ from .tokenizer import WordPieceTokenizer
 DEFAULTS = {'epochs': 1, 'max_steps': None, 'lr': None, 'batch_size': 32, 'warmup': 0.1, 'weight_decay': 0.01,
             'grad_clip': 1.0, 'device': 'auto', 'mode': 'auto', 'fast_top_layers': 0, 'seed': 0, 'resume': False,
             'checkpoint': None, 'eval_split': None, 'itm': True, 'workers': 0, 'log_every': 1, 'parent': None,
-            'pairs': None, 'kind': None}
+            'pairs': None, 'kind': None, 'log': None}
 DEFAULT_LR = {'retrieval': 3e-5, 'nlvr2': 5e-5}            # spec §5
 DEFAULT_EVAL_SPLIT = {'retrieval': 'test', 'nlvr2': 'dev'}
 TASK_KINDS = {'retrieval': ('coco', 'flickr30k'), 'nlvr2': ('nlvr2',)}
@@ -100,13 +102,13 @@ def warmup_steps(warmup: float, total: int) -> int:
 
 
 class FineTune:
-    def __init__(self, cfg: dict) -> None:
+    def __init__(self, cfg: dict, emit: Emitter, stop: StopFlag) -> None:
         self.cfg = cfg
         self.started = time.time()
+        self.emit, self.stop = emit, stop
         self.rank, self.world, local = init_distributed('cuda' if cfg['device'] != 'cpu' and
                                                         torch.cuda.is_available() else 'cpu')
-        self.emit = Emitter(self.rank)
-        self.stop = StopFlag()
+        emit.rank = self.rank
         self.device, self.device_reason = pick_device(cfg['device'], local)
 
     def setup(self) -> None:
@@ -192,7 +194,7 @@ class FineTune:
                               eta_s=round((self.total - step) * self.batch_size * self.world / max(rate, 1e-9), 1))
                 if self.stop.check(dev):
                     self.checkpoint(opt, sched, step, epoch, i + 1)
-                    self.emit('stopped', step=step, checkpoint=cfg['checkpoint'])
+                    self.emit('stopped', step=step, checkpoint=cfg['checkpoint'], reason=self.stop.reason)
                     return None
                 if step >= self.total:
                     break
@@ -268,20 +270,34 @@ def main(argv: List[str]) -> int:
     p.add_argument('--config', required=True, help='job.json (see python3 -m mome finetune --help)')
     args = p.parse_args(argv)
     emit = Emitter(int(os.environ.get('RANK', '0')))
+    stop = StopFlag()   # from the start: a SIGTERM or a dead app during setup stops the run too
+    emit.on_gone = stop.app_gone
+    code = 1
     try:
-        cfg = read_config(args.config)
+        code = _run(args.config, emit, stop)
+    finally:
+        emit.close(code)
+    return code
+
+
+def _run(config: str, emit: Emitter, stop: StopFlag) -> int:
+    try:
+        cfg = read_config(config)
         cfg['pairs_file'] = cfg['pairs'] if isinstance(cfg['pairs'], str) else None
     except (ConfigError, FineTuneDataError) as e:
         emit('error', message=str(e))
         sys.stderr.write(f'mome finetune: {e}\n')
         return 2
     try:
-        return FineTune(cfg).run()
+        emit.open_log(cfg['log'])
+        return FineTune(cfg, emit, stop).run()
     except Stopped:
-        emit('stopped', step=0, checkpoint=None)
+        emit('stopped', step=0, checkpoint=None, reason=stop.reason)
         return EXIT_STOPPED
     except Exception as e:   # every failure ends as one error line the app can show
         emit('error', message=f'{type(e).__name__}: {e}' if not isinstance(e, ValueError) else str(e))
+        if not emit.gone:   # once the app is gone stderr is the log file already
+            emit.to_log(traceback.format_exc())
         traceback.print_exc(file=sys.stderr)
         return 1
     finally:

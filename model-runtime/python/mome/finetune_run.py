@@ -1,5 +1,6 @@
-"""The pieces of a fine-tune run that are not about the model: JSON lines out, SIGTERM, the process group,
-the device and mode choice, and checkpoints that a later run resumes from."""
+"""The pieces of a fine-tune run that are not about the model: JSON lines out (and into the job's log file),
+SIGTERM and the app dying, the process group, the device and mode choice, and checkpoints that a later run
+resumes from."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Optional, Tuple
+from typing import Callable, Optional, TextIO, Tuple
 
 import torch
 import torch.distributed as dist
@@ -20,43 +21,111 @@ PARENT_POLL_S = 1.0
 
 
 class Stopped(Exception):
-    """SIGTERM (or SIGINT) arrived; the run stops after writing a checkpoint."""
+    """SIGTERM (or SIGINT) arrived, or the app is gone; the run stops after writing a checkpoint."""
 
 
 class Emitter:
-    """One JSON object per stdout line, from rank 0 only (other ranks stay silent)."""
+    """One JSON object per stdout line, from rank 0 only (other ranks stay silent), each also appended to the
+    job's log file when it names one (`open_log`), so the log keeps receiving lines when no app reads stdout.
+
+    A write to a closed stdout (EPIPE: the app that read it was killed; Python ignores SIGPIPE, so it is a
+    BrokenPipeError) means the app is gone: stdout turns to /dev/null and stderr to the log file (so neither
+    this write, a later print, a warning nor the interpreter's flush at exit fails or prints a traceback),
+    `on_gone` is told (the run stops at the next step with a checkpoint, as on SIGTERM), and later lines go to
+    the log file only."""
 
     def __init__(self, rank: int) -> None:
         self.rank = rank
+        self.log: Optional[TextIO] = None
+        self.gone = False
+        self.on_gone: Callable[[], None] = lambda: None
+
+    def open_log(self, path: Optional[str]) -> None:
+        if self.rank != 0 or not path:
+            return
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self.log = open(path, 'a', encoding='utf-8', buffering=1)   # line-buffered; appended to by a resume
 
     def __call__(self, type_: str, **fields) -> None:
         if self.rank != 0:
             return
-        sys.stdout.write(json.dumps({'type': type_, 'time': round(time.time(), 3), **fields}) + '\n')
-        sys.stdout.flush()
+        line = json.dumps({'type': type_, 'time': round(time.time(), 3), **fields}) + '\n'
+        self.to_log(line)
+        if self.gone:
+            return
+        try:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            self.app_gone()
+
+    def to_log(self, text: str) -> None:
+        if self.log is None:
+            return
+        try:
+            self.log.write(text)
+        except (OSError, ValueError):   # a full disk must not stop training; the app still gets stdout
+            self.log = None
+
+    def app_gone(self) -> None:
+        if self.gone:
+            return
+        self.gone = True
+        self.to_log(json.dumps({'type': 'app_gone', 'time': round(time.time(), 3),
+                                'message': 'stdout is closed: the app is gone; stopping with a checkpoint'}) + '\n')
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())   # what the failed write left in stdout's buffer is flushed here
+        os.dup2(self.log.fileno() if self.log is not None else null, sys.stderr.fileno())
+        os.close(null)
+        self.on_gone()
+
+    def close(self, code: int) -> None:
+        """The last log line: how the trainer exits (no one may be left to see its exit status)."""
+        self.to_log(json.dumps({'type': 'exit', 'time': round(time.time(), 3), 'code': code}) + '\n')
+        if self.log is not None:
+            try:
+                self.log.close()
+            except OSError:
+                pass
+            self.log = None
 
 
 class StopFlag:
-    """Set by SIGTERM/SIGINT, or when the process that started this one is gone (an app that crashed or was
-    killed must not leave a trainer running); `check` agrees across ranks so every process stops after the
-    same step."""
+    """Set by SIGTERM/SIGINT, or when the app is gone: the process that started this one died (re-parented;
+    polled in a thread, for the stages without steps, and at every step) or stdout is closed (the Emitter calls
+    `app_gone`). An app that crashed or was killed must not leave a trainer running, and the run it leaves
+    stops with a checkpoint that the next start of the app resumes from. `check` agrees across ranks so every
+    process stops after the same step."""
 
     def __init__(self) -> None:
         self.requested = False
+        self.reason: Optional[str] = None
+        self.parent = os.getppid()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._handle)
-        threading.Thread(target=self._watch_parent, args=(os.getppid(),), daemon=True).start()
+        threading.Thread(target=self._watch_parent, daemon=True).start()
 
-    def _watch_parent(self, parent: int) -> None:
-        while not self.requested:
+    def set(self, reason: str) -> None:
+        if not self.requested:
+            self.requested, self.reason = True, reason
+
+    def app_gone(self) -> None:
+        self.set('the app is gone (stdout closed)')
+
+    def _parent_gone(self) -> bool:
+        if os.getppid() != self.parent:   # re-parented: our parent died
+            self.set('the app is gone (its process ended)')
+        return self.requested
+
+    def _watch_parent(self) -> None:
+        while not self._parent_gone():
             time.sleep(PARENT_POLL_S)
-            if os.getppid() != parent:   # re-parented: our parent died
-                self.requested = True
 
     def _handle(self, signum, frame) -> None:
-        self.requested = True
+        self.set(signal.Signals(signum).name)
 
     def check(self, device: torch.device) -> bool:
+        self._parent_gone()
         if dist.is_initialized() and dist.get_world_size() > 1:
             flag = torch.tensor([1.0 if self.requested else 0.0], device=device)
             dist.all_reduce(flag, op=dist.ReduceOp.MAX)

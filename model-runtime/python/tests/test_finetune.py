@@ -1,6 +1,7 @@
 """Fine-tuning: the fast path computes what the full model computes, batches keep hard negatives together, heads
 are added when missing, and `python3 -m mome finetune` runs end to end on the shipped samples (JSON lines,
-lineage in mome.json, SIGTERM -> checkpoint -> resume to the same weights, DDP with two CPU processes)."""
+lineage in mome.json, SIGTERM -> checkpoint -> resume to the same weights, the app gone (stdout closed or the
+parent dead) -> checkpoint, clean exit and resume, DDP with two CPU processes)."""
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import shutil
+import time
 import unittest
 
 import torch
@@ -132,6 +134,15 @@ def _env(**extra) -> dict:
     return dict(os.environ, PYTHONPATH=PYTHON_DIR, OMP_NUM_THREADS='1', **extra)
 
 
+def _running(pid: int) -> bool:
+    """Whether a process that is not our child still runs (a zombie its new parent has not reaped counts as ended)."""
+    try:
+        with open(f'/proc/{pid}/stat') as fh:
+            return fh.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
 def _lines(text: str) -> list:
     out = []
     for line in text.splitlines():
@@ -237,6 +248,74 @@ class FineTuneCliTest(TempDirTest):
         for name, a in whole.state_dict().items():
             if name not in meta['missing_parameters']:
                 torch.testing.assert_close(a, b[name], rtol=0, atol=1e-6, msg=name)
+
+    def _log(self, name: str) -> list:
+        if not os.path.exists(self.path(name)):
+            return []
+        with open(self.path(name), encoding='utf-8') as fh:
+            text = fh.read()
+        self.assertNotIn('Traceback', text)
+        return _lines(text)
+
+    def _stopped_then_resumed(self, job: str, log: str) -> None:
+        """The log ends with checkpoint, stopped, exit 3; the run resumes from that step."""
+        lines = self._log(log)
+        self.assertEqual([m['type'] for m in lines][-3:], ['checkpoint', 'stopped', 'exit'])
+        self.assertEqual(lines[-1]['code'], 3)
+        stopped = lines[-2]
+        self.assertIn('the app is gone', stopped['reason'])
+        self.assertTrue(os.path.isfile(stopped['checkpoint']))
+        seen = [m['step'] for m in lines if m.get('stage') == 'train']
+        self.assertEqual(stopped['step'], seen[-1])
+        code, out, err = self.run_cli(job)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(next(m for m in out if m['type'] == 'resumed')['step'], stopped['step'])
+        self.assertEqual([m for m in out if m.get('stage') == 'train'][0]['step'], stopped['step'] + 1)
+        last = self._log(log)[-1]
+        self.assertEqual((last['type'], last['code']), ('exit', 0))
+
+    def test_closed_stdout_means_the_app_is_gone_checkpoint_and_clean_exit(self):
+        # the app killed with SIGKILL: the pipes it read close, the next JSON line meets EPIPE
+        job = self.job('gone', max_steps=100, batch_size=4, resume=True, log=self.path('gone.log'),
+                       checkpoint=self.path('g.pt'))
+        child = subprocess.Popen([sys.executable, '-m', 'mome', 'finetune', '--config', job], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, env=_env())
+        for line in child.stdout:
+            if '"stage": "train"' in line:
+                break
+        child.stdout.close()
+        child.stderr.close()
+        self.assertEqual(child.wait(timeout=60), 3)
+        self.assertIn('app_gone', [m['type'] for m in self._log('gone.log')])
+        self._stopped_then_resumed(job, 'gone.log')
+
+    def test_parent_dying_without_a_closed_pipe_stops_with_a_checkpoint(self):
+        # stdout is a file here, so no write fails: the trainer sees that it was re-parented
+        job = self.job('orphan', max_steps=100, batch_size=4, resume=True, log=self.path('orphan.log'),
+                       checkpoint=self.path('o.pt'))
+        starter = ('import subprocess, sys, time\n'
+                   'out = open(sys.argv[2], "w")\n'
+                   'p = subprocess.Popen([sys.executable, "-m", "mome", "finetune", "--config", sys.argv[1]], '
+                   'stdout=out, stderr=out)\n'
+                   'print(p.pid, flush=True)\n'
+                   'time.sleep(600)\n')
+        parent = subprocess.Popen([sys.executable, '-c', starter, job, self.path('orphan.out')],
+                                  stdout=subprocess.PIPE, text=True, env=_env())
+        pid = int(parent.stdout.readline())
+        self.addCleanup(lambda: _running(pid) and os.kill(pid, signal.SIGKILL))
+        self.addCleanup(lambda: parent.poll() is None and parent.kill())
+        deadline = time.time() + 120
+        while not any(m.get('stage') == 'train' for m in self._log('orphan.log')):
+            self.assertLess(time.time(), deadline, 'no training step')
+            time.sleep(0.1)
+        parent.kill()
+        parent.wait()
+        parent.stdout.close()
+        while _running(pid):
+            self.assertLess(time.time(), deadline, 'the orphaned trainer did not stop')
+            time.sleep(0.1)
+        self.assertIn('its process ended', self._log('orphan.log')[-2]['reason'])
+        self._stopped_then_resumed(job, 'orphan.log')
 
     def test_ddp_with_two_cpu_processes(self):
         job = self.job('ddp', task='retrieval', data=COCO, max_steps=2, batch_size=6)

@@ -73,12 +73,17 @@ export async function fineTune(b: Backend, args: Record<string, unknown>): Promi
   return (await b.call('getFineTune', { jobId: job.id })) as FineTune;
 }
 
+/** Whether a process runs; an orphan that ended but is not reaped yet (a zombie) counts as ended. */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)![0] !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux): kill(pid, 0) answered
   }
 }
 
