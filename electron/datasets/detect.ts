@@ -10,32 +10,38 @@ export const KARPATHY_FILES: Record<'coco' | 'flickr30k', string> = {
 };
 export const NLVR2_FILES = ['train.json', 'dev.json', 'test1.json'];
 
-/** Reads the first line of a json-lines file without reading the whole file. */
-function firstLine(file: string, maxBytes = 64 * 1024): string {
+/** The first non-blank line of a json-lines file (its reader skips blank lines too), without reading it all. */
+function firstRecordLine(file: string, maxBytes = 64 * 1024): { line: string; number: number } | null {
   const fd = fs.openSync(file, 'r');
   try {
     const buf = Buffer.alloc(maxBytes);
     const n = fs.readSync(fd, buf, 0, maxBytes, 0);
-    const text = buf.subarray(0, n).toString('utf8');
-    const nl = text.indexOf('\n');
-    return nl === -1 ? text : text.slice(0, nl);
+    const lines = buf.subarray(0, n).toString('utf8').split('\n');
+    const at = lines.findIndex((l) => l.trim() !== '');
+    return at === -1 ? null : { line: lines[at], number: at + 1 };
   } finally {
     fs.closeSync(fd);
   }
 }
 
-function looksLikeNlvr2(file: string): boolean {
+/** Why a file named like an NLVR2 annotation file is not read as one (null: it looks like NLVR2). */
+function notNlvr2Because(file: string): string | null {
+  const first = firstRecordLine(file);
+  if (!first) return 'it holds no record';
   try {
-    const rec = JSON.parse(firstLine(file)) as Record<string, unknown>;
-    return typeof rec.identifier === 'string' && typeof rec.sentence === 'string' && 'label' in rec;
-  } catch {
-    return false;
+    const rec = JSON.parse(first.line) as Record<string, unknown>;
+    const ok = typeof rec.identifier === 'string' && typeof rec.sentence === 'string' && 'label' in rec;
+    return ok ? null : `line ${first.number} is not an NLVR2 example (identifier, sentence, label)`;
+  } catch (e) {
+    return `line ${first.number} is not JSON (${(e as Error).message})`;
   }
 }
 
 export interface Detection {
   kind: DatasetKind | null;
   annotationFiles: string[];
+  /** Files named as NLVR2's that were not taken for NLVR2, each with why (for the "nothing found" message). */
+  rejected?: { file: string; reason: string }[];
 }
 
 /**
@@ -65,7 +71,9 @@ export function detectDatasetKind(dir: string): Detection {
     const files = annotationFilesFor(dir, kind);
     if (files.length > 0) return { kind, annotationFiles: files };
   }
-  const nlvr2 = annotationFilesFor(dir, 'nlvr2').filter(looksLikeNlvr2);
+  const named = annotationFilesFor(dir, 'nlvr2').map((file) => ({ file, reason: notNlvr2Because(file) }));
+  const nlvr2 = named.filter((n) => n.reason === null).map((n) => n.file);
   if (nlvr2.length > 0) return { kind: 'nlvr2', annotationFiles: nlvr2 };
-  return { kind: null, annotationFiles: [] };
+  const rejected = named.map((n) => ({ file: n.file, reason: n.reason! }));
+  return { kind: null, annotationFiles: [], ...(rejected.length ? { rejected } : {}) };
 }

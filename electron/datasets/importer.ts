@@ -285,11 +285,15 @@ async function importClaimed(
   const detection = detectDatasetKind(root);
   const kind = options.kind ?? detection.kind;
   if (!kind) {
+    const rejected = (detection.rejected ?? []).map((r) => `${path.relative(root, r.file)}: ${r.reason}`);
     throw new ImportError({
       file: root,
       problem:
-        'no dataset annotation file found (dataset_coco.json, dataset_flickr30k.json, or NLVR2 train.json / dev.json / test1.json)',
-      hint: 'Pick the folder that holds the annotation file, or choose the kind explicitly.',
+        'no dataset annotation file found (dataset_coco.json, dataset_flickr30k.json, or NLVR2 train.json / dev.json / test1.json)' +
+        (rejected.length ? `; not read as NLVR2: ${rejected.join('; ')}` : ''),
+      hint: rejected.length
+        ? 'If this is NLVR2, choose the kind NLVR2 to see every line at fault.'
+        : 'Pick the folder that holds the annotation file, or choose the kind explicitly.',
     });
   }
   // a kind chosen explicitly reads its files even when they do not look right, so the error names line and field

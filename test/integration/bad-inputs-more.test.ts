@@ -252,6 +252,26 @@ describe('dataset import', () => {
     expect(job.error).toMatch(message);
     expect(state()).toEqual(before);
   });
+
+  it('NLVR2 files that detection cannot take are named with why, when no kind is chosen', async () => {
+    const root = tempDir();
+    fs.writeFileSync(path.join(root, 'dev.json'), '{"identifier": "dev-1-2-0", "sentence": }\n');
+    fs.writeFileSync(path.join(root, 'test1.json'), '');
+    const before = state();
+    const err = await failure(importDataset(b.db, { root }, quiet()));
+    expect(err.message).toMatch(
+      /not read as NLVR2: dev\.json: line 1 is not JSON \(.+\); test1\.json: it holds no record/,
+    );
+    expect(err.message).toMatch(/choose the kind NLVR2 to see every line at fault/);
+    expect(state()).toEqual(before);
+  });
+
+  it('an NLVR2 file that starts with blank lines is detected, as its reader skips them', async () => {
+    const root = tempDir();
+    fs.writeFileSync(path.join(root, 'dev.json'), `\n\n${fs.readFileSync(path.join(NLVR2, 'dev.json'), 'utf8')}`);
+    const { datasetId } = await importDataset(b.db, { root }, quiet());
+    expect(b.db.prepare('SELECT kind FROM datasets WHERE id = ?').get(datasetId)).toEqual({ kind: 'nlvr2' });
+  });
 });
 
 describe('evaluation and search', () => {
