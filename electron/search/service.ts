@@ -122,6 +122,12 @@ export class SearchService {
     } catch (e) {
       throw new ApiError('invalid_arguments', `This model cannot search: ${(e as Error).message}`);
     }
+    // refused before any encoding job starts, not after it
+    if (a.rerankK > 0 && config.graphs.fusion === null)
+      throw new ApiError(
+        'invalid_arguments',
+        `The model ${config.name} has no fusion graph (fusion.onnx) to re-rank with ITM; search without re-rank.`,
+      );
     const version = modelVersion(m.dir);
     const model = { id: m.id, name: m.name, version };
     const key = this.keyOf(version, a.datasetId, a.split);

@@ -392,17 +392,17 @@ describe('evaluation and search', () => {
     const model = done.result as ModelVersion;
     const search = (rerankK: number) =>
       b.call('searchImages', { datasetId: coco, split: 'test', modelId: model.id, text: 'a red circle', rerankK });
-    // today the split is encoded for this model first (a job), and only then is the re-rank refused; a refusal
-    // at once would be as good
-    const first = (await search(5).catch((e: unknown) => e)) as { state?: string; job?: Job | null } | Error;
-    if (!(first instanceof Error) && first.state === 'encoding')
-      expect((await b.jobs.wait(first.job!.id)).state).toBe('succeeded');
+    // refused at once, before the split is encoded for this model (no job starts)
     const before = state();
+    const jobsBefore = ((await b.call('listJobs', {})) as Job[]).length;
     const err = await failure(search(5));
+    expect(((await b.call('listJobs', {})) as Job[]).length).toBe(jobsBefore);
     expect(err.message).toBe(
       `The model ${modelName(dualOnly)} has no fusion graph (fusion.onnx) to re-rank with ITM; search without re-rank.`,
     );
     expect(state()).toEqual(before);
+    const plain = (await search(0)) as { state: string; job?: Job | null };
+    if (plain.state === 'encoding') expect((await b.jobs.wait(plain.job!.id)).state).toBe('succeeded');
     expect(((await search(0)) as { state: string }).state).toBe('ready');
     // the engine's loader (the CLI's) says the same
     await expect(loadSearchModel(dualOnly, 'cpu', 5)).rejects.toThrow(/has no fusion graph \(fusion\.onnx\)/);
