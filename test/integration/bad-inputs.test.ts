@@ -555,6 +555,7 @@ const BAD_INPUTS: BadInput[] = [
     where: PY_BAD,
     test: 'test_no_image_in_the_splits_asked_for',
   },
+  { class: 'Python model folder: mome.json that is not JSON', where: PY_BAD, test: 'test_mome_json_that_is_not_json' },
   {
     class: 'NLVR2-named files that are not NLVR2, with no kind chosen',
     where: MORE,
@@ -568,7 +569,7 @@ const BAD_INPUTS: BadInput[] = [
 ];
 
 /** How many classes this table was built with; it may grow, never shrink. The issue counted 34. */
-const FOUND = 148;
+const FOUND = 149;
 
 const texts = new Map<string, string>();
 const read = (where: string) => {

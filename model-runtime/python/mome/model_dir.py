@@ -41,9 +41,12 @@ def read_meta(model_dir: str) -> dict:
     path = os.path.join(model_dir, 'mome.json')
     if not os.path.isfile(path):
         raise ModelDirError(f'{model_dir} is not a model folder: it has no mome.json')
-    with open(path, 'r', encoding='utf-8') as fh:
-        meta = json.load(fh)
-    if not isinstance(meta.get('config'), dict):
+    try:
+        with open(path, 'r', encoding='utf-8') as fh:
+            meta = json.load(fh)
+    except (ValueError, UnicodeDecodeError) as e:   # json.JSONDecodeError is a ValueError
+        raise ModelDirError(f'{path} is not valid JSON ({e}); re-export the model with this version of mome') from None
+    if not isinstance(meta, dict) or not isinstance(meta.get('config'), dict):
         raise ModelDirError(f'{path} has no "config" object; re-export the model with this version of mome')
     return meta
 

@@ -107,6 +107,15 @@ class ModelDirBadInputTest(TempDirTest):
             load_model_dir(folder)
         self.assertEqual(set(listing(folder)), set(before))
 
+    def test_mome_json_that_is_not_json(self):
+        folder = self.copy()
+        meta_file = os.path.join(folder, 'mome.json')
+        with open(meta_file, 'w', encoding='utf-8') as fh:
+            fh.write('{"config": {"hidden_size": 64,')
+        for load in (read_meta, load_model_dir):
+            with self.assertRaisesRegex(ModelDirError, r'mome\.json is not valid JSON \(.+\); re-export'):
+                load(folder)
+
     def test_listed_graph_file_that_is_missing(self):
         folder = self.copy()
         os.remove(os.path.join(folder, 'nlvr2.onnx'))
