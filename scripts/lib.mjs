@@ -45,7 +45,9 @@ export function findTorchPython(env = process.env) {
 // (/usr/bin/python3). `torch==` is pinned: a bare `torch` from PyPI is a CUDA build of several GB.
 
 export const TEST_VENV = path.join(root, '.venv-torch2');
-export const TEST_VENV_REQUIREMENTS = ['torch==2.13.0', 'numpy', 'Pillow', 'onnx', 'onnxruntime', 'safetensors'];
+// Pillow below 13: Pillow 13.0 changed BICUBIC's output (e.g. a 300×900 → 160×160 reduction differs in about a
+// fifth of its bytes), and the image pre-processing is PIL-exact against Pillow 9.4 to 12 (the official pipeline's).
+export const TEST_VENV_REQUIREMENTS = ['torch==2.13.0', 'numpy', 'Pillow<13', 'onnx', 'onnxruntime', 'safetensors'];
 const STAMP = '.mome-requirements';
 /** Debian's interpreter, with python3-torch 1.13. */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
