@@ -12,6 +12,7 @@ import {
   EvalComparison,
   EvalItem,
   EvalItemDetail,
+  EvalMarkedMetrics,
   EvalSummary,
   EmbeddingMap,
   EvalRun,
@@ -344,6 +345,11 @@ export const methods = {
       .strict(),
     output: SearchResult,
   },
+  /**
+   * A retrieval run's R@1/5/10 and mAP@R with the "also a match" marks counted as correct, beside the original
+   * figures: recomputed from the stored per-query ranks and top-k lists and the current marks, without re-encoding.
+   */
+  getEvalMetricsWithMarks: { input: z.object({ runId: id }).strict(), output: EvalMarkedMetrics },
 } as const;
 
 export const events = {

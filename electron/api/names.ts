@@ -49,6 +49,7 @@ export const METHOD_NAMES = [
   'getFineTune',
   'listFineTunes',
   'searchImages',
+  'getEvalMetricsWithMarks',
 ] as const;
 
 export const EVENT_NAMES = ['jobProgress', 'jobFinished', 'dataChanged'] as const;

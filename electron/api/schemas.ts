@@ -586,3 +586,46 @@ export const SearchResult = z.object({
   results: z.array(SearchHit),
 });
 export type SearchResult = z.infer<typeof SearchResult>;
+
+/** R@1/5/10 (TR, IR) and mAP@R (TR, IR), in percent. */
+const MarkedFigures = z.object({
+  tr_r1: z.number(),
+  tr_r5: z.number(),
+  tr_r10: z.number(),
+  ir_r1: z.number(),
+  ir_r5: z.number(),
+  ir_r10: z.number(),
+  tr_map_r: z.number(),
+  ir_map_r: z.number(),
+});
+
+/**
+ * A retrieval run's figures with the "also a match" marks counted as correct (`withExtras`) beside the original
+ * ones, recomputed from the run's stored ranks and top-k lists and the marks as they stand now (no re-encoding).
+ * An extra positive ranked below the stored top k cannot be found without re-scoring: it counts as not retrieved.
+ */
+export const EvalMarkedMetrics = z.object({
+  runId: z.number().int(),
+  /** Length of the stored top-k lists. */
+  k: z.number().int(),
+  queries: z.object({ captions: z.number().int(), images: z.number().int() }),
+  extraPositives: z.object({
+    /** "Also a match" pairs whose caption and image are both in the run. */
+    pairs: z.number().int(),
+    inCaptionTopK: z.number().int(),
+    outsideCaptionTopK: z.number().int(),
+    inImageTopK: z.number().int(),
+    outsideImageTopK: z.number().int(),
+  }),
+  original: MarkedFigures,
+  withExtras: MarkedFigures,
+  lowerBound: z.object({
+    /** R@K for K above this (the stored k, when below 10) is a lower bound with extra positives; null: exact. */
+    recallAbove: z.number().int().nullable(),
+    /** Queries with more positives than the stored k: their AP@R is a lower bound. */
+    trMapQueries: z.number().int(),
+    irMapQueries: z.number().int(),
+  }),
+  ms: z.number(),
+});
+export type EvalMarkedMetrics = z.infer<typeof EvalMarkedMetrics>;

@@ -31,6 +31,7 @@ import { findFailureSlices } from '../eval/slices';
 import { getEvalItemDetail } from '../eval/inspect';
 import { getEvalSummary } from '../eval/summary';
 import { getEmbeddingMap } from '../eval/embedding-map';
+import { evalMetricsWithMarks } from '../eval/extra-positives';
 import { searchHandlers } from '../search/handlers';
 import { defaultModelDir, sampleDatasetDirs } from './assets';
 import { ModelRegistry } from '../models/registry';
@@ -258,6 +259,7 @@ export function createBackend(options: BackendOptions): Backend {
     getEvalSummary: ({ runId }) => getEvalSummary(db, runId),
     findFailureSlices: (q) => findFailureSlices(db, q),
     getEmbeddingMap: (q) => getEmbeddingMap(db, path.join(home.cache, 'embeddings'), q),
+    getEvalMetricsWithMarks: ({ runId }) => evalMetricsWithMarks(db, runId),
     startDatasetExport: ({ datasetId, out }) =>
       jobs.start('dataset-export', `Export dataset ${datasetId}`, { datasetId, out }, async (ctx) => {
         ctx.progress(0.05, 'Writing the corrected dataset');
