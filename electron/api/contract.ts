@@ -12,6 +12,7 @@ import {
   EvalComparison,
   EvalItem,
   EvalItemDetail,
+  EvalReport,
   EvalMarkedMetrics,
   EvalSummary,
   EmbeddingMap,
@@ -350,6 +351,15 @@ export const methods = {
    * figures: recomputed from the stored per-query ranks and top-k lists and the current marks, without re-encoding.
    */
   getEvalMetricsWithMarks: { input: z.object({ runId: id }).strict(), output: EvalMarkedMetrics },
+  /**
+   * A run, or run `runId` against `compareRunId` (Δ = run − other, as the Compare tab), as one self-contained
+   * HTML file written to `out`: metrics with 95% intervals, significance labels, histograms, failure slices,
+   * the worst queries with embedded thumbnails, the model's card and the data snapshot. Takes seconds.
+   */
+  exportEvalReport: {
+    input: z.object({ runId: id, compareRunId: id.optional(), out: absolutePath }).strict(),
+    output: EvalReport,
+  },
 } as const;
 
 export const events = {

@@ -50,6 +50,7 @@ export const METHOD_NAMES = [
   'listFineTunes',
   'searchImages',
   'getEvalMetricsWithMarks',
+  'exportEvalReport',
 ] as const;
 
 export const EVENT_NAMES = ['jobProgress', 'jobFinished', 'dataChanged'] as const;

@@ -629,3 +629,11 @@ export const EvalMarkedMetrics = z.object({
   ms: z.number(),
 });
 export type EvalMarkedMetrics = z.infer<typeof EvalMarkedMetrics>;
+
+/** A shared report written (exportEvalReport): where, how large, how many thumbnails it embeds. */
+export const EvalReport = z.object({
+  path: z.string(),
+  bytes: z.number().int(),
+  thumbnails: z.number().int(),
+});
+export type EvalReport = z.infer<typeof EvalReport>;

@@ -31,6 +31,7 @@ import { findFailureSlices } from '../eval/slices';
 import { getEvalItemDetail } from '../eval/inspect';
 import { getEvalSummary } from '../eval/summary';
 import { getEmbeddingMap } from '../eval/embedding-map';
+import { exportEvalReport } from '../eval/report/index';
 import { evalMetricsWithMarks } from '../eval/extra-positives';
 import { searchHandlers } from '../search/handlers';
 import { defaultModelDir, sampleDatasetDirs } from './assets';
@@ -259,6 +260,7 @@ export function createBackend(options: BackendOptions): Backend {
     getEvalSummary: ({ runId }) => getEvalSummary(db, runId),
     findFailureSlices: (q) => findFailureSlices(db, q),
     getEmbeddingMap: (q) => getEmbeddingMap(db, path.join(home.cache, 'embeddings'), q),
+    exportEvalReport: (q) => exportEvalReport({ db, registry: models }, q),
     getEvalMetricsWithMarks: ({ runId }) => evalMetricsWithMarks(db, runId),
     startDatasetExport: ({ datasetId, out }) =>
       jobs.start('dataset-export', `Export dataset ${datasetId}`, { datasetId, out }, async (ctx) => {

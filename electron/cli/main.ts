@@ -4,6 +4,7 @@ import { runCli, usage } from '../../model-runtime/src/cli/main';
 import { evalCommand } from './eval';
 import { importCommand } from './import';
 import { modelsCommand } from './models';
+import { reportCommand } from './report';
 import { searchCommand } from './search';
 
 const APP_COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
@@ -18,6 +19,10 @@ const APP_COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; h
   eval: {
     run: evalCommand,
     help: 'eval retrieval|nlvr2 --model DIR --dataset DIR [--split S] [--json OUT]   evaluate a model',
+  },
+  report: {
+    run: reportCommand,
+    help: 'report --run ID [--compare ID] --out FILE.html [--home DIR]   a run (or two compared) as one self-contained HTML file',
   },
   search: {
     run: searchCommand,

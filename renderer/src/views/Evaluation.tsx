@@ -13,6 +13,7 @@ import { FailureSlices } from './eval/FailureSlices';
 import { LikelyErrors } from './eval/LikelyErrors';
 import { Nlvr2Item } from './eval/Nlvr2Item';
 import { QueryList } from './eval/QueryList';
+import { ReportExport } from './eval/ReportExport';
 import { RetrievalItem, useItemDetail } from './eval/RetrievalItem';
 import { RunComparison } from './eval/RunComparison';
 import { RunForm } from './eval/RunForm';
@@ -159,6 +160,7 @@ export function EvaluationView({ task }: { task: EvalTask }) {
               </button>
             ))}
           </div>
+          <ReportExport runId={run.id} compareRunId={tab === 'compare' ? compare : null} />
           {tab === 'queries' && <Inspection run={run} task={task} />}
           {tab === 'map' && task === 'retrieval' && <EmbeddingMap runId={run.id} />}
           {tab === 'errors' && (
