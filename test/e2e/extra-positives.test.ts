@@ -1,0 +1,99 @@
+// "Also a match" counts in the UI: a retrieval run from the Retrieval view shows each R@K with the marks counted
+// ("with M") and mAP@R; pressing M on a top-ranked image that is not the caption's own moves the IR figures at
+// once (no re-encoding), and Ctrl+Z moves them back.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportRandomModels } from '../integration/helpers/models';
+import { tempDir } from '../integration/helpers/temp';
+import { launchChromium, repoRoot, screenshotDir, startServe, type Serve } from './harness';
+
+let serve: Serve;
+let browser: Browser;
+let page: Page;
+let model: string;
+
+async function job(method: string, args: Record<string, unknown>): Promise<unknown> {
+  return page.evaluate(
+    async ([m, a]) => {
+      const api = (window as any).mome;
+      let j = await api[m as string](a);
+      while (j.state === 'queued' || j.state === 'running') {
+        await new Promise((r) => setTimeout(r, 200));
+        j = await api.getJob({ id: j.id });
+      }
+      if (j.state !== 'succeeded') throw new Error(`${m}: ${j.state} ${j.error}`);
+      return j.result;
+    },
+    [method, args] as const,
+  );
+}
+
+const shot = (name: string) => {
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  return page.screenshot({ path: path.join(screenshotDir, name), fullPage: true });
+};
+
+beforeAll(async () => {
+  model = exportRandomModels([{ out: path.join(tempDir('mome-e2e-xp-'), 'model'), seed: 1 }])[0];
+  serve = await startServe();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
+  await page.goto(serve.url);
+  await job('startDatasetImport', { path: path.join(repoRoot, 'assets', 'datasets', 'coco-sample') });
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+const figure = (testid: string, metric: string) =>
+  page.locator(`[data-testid="${testid}"][data-metric="${metric}"]`).first().textContent();
+
+describe('"also a match" in the runs table', () => {
+  it('M on a candidate moves the "with extra positives" figures; undo moves them back', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('button', { name: /^Retrieval/ })
+      .click();
+    await page.getByText('No evaluation of this dataset yet').waitFor();
+    await page.getByLabel('Model folder (empty: the active model)').fill(model);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByTestId('eval-runs').locator('tbody tr').first().waitFor({ timeout: 120_000 });
+    await page.locator('[data-testid="metric-with-extras"][data-metric="ir_r1"]').first().waitFor();
+    const ir1 = (await figure('metric-with-extras', 'ir_r1'))!;
+    const map = (await figure('map-r-with-extras', 'ir_map_r'))!;
+    // with no mark yet, each figure with M equals the original one
+    const original = await page.getByTestId('eval-runs').locator('tbody tr').first().locator('td').nth(6).innerText();
+    expect(original.split('\n')[0]).toBe(ir1.replace('with M ', ''));
+
+    // the worst caption is open: its first candidate is not its own image
+    const detail = page.getByTestId('item-detail');
+    await detail.waitFor();
+    const figures = page.getByTestId('topk').locator('figure');
+    await figures.first().waitFor();
+    expect(await figures.first().getAttribute('class')).not.toContain('truth');
+    await page.keyboard.press('m');
+    await figures.first().locator('.badge.also_match').waitFor();
+    await page.waitForFunction(
+      (before) =>
+        document.querySelector('[data-testid="metric-with-extras"][data-metric="ir_r1"]')?.textContent !== before,
+      ir1,
+    );
+    const ir1After = (await figure('metric-with-extras', 'ir_r1'))!;
+    const num = (s: string) => Number(s.replace(/[^0-9.]/g, ''));
+    expect(num(ir1After)).toBeGreaterThan(num(ir1));
+    expect(num((await figure('map-r-with-extras', 'ir_map_r'))!)).toBeGreaterThan(num(map));
+    await page.getByTestId('eval-runs').scrollIntoViewIfNeeded();
+    await shot('eval-extra-positives.png');
+
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction(
+      (before) =>
+        document.querySelector('[data-testid="metric-with-extras"][data-metric="ir_r1"]')?.textContent === before,
+      ir1,
+    );
+    expect(await figure('map-r-with-extras', 'ir_map_r')).toBe(map);
+  });
+});
