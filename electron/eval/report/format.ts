@@ -26,6 +26,8 @@ export const METRIC_LABELS: Record<string, string> = {
   ir_r5: 'IR@5',
   ir_r10: 'IR@10',
   accuracy: 'Accuracy',
+  tr_map_r: 'TR mAP@R',
+  ir_map_r: 'IR mAP@R',
 };
 export const metricLabel = (name: string) => METRIC_LABELS[name] ?? name;
 

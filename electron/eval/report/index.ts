@@ -66,9 +66,8 @@ class Thumbnails {
   ) {
     this.realRoot = realRootOf(root);
   }
-  get count(): number {
-    return this.byFile.size;
-  }
+  /** Thumbnails made (placeholders not counted). */
+  made = 0;
   /** The data: URI of a dataset file's thumbnail, or null (outside the folder, unreadable, over the cap). */
   of(file: string | null): Promise<string | null> {
     if (!file) return Promise.resolve(null);
@@ -83,6 +82,7 @@ class Thumbnails {
           .flatten({ background: '#808080' })
           .jpeg({ quality: 70 })
           .toBuffer();
+        this.made++;
         return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
       } catch {
         return null;
@@ -183,7 +183,7 @@ export async function gatherReport(deps: ReportDeps, q: { runId: number; compare
     card: cardOf(run.modelDir),
     otherCard: other && other.modelDir !== run.modelDir ? cardOf(other.modelDir) : null,
     dataset,
-    thumbnails: thumbs.count,
+    thumbnails: thumbs.made,
   };
 }
 
