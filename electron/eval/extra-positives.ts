@@ -10,10 +10,10 @@
 // Own captions of an image (TR mAP@R) are the run's split captions as the labels have them now, as the item
 // panel shows them.
 import { ApiError } from '../api/contract';
-import type { EvalMarkedMetrics } from '../api/schemas';
+import type { EvalMarkedMetrics, EvalRun } from '../api/schemas';
 import type { Db } from '../store/db';
 import { judgedPairs } from '../finetune/preview';
-import { corrected, readCorrections } from './corrections';
+import { readCorrections } from './corrections';
 import { getEvalRun } from './repository';
 
 const KS = [1, 5, 10] as const;
@@ -40,17 +40,56 @@ export function apAtR(positions: number[], R: number): number {
 const ids = (top: string | null): string[] =>
   top ? (JSON.parse(top) as [string | number | null, number][]).map(([id]) => (id === null ? '' : String(id))) : [];
 
+/** What a run stored (never changes) and its captions' images as imported: read once per run, then cached. */
+interface Stored {
+  captions: { key: string; rank: number | null; top: string | null }[];
+  images: { key: string; rank: number | null; list: string[] }[];
+  inRunCaption: Set<string>;
+  inRunImage: Set<string>;
+  imported: Map<string, string>;
+}
+
+const cache = new WeakMap<Db, Map<string, Stored>>();
+
+function stored(db: Db, run: EvalRun): Stored {
+  const refreshed = db.prepare('SELECT refreshed_at FROM datasets WHERE id = ?').pluck().get(run.datasetId);
+  const key = `${run.id}:${run.createdAt}:${String(refreshed)}`;
+  let memo = cache.get(db);
+  if (!memo) cache.set(db, (memo = new Map()));
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const rows = (kind: string) =>
+    db.prepare('SELECT item_key, rank, top FROM eval_items WHERE run_id = ? AND kind = ?').all(run.id, kind) as Row[];
+  const captions = rows('caption').map((r) => ({ key: r.item_key, rank: r.rank, top: r.top }));
+  const images = rows('image').map((r) => ({ key: r.item_key, rank: r.rank, list: ids(r.top) }));
+  const imported = new Map(
+    db
+      .prepare(
+        `SELECT e.item_key AS sentid, i.source_id FROM eval_items e
+         JOIN captions c ON c.dataset_id = @datasetId AND c.sentid = CAST(e.item_key AS INTEGER)
+         JOIN images i ON i.id = c.image_id WHERE e.run_id = @runId AND e.kind = 'caption'`,
+      )
+      .raw(true)
+      .all({ datasetId: run.datasetId, runId: run.id }) as [string, string][],
+  );
+  const out: Stored = {
+    captions,
+    images,
+    inRunCaption: new Set(captions.map((r) => r.key)),
+    inRunImage: new Set(images.map((r) => r.key)),
+    imported,
+  };
+  if (memo.size > 8) memo.clear();
+  memo.set(key, out);
+  return out;
+}
+
 export function evalMetricsWithMarks(db: Db, runId: number): EvalMarkedMetrics {
   const started = performance.now();
   const run = getEvalRun(db, runId);
   if (run.task !== 'retrieval')
     throw new ApiError('invalid_arguments', `Run ${runId} is an NLVR2 run: extra positives apply to retrieval runs.`);
-  const rows = (kind: string) =>
-    db.prepare('SELECT item_key, rank, top FROM eval_items WHERE run_id = ? AND kind = ?').all(runId, kind) as Row[];
-  const captions = rows('caption');
-  const images = rows('image');
-  const inRunCaption = new Set(captions.map((r) => r.item_key));
-  const inRunImage = new Set(images.map((r) => r.item_key));
+  const { captions, images, inRunCaption, inRunImage, imported } = stored(db, run);
 
   // the "also a match" marks as the history has them now (net of undo), of this run's captions and images
   const byCaption = new Map<string, Set<string>>();
@@ -69,21 +108,14 @@ export function evalMetricsWithMarks(db: Db, runId: number): EvalMarkedMetrics {
 
   // each run caption's own image as the labels have it now (a caption may have been moved)
   const fix = readCorrections(db, run.datasetId);
-  const ownerRows = db
-    .prepare(
-      `SELECT e.item_key AS sentid, i.source_id FROM eval_items e
-       JOIN captions c ON c.dataset_id = @datasetId AND c.sentid = CAST(e.item_key AS INTEGER)
-       JOIN images i ON i.id = c.image_id WHERE e.run_id = @runId AND e.kind = 'caption'`,
-    )
-    .raw(true)
-    .all({ datasetId: run.datasetId, runId }) as [string, string][];
-  const ownerOf = new Map<string, string>();
-  const ownCount = new Map<string, number>();
-  for (const [sentid, source] of ownerRows) {
-    const owner = String(corrected(fix, 'caption', sentid, 'image', source));
-    ownerOf.set(sentid, owner);
-    ownCount.set(owner, (ownCount.get(owner) ?? 0) + 1);
+  const ownerOf = new Map(imported);
+  for (const [target, fields] of fix) {
+    const sentid = target.slice('caption:'.length);
+    if (target.startsWith('caption:') && fields.has('image') && ownerOf.has(sentid))
+      ownerOf.set(sentid, String(fields.get('image')));
   }
+  const ownCount = new Map<string, number>();
+  for (const owner of ownerOf.values()) ownCount.set(owner, (ownCount.get(owner) ?? 0) + 1);
 
   let storedK = Infinity;
   const tally = () => ({ hits: KS.map(() => 0), hitsX: KS.map(() => 0), ap: 0, apX: 0, n: 0, lower: 0 });
@@ -96,7 +128,7 @@ export function evalMetricsWithMarks(db: Db, runId: number): EvalMarkedMetrics {
   for (const r of captions) {
     if (r.rank === null) continue;
     ir.n++;
-    const extras = byCaption.get(r.item_key);
+    const extras = byCaption.get(r.key);
     KS.forEach((k, j) => r.rank! < k && ir.hits[j]++);
     const apOrig = r.rank === 0 ? 1 : 0;
     ir.ap += apOrig;
@@ -107,7 +139,7 @@ export function evalMetricsWithMarks(db: Db, runId: number): EvalMarkedMetrics {
     }
     const list = ids(r.top);
     storedK = Math.min(storedK, list.length);
-    const truth = r.rank < list.length ? list[r.rank] : ownerOf.get(r.item_key);
+    const truth = r.rank < list.length ? list[r.rank] : ownerOf.get(r.key);
     const positions = [r.rank];
     let R = 1;
     for (const img of extras) {
@@ -130,18 +162,18 @@ export function evalMetricsWithMarks(db: Db, runId: number): EvalMarkedMetrics {
   for (const r of images) {
     if (r.rank === null) continue;
     tr.n++;
-    const list = ids(r.top);
+    const list = r.list;
     storedK = Math.min(storedK, list.length);
-    const own = ownCount.get(r.item_key) ?? 0;
+    const own = ownCount.get(r.key) ?? 0;
     const ownAt: number[] = [];
-    list.forEach((s, at) => ownerOf.get(s) === r.item_key && ownAt.push(at));
+    list.forEach((s, at) => ownerOf.get(s) === r.key && ownAt.push(at));
     if (r.rank >= list.length && own > 0) ownAt.push(r.rank);
     else if (r.rank < list.length && !ownAt.includes(r.rank)) ownAt.push(r.rank); // its own at run time
     ownAt.sort((a, b) => a - b);
     const R0 = Math.max(own, ownAt.length);
     KS.forEach((k, j) => r.rank! < k && tr.hits[j]++);
     tr.ap += apAtR(ownAt, R0);
-    const extras = byImage.get(r.item_key);
+    const extras = byImage.get(r.key);
     if (!extras) {
       KS.forEach((k, j) => r.rank! < k && tr.hitsX[j]++);
       tr.apX += apAtR(ownAt, R0);
@@ -151,7 +183,7 @@ export function evalMetricsWithMarks(db: Db, runId: number): EvalMarkedMetrics {
     const positions = [...ownAt];
     let R = R0;
     for (const s of extras) {
-      if (ownerOf.get(s) === r.item_key) continue;
+      if (ownerOf.get(s) === r.key) continue;
       R++;
       const at = list.indexOf(s);
       if (at >= 0) {

@@ -156,8 +156,17 @@ describe('a hand-computed run', () => {
     expect(m.withExtras).toEqual(m.original);
   });
 
-  it('refuses an unknown run', async () => {
+  it('refuses an unknown run and an NLVR2 run, each with a clear message', async () => {
     await expect(marked(999_999)).rejects.toThrow(/no evaluation run/);
+    const nlvr2 = Number(
+      db
+        .prepare(
+          `INSERT INTO eval_runs (task, model_name, model_dir, model_version, dataset_id, split, options, metrics, provider, seconds, created_at)
+           VALUES ('nlvr2', 'hand', '/none', 'v', ?, 'dev', '{}', '{}', 'cpu', 0, ?)`,
+        )
+        .run(ds, now()).lastInsertRowid,
+    );
+    await expect(marked(nlvr2)).rejects.toThrow(/NLVR2 run: extra positives apply to retrieval runs/);
   });
 });
 
@@ -227,14 +236,19 @@ describe('speed', () => {
     db.transaction(() => {
       for (let n = 0; n < 2000; n++) ins.run(ds, `${n * 7}|${captions[n * 7][2][3]}`, now());
     })();
-    await marked(runId); // warm the statements
-    const t0 = performance.now();
+    // the first read of a run parses its stored items once; each mark after that only re-reads the marks
+    let t0 = performance.now();
+    await marked(runId);
+    const cold = performance.now() - t0;
+    await mark(ds, `1|${captions[1][2][0]}`, 'also_match');
+    t0 = performance.now();
     const m = await marked(runId);
     const ms = performance.now() - t0;
     expect(m.queries).toEqual({ captions: T, images: I });
-    expect(m.extraPositives.pairs).toBe(2000);
+    expect(m.extraPositives.pairs).toBe(2001);
     expect(m.extraPositives.inCaptionTopK).toBeGreaterThan(1950);
+    expect(cold).toBeLessThan(3000);
     expect(ms).toBeLessThan(1000);
-    console.log(`extra positives over 25K × 5K: ${ms.toFixed(0)} ms (${m.ms} ms inside)`);
+    console.log(`extra positives over 25K × 5K: first read ${cold.toFixed(0)} ms, after a mark ${ms.toFixed(0)} ms`);
   }, 120_000);
 });
