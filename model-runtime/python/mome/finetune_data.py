@@ -99,6 +99,11 @@ class RetrievalTrainSet:
             for row in rows_of_sentid[p['sentid']]:
                 self.negatives.setdefault(row, []).append(image_of[p['imgid']])
             self.counts['hard_negatives'] += 1
+        # caption id -> every image it matches (its own and its extra positives), for the captions with extra
+        # positives: the losses never treat such a pair as a negative (losses.positive_mask)
+        self.positives_of: Dict[int, List[int]] = {
+            sid: sorted({self.dataset.captions[r][0] for r in rows}) for sid, rows in rows_of_sentid.items()
+            if len(rows) > 1}
         self.rows_of_image: Dict[int, List[int]] = {}
         for row, (i, _, _) in enumerate(self.dataset.captions):
             self.rows_of_image.setdefault(i, []).append(row)

@@ -10,7 +10,7 @@ gradient the step produces).
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -77,30 +77,37 @@ def local_negative_pairs(image_index: Sequence[int], negatives: dict, rows: Sequ
 
 
 class RetrievalFull(nn.Module):
-    def __init__(self, model: MomeModel, use_itm: bool, generator: Optional[torch.Generator]) -> None:
+    """`positives_of`: caption id -> the images it matches, for captions with "also a match" pairs; with the
+    batch's caption ids (`text_ids`) the losses never use such a pair as an ITC or ITM negative."""
+
+    def __init__(self, model: MomeModel, use_itm: bool, generator: Optional[torch.Generator],
+                 positives_of: Optional[Dict[int, List[int]]] = None) -> None:
         super().__init__()
         self.model, self.use_itm, self.generator = model, use_itm, generator
+        self.positives_of = positives_of or {}
 
-    def forward(self, pixels, ids, mask, image_ids, extra_negatives):
+    def forward(self, pixels, ids, mask, image_ids, extra_negatives, text_ids=None):
         m = self.model
         img, txt = m.image_features(pixels), m.text_features(ids, mask)
-        loss = itc_loss(img, txt, m.logit_scale, image_ids)
+        loss = itc_loss(img, txt, m.logit_scale, image_ids, text_ids, self.positives_of)
         if self.use_itm:
             loss = loss + itm_loss(m, pixels, ids, mask, img, txt, image_ids=image_ids, generator=self.generator,
-                                   extra_negatives=extra_negatives)
+                                   extra_negatives=extra_negatives, text_ids=text_ids,
+                                   positives_of=self.positives_of)
         return loss
 
 
 class RetrievalFast(nn.Module):
-    def __init__(self, model: MomeModel, top: int) -> None:
+    def __init__(self, model: MomeModel, top: int, positives_of: Optional[Dict[int, List[int]]] = None) -> None:
         super().__init__()
         self.model, self.top = model, top
+        self.positives_of = positives_of or {}
 
-    def forward(self, image_states, text_states, mask, image_ids):
+    def forward(self, image_states, text_states, mask, image_ids, text_ids=None):
         m = self.model
         img = fast.image_upper(m, image_states, self.top)
         txt = fast.text_upper(m, text_states, mask, self.top)
-        return itc_loss(img, txt, m.logit_scale, image_ids)
+        return itc_loss(img, txt, m.logit_scale, image_ids, text_ids, self.positives_of)
 
 
 class Nlvr2Full(nn.Module):

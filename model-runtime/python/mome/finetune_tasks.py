@@ -82,14 +82,14 @@ class RetrievalTask(Task):
 
     def step_module(self):
         if self.fast:
-            return RetrievalFast(self.model, self.top)
-        return RetrievalFull(self.model, self.use_itm, self.generator)
+            return RetrievalFast(self.model, self.top, self.data.positives_of)
+        return RetrievalFull(self.model, self.use_itm, self.generator, self.data.positives_of)
 
     def to_device(self, batch):
-        pixels, ids, mask, image_ids, _, rows = batch
+        pixels, ids, mask, image_ids, sentids, rows = batch
         pairs = local_negative_pairs(image_ids.tolist(), self.data.negatives, rows.tolist())
         dev = self.device
-        return (pixels.to(dev), ids.to(dev), mask.to(dev), image_ids.to(dev), pairs), len(rows)
+        return (pixels.to(dev), ids.to(dev), mask.to(dev), image_ids.to(dev), pairs, sentids.to(dev)), len(rows)
 
     def prepare(self, emit: Emit) -> None:
         if not self.fast:
@@ -112,14 +112,15 @@ class RetrievalTask(Task):
         txt = fast.cache_states(chunks, lambda i, k: {'text': fast.text_state(m, i.to(dev), k.to(dev), top)},
                                 lambda k: emit('progress', stage='caching', done=len(images) + k, total=total))
         self.cached = {'image': img['image'], 'text': txt['text'], 'mask': mask,
-                       'image_of_row': torch.tensor([c[0] for c in captions], dtype=torch.long)}
+                       'image_of_row': torch.tensor([c[0] for c in captions], dtype=torch.long),
+                       'sentid_of_row': torch.tensor([c[1] for c in captions], dtype=torch.long)}
 
     def cached_batch(self, rows: List[int]):
         c, dev = self.cached, self.device
         r = torch.tensor(rows, dtype=torch.long)
         image_ids = c['image_of_row'][r]
-        return (c['image'][image_ids].to(dev), c['text'][r].to(dev), c['mask'][r].to(dev), image_ids.to(dev)), \
-            len(rows)
+        return (c['image'][image_ids].to(dev), c['text'][r].to(dev), c['mask'][r].to(dev), image_ids.to(dev),
+                c['sentid_of_row'][r].to(dev)), len(rows)
 
     @torch.no_grad()
     def evaluate(self, split: str) -> Dict[str, float]:

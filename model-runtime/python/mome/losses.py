@@ -14,7 +14,7 @@ own image (the official behaviour, which assumes unique images per batch).
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Mapping, Optional, Sequence, Tuple
 
 import torch
 import torch.distributed as dist
@@ -50,27 +50,40 @@ def _global_rows(n_local: int) -> torch.Tensor:
     return torch.arange(rank * n_local, (rank + 1) * n_local)
 
 
-def positive_mask(image_ids: Optional[torch.Tensor], n: int, device=None) -> torch.Tensor:
-    """[n, n] bool: rows i, j show the same image (the diagonal without ids)."""
+def positive_mask(image_ids: Optional[torch.Tensor], n: int, device=None, text_ids: Optional[torch.Tensor] = None,
+                  positives_of: Optional[Mapping[int, Sequence[int]]] = None) -> torch.Tensor:
+    """[n, n] bool, [image row i, text row t]: row i's image matches row t's text. Without ids the diagonal; with
+    `image_ids`, rows showing the same image. With `text_ids` (each row's caption id) and `positives_of` (caption
+    id -> every image id it matches: its own and those a person marked "also a match"), also each image a row's
+    caption matches: an extra positive is then never a negative, for ITC nor for the ITM sampler."""
     if image_ids is None:
         return torch.eye(n, dtype=torch.bool, device=device)
     ids = image_ids.view(-1)
-    return ids[:, None] == ids[None, :]
+    pos = ids[:, None] == ids[None, :]
+    if text_ids is not None and positives_of:
+        for t, caption in enumerate(text_ids.view(-1).tolist()):
+            images = positives_of.get(int(caption))
+            if images:
+                pos[:, t] |= torch.isin(ids, torch.as_tensor(list(images), dtype=ids.dtype, device=ids.device))
+    return pos
 
 
 def itc_loss(image_embeds: torch.Tensor, text_embeds: torch.Tensor, logit_scale: torch.Tensor,
-             image_ids: Optional[torch.Tensor] = None) -> torch.Tensor:
+             image_ids: Optional[torch.Tensor] = None, text_ids: Optional[torch.Tensor] = None,
+             positives_of: Optional[Mapping[int, Sequence[int]]] = None) -> torch.Tensor:
     """Symmetric InfoNCE over the gathered batch: logits = exp(logit_scale) * img @ txt^T on L2-normalized
     embeddings (row i of images pairs with row i of texts). With `image_ids`, every text of the same image is a
-    positive (soft target, uniform over them); see the module note."""
+    positive (soft target, uniform over them); see the module note. With `text_ids` and `positives_of`, an
+    image a caption was marked "also a match" with is a positive of that caption too (positive_mask)."""
     img = all_gather_with_grad(F.normalize(image_embeds.float(), dim=-1))
     txt = all_gather_with_grad(F.normalize(text_embeds.float(), dim=-1))
     ids = all_gather_with_grad(image_ids) if image_ids is not None else None
+    tids = all_gather_with_grad(text_ids) if text_ids is not None and image_ids is not None else None
     logits = logit_scale.float().exp() * img @ txt.t()
-    pos = positive_mask(ids, logits.shape[0], logits.device).float()
-    target = pos / pos.sum(dim=1, keepdim=True)
-    i2t = -(F.log_softmax(logits, dim=1) * target).sum(dim=1).mean()
-    t2i = -(F.log_softmax(logits.t(), dim=1) * target.t()).sum(dim=1).mean()
+    pos = positive_mask(ids, logits.shape[0], logits.device, tids, positives_of).float()
+    i2t = -(F.log_softmax(logits, dim=1) * (pos / pos.sum(dim=1, keepdim=True))).sum(dim=1).mean()
+    post = pos.t()
+    t2i = -(F.log_softmax(logits.t(), dim=1) * (post / post.sum(dim=1, keepdim=True))).sum(dim=1).mean()
     return (i2t + t2i) / 2
 
 
@@ -114,23 +127,27 @@ def _draw(weights: torch.Tensor, allowed: torch.Tensor, generator: Optional[torc
 def itm_loss(model, pixels: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor,
              image_embeds: torch.Tensor, text_embeds: torch.Tensor, image_ids: Optional[torch.Tensor] = None,
              generator: Optional[torch.Generator] = None,
-             extra_negatives: Optional[Sequence[Tuple[int, int]]] = None, uniform_mix: float = 0.0) -> torch.Tensor:
+             extra_negatives: Optional[Sequence[Tuple[int, int]]] = None, uniform_mix: float = 0.0,
+             text_ids: Optional[torch.Tensor] = None,
+             positives_of: Optional[Mapping[int, Sequence[int]]] = None) -> torch.Tensor:
     """Image-text matching with global hard negatives (spec §5): for each local image a negative text and for
     each local text a negative image, sampled from the gathered batch by ITC similarity; cross-entropy of
     itm_score over [positives; image-negatives; text-negatives] with labels [1; 0; 0].
 
     `extra_negatives`: (image_index, text_index) pairs within the local batch that a person marked as not
     matching; they are added with label 0 (pairs of the same image id are skipped). `uniform_mix`: the share of
-    random negatives (sample_hard_negatives)."""
+    random negatives (sample_hard_negatives). `text_ids`, `positives_of`: the "also a match" pairs, never drawn
+    nor added as negatives (positive_mask)."""
     n = pixels.shape[0]
     all_pixels = all_gather_with_grad(pixels.detach())
     all_ids, all_mask = all_gather_with_grad(input_ids), all_gather_with_grad(attention_mask)
     all_img = all_gather_with_grad(F.normalize(image_embeds.detach().float(), dim=-1))
     all_txt = all_gather_with_grad(F.normalize(text_embeds.detach().float(), dim=-1))
     all_image_ids = all_gather_with_grad(image_ids) if image_ids is not None else None
+    all_text_ids = all_gather_with_grad(text_ids) if text_ids is not None and image_ids is not None else None
     scale = model.logit_scale.detach().float().exp() if hasattr(model, 'logit_scale') else 1.0
     sim = scale * all_img @ all_txt.t()
-    pos = positive_mask(all_image_ids, sim.shape[0], sim.device)
+    pos = positive_mask(all_image_ids, sim.shape[0], sim.device, all_text_ids, positives_of)
     neg_txt, neg_img = sample_hard_negatives(sim, pos, generator, uniform_mix)
     rows = _global_rows(n).to(sim.device)
     neg_txt, neg_img = neg_txt[rows], neg_img[rows]
@@ -147,7 +164,7 @@ def itm_loss(model, pixels: torch.Tensor, input_ids: torch.Tensor, attention_mas
     ids.append(all_ids[neg_txt[keep_i]])
     mask.append(all_mask[neg_txt[keep_i]])
     labels.append(torch.zeros(int(keep_t.sum()) + int(keep_i.sum()), dtype=torch.long))
-    extra = _extra_pairs(extra_negatives, image_ids, n)
+    extra = [(i, t) for i, t in _extra_pairs(extra_negatives, image_ids, n) if not pos[rows[i], rows[t]]]
     if extra:
         ii = torch.tensor([p[0] for p in extra], dtype=torch.long)
         tt = torch.tensor([p[1] for p in extra], dtype=torch.long)
