@@ -18,12 +18,23 @@ export interface Serve {
   stop(): Promise<void>;
 }
 
-export async function startServe(opts: { home?: string; samples?: boolean } = {}): Promise<Serve> {
+/** `env`: variables for the server on top of this process's; an undefined value removes the variable. */
+export async function startServe(
+  opts: { home?: string; samples?: boolean; env?: Record<string, string | undefined> } = {},
+): Promise<Serve> {
   const home = opts.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mome-e2e-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MOME_HOME: home,
+    MOME_NO_OPEN: '1',
+    ...(opts.samples ? {} : { MOME_NO_SAMPLES: '1' }),
+    ...opts.env,
+  };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   // node --import tsx (not the tsx wrapper) so that signals reach the server process itself
   const child = spawn(process.execPath, ['--import', 'tsx', 'electron/bridge/serve.ts', '--no-open'], {
     cwd: repoRoot,
-    env: { ...process.env, MOME_HOME: home, MOME_NO_OPEN: '1', ...(opts.samples ? {} : { MOME_NO_SAMPLES: '1' }) },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -22,7 +22,8 @@ beforeAll(async () => {
     execFileSync(SYSTEM, ['-m', 'venv', '--without-pip', dir], { stdio: 'ignore' });
     torchless = path.join(dir, 'bin', 'python3');
   }
-  serve = await startServe();
+  // the app's own choice is under test: no MOME_PYTHON (the test run sets it to pick each pass's interpreter)
+  serve = await startServe({ env: { MOME_PYTHON: undefined } });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   await page.goto(serve.url);
@@ -43,7 +44,7 @@ describe('python interpreter', () => {
     await system.waitFor({ timeout: 90_000 });
     expect(await system.getByTestId('python-torch').textContent()).toMatch(/^1\.13\./);
     expect(await system.textContent()).toContain('ready');
-    // here the first python3 on PATH has no torch: the automatic search goes on to /usr/bin/python3
+    // the automatic search's pick (here the test venv's python3, first on PATH, or /usr/bin/python3)
     expect(await section.getByTestId('python-in-use').textContent()).toMatch(/run with \/\S+.*found automatically/);
     expect(await section.locator('tr[data-python] strong', { hasText: 'in use' }).count()).toBe(1);
     // one without torch says so in a few words, and cannot be chosen
