@@ -42,7 +42,10 @@ const markedTitle = (m: EvalMarkedMetrics) =>
   `(finding it needs re-scoring): ${m.extraPositives.outsideCaptionTopK} outside the caption queries' lists, ` +
   `${m.extraPositives.outsideImageTopK} outside the image queries'.`;
 
-/** A metric, under it its 95% interval over the run's queries, and its figure with the extra positives. */
+/**
+ * A metric, under it its 95% interval over the run's queries, and its figure with the extra positives once the
+ * run has any ("also a match" marks of its captions and images).
+ */
 function MetricCell({ run, name, marked }: { run: EvalRun; name: string; marked?: EvalMarkedMetrics }) {
   const ci = run.ci95?.[name];
   const x = marked?.withExtras[name as Figure];
@@ -58,7 +61,7 @@ function MetricCell({ run, name, marked }: { run: EvalRun; name: string; marked?
           {ci[0].toFixed(1)}–{ci[1].toFixed(1)}
         </span>
       )}
-      {marked && x !== undefined && (
+      {marked && marked.extraPositives.pairs > 0 && x !== undefined && (
         <span className="with-extras" data-testid="metric-with-extras" data-metric={name} title={markedTitle(marked)}>
           with M {x.toFixed(1)}%
         </span>
