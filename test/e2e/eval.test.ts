@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportRandomModels } from '../integration/helpers/models';
 import { tempDir } from '../integration/helpers/temp';
-import { launchChromium, repoRoot, screenshotDir, startServe, type Serve } from './harness';
+import { jobInPage, launchChromium, repoRoot, screenshotDir, startServe, type Serve } from './harness';
 
 let serve: Serve;
 let browser: Browser;
@@ -22,21 +22,7 @@ function randomModels(seeds: number[]): string[] {
 }
 
 /** Runs an API call in the page (window.mome) and waits for the job it starts. */
-async function job(method: string, args: Record<string, unknown>): Promise<unknown> {
-  return page.evaluate(
-    async ([m, a]) => {
-      const api = (window as any).mome;
-      let j = await api[m as string](a);
-      while (j.state === 'queued' || j.state === 'running') {
-        await new Promise((r) => setTimeout(r, 200));
-        j = await api.getJob({ id: j.id });
-      }
-      if (j.state !== 'succeeded') throw new Error(`${m}: ${j.state} ${j.error}`);
-      return j.result;
-    },
-    [method, args] as const,
-  );
-}
+const job = (method: string, args: Record<string, unknown>) => jobInPage(page, method, args);
 
 async function runFromUi(model: string) {
   await page.getByLabel('Model folder (empty: the active model)').fill(model);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -92,3 +92,20 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 export const screenshotDir = path.join(repoRoot, 'test-results', 'screenshots');
+
+/** Runs an API call in the page (window.mome), waits for the job it starts, and returns the job's result. */
+export async function jobInPage(page: Page, method: string, args: Record<string, unknown>): Promise<any> {
+  return page.evaluate(
+    async ([m, a]) => {
+      const api = (window as any).mome;
+      let j = await api[m as string](a);
+      while (j.state === 'queued' || j.state === 'running') {
+        await new Promise((r) => setTimeout(r, 200));
+        j = await api.getJob({ id: j.id });
+      }
+      if (j.state !== 'succeeded') throw new Error(`${m}: ${j.state} ${j.error}`);
+      return j.result;
+    },
+    [method, args] as const,
+  );
+}

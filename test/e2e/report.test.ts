@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvalComparison, EvalRun } from '../../electron/api/schemas';
 import { tempDir } from '../integration/helpers/temp';
-import { launchChromium, repoRoot, screenshotDir, startServe, type Serve } from './harness';
+import { jobInPage, launchChromium, repoRoot, screenshotDir, startServe, type Serve } from './harness';
 
 let serve: Serve;
 let browser: Browser;
@@ -16,21 +16,7 @@ let datasetId: number;
 const outDir = tempDir('mome-e2e-report-');
 const tiny = path.join(repoRoot, 'assets', 'models', 'mome-tiny');
 
-async function job(method: string, args: Record<string, unknown>): Promise<any> {
-  return page.evaluate(
-    async ([m, a]) => {
-      const api = (window as any).mome;
-      let j = await api[m as string](a);
-      while (j.state === 'queued' || j.state === 'running') {
-        await new Promise((r) => setTimeout(r, 200));
-        j = await api.getJob({ id: j.id });
-      }
-      if (j.state !== 'succeeded') throw new Error(`${m}: ${j.state} ${j.error}`);
-      return j.result;
-    },
-    [method, args] as const,
-  );
-}
+const job = (method: string, args: Record<string, unknown>) => jobInPage(page, method, args);
 const call = <T>(method: string, args: Record<string, unknown>): Promise<T> =>
   page.evaluate(([m, a]) => (window as any).mome[m as string](a), [method, args] as const) as Promise<T>;
 
