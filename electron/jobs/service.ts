@@ -112,7 +112,9 @@ export class JobService {
         mark.run(
           at,
           `Interrupted at ${Math.round(r.progress * 100)}%: the app stopped while this job was running`,
-          'The process running this job ended before the job finished. Start it again.',
+          r.kind === 'finetune'
+            ? 'The process running this job ended before the job finished. Resume it to continue from its last checkpoint.'
+            : 'The process running this job ended before the job finished. Start it again.',
           r.id,
         );
       }

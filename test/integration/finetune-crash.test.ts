@@ -90,7 +90,9 @@ describe('the app killed during a fine-tune', () => {
     // the next start of the app on the same home
     const again = createBackend({ home, mode: 'browser' });
     opened.push(again);
-    expect(((await again.call('getJob', { id: jobId })) as Job).state).toBe('interrupted');
+    const interrupted = (await again.call('getJob', { id: jobId })) as Job;
+    expect(interrupted.state).toBe('interrupted');
+    expect(interrupted.error).toMatch(/Resume it to continue from its last checkpoint/);
     const ft = (await again.call('getFineTune', { jobId })) as FineTune;
     expect(ft.resumable).toBe(true);
     expect(ft.points.length).toBeGreaterThan(0);
