@@ -113,9 +113,10 @@ describe('the shipped layout, run under plain Node', () => {
     for (const dev of ['tsx', 'vite', 'electron', 'react', 'zod']) expect(modules).not.toContain(dev);
     expect(fs.existsSync(path.join(layout.resources, 'python', 'mome', '__main__.py'))).toBe(true);
     expect(fs.existsSync(path.join(layout.resources, 'assets', 'models', 'mome-tiny', 'mome.json'))).toBe(true);
-    // no worker was inlined as a data: URL of its TypeScript source
+    // no worker was inlined as a data: URL of its TypeScript source (Vite's asset handling of new URL(…, import.meta.url)
+    // gives .ts files the type video/mp2t); the report's image data: URIs are fine
     for (const f of built)
-      expect(fs.readFileSync(path.join(path.dirname(layout.serve), f), 'utf8')).not.toMatch(/["'`]data:/);
+      expect(fs.readFileSync(path.join(path.dirname(layout.serve), f), 'utf8')).not.toMatch(/["'`]data:(?!image\/)/);
   });
 
   it('first run: imports the sample datasets from resources/assets and activates the shipped tiny model', async () => {
