@@ -13,6 +13,7 @@ import { ALL_SPLITS, runEvaluation } from '../eval/run-eval';
 import { getEvalRun } from '../eval/repository';
 import { runIntervals } from '../eval/stats';
 import { defaultHome } from '../store/home';
+import { optionPairs } from './options';
 
 const USAGE =
   'usage: mome eval retrieval|nlvr2 --model DIR --dataset DIR [--split test] [--json OUT] [--home DIR] [--device auto|cpu|cuda] [--k 10] [--rerank K] [--resamples 1000] [--seed 0]\n  --split all: every split together; --resamples, --seed: the bootstrap of the 95% intervals (ci95)';
@@ -23,14 +24,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const opts: Record<string, string> = {};
-  for (let i = 0; i < rest.length; i += 2) {
-    if (!rest[i].startsWith('--') || rest[i + 1] === undefined) {
-      console.error(`unexpected argument ${rest[i]}\n${USAGE}`);
-      return 2;
-    }
-    opts[rest[i].slice(2)] = rest[i + 1];
-  }
+  const opts = optionPairs(rest, USAGE);
+  if (!opts) return 2;
   if (!opts.model || !opts.dataset) {
     console.error(USAGE);
     return 2;

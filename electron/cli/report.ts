@@ -4,18 +4,13 @@
 import path from 'node:path';
 import { createBackend } from '../backend/index';
 import { defaultHome } from '../store/home';
+import { optionPairs } from './options';
 
 const USAGE = 'usage: mome report --run ID [--compare ID] --out FILE.html [--home DIR]';
 
 export async function reportCommand(argv: string[]): Promise<number> {
-  const opts: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    if (!argv[i].startsWith('--') || argv[i + 1] === undefined) {
-      console.error(`unexpected argument ${argv[i]}\n${USAGE}`);
-      return 2;
-    }
-    opts[argv[i].slice(2)] = argv[i + 1];
-  }
+  const opts = optionPairs(argv, USAGE);
+  if (!opts) return 2;
   const unknown = Object.keys(opts).filter((k) => !['run', 'compare', 'out', 'home'].includes(k));
   if (unknown.length || !opts.run || !opts.out) {
     console.error(unknown.length ? `unknown option --${unknown[0]}\n${USAGE}` : USAGE);

@@ -13,19 +13,14 @@ import { importDataset } from '../datasets/importer';
 import { ALL_SPLITS, modelVersion } from '../eval/run-eval';
 import { defaultHome } from '../store/home';
 import { buildIndex, indexFromCache, loadSearchModel, searchImage, searchText } from '../search/engine';
+import { optionPairs } from './options';
 
 const USAGE =
   'usage: mome search --model DIR --dataset DIR [--split test] (--text "…" | --queries FILE | --image FILE) [--k 10] [--rerank K] [--json OUT] [--home DIR] [--device auto|cpu|cuda]\n  --queries FILE: one text query per line; output: one JSON line per query';
 
 export async function searchCommand(argv: string[]): Promise<number> {
-  const opts: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    if (!argv[i].startsWith('--') || argv[i + 1] === undefined) {
-      console.error(`unexpected argument ${argv[i]}\n${USAGE}`);
-      return 2;
-    }
-    opts[argv[i].slice(2)] = argv[i + 1];
-  }
+  const opts = optionPairs(argv, USAGE);
+  if (!opts) return 2;
   const given = ['text', 'queries', 'image'].filter((o) => opts[o] !== undefined);
   if (!opts.model || !opts.dataset || given.length !== 1) {
     console.error(`mome search needs --model, --dataset and one of --text, --queries or --image.\n${USAGE}`);
