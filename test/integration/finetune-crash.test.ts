@@ -9,21 +9,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createBackend, type Backend } from '../../electron/backend/index';
 import type { FineTune, Job } from '../../electron/api/schemas';
 import { tempDir } from './helpers/temp';
-import { alive, randomModelDir, repo, trainerPid } from './helpers/finetune';
+import { alive, randomModelDir, repo, trainerPid, waitFor } from './helpers/finetune';
 
 interface LogLine {
   type: string;
   [key: string]: unknown;
-}
-
-async function waitFor<T>(get: () => Promise<T> | T, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting; last value ${JSON.stringify(v).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** Starts a backend in a child process with a long fine-tune; resolves once training has reported steps. */

@@ -18,6 +18,7 @@ import {
   repo,
   SHIPPED_TINY,
   trainerPid,
+  waitFor,
 } from './helpers/finetune';
 
 let b: Backend;
@@ -56,16 +57,6 @@ function heldOut(p: Backend, runId: number) {
 }
 const fmt = (m: ReturnType<typeof heldOut>) =>
   `MRR ${m.mrr.toFixed(2)} (TR ${m.tr.toFixed(2)}, IR ${m.ir.toFixed(2)}); R@1/5/10 TR ${m.metrics.tr_r1}/${m.metrics.tr_r5}/${m.metrics.tr_r10} IR ${m.metrics.ir_r1}/${m.metrics.ir_r5}/${m.metrics.ir_r10} (sum ${m.rsum})`;
-
-async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting; last value ${JSON.stringify(v).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 beforeAll(async () => {
   b = createBackend({ home: tempDir(), mode: 'browser' });

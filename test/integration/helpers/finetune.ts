@@ -91,3 +91,14 @@ export function trainerPid(ft: FineTune): number | null {
   const line = ft.logTail.find((l) => l.startsWith('Trainer started (pid '));
   return line ? Number(/pid (\d+)/.exec(line)![1]) : null;
 }
+
+/** Polls `get` every 200 ms until `ok` holds; fails with the last value after `ms`. */
+export async function waitFor<T>(get: () => Promise<T> | T, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting; last value ${JSON.stringify(v).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
