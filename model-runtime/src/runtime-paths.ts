@@ -6,8 +6,8 @@
 //   <checkout>/.vite/build/*.cjs, with the checkout's assets/ and model-runtime/python beside it;
 // - packaged: the same bundle in <resources>/app.asar/.vite/build (or <resources>/app/.vite/build), with
 //   assets/ and python/ unpacked in <resources> (extraResource): Python cannot read inside an asar archive.
-// It knows nothing of Electron: the packaged resources folder is process.resourcesPath where Electron sets it,
-// else the folder holding the app (which is what a packaged layout run under plain Node has).
+// It knows nothing of Electron: the packaged resources folder is the folder holding the app, which is what Electron
+// sets as process.resourcesPath and what a packaged layout run under plain Node has.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -42,7 +42,7 @@ export class RuntimeFileMissingError extends Error {
 }
 
 /** The layout for code at `moduleUrl` (import.meta.url of this module; a parameter so tests can ask). */
-export function layoutFor(moduleUrl: string, resourcesPath = electronResourcesPath()): RuntimeLayout {
+export function layoutFor(moduleUrl: string): RuntimeLayout {
   const codeDir = path.dirname(fileURLToPath(moduleUrl));
   if (/\.[cm]?ts$/.test(fileURLToPath(moduleUrl))) {
     const checkout = path.resolve(codeDir, '..', '..');
@@ -52,12 +52,7 @@ export function layoutFor(moduleUrl: string, resourcesPath = electronResourcesPa
   if (fs.existsSync(path.join(appRoot, 'model-runtime', 'python', 'mome'))) {
     return { mode: 'build', codeDir, appRoot, resourcesDir: appRoot };
   }
-  const inResources = resourcesPath && path.resolve(appRoot, '..') === path.resolve(resourcesPath);
-  return { mode: 'packaged', codeDir, appRoot, resourcesDir: inResources ? resourcesPath : path.dirname(appRoot) };
-}
-
-function electronResourcesPath(): string | undefined {
-  return (process as { resourcesPath?: string }).resourcesPath;
+  return { mode: 'packaged', codeDir, appRoot, resourcesDir: path.dirname(appRoot) };
 }
 
 let current: RuntimeLayout | undefined;

@@ -23,13 +23,13 @@ describe('the runtime layout', () => {
   it('is the checkout around .vite/build for the Forge development build', () => {
     const checkout = tempDir();
     fs.mkdirSync(path.join(checkout, 'model-runtime', 'python', 'mome'), { recursive: true });
-    const layout = layoutFor(url(checkout, '.vite', 'build', 'main.cjs'), undefined);
+    const layout = layoutFor(url(checkout, '.vite', 'build', 'main.cjs'));
     expect(layout).toMatchObject({ mode: 'build', appRoot: checkout, resourcesDir: checkout });
   });
 
-  it('is the resources folder around app.asar when packaged (Electron sets resourcesPath)', () => {
+  it('is the resources folder around app.asar when packaged (what Electron sets as resourcesPath)', () => {
     const resources = path.join(tempDir(), 'MoME Studio', 'resources');
-    const layout = layoutFor(url(resources, 'app.asar', '.vite', 'build', 'main.cjs'), resources);
+    const layout = layoutFor(url(resources, 'app.asar', '.vite', 'build', 'main.cjs'));
     expect(layout).toMatchObject({
       mode: 'packaged',
       appRoot: path.join(resources, 'app.asar'),
@@ -39,7 +39,7 @@ describe('the runtime layout', () => {
 
   it('is the folder holding the app when a packaged layout runs under plain Node', () => {
     const resources = path.join(tempDir(), 'resources');
-    const layout = layoutFor(url(resources, 'app', '.vite', 'build', 'serve.cjs'), undefined);
+    const layout = layoutFor(url(resources, 'app', '.vite', 'build', 'serve.cjs'));
     expect(layout).toMatchObject({ mode: 'packaged', resourcesDir: resources });
   });
 });
