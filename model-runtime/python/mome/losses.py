@@ -120,7 +120,10 @@ def _draw(weights: torch.Tensor, allowed: torch.Tensor, generator: Optional[torc
     has = allowed.any(dim=1)
     out = torch.full((weights.shape[0],), -1, dtype=torch.long, device=weights.device)
     if has.any():
-        out[has] = torch.multinomial(weights[has], 1, generator=generator).view(-1)
+        w = weights[has]
+        if generator is not None and generator.device != w.device:
+            w = w.cpu()   # a CPU generator draws the same negatives for a run on any device
+        out[has] = torch.multinomial(w, 1, generator=generator).view(-1).to(out.device)
     return out
 
 

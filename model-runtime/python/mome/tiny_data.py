@@ -18,6 +18,8 @@ from PIL import Image
 from .data import load_rgb, read_karpathy, read_nlvr2
 from .safe_load import load_data
 from .synth import write_karpathy, write_nlvr2
+from .synth.nlvr2 import iter_sets
+from .synth.statements import LEVEL
 from .synth.lexicon import vocabulary
 from .tokenizer import WordPieceTokenizer, build_vocab
 
@@ -101,6 +103,16 @@ def cache_nlvr2(folder: str, split: str, tok: WordPieceTokenizer, size: int, max
             **_encode(tok, [e.sentence for e in examples], max_len)}
 
 
+def statement_levels(spec: DataSpec, identifiers: List[str]) -> torch.Tensor:
+    """Each example's statement level (synth.statements.LEVEL: 0 presence, 1 counting or comparison), from the
+    generator's ground truth for the same seed (the published format has no such field)."""
+    level: Dict[str, int] = {}
+    for es, examples in iter_sets(spec.seed, spec.split, spec.size):
+        for e in examples:
+            level[e.identifier] = LEVEL[es.statements[int(e.identifier.rsplit('-', 1)[1])].family]
+    return torch.tensor([level[i] for i in identifiers])
+
+
 def load_cached(spec: DataSpec, root: str, tok: WordPieceTokenizer, size: int, max_len: int) -> dict:
     """The dataset's tensors, generating and caching on first use (cache file written atomically)."""
     path = os.path.join(root, 'cache', f'{spec.name}-{spec.size}-seed{spec.seed}-{size}px-{max_len}.pt')
@@ -108,6 +120,8 @@ def load_cached(spec: DataSpec, root: str, tok: WordPieceTokenizer, size: int, m
         return load_data(path)   # data only (safe_load): tensors and identifier strings
     folder = generate(spec, root)
     data = (cache_nlvr2 if spec.kind == 'nlvr2' else cache_karpathy)(folder, spec.split, tok, size, max_len)
+    if spec.kind == 'nlvr2':
+        data['level'] = statement_levels(spec, data['identifier'])
     os.makedirs(os.path.dirname(path), exist_ok=True)
     torch.save(data, path + '.tmp')
     os.replace(path + '.tmp', path)

@@ -14,16 +14,22 @@ from .model import MomeModel
 from .tiny_data import pixels, trim
 
 
+def _device(model: MomeModel) -> torch.device:
+    return next(model.parameters()).device
+
+
 @torch.no_grad()
 def embed_images(model: MomeModel, images_u8: torch.Tensor, batch: int = 128) -> torch.Tensor:
-    return torch.cat([model.encode_image(pixels(images_u8[i:i + batch])) for i in range(0, len(images_u8), batch)])
+    dev = _device(model)
+    return torch.cat([model.encode_image(pixels(images_u8[i:i + batch]).to(dev)).cpu()
+                      for i in range(0, len(images_u8), batch)])
 
 
 @torch.no_grad()
 def embed_texts(model: MomeModel, ids: torch.Tensor, mask: torch.Tensor, batch: int = 256) -> torch.Tensor:
-    out = []
+    dev, out = _device(model), []
     for i in range(0, len(ids), batch):
-        out.append(model.encode_text(*trim(ids[i:i + batch], mask[i:i + batch])))
+        out.append(model.encode_text(*(t.to(dev) for t in trim(ids[i:i + batch], mask[i:i + batch]))).cpu())
     return torch.cat(out)
 
 
@@ -57,13 +63,21 @@ def retrieval_metrics(model: MomeModel, data: dict) -> Dict[str, float]:
 def nlvr2_accuracy(model: MomeModel, data: dict, batch: int = 64) -> Dict[str, float]:
     was = model.training
     model.eval()
-    correct = 0
+    correct, dev, hits = 0, _device(model), []
     n = len(data['label'])
     for i in range(0, n, batch):
         sl = slice(i, i + batch)
         ids, mask = trim(data['input_ids'][sl], data['attention_mask'][sl])
-        logits = model.nlvr2(pixels(data['images'][data['left'][sl]]), pixels(data['images'][data['right'][sl]]),
-                             ids, mask)
-        correct += int((logits.argmax(dim=1) == data['label'][sl]).sum())
+        logits = model.nlvr2(*(t.to(dev) for t in (pixels(data['images'][data['left'][sl]]),
+                                                   pixels(data['images'][data['right'][sl]]), ids, mask)))
+        right = logits.argmax(dim=1).cpu() == data['label'][sl]
+        hits.append(right)
+        correct += int(right.sum())
     model.train(was)
-    return {'accuracy': round(100.0 * correct / max(1, n), 2), 'examples': n}
+    out = {'accuracy': round(100.0 * correct / max(1, n), 2), 'examples': n}
+    if 'level' in data and n:
+        hit = torch.cat(hits)
+        out['by_level'] = {('presence' if lv == 0 else 'counting'): {
+            'accuracy': round(100.0 * hit[data['level'] == lv].float().mean().item(), 2),
+            'examples': int((data['level'] == lv).sum())} for lv in sorted(set(data['level'].tolist()))}
+    return out

@@ -8,7 +8,8 @@
   re-rank, keeps matching the fine-tuned encoders) interleaved with NLVR2 batches (every `nlvr2_every`-th step;
   cross-entropy, the classifier at the official 10x learning-rate multiplier), because the app ships ONE model
   for both tasks; fine-tuning them one after the other would let the NLVR2 pass overwrite what retrieval needs
-  in the shared attention.
+  in the shared attention. NLVR2 batches follow a curriculum: for the first `nlvr2_curriculum` share of the
+  steps only presence statements (synth.statements level 0), then every family.
 
 Shared-experts variant (MoMo-style): one FFN for every modality, so there is nothing to freeze; the language
 stage adds the image-only MIM loss and the vl stage adds both MIM and text-only MLM, accumulated into the same
@@ -19,7 +20,7 @@ would have seen without the interruption.
 """
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -39,21 +40,26 @@ def step_generator(seed: int, stage: str, step: int) -> torch.Generator:
 
 # Batches ------------------------------------------------------------------------------------------------------
 
-def caption_batch(data: dict, batch: int, g: torch.Generator):
-    """`batch` distinct images, one random caption of each: (pixels, ids, mask, image_index)."""
+def caption_batch(data: dict, batch: int, g: torch.Generator, device=None):
+    """`batch` distinct images, one random caption of each: (pixels, ids, mask, image_index), on `device`.
+    Sampling runs on the CPU with the step's generator, so a run draws the same batches on any device."""
     n = len(data['images'])
     imgs = torch.randperm(n, generator=g)[:batch]
     pick = (torch.rand(len(imgs), generator=g) * data['caption_count'][imgs]).long()
     caps = data['caption_start'][imgs] + pick
     ids, mask = trim(data['input_ids'][caps], data['attention_mask'][caps])
-    return pixels(data['images'][imgs]), ids, mask, imgs
+    return tuple(t.to(device) for t in (pixels(data['images'][imgs]), ids, mask, imgs))
 
 
-def nlvr2_batch(data: dict, batch: int, g: torch.Generator):
-    ex = torch.randperm(len(data['label']), generator=g)[:batch]
+def nlvr2_batch(data: dict, batch: int, g: torch.Generator, device=None, max_level: Optional[int] = None):
+    """A random NLVR2 batch; with max_level, only statements of that level or below (the curriculum's start)."""
+    pool = torch.arange(len(data['label']))
+    if max_level is not None and 'level' in data:
+        pool = pool[data['level'] <= max_level]
+    ex = pool[torch.randperm(len(pool), generator=g)[:batch]]
     ids, mask = trim(data['input_ids'][ex], data['attention_mask'][ex])
-    return (pixels(data['images'][data['left'][ex]]), pixels(data['images'][data['right'][ex]]), ids, mask,
-            data['label'][ex])
+    return tuple(t.to(device) for t in (pixels(data['images'][data['left'][ex]]),
+                                        pixels(data['images'][data['right'][ex]]), ids, mask, data['label'][ex]))
 
 
 # Freezing -----------------------------------------------------------------------------------------------------
@@ -93,7 +99,7 @@ def init_third_token_type(model: MomeModel) -> None:
 # Losses per stage ---------------------------------------------------------------------------------------------
 
 def _mim(model: MomeModel, head: MimHead, px: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-    mask = random_patch_mask(px.shape[0], model.config.window ** 2, MIM_RATIO, g)
+    mask = random_patch_mask(px.shape[0], model.config.window ** 2, MIM_RATIO, g).to(px.device)
     return mim_loss(model, head, px, mask)
 
 
@@ -147,27 +153,28 @@ def stage_losses(stage: str, step: int, ctx: dict) -> Dict[str, torch.Tensor]:
     model, plan, seed = ctx['model'], ctx['plan'], ctx['seed']
     g = step_generator(seed, stage, step)
     shared = model.config.shared_experts
-    specials, coco, head = ctx['specials'], ctx['coco'], ctx['mim']
+    specials, coco, head, dev = ctx['specials'], ctx['coco'], ctx['mim'], ctx.get('device')
     if stage == 'vision':
-        px, _, _, _ = caption_batch(coco, plan.batch, g)
+        px, _, _, _ = caption_batch(coco, plan.batch, g, dev)
         return {'mim': _mim(model, head, px, g)}
     if stage == 'language':
-        px, ids, mask, _ = caption_batch(coco, plan.batch, g)
+        px, ids, mask, _ = caption_batch(coco, plan.batch, g, dev)
         out = {'mlm_text': _mlm_text(model, ids, mask, specials, g)}
         if shared:
             out['mim'] = _mim(model, head, px, g)
         return out
     if stage == 'vl':
-        px, ids, mask, img = caption_batch(coco, plan.batch, g)
+        px, ids, mask, img = caption_batch(coco, plan.batch, g, dev)
         out = vl_losses(model, px, ids, mask, img, g, plan.itm_rows, specials, itm_uniform_mix=plan.itm_uniform_mix)
         if shared:
-            px2, ids2, mask2, _ = caption_batch(coco, plan.batch, g)
+            px2, ids2, mask2, _ = caption_batch(coco, plan.batch, g, dev)
             out['mim'] = _mim(model, head, px2, g)
             out['mlm_text'] = _mlm_text(model, ids2, mask2, specials, g)
         return out
     if step % plan.nlvr2_every == plan.nlvr2_every - 1:
-        left, right, ids, mask, label = nlvr2_batch(ctx['nlvr2'], plan.nlvr2_batch, g)
+        early = step < plan.nlvr2_curriculum * plan.steps['finetune']
+        left, right, ids, mask, label = nlvr2_batch(ctx['nlvr2'], plan.nlvr2_batch, g, dev, 0 if early else None)
         return {'nlvr2': nlvr2_loss(model.nlvr2(left, right, ids, mask), label)}
-    px, ids, mask, img = caption_batch(coco, plan.batch, g)
+    px, ids, mask, img = caption_batch(coco, plan.batch, g, dev)
     return vl_losses(model, px, ids, mask, img, g, plan.finetune_itm_rows, specials, pretraining=False,
                      itm_uniform_mix=plan.itm_uniform_mix)

@@ -61,27 +61,38 @@ class Plan:
     # from the same model, ITM with random negatives reached 85% held-out accuracy in 25 steps, so the fusion
     # encoder can ground text in the image once some negatives are easy, and NLVR2 fine-tuning needs that.
     itm_uniform_mix: float = 0.5
+    nlvr2_curriculum: float = 0.0    # finetune: this share of the steps draws NLVR2 presence statements only
     weight_decay: float = 0.01
     fp16: bool = True
     extra: dict = field(default_factory=dict)
 
 
+# Text up to 48 tokens: captions name every object of a scene (up to 5, with sizes, textures, relations and
+# positions), 45 word-pieces at most in 10,000 generated captions.
 MODEL_FULL = dict(embed_dim=128, depth=6, num_heads=4, mlp_ratio=4.0, image_size=96, patch_size=16, vl_start=4,
-                  max_text_len=40, token_types=3)
+                  max_text_len=48, token_types=3)
 DATA_FULL = {'coco-train': ('coco', 'train', 8000, 1), 'coco-test': ('coco', 'test', 1000, 2),
              'nlvr2-train': ('nlvr2', 'train', 10000, 3), 'nlvr2-dev': ('nlvr2', 'dev', 1000, 4)}
 PLANS = {
     'full': Plan(model=MODEL_FULL, data=DATA_FULL,
-                 steps={'vision': 100, 'language': 100, 'vl': 1600, 'finetune': 1500},
+                 steps={'vision': 100, 'language': 100, 'vl': 1600, 'finetune': 2000},
                  lr={'vision': 1e-3, 'language': 5e-4, 'vl': 1e-3, 'finetune': 5e-4},
-                 batch=64, itm_rows=16, finetune_itm_rows=8, nlvr2_batch=32, nlvr2_every=3, ckpt_every=50),
+                 batch=64, itm_rows=16, finetune_itm_rows=8, nlvr2_batch=32, nlvr2_every=2, ckpt_every=50,
+                 nlvr2_curriculum=0.3),
+    # --device cuda: the same model, data and seed, five times the steps (a GPU does them in minutes)
+    'gpu': Plan(model=MODEL_FULL, data=DATA_FULL,
+                steps={'vision': 500, 'language': 500, 'vl': 8000, 'finetune': 10000},
+                lr={'vision': 1e-3, 'language': 5e-4, 'vl': 1e-3, 'finetune': 5e-4},
+                batch=64, itm_rows=16, finetune_itm_rows=8, nlvr2_batch=32, nlvr2_every=2, ckpt_every=250,
+                nlvr2_curriculum=0.3),
     'quick': Plan(model=dict(embed_dim=32, depth=2, num_heads=2, mlp_ratio=2.0, image_size=32, patch_size=16,
                              vl_start=1, max_text_len=40, token_types=3),
                   data={'coco-train': ('coco', 'train', 48, 1), 'coco-test': ('coco', 'test', 16, 2),
                         'nlvr2-train': ('nlvr2', 'train', 48, 3), 'nlvr2-dev': ('nlvr2', 'dev', 16, 4)},
                   steps={'vision': 12, 'language': 12, 'vl': 12, 'finetune': 18},
                   lr={'vision': 2e-3, 'language': 2e-3, 'vl': 1e-3, 'finetune': 1e-3},
-                  batch=16, itm_rows=8, finetune_itm_rows=4, nlvr2_batch=8, nlvr2_every=2, ckpt_every=5),
+                  batch=16, itm_rows=8, finetune_itm_rows=4, nlvr2_batch=8, nlvr2_every=2, ckpt_every=5,
+                  nlvr2_curriculum=0.3),
 }
 
 
@@ -146,8 +157,9 @@ class Trainer:
                          'mask_id': self.tok.mask}
         self.cfg = training_config(plan, len(tokens), args.shared_experts)
         torch.manual_seed(self.seed)
-        self.model = tiny_init(MomeModel(self.cfg))
-        self.mim = MimHead(self.model)
+        self.device = torch.device(args.device)
+        self.model = tiny_init(MomeModel(self.cfg)).to(self.device)
+        self.mim = MimHead(self.model).to(self.device)
         self.state = self._read_state()
 
     def _check_fingerprint(self) -> None:
@@ -202,7 +214,7 @@ class Trainer:
         uses_mim = stage == 'vision' or (self.cfg.shared_experts and stage in ('language', 'vl'))
         return torch.nn.ModuleDict({'model': self.model, 'mim': self.mim}) if uses_mim else self.model
 
-    def _load(self, ckpt: dict) -> None:
+    def _load(self, ckpt: dict) -> None:   # checkpoints load onto the run's device (load_data maps to the CPU)
         self.model.load_state_dict(ckpt['model'])
         self.mim.load_state_dict(ckpt['mim'])
 
@@ -231,7 +243,8 @@ class Trainer:
             self.state['resumed'].append(f'{stage}@{start}')
             emit({'type': 'stage', 'stage': stage, 'status': 'resumed', 'step': start}, self.log)
         ctx = {'model': self.model, 'plan': plan, 'seed': self.seed, 'specials': self.specials,
-               'coco': self.data['coco-train'], 'nlvr2': self.data['nlvr2-train'], 'mim': self.mim}
+               'coco': self.data['coco-train'], 'nlvr2': self.data['nlvr2-train'], 'mim': self.mim,
+               'device': self.device}
         self.model.train()
         t0 = time.monotonic()
         for step in range(start, total):
@@ -242,7 +255,7 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g['params']], 5.0)
             opt.step()
             sched.step()
-            losses.append({k: round(float(v), 5) for k, v in parts.items()})
+            losses.append({k: round(float(v.detach()), 5) for k, v in parts.items()})
             done = step + 1
             if done % plan.ckpt_every == 0 or done == total:
                 self.state['seconds'][stage] = self.state['seconds'].get(stage, 0.0) + time.monotonic() - t0
@@ -279,13 +292,17 @@ class Trainer:
     def export(self, quality: dict, started: float) -> dict:
         cfg = MomeConfig.from_dict({**self.cfg.to_dict(), 'heads': EXPORT_HEADS})
         model = MomeModel(cfg)
-        sd = {k: v for k, v in self.model.state_dict().items() if k in model.state_dict()}
+        sd = {k: v.cpu() for k, v in self.model.state_dict().items() if k in model.state_dict()}
         model.load_state_dict(sd, strict=True)
         seconds = dict(self.state['seconds'])
         provenance = {
             'trainer': 'mome train-tiny',
             'command': 'npm run -s mome -- train-tiny' + (' --shared-experts' if self.cfg.shared_experts else '')
-                       + (' --quick' if self.args.quick else '') + f' --seed {self.seed}',
+                       + (' --quick' if self.args.quick else '') + f' --seed {self.seed}'
+                       + (f' --device {self.device.type}' if self.device.type != 'cpu' else ''),
+            'device': self.device.type if self.device.type == 'cpu' else torch.cuda.get_device_name(self.device),
+            'torch': torch.__version__,
+            'plan': self.plan_name,
             'seed': self.seed,
             'shared_experts': self.cfg.shared_experts,
             'parameters': count_params(model),
@@ -302,9 +319,12 @@ class Trainer:
                      for n, (k, s, sz, o) in self.plan.data.items()},
             'vocabulary': VOCAB_NOTE,
             'objectives': 'vision: MIM with raw-pixel targets (SimMIM-style, no dVAE); language: MLM text-only, '
-                          'attention and vision expert frozen; vl: ITC + ITC-VL + ITM (hard negatives) + MLM; '
-                          'finetune: retrieval (ITC + ITM) and NLVR2 batches interleaved (every third an NLVR2 '
-                          'batch, its classifier at 10x the learning rate)',
+                          'attention and vision expert frozen; vl: ITC + ITC-VL + ITM + MLM; finetune: retrieval '
+                          f'(ITC + ITM) and NLVR2 batches interleaved (every {self.plan.nlvr2_every}. step an NLVR2 '
+                          f'batch, its classifier at {self.plan.nlvr2_head_lr_mult:g}x the learning rate; the first '
+                          f'{self.plan.nlvr2_curriculum:.0%} of the steps presence statements only)',
+            'negatives': f'ITM: {self.plan.itm_uniform_mix:.0%} of the negatives drawn at random, the rest by ITC '
+                         'similarity (hard negatives) among the batch, positives excluded',
             'quality': quality,
         }
         meta = export_model_dir(model, cfg, self.args.out, self.vocab_path, fp16=self.plan.fp16,
@@ -340,14 +360,32 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--shared-experts', action='store_true', help='the MoMo-style variant: one FFN for every '
                    'modality, image/text/image-text gradients accumulated in one step')
     p.add_argument('--quick', action='store_true', help='a tiny end-to-end run (small data and model, few steps)')
+    p.add_argument('--device', default='cpu', choices=('cpu', 'cuda'), help='cuda: train on the first CUDA GPU '
+                   'with the longer GPU schedule (same model, data and seed); needs a CUDA build of PyTorch')
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads (default 1: on a shared 2-core '
                    'machine one thread measured several times faster than two)')
     p.add_argument('--stop-at', help=argparse.SUPPRESS)   # STAGE:STEP, to test resuming
     return p
 
 
+def check_args(args) -> Optional[str]:
+    """What would fail later, found before any data is written: the device, and the output folder."""
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        return (f'mome train-tiny: --device cuda, but this PyTorch ({torch.__version__}) sees no CUDA GPU '
+                '(torch.cuda.is_available() is False): install a CUDA build of PyTorch on a machine with an NVIDIA '
+                'GPU, or leave out --device to train on the CPU')
+    for path in (args.out, args.work):
+        near = os.path.abspath(path)
+        while not os.path.exists(near):
+            near = os.path.dirname(near)
+        if not os.path.isdir(near) or not os.access(near, os.W_OK):
+            return f'mome train-tiny: cannot write {path}: {near} is not a writable folder; give another path'
+    return None
+
+
 def _defaults(args) -> None:
-    suffix = ('-shared' if args.shared_experts else '') + ('-quick' if args.quick else '')
+    suffix = ('-shared' if args.shared_experts else '') + ('-quick' if args.quick else '') + (
+        '-gpu' if args.device == 'cuda' else '')
     if args.work is None:
         args.work = os.path.join(os.path.expanduser('~'), '.cache', 'mome', f'train-tiny{suffix}')
     if args.out is None:
@@ -364,10 +402,15 @@ def main(argv) -> int:
     except SystemExit as e:
         return int(e.code or 0)
     _defaults(args)
+    problem = check_args(args)
+    if problem:
+        emit({'type': 'error', 'message': problem})
+        return 2
     torch.set_num_threads(max(1, args.threads))
     started = time.monotonic()
-    plan = PLANS['quick' if args.quick else 'full']
-    trainer = Trainer(args, plan)
+    plan_name = 'quick' if args.quick else ('gpu' if args.device == 'cuda' else 'full')
+    trainer = Trainer(args, PLANS[plan_name])
+    trainer.plan_name = plan_name
     emit({'type': 'progress', 'phase': 'start', 'work': args.work, 'out': args.out, 'seed': args.seed,
           'shared_experts': args.shared_experts, 'parameters_training': count_params(trainer.model)}, trainer.log)
     trainer.load_data()

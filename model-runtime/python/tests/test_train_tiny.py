@@ -156,6 +156,44 @@ class TrainTinyTest(TempDirTest):
         self.assertNotEqual(rc, 0)
         self.assertIn('other settings', err)
 
+    @unittest.skipIf(torch.cuda.is_available(), 'this machine has a CUDA GPU')
+    def test_cuda_without_a_gpu_and_an_unwritable_output_fail_before_any_data_is_written(self):
+        rc, events, _ = train(self.path('w'), self.path('m'), '--device', 'cuda')
+        self.assertEqual(rc, 2)
+        self.assertIn('sees no CUDA GPU', events[-1]['message'])
+        self.assertFalse(os.path.exists(self.path('w')))
+        os.makedirs(self.path('ro'))
+        os.chmod(self.path('ro'), 0o500)
+        try:
+            if os.access(self.path('ro'), os.W_OK):
+                self.skipTest('running as a user who can write anywhere')
+            rc, events, _ = train(self.path('w'), self.path('ro', 'model'))
+            self.assertEqual(rc, 2)
+            self.assertIn('not a writable folder', events[-1]['message'])
+            self.assertFalse(os.path.exists(self.path('w')))
+        finally:
+            os.chmod(self.path('ro'), 0o700)
+
+    def test_nlvr2_levels_follow_the_generator_and_the_curriculum_starts_with_presence(self):
+        from mome.tiny_data import DataSpec, statement_levels
+        from mome.tiny_stages import nlvr2_batch
+        from mome.synth.nlvr2 import iter_sets
+        from mome.synth.statements import LEVEL
+        spec = DataSpec('n', 'nlvr2', 'train', 40, 9)
+        ids = [e.identifier for _, ex in iter_sets(9, 'train', 40) for e in ex]
+        levels = statement_levels(spec, ids)
+        self.assertEqual(len(levels), 40)
+        self.assertEqual(set(levels.tolist()) <= {0, 1}, True)
+        self.assertIn(0, levels.tolist())
+        first = next(iter_sets(9, 'train', 40))[0]
+        self.assertEqual(int(levels[0]), LEVEL[first.statements[int(ids[0].rsplit('-', 1)[1])].family])
+        data = {'label': torch.zeros(40, dtype=torch.long), 'level': levels, 'left': torch.zeros(40, dtype=torch.long),
+                'right': torch.zeros(40, dtype=torch.long), 'images': torch.zeros(1, 3, 8, 8, dtype=torch.uint8),
+                'input_ids': torch.arange(40)[:, None].repeat(1, 4), 'attention_mask': torch.ones(40, 4, dtype=torch.long)}
+        g = torch.Generator().manual_seed(0)
+        *_, ids_batch, _, _ = nlvr2_batch(data, 8, g, None, 0)
+        self.assertTrue(all(int(levels[int(row[0])]) == 0 for row in ids_batch))
+
 
 if __name__ == '__main__':
     unittest.main()

@@ -192,18 +192,22 @@ def all_one_colour(rng, theme):
     return text, holds
 
 
-FAMILIES: tuple[tuple[str, Callable, int], ...] = (
-    ('count_exact', count_exact, 4), ('count_at_least', count_at_least, 2), ('both', both, 3),
-    ('at_least_one', at_least_one, 2), ('exactly_one', exactly_one, 2), ('neither', neither, 1),
-    ('more', more, 3), ('same_number', same_number, 2), ('total', total, 2), ('related', related, 3),
-    ('background', background, 1), ('all_one_colour', all_one_colour, 1),
+# (name, maker, weight, level): level 0 asks whether something is there (presence, colour, background), level 1
+# counts or compares. The weights favour level 0 two to one, as a small model learns to see what is there before
+# it learns to count it; tiny training orders its NLVR2 batches by level (a curriculum, mome.tiny_stages).
+FAMILIES: tuple[tuple[str, Callable, int, int], ...] = (
+    ('both', both, 4, 0), ('at_least_one', at_least_one, 3, 0), ('exactly_one', exactly_one, 3, 0),
+    ('neither', neither, 2, 0), ('background', background, 2, 0), ('all_one_colour', all_one_colour, 2, 0),
+    ('count_exact', count_exact, 2, 1), ('count_at_least', count_at_least, 2, 1), ('more', more, 2, 1),
+    ('same_number', same_number, 1, 1), ('total', total, 1, 1), ('related', related, 1, 1),
 )
+LEVEL = {name: level for name, _, _, level in FAMILIES}
 
 
 def sample_statement(rng: random.Random, theme: Theme) -> Statement:
-    weights = sum(w for _, _, w in FAMILIES)
+    weights = sum(w for _, _, w, _ in FAMILIES)
     r = rng.random() * weights
-    for name, make, w in FAMILIES:
+    for name, make, w, _ in FAMILIES:
         r -= w
         if r < 0:
             break
