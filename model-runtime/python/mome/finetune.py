@@ -28,7 +28,8 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from .export import export_model_dir
-from .finetune_data import FineTuneDataError, detect_kind, fit_batch_size, read_pairs, snapshot_hash
+from .finetune_data import (FineTuneDataError, check_splits, detect_kind, fit_batch_size, read_pairs,
+                            snapshot_hash)
 from .finetune_run import (Emitter, StopFlag, Stopped, autocast_dtype, init_distributed, load_checkpoint,
                            pick_device, pick_mode, save_checkpoint)
 from .finetune_steps import ensure_heads, set_trainable
@@ -71,6 +72,10 @@ def normalize_config(raw: dict) -> dict:
     if cfg['task'] not in TASK_KINDS:
         raise ConfigError(f'task must be "retrieval" or "nlvr2", not {cfg["task"]!r}')
     cfg['kind'] = cfg['kind'] or detect_kind(cfg['data'])
+    known = sorted({k for kinds in TASK_KINDS.values() for k in kinds})
+    if cfg['kind'] not in known:
+        raise ConfigError(f'unknown dataset kind {cfg["kind"]!r}; "kind" must be one of {", ".join(known)}, or left '
+                          f'out to detect it from the files in {cfg["data"]}')
     if cfg['kind'] not in TASK_KINDS[cfg['task']]:
         raise ConfigError(f'a {cfg["task"]} fine-tune needs a {" or ".join(TASK_KINDS[cfg["task"]])} dataset; '
                           f'{cfg["data"]} is {cfg["kind"]}')
@@ -82,6 +87,7 @@ def normalize_config(raw: dict) -> dict:
                           f'choose a new folder')
     cfg['lr'] = float(cfg['lr'] if cfg['lr'] is not None else DEFAULT_LR[cfg['task']])
     cfg['eval_split'] = cfg['eval_split'] or DEFAULT_EVAL_SPLIT[cfg['task']]
+    check_splits(cfg['data'], cfg['kind'], cfg['eval_split'])
     cfg['checkpoint'] = cfg['checkpoint'] or os.path.abspath(cfg['out']) + '.checkpoint.pt'
     for key in ('epochs', 'batch_size', 'seed', 'fast_top_layers', 'workers', 'log_every'):
         cfg[key] = int(cfg[key])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 from typing import Dict, Iterable, List, Optional, Sequence
 
 from .data import KarpathyCaptions, karpathy_file, read_json_lines
@@ -31,6 +32,47 @@ def detect_kind(data_dir: str) -> str:
             return kind
     raise FineTuneDataError(f'{data_dir} holds no dataset_coco.json, dataset_flickr30k.json or NLVR2 train.json; '
                             f'give the folder the app exported (the corrected dataset)')
+
+
+_SPLIT = re.compile(rb'"split"\s*:\s*"([^"]*)"')
+
+
+def split_sizes(data_dir: str, kind: str) -> Dict[str, int]:
+    """Images per Karpathy split, or examples per NLVR2 split file, read without parsing the dataset (a
+    regular-expression pass over the Karpathy JSON, a line count of each NLVR2 file): a second at COCO scale."""
+    sizes: Dict[str, int] = {}
+    if kind == 'nlvr2':
+        for split in ('train', 'dev', 'test1'):
+            path = os.path.join(data_dir, f'{split}.json')
+            if os.path.isfile(path):
+                with open(path, 'rb') as fh:
+                    sizes[split] = sum(1 for line in fh if line.strip())
+        return sizes
+    try:
+        path = karpathy_file(data_dir)
+    except ValueError as e:   # the format reader's own error, as this module's
+        raise FineTuneDataError(str(e)) from None
+    with open(path, 'rb') as fh:
+        for m in _SPLIT.finditer(fh.read()):
+            name = m.group(1).decode('utf-8', 'replace')
+            sizes[name] = sizes.get(name, 0) + 1
+    return sizes
+
+
+def check_splits(data_dir: str, kind: str, eval_split: str) -> Dict[str, int]:
+    """What the fine-tune will read, checked before any model or image is loaded: training examples exist, and so
+    does the split it evaluates on."""
+    sizes = split_sizes(data_dir, kind)
+    found = ', '.join(f'{k} {v}' for k, v in sorted(sizes.items())) or 'none'
+    train = ('train',) if kind == 'nlvr2' else RETRIEVAL_TRAIN_SPLITS
+    what = 'examples' if kind == 'nlvr2' else 'images'
+    if sum(sizes.get(s, 0) for s in train) == 0:
+        raise FineTuneDataError(f'{data_dir} has no training {what} (split {" or ".join(train)}; splits found: '
+                                f'{found}); export a dataset with a training split to fine-tune on')
+    if sizes.get(eval_split, 0) == 0:
+        raise FineTuneDataError(f'{data_dir} has no "{eval_split}" split to evaluate on (splits found: {found}); '
+                                f'set "eval_split" to one of them, or export the dataset with a {eval_split} split')
+    return sizes
 
 
 def snapshot_hash(data_dir: str, extra_files: Iterable[Optional[str]] = ()) -> str:

@@ -201,6 +201,33 @@ class FineTuneCliTest(TempDirTest):
         self.assertEqual(code, 2)
         self.assertIn('already exists', lines[-1]['message'])
 
+    def test_a_missing_eval_split_an_empty_training_split_or_an_unknown_kind_fail_before_training(self):
+        def karpathy(name, splits):
+            folder = self.path(name)
+            os.makedirs(folder)
+            images = [{'filepath': 'x', 'filename': f'{i}.jpg', 'imgid': i, 'split': sp, 'cocoid': i,
+                       'sentids': [i], 'sentences': [{'raw': 'a red circle', 'tokens': ['a', 'red', 'circle'],
+                                                      'imgid': i, 'sentid': i}]} for i, sp in enumerate(splits)]
+            with open(os.path.join(folder, 'dataset_coco.json'), 'w') as fh:
+                json.dump({'images': images, 'dataset': 'coco'}, fh)
+            return folder
+
+        nlvr2_train_only = self.path('nlvr2-train-only')
+        os.makedirs(nlvr2_train_only)
+        shutil.copy(os.path.join(NLVR2, 'train.json'), nlvr2_train_only)
+        cases = (
+            (dict(task='retrieval', data=karpathy('no-test', ['train', 'train', 'val'])),
+             'no "test" split to evaluate on (splits found: train 2, val 1)'),
+            (dict(task='retrieval', data=karpathy('no-train', ['val', 'test'])), 'has no training images'),
+            (dict(task='retrieval', data=karpathy('k', ['train', 'test']), kind='cifar'), "unknown dataset kind 'cifar'"),
+            (dict(data=nlvr2_train_only), 'no "dev" split to evaluate on (splits found: train '),
+        )
+        for i, (cfg, message) in enumerate(cases):
+            code, lines, err = self.run_cli(self.job(f'bad{i}', **cfg))
+            self.assertEqual(code, 2, err)
+            self.assertIn(message, lines[-1]['message'])
+            self.assertNotIn('start', [m['type'] for m in lines])   # refused before the model was loaded
+
     def test_retrieval_with_judged_pairs(self):
         pairs = self.path('pairs.jsonl')
         with open(pairs, 'w') as fh:
