@@ -7,8 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
-import { MomeModel } from '../model-runtime/src/model/model';
-import { decodeRgb, toTensor } from '../model-runtime/src/image/preprocess';
+import { MomeModel, decodeRgb, toTensor } from '../model-runtime/src/index';
 import { findTorchPython } from '../scripts/lib.mjs';
 
 export async function benchEncode(): Promise<Record<string, unknown>> {

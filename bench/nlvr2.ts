@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { MomeModel } from '../model-runtime/src/model/model';
+import { MomeModel } from '../model-runtime/src/index';
 import { findTorchPython } from '../scripts/lib.mjs';
 
 const repo = path.resolve(import.meta.dirname, '..');

@@ -2,8 +2,7 @@
 // and recall, against a bare ONNX Runtime Gemm of the same shapes, both in this process and run.
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { createScoreSession, scoreRetrieval } from '../model-runtime/src/retrieval/score';
-import { matmulGraph } from '../model-runtime/src/retrieval/score-graph';
+import { createScoreSession, scoreRetrieval, matmulGraph } from '../model-runtime/src/index';
 
 function randomNormalized(n: number, d: number, seed: number): Float32Array {
   let s = seed;

@@ -6,11 +6,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EmbeddingCache } from '../model-runtime/src/cache/embedding-cache';
+import { EmbeddingCache, querySession, rankImages } from '../model-runtime/src/index';
 import { openDatabase } from '../electron/store/db';
 import { loadSearchModel, makeIndex, searchText } from '../electron/search/engine';
 import type { SplitImage } from '../electron/eval/embed';
-import { querySession, rankImages } from '../model-runtime/src/retrieval/query';
 
 const N = 123_287;
 const QUERIES = 200;

@@ -8,8 +8,7 @@ import path from 'node:path';
 import { createBackend } from '../electron/backend/index';
 import { getEvalRun } from '../electron/eval/repository';
 import { runIntervals } from '../electron/eval/stats';
-import { bootstrapRecall, pairedBootstrapRecall, seededRandom } from '../model-runtime/src/retrieval/bootstrap';
-import { recallMetrics } from '../model-runtime/src/retrieval/score';
+import { bootstrapRecall, pairedBootstrapRecall, seededRandom, recallMetrics } from '../model-runtime/src/index';
 
 const CAPTIONS = 25_000;
 const IMAGES = 5_000;

@@ -11,7 +11,7 @@ import { SECURITY_HEADERS, STATIC_TYPES } from '../bridge/security';
 import { isInside } from '../media/roots';
 import { parseThumb } from '../media/serve';
 import { defaultHome } from '../store/home';
-import { rendererDir } from '../../model-runtime/src/runtime-paths';
+import { rendererDir } from '../../model-runtime/src/index';
 
 const ORIGIN = 'mome://app';
 

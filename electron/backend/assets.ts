@@ -1,7 +1,7 @@
 // The embedded default shipped in assets/: the tiny model and the sample datasets.
 import fs from 'node:fs';
 import path from 'node:path';
-import { assetsDir } from '../../model-runtime/src/runtime-paths';
+import { assetsDir } from '../../model-runtime/src/index';
 
 export { assetsDir };
 

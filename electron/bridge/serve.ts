@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createBackend } from '../backend/index';
 import { defaultHome } from '../store/home';
-import { rendererDir } from '../../model-runtime/src/runtime-paths';
+import { rendererDir } from '../../model-runtime/src/index';
 import { startBridge } from './server';
 
 function arg(name: string): string | undefined {

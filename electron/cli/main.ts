@@ -1,6 +1,6 @@
 // The `mome` command (`npm run -s mome -- <command>`). App-level commands that need the database live here;
 // model commands (convert, synth, run-graphs, …) belong to the model runtime, which knows nothing of SQLite.
-import { runCli, usage } from '../../model-runtime/src/cli/main';
+import { runCli, usage } from '../../model-runtime/src/index';
 import { evalCommand } from './eval';
 import { importCommand } from './import';
 import { modelsCommand } from './models';

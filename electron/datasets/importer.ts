@@ -14,7 +14,7 @@ import { now, type Db } from '../store/db';
 import { CAPTIONS_FTS_INSERT_TRIGGER } from '../store/migrations';
 import { JobCancelled, type JobContext } from '../jobs/service';
 import { gateFor } from '../store/write-gate';
-import { startWorker } from '../../model-runtime/src/runtime-paths';
+import { startWorker } from '../../model-runtime/src/runtime-paths'; // not index: it runs in the dataset worker too
 import { annotationFilesFor, detectDatasetKind, KARPATHY_FILES, type DatasetKind } from './detect';
 import { ImportError } from './errors';
 import { readKarpathy } from './karpathy';

@@ -1,7 +1,7 @@
 // Deletes the rows of hidden datasets (large ones being removed, imports a killed process left) in the dataset
 // worker thread, one at a time, so the main thread never holds the database for the seconds that takes.
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../../model-runtime/src/runtime-paths';
+import { startWorker } from '../../model-runtime/src/index';
 import type { Db } from '../store/db';
 import { gateFor } from '../store/write-gate';
 import type { WorkerMessage } from './importer';

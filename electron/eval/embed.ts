@@ -5,8 +5,7 @@ import path from 'node:path';
 import { ApiError } from '../api/contract';
 import { realPathInside, realRootOf } from '../media/roots';
 import type { JobContext } from '../jobs/service';
-import { EmbeddingCache, fileKey, textKey } from '../../model-runtime/src/cache/embedding-cache';
-import type { MomeModel } from '../../model-runtime/src/model/model';
+import { EmbeddingCache, fileKey, textKey, type MomeModel } from '../../model-runtime/src/index';
 
 export interface SplitImage {
   id: number;

@@ -2,10 +2,9 @@
 // labelled examples, and the examples whose label the model most confidently disagrees with.
 import { ApiError } from '../api/contract';
 import { realPathInside, realRootOf } from '../media/roots';
-import { ImageDecodeError } from '../../model-runtime/src/image/preprocess';
+import { ImageDecodeError, type MomeModel } from '../../model-runtime/src/index';
 import type { Db } from '../store/db';
 import type { JobContext } from '../jobs/service';
-import type { MomeModel } from '../../model-runtime/src/model/model';
 import { corrected, readCorrections } from './corrections';
 import { nlvr2Mistakenness, rankMistakes } from './mistakes';
 import { ALL_SPLITS, type EvalOptions, type EvalResult, type ItemRow, type Mistake } from './types';

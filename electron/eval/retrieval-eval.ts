@@ -4,9 +4,13 @@ import sharp from 'sharp';
 import { ApiError } from '../api/contract';
 import type { Db } from '../store/db';
 import type { JobContext } from '../jobs/service';
-import type { MomeModel } from '../../model-runtime/src/model/model';
-import { scoreRetrieval, type RetrievalMetrics, type ScoreResult } from '../../model-runtime/src/retrieval/score';
-import { rerankWithItm } from '../../model-runtime/src/retrieval/rerank';
+import {
+  type MomeModel,
+  scoreRetrieval,
+  type RetrievalMetrics,
+  type ScoreResult,
+  rerankWithItm,
+} from '../../model-runtime/src/index';
 import { corrected, readCorrections } from './corrections';
 import { embedSplit, type Embedded, type SplitCaption, type SplitImage } from './embed';
 import { captionMistakenness, imageMistakenness, rankMistakes } from './mistakes';

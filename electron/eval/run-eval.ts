@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ApiError } from '../api/contract';
 import { now, type Db } from '../store/db';
 import type { JobContext } from '../jobs/service';
-import { MomeModel } from '../../model-runtime/src/model/model';
+import { MomeModel } from '../../model-runtime/src/index';
 import { evaluateNlvr2 } from './nlvr2-eval';
 import { evaluateRetrieval } from './retrieval-eval';
 import type { EvalOptions, EvalResult, ItemRow } from './types';

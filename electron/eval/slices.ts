@@ -9,7 +9,7 @@
 // for every group looked at. The per-group intervals shown are the plain (per-group) 95% ones.
 import type { FailureSlices } from '../api/schemas';
 import type { Db } from '../store/db';
-import { groupGap, normalQuantile } from '../../model-runtime/src/retrieval/bootstrap';
+import { groupGap, normalQuantile } from '../../model-runtime/src/index';
 import { getEvalRun } from './repository';
 import { DEFAULT_BOOTSTRAP, type BootstrapSettings } from './stats';
 

@@ -12,7 +12,7 @@ import {
   mcnemarExact,
   pairedBootstrapRecall,
   type DifferenceLabel,
-} from '../../model-runtime/src/retrieval/bootstrap';
+} from '../../model-runtime/src/index';
 
 export interface BootstrapSettings {
   resamples: number;

@@ -1,5 +1,5 @@
 // What an evaluation run takes and gives, shared by the retrieval and NLVR2 paths.
-import type { RetrievalMetrics } from '../../model-runtime/src/retrieval/score';
+import type { RetrievalMetrics } from '../../model-runtime/src/index';
 
 /** The split value that means every split of the dataset (the label-error ranking looks at all of them). */
 export const ALL_SPLITS = '*';

@@ -17,7 +17,7 @@ import { HELD_OUT, datasetInfo, defaults, judgedPairs, taskFor, type DatasetInfo
 import type { FineTuneStore } from './repository';
 import { runTrainer, type TrainerMessage } from './trainer';
 import { LogTail } from './log-tail';
-import { findPython } from '../../model-runtime/src/python';
+import { findPython } from '../../model-runtime/src/index';
 import { getEvalRun } from '../eval/repository';
 import { compareIntervals, DEFAULT_BOOTSTRAP } from '../eval/stats';
 

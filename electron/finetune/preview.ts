@@ -5,8 +5,7 @@ import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { FineTunePreview, FineTuneSettings } from '../api/schemas';
 import type { Db } from '../store/db';
-import { readModelConfig } from '../../model-runtime/src/model/config';
-import { findPython } from '../../model-runtime/src/python';
+import { readModelConfig, findPython } from '../../model-runtime/src/index';
 
 export interface DatasetInfo {
   id: number;

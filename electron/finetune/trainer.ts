@@ -6,7 +6,7 @@
 // group but is no part of this process: SIGKILL of this process alone leaves it to stop by itself.
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
-import { findPython, pythonEnv } from '../../model-runtime/src/python';
+import { findPython, pythonEnv } from '../../model-runtime/src/index';
 
 export interface TrainerMessage {
   type: string;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { ApiError } from '../api/contract';
 import type { JobContext } from '../jobs/service';
-import { findPython, pythonEnv } from '../../model-runtime/src/python';
+import { findPython, pythonEnv } from '../../model-runtime/src/index';
 
 const STAGES = ['load', 'loaded', 'hash', 'export'];
 const MAX_LOG_LINES = 5000;

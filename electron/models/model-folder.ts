@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { readModelConfig } from '../../model-runtime/src/model/config';
+import { readModelConfig } from '../../model-runtime/src/index';
 
 /** Bytes on disk of a model folder's files. */
 export function folderSize(dir: string): number {

@@ -14,15 +14,13 @@ import {
   MIN_TORCH,
   prefixPython,
   type PythonInterpreter,
-} from '../../model-runtime/src/python-interpreters';
-import {
   PythonNotFoundError,
   CANDIDATES,
   preferredPython,
   pythonSelection,
   searchPython,
   setPreferredPython,
-} from '../../model-runtime/src/python';
+} from '../../model-runtime/src/index';
 
 const KEY = 'python_interpreter';
 

@@ -7,8 +7,7 @@ import type { ModelVersion } from '../api/schemas';
 import type { JobContext } from '../jobs/service';
 import { now, type Db } from '../store/db';
 import { isInside } from '../media/roots';
-import { readModelConfig } from '../../model-runtime/src/model/config';
-import { chooseProviders, cudaStatus } from '../../model-runtime/src/session/providers';
+import { readModelConfig, chooseProviders, cudaStatus } from '../../model-runtime/src/index';
 import { convertCheckpoint } from './convert';
 import { architecture, folderSize, sha256File, versionOf } from './model-folder';
 

@@ -12,16 +12,18 @@ import type { Db } from '../store/db';
 import type { JobContext } from '../jobs/service';
 import { embedSplit, embeddingKeys, type SplitImage } from '../eval/embed';
 import { splitCaptions, splitImages } from '../eval/retrieval-eval';
-import { EmbeddingCache, textKey } from '../../model-runtime/src/cache/embedding-cache';
-import { MomeModel } from '../../model-runtime/src/model/model';
-import { ModelDirectoryError, readModelConfig } from '../../model-runtime/src/model/config';
 import {
+  EmbeddingCache,
+  textKey,
+  MomeModel,
+  ModelDirectoryError,
+  readModelConfig,
   imagesTensor,
   itmOrder,
   itmProbabilities,
   queryLength,
   rankImages,
-} from '../../model-runtime/src/retrieval/query';
+} from '../../model-runtime/src/index';
 import { ALL_SPLITS } from '../eval/types';
 
 /** A split's images with their embeddings, held in memory between queries. */

@@ -8,8 +8,7 @@ import type { Db } from '../store/db';
 import type { JobService } from '../jobs/service';
 import type { ModelRegistry } from '../models/registry';
 import { modelVersion } from '../eval/run-eval';
-import { readModelConfig } from '../../model-runtime/src/model/config';
-import type { MomeModel } from '../../model-runtime/src/model/model';
+import { readModelConfig, type MomeModel } from '../../model-runtime/src/index';
 import {
   buildIndex,
   datasetRootOf,

@@ -19,7 +19,7 @@ export type RuntimeMode = 'source' | 'build' | 'packaged';
 /** Worker threads: each is its own bundle entry (vite.main.config.ts) and a TypeScript file in source mode. */
 export const WORKER_ENTRIES = {
   'preprocess-worker': 'model-runtime/src/image/preprocess-worker.ts',
-  'projection-worker': 'model-runtime/src/retrieval/projection-worker.ts',
+  'projection-worker': 'model-runtime/src/embedding-map/projection-worker.ts',
   'dataset-worker': 'electron/datasets/dataset-worker.ts',
 } as const;
 export type WorkerName = keyof typeof WORKER_ENTRIES;

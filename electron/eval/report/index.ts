@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { MAX_INPUT_PIXELS } from '../../../model-runtime/src/image/preprocess';
+import { MAX_INPUT_PIXELS } from '../../../model-runtime/src/index';
 import { ApiError } from '../../api/contract';
 import type { EvalItem, EvalItemDetail } from '../../api/schemas';
 import { listDatasets } from '../../datasets/repository';

@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { PreprocessPool } from '../image/pool';
 import type { MomeModel } from '../model/model';
 import type { WordPieceTokenizer } from '../tokenizer';
-import { ElemType, model as onnxModel, node, tensorInfo } from './onnx-proto';
+import { ElemType, model as onnxModel, node, tensorInfo } from '../onnx/proto-writer';
 
 export interface RankedImages {
   k: number;

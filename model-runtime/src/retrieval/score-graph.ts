@@ -5,7 +5,7 @@
 //   countGraph: for m queries against n keys, how many keys score strictly above each query's target key
 //     (the exact rank of a ground truth that the top lists do not reach; the target's own score comes
 //     from the same product, so rounding never counts it above itself).
-import { ElemType, model, node, tensorInfo } from './onnx-proto';
+import { ElemType, model, node, tensorInfo } from '../onnx/proto-writer';
 
 export function scoreGraph(): Uint8Array {
   const { FLOAT, INT64 } = ElemType;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { pca, rng, tsne } from '../../model-runtime/src/retrieval/projection';
-import { projectInWorker } from '../../model-runtime/src/retrieval/project';
+import { pca, rng, tsne } from '../../model-runtime/src/embedding-map/projection';
+import { projectInWorker } from '../../model-runtime/src/embedding-map/project';
 
 function clusters(n: number, d: number, C: number, spread: number, seed = 3) {
   const r = rng(seed);
