@@ -43,19 +43,20 @@ class DataSpec:
     split: str
     size: int
     seed: int
+    world: str = 'tiny'   # synth.scene.WORLDS: train-tiny learns all but the held-out colour, shape and background
 
 
 def generate(spec: DataSpec, root: str) -> str:
     """Writes the dataset under root/<name> unless a finished copy is there (a `.complete` marker)."""
-    out = os.path.join(root, f'{spec.name}-{spec.size}-seed{spec.seed}')
+    out = os.path.join(root, f'{spec.name}-{spec.size}-seed{spec.seed}-{spec.world}')
     marker = os.path.join(out, '.complete')
     if os.path.isfile(marker):
         return out
     os.makedirs(out, exist_ok=True)
     if spec.kind == 'nlvr2':
-        write_nlvr2(out, spec.size, spec.seed, spec.split, None, True)
+        write_nlvr2(out, spec.size, spec.seed, spec.split, None, True, world=spec.world)
     else:
-        write_karpathy(out, spec.kind, spec.size, spec.seed, spec.split, None, True)
+        write_karpathy(out, spec.kind, spec.size, spec.seed, spec.split, None, True, world=spec.world)
     with open(marker, 'w') as fh:
         fh.write(f'{spec}\n')
     return out
@@ -107,7 +108,7 @@ def statement_levels(spec: DataSpec, identifiers: List[str]) -> torch.Tensor:
     """Each example's statement level (synth.statements.LEVEL: 0 presence, 1 counting or comparison), from the
     generator's ground truth for the same seed (the published format has no such field)."""
     level: Dict[str, int] = {}
-    for es, examples in iter_sets(spec.seed, spec.split, spec.size):
+    for es, examples in iter_sets(spec.seed, spec.split, spec.size, spec.world):
         for e in examples:
             level[e.identifier] = LEVEL[es.statements[int(e.identifier.rsplit('-', 1)[1])].family]
     return torch.tensor([level[i] for i in identifiers])
@@ -115,7 +116,7 @@ def statement_levels(spec: DataSpec, identifiers: List[str]) -> torch.Tensor:
 
 def load_cached(spec: DataSpec, root: str, tok: WordPieceTokenizer, size: int, max_len: int) -> dict:
     """The dataset's tensors, generating and caching on first use (cache file written atomically)."""
-    path = os.path.join(root, 'cache', f'{spec.name}-{spec.size}-seed{spec.seed}-{size}px-{max_len}.pt')
+    path = os.path.join(root, 'cache', f'{spec.name}-{spec.size}-seed{spec.seed}-{spec.world}-{size}px-{max_len}.pt')
     if os.path.isfile(path):
         return load_data(path)   # data only (safe_load): tensors and identifier strings
     folder = generate(spec, root)

@@ -33,6 +33,7 @@ from .mim import MimHead
 from .model import MomeModel
 from .optim import build_optimizer, make_scheduler
 from .safe_load import load_data
+from .synth.scene import HELD_OUT
 from .tiny_data import VOCAB_NOTE, DataSpec, load_cached, write_vocab
 from .tiny_eval import nlvr2_accuracy, retrieval_metrics
 from .tiny_stages import STAGES, freeze_for_language, init_third_token_type, init_vl_expert, stage_losses, unfreeze
@@ -315,8 +316,9 @@ class Trainer:
             'resumed': self.state['resumed'],
             'torch_threads': torch.get_num_threads(),
             'steps': self.plan.steps, 'lr': self.plan.lr, 'batch': self.plan.batch,
-            'data': {n: {'kind': k, 'split': s, 'size': sz, 'seed': self.seed * 100 + o}
+            'data': {n: {'kind': k, 'split': s, 'size': sz, 'seed': self.seed * 100 + o, 'world': 'tiny'}
                      for n, (k, s, sz, o) in self.plan.data.items()},
+            'held_out_of_training': HELD_OUT,
             'vocabulary': VOCAB_NOTE,
             'objectives': 'vision: MIM with raw-pixel targets (SimMIM-style, no dVAE); language: MLM text-only, '
                           'attention and vision expert frozen; vl: ITC + ITC-VL + ITM + MLM; finetune: retrieval '

@@ -15,6 +15,7 @@ import time
 
 from .karpathy import write_karpathy
 from .nlvr2 import write_nlvr2
+from .scene import WORLDS
 from .splits import SplitError
 
 
@@ -34,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--images', choices=('render', 'none'), default='render',
                    help='none: annotation files only (scale tests); the image folders are created empty')
     p.add_argument('--no-images', dest='images', action='store_const', const='none', help='same as --images none')
+    p.add_argument('--world', choices=WORLDS, default='all', help='what scenes are drawn from: all (default), tiny '
+                   '(without the held-out colour, shape and background: train-tiny\'s world) or shift (every scene shows a '
+                   'held-out colour or shape: the corrections bench\'s data)')
     p.add_argument('--force', action='store_true', help='write into a non-empty --out (files are overwritten)')
     return p
 
@@ -70,9 +74,10 @@ def main(argv: list[str]) -> int:
     images = args.images == 'render'
     try:
         if args.kind == 'nlvr2':
-            summary = write_nlvr2(args.out, args.size, args.seed, args.split, args.noise, images, progress)
+            summary = write_nlvr2(args.out, args.size, args.seed, args.split, args.noise, images, progress, args.world)
         else:
-            summary = write_karpathy(args.out, args.kind, args.size, args.seed, args.split, args.noise, images, progress)
+            summary = write_karpathy(args.out, args.kind, args.size, args.seed, args.split, args.noise, images, progress,
+                                     args.world)
     except SplitError as e:
         return _fail(str(e))
     noise = summary.pop('noise')

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from .captions import captions_for, describes
 from .lexicon import tokenize
 from .render import render, save_jpeg
-from .scene import Scene, sample_scene
+from .scene import Scene, world_scene
 from .splits import split_sizes
 
 # Ids are scattered like the published ones (a sentid is not an index): x -> (f*x)^e mod p, with
@@ -35,9 +35,10 @@ class KarpathyPlan:
     caption_counts: list[int]  # per imgid
     sentid_factor: int
     image_factor: int
+    world: str = 'all'   # scene.WORLDS
 
 
-def plan(kind: str, n: int, seed: int, split: str) -> KarpathyPlan:
+def plan(kind: str, n: int, seed: int, split: str, world: str = 'all') -> KarpathyPlan:
     sizes = split_sizes(kind, n, split)
     rng = random.Random(f'{seed}:{kind}:plan')
     labels = [s for s, k in sizes.items() for _ in range(k)]
@@ -50,7 +51,7 @@ def plan(kind: str, n: int, seed: int, split: str) -> KarpathyPlan:
         for i, imgid in enumerate(chosen):
             counts[imgid] += 2 if i < sevens else 1
     return KarpathyPlan(kind, seed, labels, counts, rng.randrange(2, _SENTID_PRIME - 1),
-                        rng.randrange(2, _COCOID_PRIME - 1 if kind == 'coco' else _FLICKR_PRIME - 1))
+                        rng.randrange(2, _COCOID_PRIME - 1 if kind == 'coco' else _FLICKR_PRIME - 1), world)
 
 
 def sentid(p: KarpathyPlan, k: int) -> int:
@@ -74,12 +75,12 @@ def _image_rng(p: KarpathyPlan, imgid: int) -> random.Random:
 
 def image_scene(p: KarpathyPlan, imgid: int) -> Scene:
     """The generator's ground truth for an image (what its captions and pixels show)."""
-    return sample_scene(_image_rng(p, imgid))
+    return world_scene(_image_rng(p, imgid), p.world)
 
 
 def image_captions(p: KarpathyPlan, imgid: int) -> tuple[Scene, list[str]]:
     rng = _image_rng(p, imgid)
-    scene = sample_scene(rng)
+    scene = world_scene(rng, p.world)
     return scene, captions_for(scene, rng, p.caption_counts[imgid])
 
 
@@ -121,8 +122,8 @@ def plan_noise(p: KarpathyPlan, rate: float) -> dict[int, tuple[int, str]]:
 
 
 def write_karpathy(out: str, kind: str, n: int, seed: int, split: str, noise_rate: float | None,
-                   images: bool, progress=None) -> dict:
-    p = plan(kind, n, seed, split)
+                   images: bool, progress=None, world: str = 'all') -> dict:
+    p = plan(kind, n, seed, split, world)
     noise = plan_noise(p, noise_rate or 0.0)
     folders = ('train2014', 'val2014') if kind == 'coco' else ('flickr30k-images',)
     for f in folders:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .lexicon import SHAPES
 from .render import render, save_png
-from .scene import BACKGROUND_NAMES, COLOUR_NAMES, SHAPE_NAMES, Scene, sample_scene
+from .scene import HELD_OUT, Scene, world_scene, world_sets
 from .splits import split_sizes
 from .statements import Statement, Theme, finish_statement, sample_statement
 
@@ -62,13 +62,17 @@ def _writer_id(rng: random.Random) -> str:
     return str(rng.randint(1, 180))
 
 
-def example_set(seed: int, split: str, index: int, number: int) -> ExampleSet:
+def example_set(seed: int, split: str, index: int, number: int, world: str = 'all') -> ExampleSet:
     """The generator's ground truth for one set (scenes, statements, labels before any noise)."""
     rng = random.Random(f'{seed}:nlvr2:{split}:set:{index}')
-    theme = Theme(tuple(rng.sample(COLOUR_NAMES, 3)), tuple(rng.sample(SHAPE_NAMES, 3)),
-                  tuple(rng.sample(BACKGROUND_NAMES, 2)))
-    pairs = tuple((sample_scene(rng, theme.colours, theme.shapes, theme.backgrounds),
-                   sample_scene(rng, theme.colours, theme.shapes, theme.backgrounds)) for _ in range(PAIRS_PER_SET))
+    colours, shapes, backgrounds = world_sets(world)
+    theme = Theme(tuple(rng.sample(colours, 3)), tuple(rng.sample(shapes, 3)), tuple(rng.sample(backgrounds, 2)))
+    if world == 'shift':   # statements then speak of the held-out colour or shape too
+        theme = Theme(tuple(dict.fromkeys(HELD_OUT['colours'][:1] + theme.colours))[:3],
+                      tuple(dict.fromkeys(HELD_OUT['shapes'][:1] + theme.shapes))[:3], theme.backgrounds)
+    pairs = tuple((world_scene(rng, world, theme.colours, theme.shapes, theme.backgrounds),
+                   world_scene(rng, world, theme.colours, theme.shapes, theme.backgrounds))
+                  for _ in range(PAIRS_PER_SET))
     directories = tuple(rng.randint(0, 99) for _ in range(PAIRS_PER_SET))
     synset = theme.shapes[0]
     query = f'some {SHAPES[synset][1][0]}{rng.randint(1, 99)}'
@@ -114,13 +118,13 @@ def set_numbers(seed: int, split: str, count: int) -> list[int]:
     return nums
 
 
-def iter_sets(seed: int, split: str, n: int):
+def iter_sets(seed: int, split: str, n: int, world: str = 'all'):
     """(set, examples taken from it) until n examples."""
     per_set = PAIRS_PER_SET * SENTENCES_PER_SET
     count = -(-n // per_set)
     left = n
     for index, number in enumerate(set_numbers(seed, split, count)):
-        es = example_set(seed, split, index, number)
+        es = example_set(seed, split, index, number, world)
         yield es, es.examples[:min(left, per_set)]
         left -= per_set
 
@@ -129,7 +133,8 @@ def image_dir(split: str, directory: int | None = None) -> str:
     return os.path.join('images', 'train', str(directory)) if split == 'train' else split
 
 
-def write_nlvr2(out: str, n: int, seed: int, split: str, noise_rate: float | None, images: bool, progress=None) -> dict:
+def write_nlvr2(out: str, n: int, seed: int, split: str, noise_rate: float | None, images: bool, progress=None,
+                world: str = 'all') -> dict:
     sizes = split_sizes('nlvr2', n, split)
     flips = set(random.Random(f'{seed}:nlvr2:noise').sample(range(n), round((noise_rate or 0.0) * n)))
     noise_rows = []
@@ -140,7 +145,7 @@ def write_nlvr2(out: str, n: int, seed: int, split: str, noise_rate: float | Non
         # the split's image folder exists even with --no-images (empty), as for COCO / Flickr30K
         os.makedirs(os.path.join(out, os.path.join('images', 'train') if sp == 'train' else sp), exist_ok=True)
         with open(os.path.join(out, f'{sp}.json'), 'w', encoding='utf-8', newline='\n') as fh:
-            for es, examples in iter_sets(seed, sp, count):
+            for es, examples in iter_sets(seed, sp, count, world):
                 pairs_used = sorted({e.pair for e in examples})
                 for e in examples:
                     rec = e.record

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .lexicon import BACKGROUNDS, COLOURS, SHAPES, SIZES
 
@@ -22,6 +22,41 @@ _TEXTURE_WEIGHTS = (('solid', 5), ('striped', 2), ('dotted', 2), ('checkered', 2
 SHAPE_NAMES = tuple(SHAPES)
 COLOUR_NAMES = tuple(COLOURS)
 BACKGROUND_NAMES = tuple(BACKGROUNDS)
+
+# Worlds: what scenes are drawn from.
+# - 'all': every colour, shape and background of the lexicon (the synth command's default, the bundled samples);
+# - 'tiny': all but HELD_OUT, the world train-tiny learns (its vocabulary still holds the held-out words);
+# - 'shift': every scene shows a held-out colour or shape: a shift the shipped model has not mastered, for the
+#   corrections bench (`npm run bench -- corrections`), where a fine-tune has something to learn.
+HELD_OUT = {'colours': ('brown',), 'shapes': ('heart',), 'backgrounds': ('tiles',)}
+WORLDS = ('all', 'tiny', 'shift')
+
+
+def world_sets(world: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(colours, shapes, backgrounds) a world draws from."""
+    if world not in WORLDS:
+        raise ValueError(f'unknown world {world!r}; one of {", ".join(WORLDS)}')
+    if world != 'tiny':
+        return COLOUR_NAMES, SHAPE_NAMES, BACKGROUND_NAMES
+    return tuple(tuple(n for n in names if n not in HELD_OUT[key]) for names, key in (
+        (COLOUR_NAMES, 'colours'), (SHAPE_NAMES, 'shapes'), (BACKGROUND_NAMES, 'backgrounds')))
+
+
+def world_scene(rng: random.Random, world: str = 'all', colours=None, shapes=None, backgrounds=None) -> Scene:
+    """A scene of the world (within the given subsets, e.g. an NLVR2 theme); in 'shift', one object takes a
+    held-out colour or shape when none has one."""
+    wc, ws, wb = world_sets(world)
+    scene = sample_scene(rng, colours or wc, shapes or ws, backgrounds or wb)
+    if world != 'shift' or not scene.objects or any(
+            o.colour in HELD_OUT['colours'] or o.shape in HELD_OUT['shapes'] for o in scene.objects):
+        return scene
+    objs = list(scene.objects)
+    i = rng.randrange(len(objs))
+    if rng.random() < 0.5:
+        objs[i] = replace(objs[i], colour=rng.choice(HELD_OUT['colours']))
+    else:
+        objs[i] = replace(objs[i], shape=rng.choice(HELD_OUT['shapes']))
+    return replace(scene, objects=tuple(objs))
 
 
 @dataclass(frozen=True)
