@@ -12,8 +12,9 @@ import { benchStats } from './stats';
 import { benchTorch } from './torch';
 import { benchResponsiveness } from './responsiveness';
 import { benchSearch } from './search';
+import { benchCorrections } from './corrections';
 
-const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
+const benchmarks: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   import: benchImport,
   score: benchScore,
   browse: benchBrowse,
@@ -24,10 +25,14 @@ const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   torch: benchTorch,
   responsiveness: benchResponsiveness,
   search: benchSearch,
+  corrections: benchCorrections,
 };
 
-const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const selected = names.length ? names : Object.keys(benchmarks);
+// options (`--seed 3`) go to the benchmarks; the other words name them
+const argv = process.argv.slice(2);
+const names = argv.filter((a, i) => !a.startsWith('-') && !argv[i - 1]?.startsWith('--'));
+// the corrections bench runs fine-tunes for many minutes: only when named
+const selected = names.length ? names : Object.keys(benchmarks).filter((n) => n !== 'corrections');
 const unknown = selected.filter((n) => !benchmarks[n]);
 if (unknown.length) {
   console.error(`unknown benchmark ${unknown.join(', ')}; available: ${Object.keys(benchmarks).join(', ')}`);
@@ -37,7 +42,7 @@ const out = path.resolve(import.meta.dirname, '..', 'test-results', 'bench');
 fs.mkdirSync(out, { recursive: true });
 for (const name of selected) {
   const result = {
-    ...(await benchmarks[name]()),
+    ...(await benchmarks[name](argv)),
     machine: { cpus: os.cpus().length, node: process.version },
     at: new Date().toISOString(),
   };

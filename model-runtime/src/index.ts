@@ -58,6 +58,7 @@ export {
   mcnemarExact,
   normalQuantile,
   pairedBootstrapRecall,
+  quantile,
   seededRandom,
   type DifferenceLabel,
 } from './retrieval/bootstrap';

@@ -8,8 +8,6 @@ import type { FineTune, Job } from '../../../electron/api/schemas';
 import { exportRandomModels } from './models';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-/** The model the proof fine-tunes: the shipped tiny model (MOME_PROOF_MODEL: another model folder). */
-export const SHIPPED_TINY = process.env.MOME_PROOF_MODEL ?? path.join(repo, 'assets', 'models', 'mome-tiny');
 
 /** A random tiny model folder (4 layers, width 64, 32 px images, BERT vocabulary), exported by mome.export. */
 export function randomModelDir(out: string, seed = 3): string {
@@ -43,24 +41,6 @@ export async function correctNlvr2Noise(b: Backend, datasetId: number): Promise<
     key: n.identifier,
     field: 'label',
     value: n.true_label === 'True',
-  }));
-  await b.call('editLabels', { edits, author: 'noise.json' });
-  return edits.length;
-}
-
-/** Moves each caption noise.json planted on a wrong image back to its true image, through editLabels. */
-export async function correctCocoNoise(b: Backend, datasetId: number): Promise<number> {
-  const noise = JSON.parse(
-    fs.readFileSync(path.join(repo, 'assets', 'datasets', 'coco-sample', 'noise.json'), 'utf8'),
-  ) as {
-    captions: { sentid: number; true_imgid: number }[];
-  };
-  const edits = noise.captions.map((n) => ({
-    datasetId,
-    kind: 'caption' as const,
-    key: String(n.sentid),
-    field: 'image',
-    value: String(n.true_imgid),
   }));
   await b.call('editLabels', { edits, author: 'noise.json' });
   return edits.length;

@@ -27,8 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--size', required=True, type=int, help='images (COCO, Flickr30K) or examples (NLVR2)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--split', default='all',
-                   help='all (published proportions) or one split that gets every item: '
-                        'train|restval|val|test (COCO), train|val|test (Flickr30K), train|dev|test1 (NLVR2)')
+                   help='all (published proportions), one split that gets every item: '
+                        'train|restval|val|test (COCO), train|val|test (Flickr30K), train|dev|test1 (NLVR2), or '
+                        'sizes per split adding up to --size, e.g. train=3000,test=1000')
     p.add_argument('--noise', type=float, default=None, metavar='R',
                    help='plant label noise at rate R in [0, 1): captions on the wrong image, NLVR2 labels flipped; '
                         'the answer key goes to noise.json')

@@ -26,6 +26,8 @@ def split_sizes(kind: str, n: int, split: str) -> dict[str, int]:
     has every split. A named split gets all n."""
     if n < 1:
         raise SplitError(f'--size must be at least 1 (got {n})')
+    if '=' in split:
+        return explicit_sizes(kind, n, split)
     if split != 'all':
         name = ALIASES[kind].get(split)
         if name is None:
@@ -42,3 +44,18 @@ def split_sizes(kind: str, n: int, split: str) -> dict[str, int]:
     sizes = {s: max(floor, round(n * published[s] / total)) for s in others}
     sizes['train'] = n - sum(sizes.values())
     return {s: sizes[s] for s in published}
+
+
+def explicit_sizes(kind: str, n: int, spec: str) -> dict[str, int]:
+    """'train=3000,test=1000': these splits with these sizes, in the published order; they must add up to n."""
+    sizes: dict[str, int] = {}
+    for part in spec.split(','):
+        name, _, count = part.partition('=')
+        split = ALIASES[kind].get(name.strip())
+        if split is None or not count.strip().isdigit() or int(count) < 1:
+            raise SplitError(f'--split {spec}: "{part}" is not SPLIT=COUNT with a {kind} split ('
+                             f'{", ".join(sorted(ALIASES[kind]))}) and a count of at least 1')
+        sizes[split] = sizes.get(split, 0) + int(count)
+    if sum(sizes.values()) != n:
+        raise SplitError(f'--split {spec} adds up to {sum(sizes.values())}, but --size is {n}; make them equal')
+    return {s: sizes[s] for s in PUBLISHED[kind] if s in sizes}
