@@ -117,6 +117,13 @@ class CocoFormatTest(Dirs):
         self.assertIn('restval', lines[-1]['message'])
         rc, lines = synth(self.dir('y'), '--kind', 'coco', '--size', '5', '--noise', '1.5')
         self.assertEqual(rc, 2)
+        rc, lines = synth(self.dir('z'), '--kind', 'coco', '--size', '10', '--split', 'train=6,test=3')
+        self.assertEqual(rc, 2)
+        self.assertIn('adds up to 9, but --size is 10', lines[-1]['message'])
+        rc, lines = synth(self.dir('w'), '--kind', 'nlvr2', '--size', '10', '--split', 'train=6,tset=4')
+        self.assertEqual(rc, 2)
+        self.assertIn('"tset=4" is not SPLIT=COUNT', lines[-1]['message'])
+        self.assertEqual(split_sizes('nlvr2', 10, 'dev=4,train=6'), {'train': 6, 'dev': 4})
 
 
 class DeterminismTest(Dirs):
