@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   binomialSampler,
   bootstrapRecall,
+  exactEdgeInterval,
   groupGap,
   normalQuantile,
   labelDifference,
@@ -52,6 +53,26 @@ describe('bootstrap interval of R@k', () => {
     expect(bootstrapRecall(ranks, [1], { seed: 7 })).not.toEqual(bootstrapRecall(ranks, [1], { seed: 8 }));
     const many = bootstrapRecall(ranks, [1], { resamples: 4000 })[0];
     expect(Math.abs(many.hi - many.lo - binomialWidth(many.estimate / 100, 2000))).toBeLessThan(0.5);
+  });
+
+  it('at 0% or 100% gives the exact Clopper–Pearson interval, not a point', () => {
+    // 20 of 20 right: the exact 95% lower bound is 0.025^(1/20) = 83.16%; the bootstrap would say [100, 100]
+    const [all, none] = bootstrapRecall(
+      Int32Array.from({ length: 20 }, () => 0),
+      [1, 5],
+    )
+      .slice(0, 1)
+      .concat(
+        bootstrapRecall(
+          Int32Array.from({ length: 20 }, () => 9),
+          [1],
+        ),
+      );
+    expect(all.estimate).toBe(100);
+    expect(all.lo).toBeCloseTo(83.16, 2);
+    expect(all.hi).toBe(100);
+    expect(none).toEqual({ estimate: 0, lo: 0, hi: expect.closeTo(16.84, 2) as number });
+    expect(() => exactEdgeInterval(20, 3)).toThrow(/0 or 20 hits/);
   });
 
   it('NLVR2 accuracy is the same statistic: rank 0 right, 1 wrong, k = 1', () => {

@@ -90,7 +90,9 @@ function sortedAscending(ks: readonly number[]): void {
 
 /**
  * R@k for each k (in percent) with its percentile-bootstrap interval over queries. Resampling n queries with
- * replacement and counting hits per bucket is the whole cost: resamples × n draws.
+ * replacement and counting hits per bucket is the whole cost: resamples × n draws. Where every query hits, or
+ * none does, every resample agrees and the percentile interval collapses to a point that claims certainty; there
+ * the exact Clopper–Pearson interval is given instead (`exactEdgeInterval`).
  */
 export function bootstrapRecall(ranks: ArrayLike<number>, ks: readonly number[], o: BootstrapOptions = {}): Interval[] {
   sortedAscending(ks);
@@ -112,9 +114,20 @@ export function bootstrapRecall(ranks: ArrayLike<number>, ks: readonly number[],
     }
   });
   return ks.map((_, j) => {
+    if (hits[j] === 0 || hits[j] === n) return exactEdgeInterval(n, hits[j], level);
     const s = stats[j].sort();
     return { estimate: (100 * hits[j]) / n, lo: quantile(s, (1 - level) / 2), hi: quantile(s, 1 - (1 - level) / 2) };
   });
+}
+
+/**
+ * Clopper–Pearson for 0 or n hits of n, in percent, where the beta quantiles have closed forms: 0 of n gives
+ * [0, 1 − (α/2)^(1/n)], n of n gives [(α/2)^(1/n), 1] (α = 1 − level).
+ */
+export function exactEdgeInterval(n: number, hits: 0 | number, level = 0.95): Interval {
+  if (hits !== 0 && hits !== n) throw new Error(`the closed form holds for 0 or ${n} hits, not ${hits}`);
+  const edge = 100 * Math.pow((1 - level) / 2, 1 / n);
+  return hits === 0 ? { estimate: 0, lo: 0, hi: 100 - edge } : { estimate: 100, lo: edge, hi: 100 };
 }
 
 /**
