@@ -11,7 +11,6 @@ import { VIEWS, useNav, type ViewId } from './stores/nav';
 import { BrowseView } from './views/Browse';
 import { DatasetsView } from './views/Datasets';
 import { JobsView } from './views/Jobs';
-import { PlaceholderView } from './views/Placeholder';
 import { LabelsView } from './views/Labels';
 import { EvaluationView } from './views/Evaluation';
 import { ModelsView } from './views/Models';
@@ -37,8 +36,6 @@ function View({ id }: { id: ViewId }) {
       return <EvaluationView key="retrieval" task="retrieval" />;
     case 'nlvr2':
       return <EvaluationView key="nlvr2" task="nlvr2" />;
-    default:
-      return <PlaceholderView id={id} />;
   }
 }
 
