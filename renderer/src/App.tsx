@@ -5,17 +5,17 @@ import { HelpOverlay } from './components/HelpOverlay';
 import { StatusBar } from './components/StatusBar';
 import { Toasts } from './components/Toasts';
 import { useApp } from './stores/app';
-import { useDatasets } from './stores/datasets';
-import { useJobs } from './stores/jobs';
+import { useDatasets } from './features/datasets/store';
+import { useJobs } from './features/jobs/store';
 import { VIEWS, useNav, type ViewId } from './stores/nav';
-import { BrowseView } from './views/Browse';
-import { DatasetsView } from './views/Datasets';
-import { JobsView } from './views/Jobs';
-import { LabelsView } from './views/Labels';
-import { EvaluationView } from './views/Evaluation';
-import { ModelsView } from './views/Models';
-import { FineTuneView } from './views/FineTune';
-import { useLabels } from './stores/labels';
+import { BrowseView } from './features/browse/BrowseView';
+import { DatasetsView } from './features/datasets/DatasetsView';
+import { JobsView } from './features/jobs/JobsView';
+import { LabelsView } from './features/labels/LabelsView';
+import { EvaluationView } from './features/eval/EvaluationView';
+import { ModelsView } from './features/models/ModelsView';
+import { FineTuneView } from './features/finetune/FineTuneView';
+import { useLabels } from './features/labels/store';
 import { isTyping } from './keys';
 
 function View({ id }: { id: ViewId }) {

@@ -1,0 +1,81 @@
+// Label edits from the UI: every action appends to the backend's history (with `expected`, so an edit made
+// on a stale view is refused, not silently applied); undo/redo go to the backend so they survive restarts.
+import { create } from 'zustand';
+import type { LabelEvent } from '../../../../electron/api/schemas';
+import { errorMessage, mome } from '../../api/mome';
+import { useToasts } from '../../stores/toasts';
+
+type Edit = Parameters<ReturnType<typeof mome>['editLabels']>[0]['edits'][number];
+
+interface LabelsState {
+  /** Bumped on every change seen (ours or another client's), so views re-read what they show. */
+  version: number;
+  events: LabelEvent[];
+  total: number;
+  filter: { datasetId?: number; kind?: LabelEvent['kind']; author?: string; since?: string; until?: string };
+  counts: { datasetId: number; kind: string; field: string; n: number }[];
+  /** `evalRunId`: the evaluation run the edit was made from (provenance in the history and the export). */
+  edit(edits: Edit[], view: string, evalRunId?: number): Promise<boolean>;
+  undo(): Promise<void>;
+  redo(): Promise<void>;
+  revert(eventId: number): Promise<void>;
+  load(filter?: LabelsState['filter']): Promise<void>;
+  changed(): void;
+}
+
+const fail = (e: unknown) => useToasts.getState().push(errorMessage(e));
+
+export const useLabels = create<LabelsState>((set, get) => ({
+  version: 0,
+  events: [],
+  total: 0,
+  filter: {},
+  counts: [],
+  edit: async (edits, view, evalRunId) => {
+    try {
+      await mome().editLabels({ edits, view, evalRunId });
+      get().changed();
+      return true;
+    } catch (e) {
+      fail(e);
+      get().changed(); // a conflict means what is shown is stale: re-read it
+      return false;
+    }
+  },
+  undo: async () => {
+    try {
+      const e = await mome().undoLabel({});
+      useToasts.getState().push(e ? `Undid ${e.kind} ${e.key} ${e.field}` : 'Nothing to undo', 'info');
+      get().changed();
+    } catch (e) {
+      fail(e);
+    }
+  },
+  redo: async () => {
+    try {
+      const e = await mome().redoLabel({});
+      useToasts.getState().push(e ? `Redid ${e.kind} ${e.key} ${e.field}` : 'Nothing to redo', 'info');
+      get().changed();
+    } catch (e) {
+      fail(e);
+    }
+  },
+  revert: async (eventId) => {
+    try {
+      await mome().revertLabel({ eventId, view: 'labels' });
+      get().changed();
+    } catch (e) {
+      fail(e);
+    }
+  },
+  load: async (filter) => {
+    const f = filter ?? get().filter;
+    try {
+      const r = await mome().listLabelEvents({ ...f, limit: 500 });
+      set({ events: r.items, total: r.total, counts: r.counts, filter: f });
+    } catch (e) {
+      fail(e);
+    }
+  },
+  changed: () => set({ version: get().version + 1 }),
+}));
