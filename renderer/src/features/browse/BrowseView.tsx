@@ -4,7 +4,8 @@ import { mediaUrl, mome } from '../../api/mome';
 import { fmtInt } from '../../format';
 import { itemAt, useBrowse } from './store';
 import { useDatasets } from '../datasets/store';
-import { CaptionLabels, Nlvr2Labels, useLabelState } from '../labels/LabelActions';
+import { CaptionLabels, Nlvr2Labels } from '../labels/LabelActions';
+import { useLabelState } from '../labels/useLabelState';
 import { BulkActions } from './BulkActions';
 import { SearchPanel } from '../search/SearchPanel';
 

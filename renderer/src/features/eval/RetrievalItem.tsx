@@ -3,62 +3,12 @@
 // next to the top-k captions with scores. The ground truth is outlined wherever it appears.
 import { useCallback, useEffect, useState } from 'react';
 import type { EvalCandidate, EvalItemDetail } from '../../../../electron/api/schemas';
-import { errorMessage, mediaUrl, mome } from '../../api/mome';
+import { mediaUrl } from '../../api/mome';
 import { fmtInt } from '../../format';
 import { useLabels } from '../labels/store';
 import { useToasts } from '../../stores/toasts';
-import type { ItemRef } from './store';
+import { usePairRelations, type Relation } from './usePairRelations';
 import { notAShortcut } from '../../keys';
-
-export function useItemDetail(ref: ItemRef | null): EvalItemDetail | null {
-  const [detail, setDetail] = useState<EvalItemDetail | null>(null);
-  const key = ref ? `${ref.runId}|${ref.kind}|${ref.key}` : '';
-  const labels = useLabels((s) => s.version); // a label edited here or elsewhere shows at once
-  useEffect(() => {
-    if (!key) return setDetail(null);
-    const [runId, kind, k] = key.split('|');
-    let stale = false;
-    mome()
-      .getEvalItemDetail({ runId: Number(runId), kind: kind as ItemRef['kind'], key: k })
-      .then((d) => !stale && setDetail(d))
-      .catch((e) => !stale && useToasts.getState().push(errorMessage(e)));
-    return () => {
-      stale = true;
-    };
-  }, [key, labels]);
-  return detail;
-}
-
-type Relation = 'hard_negative' | 'also_match';
-
-/**
- * The relation the user gave each (caption, candidate image) pair, as the history holds it now: shown on the
- * candidates and sent as `expected`, so a mark made from a stale view is refused instead of silently
- * overwriting another client's.
- */
-function usePairRelations(datasetId: number, caption: string, images: string[]): Map<string, Relation | null> {
-  const [state, setState] = useState(new Map<string, Relation | null>());
-  const version = useLabels((s) => s.version);
-  const keys = images.join(',');
-  useEffect(() => {
-    if (!keys) return setState(new Map());
-    let stale = false;
-    const targets = keys.split(',').map((k) => ({ datasetId, kind: 'pair' as const, key: `${caption}|${k}` }));
-    mome()
-      .getLabelState({ targets })
-      .then((rows) => {
-        if (stale) return;
-        const m = new Map<string, Relation | null>(targets.map((t) => [t.key, null]));
-        for (const r of rows) if (r.field === 'relation') m.set(r.target.key, (r.value as Relation | null) ?? null);
-        setState(m);
-      })
-      .catch((e) => !stale && useToasts.getState().push(errorMessage(e)));
-    return () => {
-      stale = true;
-    };
-  }, [datasetId, caption, keys, version]);
-  return state;
-}
 
 const rank = (r: number | null) => (r === null ? '—' : `#${fmtInt(r + 1)}`);
 

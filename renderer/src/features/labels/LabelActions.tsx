@@ -5,38 +5,10 @@
 // Ctrl+Z / Ctrl+Shift+Z undo and redo.
 import { useCallback, useEffect, useState } from 'react';
 import type { ImageDetail, Nlvr2Example } from '../../../../electron/api/schemas';
-import { mome } from '../../api/mome';
 import { useLabels } from './store';
+import { useLabelState } from './useLabelState';
 import { EditableText } from '../../components/EditableText';
 import { isTyping } from '../../keys';
-
-type State = Record<string, unknown>; // "kind|key|field" -> current value
-
-/** Current values of every edited field of these targets, re-read whenever any client changes a label. */
-export function useLabelState(
-  targets: { datasetId: number; kind: 'caption' | 'image' | 'nlvr2'; key: string }[],
-): State {
-  const version = useLabels((s) => s.version);
-  const [state, setState] = useState<State>({});
-  const key = JSON.stringify(targets);
-  useEffect(() => {
-    let stale = false;
-    const t = JSON.parse(key) as typeof targets;
-    if (t.length === 0) return;
-    mome()
-      .getLabelState({ targets: t })
-      .then(
-        (rows) =>
-          !stale &&
-          setState(Object.fromEntries(rows.map((r) => [`${r.target.kind}|${r.target.key}|${r.field}`, r.value]))),
-      )
-      .catch(() => undefined);
-    return () => {
-      stale = true;
-    };
-  }, [key, version]);
-  return state;
-}
 
 /**
  * Single-key actions while an item panel is open: `actions` maps a key to what it does ("a" for A, "A" for

@@ -3,7 +3,7 @@
 // picked image: H hard negative and M also a match for the query caption (the Retrieval view's pair labels,
 // with the same history and undo), F flag, C save a free-text query as a caption of the image, S the images
 // most like it, O/Enter open.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
 import type { SearchHit, SearchResult } from '../../../../electron/api/schemas';
 import { errorMessage, mediaUrl, mome } from '../../api/mome';
 import { fmtInt } from '../../format';
@@ -14,41 +14,10 @@ import { useNav } from '../../stores/nav';
 import { RERANK_K, useSearch } from './store';
 import { useToasts } from '../../stores/toasts';
 import { ProgressBar } from '../../components/ProgressBar';
+import { useResultLabels } from './useResultLabels';
 import './SearchPanel.css';
 
 type Relation = 'hard_negative' | 'also_match';
-type Shown = Map<string, unknown>; // "pair|<sentid>|<imgid>" → relation, "image|<imgid>" → flag
-
-/** The labels the results carry now (pair relations with the query caption, image flags). */
-function useResultLabels(datasetId: number, r: SearchResult | null): Shown {
-  const [shown, setShown] = useState<Shown>(new Map());
-  const version = useLabels((s) => s.version);
-  useEffect(() => {
-    if (!r || r.results.length === 0) return setShown(new Map());
-    let stale = false;
-    const targets = [
-      ...r.results.map((h) => ({ datasetId, kind: 'image' as const, key: h.imgid })),
-      ...(r.caption
-        ? r.results.map((h) => ({ datasetId, kind: 'pair' as const, key: `${r.caption!.sentid}|${h.imgid}` }))
-        : []),
-    ];
-    mome()
-      .getLabelState({ targets })
-      .then((rows) => {
-        if (stale) return;
-        const m: Shown = new Map();
-        for (const row of rows)
-          if (row.field === 'relation' || row.field === 'flag')
-            m.set(`${row.target.kind}|${row.target.key}`, row.value);
-        setShown(m);
-      })
-      .catch((e) => !stale && useToasts.getState().push(errorMessage(e)));
-    return () => {
-      stale = true;
-    };
-  }, [datasetId, r, version]);
-  return shown;
-}
 
 async function openInPanel(datasetId: number, hit: SearchHit) {
   try {
