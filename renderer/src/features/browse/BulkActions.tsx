@@ -4,10 +4,10 @@
 // changed meanwhile is refused as a whole (and shown anew), never overwritten.
 import { useEffect, useState } from 'react';
 import type { ImageItem, Nlvr2Example } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
+import { mome } from '../../api/mome';
 import { itemAt, useBrowse } from './store';
 import { useLabels } from '../labels/store';
-import { useToasts } from '../../stores/toasts';
+import { toastError, useToasts } from '../../stores/toasts';
 import { EditableText } from '../../components/EditableText';
 import { isTyping } from '../../keys';
 
@@ -68,7 +68,7 @@ export function BulkActions({ shown, visible }: { shown: Record<string, unknown>
       if (await edit(edits, 'browse-bulk'))
         useToasts.getState().push(`${field} set on ${edits.length} item${edits.length === 1 ? '' : 's'}`, 'info');
     } catch (e) {
-      useToasts.getState().push(errorMessage(e));
+      toastError(e);
     }
   };
   const flag = (which: 'ambiguous' | 'bad') =>

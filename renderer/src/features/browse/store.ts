@@ -2,8 +2,8 @@
 // only the rows on screen are fetched and drawn).
 import { create } from 'zustand';
 import type { ImageDetail, ImageItem, Nlvr2Example } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
-import { useToasts } from '../../stores/toasts';
+import { mome } from '../../api/mome';
+import { toastError } from '../../stores/toasts';
 
 export const PAGE = 200;
 type Item = ImageItem | Nlvr2Example;
@@ -98,7 +98,7 @@ export const useBrowse = create<BrowseState>((set, get) => ({
       if (get().generation !== s.generation) return;
       set({ total: res.total, pages: { ...get().pages, [page]: res.items } });
     } catch (e) {
-      useToasts.getState().push(errorMessage(e));
+      toastError(e);
     } finally {
       inflight.delete(key);
     }
@@ -113,7 +113,7 @@ export const useBrowse = create<BrowseState>((set, get) => ({
     try {
       set({ open: await mome().getImageItem({ id: item.id }) });
     } catch (e) {
-      useToasts.getState().push(errorMessage(e));
+      toastError(e);
     }
   },
   close: () => set({ open: null }),

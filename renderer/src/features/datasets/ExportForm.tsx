@@ -2,10 +2,10 @@
 // new folder (the originals are never touched). Runs as a job; its result lists the files and the changes.
 import { useState } from 'react';
 import type { Dataset, Job } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
+import { mome } from '../../api/mome';
 import { useApp } from '../../stores/app';
 import { useJobs } from '../jobs/store';
-import { useToasts } from '../../stores/toasts';
+import { toastError } from '../../stores/toasts';
 import { PathField } from '../../components/PathField';
 
 interface ExportResult {
@@ -29,7 +29,7 @@ export function ExportForm({ dataset, onClose }: { dataset: Dataset; onClose(): 
       useJobs.getState().apply(j);
       setJobId(j.id);
     } catch (e) {
-      useToasts.getState().push(errorMessage(e));
+      toastError(e);
     }
   };
   return (

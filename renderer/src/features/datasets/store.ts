@@ -2,7 +2,7 @@ import { create } from 'zustand';
 import type { Dataset, Job } from '../../../../electron/api/schemas';
 import { errorMessage, mome } from '../../api/mome';
 import { useJobs } from '../jobs/store';
-import { useToasts } from '../../stores/toasts';
+import { toastError } from '../../stores/toasts';
 
 interface DatasetsState {
   list: Dataset[];
@@ -22,7 +22,7 @@ export const useDatasets = create<DatasetsState>((set, get) => ({
       const selectedId = get().selectedId ?? list[0]?.id ?? null;
       set({ list, selectedId: list.some((d) => d.id === selectedId) ? selectedId : (list[0]?.id ?? null) });
     } catch (e) {
-      useToasts.getState().push(errorMessage(e));
+      toastError(e);
     }
   },
   select: (id) => set({ selectedId: id }),
@@ -39,7 +39,7 @@ export const useDatasets = create<DatasetsState>((set, get) => ({
           return get().startImport(path, kind, true);
         return null;
       }
-      useToasts.getState().push(errorMessage(e));
+      toastError(e);
       return null;
     }
   },
@@ -54,7 +54,7 @@ export const useDatasets = create<DatasetsState>((set, get) => ({
       await mome().removeDataset({ id, deleteLabels });
       await get().load();
     } catch (e) {
-      useToasts.getState().push(errorMessage(e));
+      toastError(e);
     }
   },
 }));

@@ -3,11 +3,11 @@
 // likely label errors of the whole dataset, and a comparison with a second run.
 import { useCallback, useEffect, useState } from 'react';
 import type { EvalRun } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
+import { mome } from '../../api/mome';
 import { useDatasets } from '../datasets/store';
 import { useEval, type EvalTab, type EvalTask } from './store';
 import { useJobs } from '../jobs/store';
-import { useToasts } from '../../stores/toasts';
+import { toastError } from '../../stores/toasts';
 import { EmbeddingMap } from './EmbeddingMap';
 import { FailureSlices } from './FailureSlices';
 import { LikelyErrors } from './LikelyErrors';
@@ -36,7 +36,7 @@ function useRuns(datasetId: number | null, task: EvalTask): EvalRun[] {
     mome()
       .listEvalRuns({ datasetId })
       .then((r) => !stale && setRuns(r.filter((x) => x.task === task)))
-      .catch((e) => useToasts.getState().push(errorMessage(e)));
+      .catch((e) => toastError(e));
     return () => {
       stale = true;
     };

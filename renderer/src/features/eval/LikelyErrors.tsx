@@ -3,11 +3,11 @@
 // statement whose label the model confidently contradicts. Read from the newest all-splits run.
 import { useEffect, useState } from 'react';
 import type { EvalItem, EvalRun } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
+import { mome } from '../../api/mome';
 import { fmtInt } from '../../format';
 import { useEval, type EvalTask } from './store';
 import { useJobs } from '../jobs/store';
-import { useToasts } from '../../stores/toasts';
+import { toastError } from '../../stores/toasts';
 import { ALL_SPLITS } from './RunForm';
 
 /** `model` is the selected run's: its model ranks the whole dataset. */
@@ -36,7 +36,7 @@ export function LikelyErrors({
         setItems(p.items);
         setTotal(p.total);
       })
-      .catch((e) => useToasts.getState().push(errorMessage(e)));
+      .catch((e) => toastError(e));
     return () => {
       stale = true;
     };
@@ -47,7 +47,7 @@ export function LikelyErrors({
         .getState()
         .apply(await mome().startEvaluation({ task, datasetId, split: ALL_SPLITS, modelDir: model.dir }));
     } catch (e) {
-      useToasts.getState().push(errorMessage(e));
+      toastError(e);
     }
   };
   return (

@@ -2,10 +2,10 @@
 // those missed at R@1 / R@5, and filtered by text. N / P move to the next / previous query.
 import { useCallback, useEffect, useState } from 'react';
 import type { EvalItem } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
+import { mome } from '../../api/mome';
 import { fmtInt } from '../../format';
 import { useEval, type EvalTask } from './store';
-import { useToasts } from '../../stores/toasts';
+import { toastError } from '../../stores/toasts';
 import { notAShortcut } from '../../keys';
 
 const PAGE = 200;
@@ -31,7 +31,7 @@ function useQueries(runId: number, task: EvalTask) {
     [runId, filter],
   );
   useEffect(() => {
-    const t = setTimeout(() => load(0).catch((e) => useToasts.getState().push(errorMessage(e))), 150);
+    const t = setTimeout(() => load(0).catch((e) => toastError(e)), 150);
     return () => clearTimeout(t);
   }, [load]);
   return { items, total, more: () => load(items.length).catch(() => undefined) };

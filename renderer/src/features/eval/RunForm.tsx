@@ -2,10 +2,10 @@
 // active model), and for retrieval the ITM re-rank switch with its k.
 import { useState } from 'react';
 import type { Dataset } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
+import { mome } from '../../api/mome';
 import { PathField } from '../../components/PathField';
 import { useJobs } from '../jobs/store';
-import { useToasts } from '../../stores/toasts';
+import { toastError } from '../../stores/toasts';
 import type { EvalTask } from './store';
 
 export const ALL_SPLITS = '*';
@@ -30,7 +30,7 @@ export function RunForm({ task, ds, onStarted }: { task: EvalTask; ds: Dataset; 
       useJobs.getState().apply(job);
       onStarted();
     } catch (e) {
-      useToasts.getState().push(errorMessage(e));
+      toastError(e);
     }
   };
   return (

@@ -2,10 +2,10 @@
 // misses at R@k; for NLVR2, the confusion matrix of given label against prediction.
 import { useEffect, useState } from 'react';
 import type { EvalSummary } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
+import { mome } from '../../api/mome';
 import { fmtInt } from '../../format';
 import { useEval, type EvalTask } from './store';
-import { useToasts } from '../../stores/toasts';
+import { toastError } from '../../stores/toasts';
 import { Histogram } from './Histogram';
 
 export function ConfusionMatrix({ c }: { c: NonNullable<EvalSummary['confusion']> }) {
@@ -48,7 +48,7 @@ export function RunSummary({ runId, task }: { runId: number; task: EvalTask }) {
     mome()
       .getEvalSummary({ runId })
       .then((x) => !stale && setS(x))
-      .catch((e) => useToasts.getState().push(errorMessage(e)));
+      .catch((e) => toastError(e));
     return () => {
       stale = true;
     };

@@ -4,9 +4,9 @@
 // Clicking a row shows that run; the "vs" column picks a second run to compare it with.
 import { useEffect, useState } from 'react';
 import type { EvalMarkedMetrics, EvalRun } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
+import { mome } from '../../api/mome';
 import { useLabels } from '../labels/store';
-import { useToasts } from '../../stores/toasts';
+import { toastError } from '../../stores/toasts';
 import { splitName } from './RunForm';
 import { METRIC_LABELS } from '../../format';
 
@@ -28,7 +28,7 @@ function useMarkedMetrics(runs: EvalRun[], task: 'retrieval' | 'nlvr2'): Map<num
     let stale = false;
     Promise.all(ids.split(',').map((id) => mome().getEvalMetricsWithMarks({ runId: Number(id) })))
       .then((all) => !stale && setByRun(new Map(all.map((m) => [m.runId, m]))))
-      .catch((e) => !stale && useToasts.getState().push(errorMessage(e)));
+      .catch((e) => !stale && toastError(e));
     return () => {
       stale = true;
     };

@@ -1,9 +1,9 @@
 // The item open in the inspection panel, in full; re-read when a label changes here or in another client.
 import { useEffect, useState } from 'react';
 import type { EvalItemDetail } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
+import { mome } from '../../api/mome';
 import { useLabels } from '../labels/store';
-import { useToasts } from '../../stores/toasts';
+import { toastError } from '../../stores/toasts';
 import type { ItemRef } from './store';
 
 export function useItemDetail(ref: ItemRef | null): EvalItemDetail | null {
@@ -17,7 +17,7 @@ export function useItemDetail(ref: ItemRef | null): EvalItemDetail | null {
     mome()
       .getEvalItemDetail({ runId: Number(runId), kind: kind as ItemRef['kind'], key: k })
       .then((d) => !stale && setDetail(d))
-      .catch((e) => !stale && useToasts.getState().push(errorMessage(e)));
+      .catch((e) => !stale && toastError(e));
     return () => {
       stale = true;
     };

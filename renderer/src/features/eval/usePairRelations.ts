@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
-import { errorMessage, mome } from '../../api/mome';
+import { mome } from '../../api/mome';
 import { useLabels } from '../labels/store';
-import { useToasts } from '../../stores/toasts';
+import { toastError } from '../../stores/toasts';
 
 export type Relation = 'hard_negative' | 'also_match';
 
@@ -26,7 +26,7 @@ export function usePairRelations(datasetId: number, caption: string, images: str
         for (const r of rows) if (r.field === 'relation') m.set(r.target.key, (r.value as Relation | null) ?? null);
         setState(m);
       })
-      .catch((e) => !stale && useToasts.getState().push(errorMessage(e)));
+      .catch((e) => !stale && toastError(e));
     return () => {
       stale = true;
     };

@@ -3,19 +3,18 @@
 // it is done, the new model version evaluated before and after, side by side.
 import { useEffect, useRef, useState } from 'react';
 import type { FineTune, FineTunePreview, FineTuneSettings, ModelVersion } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
+import { mome } from '../../api/mome';
 import { ProgressBar } from '../../components/ProgressBar';
 import { fmtDuration, fmtInt, fmtTime } from '../../format';
 import { useApp } from '../../stores/app';
 import { useDatasets } from '../datasets/store';
 import { useFineTune } from './store';
 import { useJobs } from '../jobs/store';
-import { useToasts } from '../../stores/toasts';
+import { toastError } from '../../stores/toasts';
 import { RunComparison } from '../eval/RunComparison';
 import { FineTuneChart } from './FineTuneChart';
 import './finetune.css';
 
-const fail = (e: unknown) => useToasts.getState().push(errorMessage(e));
 const REFRESH_MS = 700;
 const live = (ft: FineTune | null) => ft !== null && (ft.job.state === 'running' || ft.job.state === 'queued');
 
@@ -67,7 +66,7 @@ function Sheet({ p, onClose }: { p: FineTunePreview; onClose(): void }) {
   const [models, setModels] = useState<ModelVersion[]>([]);
   const start = useFineTune((st) => st.start);
   useEffect(() => {
-    void mome().listModels({}).then(setModels).catch(fail);
+    void mome().listModels({}).then(setModels).catch(toastError);
   }, []);
   const num = (k: keyof FineTuneSettings) => (e: React.ChangeEvent<HTMLInputElement>) =>
     setS({ ...s, [k]: e.target.value === '' ? null : Number(e.target.value) });
@@ -159,14 +158,14 @@ function BeforeAfter({ ft }: { ft: FineTune }) {
     void mome()
       .listModels({ includeRemoved: true })
       .then((ms) => setModel(ms.find((m) => m.id === ft.modelId) ?? null))
-      .catch(fail);
+      .catch(toastError);
   }, [ft.modelId, version]);
   if (ft.modelId === null || ft.beforeRunId === null || ft.afterRunId === null) return null;
   const act = (p: Promise<unknown>) =>
     void p
       .then(() => useApp.getState().load())
       .then(() => setVersion((v) => v + 1))
-      .catch(fail);
+      .catch(toastError);
   return (
     <div className="ft-panel" data-testid="before-after">
       <h2>Before and after</h2>

@@ -4,7 +4,7 @@ import { create } from 'zustand';
 import type { FineTune, FineTunePreview, FineTuneSettings } from '../../../../electron/api/schemas';
 import { errorMessage, mome } from '../../api/mome';
 import { useJobs } from '../jobs/store';
-import { useToasts } from '../../stores/toasts';
+import { toastError } from '../../stores/toasts';
 
 interface FineTuneState {
   datasetId: number | null;
@@ -20,8 +20,6 @@ interface FineTuneState {
   start(settings: FineTuneSettings): Promise<boolean>;
   resume(jobId: number): Promise<void>;
 }
-
-const fail = (e: unknown) => useToasts.getState().push(errorMessage(e));
 
 export const useFineTune = create<FineTuneState>((set, get) => ({
   datasetId: null,
@@ -50,7 +48,7 @@ export const useFineTune = create<FineTuneState>((set, get) => ({
       const list = await mome().listFineTunes({ datasetId: id });
       if (get().datasetId === id) set({ list });
     } catch (e) {
-      fail(e);
+      toastError(e);
     }
   },
   select: async (jobId) => {
@@ -64,7 +62,7 @@ export const useFineTune = create<FineTuneState>((set, get) => ({
       const detail = await mome().getFineTune({ jobId });
       if (get().selected === jobId) set({ detail });
     } catch (e) {
-      fail(e);
+      toastError(e);
     }
   },
   resume: async (jobId) => {
@@ -74,7 +72,7 @@ export const useFineTune = create<FineTuneState>((set, get) => ({
       await get().loadList();
       await get().select(job.id);
     } catch (e) {
-      fail(e);
+      toastError(e);
     }
   },
   start: async (settings) => {
@@ -87,7 +85,7 @@ export const useFineTune = create<FineTuneState>((set, get) => ({
       await get().select(job.id);
       return true;
     } catch (e) {
-      fail(e);
+      toastError(e);
       return false;
     }
   },

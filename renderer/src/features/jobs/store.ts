@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import type { Job } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
-import { useToasts } from '../../stores/toasts';
+import { mome } from '../../api/mome';
+import { toastError } from '../../stores/toasts';
 
 interface JobsState {
   byId: Record<number, Job>;
@@ -18,7 +18,7 @@ export const useJobs = create<JobsState>((set, get) => ({
       const jobs = await mome().listJobs({ limit: 200 });
       set({ byId: Object.fromEntries(jobs.map((j) => [j.id, j])) });
     } catch (e) {
-      useToasts.getState().push(errorMessage(e));
+      toastError(e);
     }
   },
   apply: (job) => {
@@ -32,7 +32,7 @@ export const useJobs = create<JobsState>((set, get) => ({
     try {
       get().apply(await mome().cancelJob({ id }));
     } catch (e) {
-      useToasts.getState().push(errorMessage(e));
+      toastError(e);
     }
   },
   startScan: async (path) => {
@@ -41,7 +41,7 @@ export const useJobs = create<JobsState>((set, get) => ({
       get().apply(job);
       return job;
     } catch (e) {
-      useToasts.getState().push(errorMessage(e));
+      toastError(e);
       return null;
     }
   },

@@ -1,9 +1,9 @@
 import { useEffect } from 'react';
 import type { LabelEvent } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
+import { mome } from '../../api/mome';
 import { useBrowse } from '../browse/store';
 import { useNav } from '../../stores/nav';
-import { useToasts } from '../../stores/toasts';
+import { toastError } from '../../stores/toasts';
 import { fmtInt, fmtTime } from '../../format';
 import { useDatasets } from '../datasets/store';
 import { useLabels } from './store';
@@ -20,7 +20,7 @@ async function open(e: LabelEvent) {
     useBrowse.getState().show(e.datasetId, (found.image ?? found.example)!);
     useNav.getState().go('browse');
   } catch (err) {
-    useToasts.getState().push(errorMessage(err));
+    toastError(err);
   }
 }
 

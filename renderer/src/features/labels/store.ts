@@ -2,8 +2,8 @@
 // on a stale view is refused, not silently applied); undo/redo go to the backend so they survive restarts.
 import { create } from 'zustand';
 import type { LabelEvent } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
-import { useToasts } from '../../stores/toasts';
+import { mome } from '../../api/mome';
+import { toastError, useToasts } from '../../stores/toasts';
 
 type Edit = Parameters<ReturnType<typeof mome>['editLabels']>[0]['edits'][number];
 
@@ -23,8 +23,6 @@ interface LabelsState {
   changed(): void;
 }
 
-const fail = (e: unknown) => useToasts.getState().push(errorMessage(e));
-
 export const useLabels = create<LabelsState>((set, get) => ({
   version: 0,
   events: [],
@@ -37,7 +35,7 @@ export const useLabels = create<LabelsState>((set, get) => ({
       get().changed();
       return true;
     } catch (e) {
-      fail(e);
+      toastError(e);
       get().changed(); // a conflict means what is shown is stale: re-read it
       return false;
     }
@@ -48,7 +46,7 @@ export const useLabels = create<LabelsState>((set, get) => ({
       useToasts.getState().push(e ? `Undid ${e.kind} ${e.key} ${e.field}` : 'Nothing to undo', 'info');
       get().changed();
     } catch (e) {
-      fail(e);
+      toastError(e);
     }
   },
   redo: async () => {
@@ -57,7 +55,7 @@ export const useLabels = create<LabelsState>((set, get) => ({
       useToasts.getState().push(e ? `Redid ${e.kind} ${e.key} ${e.field}` : 'Nothing to redo', 'info');
       get().changed();
     } catch (e) {
-      fail(e);
+      toastError(e);
     }
   },
   revert: async (eventId) => {
@@ -65,7 +63,7 @@ export const useLabels = create<LabelsState>((set, get) => ({
       await mome().revertLabel({ eventId, view: 'labels' });
       get().changed();
     } catch (e) {
-      fail(e);
+      toastError(e);
     }
   },
   load: async (filter) => {
@@ -74,7 +72,7 @@ export const useLabels = create<LabelsState>((set, get) => ({
       const r = await mome().listLabelEvents({ ...f, limit: 500 });
       set({ events: r.items, total: r.total, counts: r.counts, filter: f });
     } catch (e) {
-      fail(e);
+      toastError(e);
     }
   },
   changed: () => set({ version: get().version + 1 }),

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Job, ModelCard, ModelVersion } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
+import { mome } from '../../api/mome';
 import { ModelCardView } from './ModelCard';
 import { JobTable } from '../jobs/JobRow';
 import { PathField } from '../../components/PathField';
@@ -10,9 +10,7 @@ import { fmtBytes, fmtTime } from '../../format';
 import { useApp } from '../../stores/app';
 import { useDatasets } from '../datasets/store';
 import { useJobs } from '../jobs/store';
-import { useToasts } from '../../stores/toasts';
-
-const fail = (e: unknown) => useToasts.getState().push(errorMessage(e));
+import { toastError } from '../../stores/toasts';
 
 function ModelRow({
   m,
@@ -48,7 +46,7 @@ function ModelRow({
                 .setActiveModel({ id: m.id })
                 .then(() => useApp.getState().load())
                 .then(onChanged)
-                .catch(fail);
+                .catch(toastError);
             }}
           >
             Make active
@@ -74,7 +72,7 @@ function ModelRow({
             onClick={(e) => {
               e.stopPropagation();
               if (confirm(`Remove ${m.name}? Its folder is deleted; its evaluation runs stay, marked as removed.`))
-                void mome().removeModel({ id: m.id }).then(onChanged).catch(fail);
+                void mome().removeModel({ id: m.id }).then(onChanged).catch(toastError);
             }}
           >
             Remove
@@ -107,7 +105,7 @@ function ProviderChoice({ onChanged }: { onChanged(): void }) {
               .setModelDevice({ device: next })
               .then(() => useApp.getState().load())
               .then(onChanged)
-              .catch(fail);
+              .catch(toastError);
           }}
         >
           <option value="auto">Automatic (CUDA where available, else CPU)</option>
@@ -136,7 +134,7 @@ function ImportForm() {
       useJobs.getState().apply(job);
       setJobIds((ids) => [job.id, ...ids]);
     } catch (e) {
-      fail(e);
+      toastError(e);
     }
   };
   const mine = jobIds.map((id) => byId[id]).filter((j): j is Job => Boolean(j));
@@ -230,7 +228,7 @@ export function ModelsView() {
             s !== null && list.some((m) => m.id === s) ? s : (list.find((m) => m.active)?.id ?? null),
           );
         })
-        .catch(fail),
+        .catch(toastError),
     [showRemoved],
   );
   useEffect(load, [load, finished, info?.activeModel?.version, info?.activeModel?.providerReason]);
@@ -239,7 +237,7 @@ export function ModelsView() {
   useEffect(() => mome().on('dataChanged', (e) => e.entity === 'models' && load()), [load]);
   useEffect(() => {
     if (selected === null) return setCard(null);
-    mome().getModelCard({ id: selected }).then(setCard).catch(fail);
+    mome().getModelCard({ id: selected }).then(setCard).catch(toastError);
   }, [selected, models]);
 
   return (

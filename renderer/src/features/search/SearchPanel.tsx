@@ -5,14 +5,14 @@
 // most like it, O/Enter open.
 import { useEffect, useRef } from 'react';
 import type { SearchHit, SearchResult } from '../../../../electron/api/schemas';
-import { errorMessage, mediaUrl, mome } from '../../api/mome';
+import { mediaUrl, mome } from '../../api/mome';
 import { fmtInt } from '../../format';
 import { useBrowse } from '../browse/store';
 import { useJobs } from '../jobs/store';
 import { useLabels } from '../labels/store';
 import { useNav } from '../../stores/nav';
 import { RERANK_K, useSearch } from './store';
-import { useToasts } from '../../stores/toasts';
+import { toastError, useToasts } from '../../stores/toasts';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useResultLabels } from './useResultLabels';
 import './SearchPanel.css';
@@ -25,7 +25,7 @@ async function openInPanel(datasetId: number, hit: SearchHit) {
     useBrowse.getState().show(datasetId, item);
     useNav.getState().go('browse');
   } catch (e) {
-    useToasts.getState().push(errorMessage(e));
+    toastError(e);
   }
 }
 

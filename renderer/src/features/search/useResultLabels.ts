@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { SearchResult } from '../../../../electron/api/schemas';
-import { errorMessage, mome } from '../../api/mome';
+import { mome } from '../../api/mome';
 import { useLabels } from '../labels/store';
-import { useToasts } from '../../stores/toasts';
+import { toastError } from '../../stores/toasts';
 
 export type Shown = Map<string, unknown>; // "pair|<sentid>|<imgid>" → relation, "image|<imgid>" → flag
 
@@ -29,7 +29,7 @@ export function useResultLabels(datasetId: number, r: SearchResult | null): Show
             m.set(`${row.target.kind}|${row.target.key}`, row.value);
         setShown(m);
       })
-      .catch((e) => !stale && useToasts.getState().push(errorMessage(e)));
+      .catch((e) => !stale && toastError(e));
     return () => {
       stale = true;
     };
