@@ -8,8 +8,6 @@ import { fmtBytes, fmtInt } from '../../format';
 import { useDatasets } from './store';
 import { useJobs } from '../jobs/store';
 import { useNav } from '../../stores/nav';
-import { useApp } from '../../stores/app';
-import { mome } from '../../api/mome';
 import { useFineTune } from '../finetune/store';
 
 function ScanResult({ scan }: { scan: FolderScan }) {
@@ -51,7 +49,6 @@ export function DatasetsView() {
   const startScan = useJobs((s) => s.startScan);
   const byId = useJobs((s) => s.byId);
   const now = useNow();
-  const mode = useApp((s) => s.info?.mode);
   const myJobs = jobIds.map((id) => byId[id]).filter((j): j is Job => Boolean(j));
   const lastScan = myJobs.find((j) => j.kind === 'folder-scan' && j.state === 'succeeded');
 
@@ -156,19 +153,12 @@ export function DatasetsView() {
           void startImport(folder, kind || undefined).then(track);
         }}
       >
-        <PathField value={path} onChange={setPath} label="Dataset folder" />
-        {mode === 'electron' && (
-          <button
-            type="button"
-            onClick={() =>
-              void mome()
-                .pickFolder({ title: 'Choose a dataset folder' })
-                .then((p) => p && setPath(p))
-            }
-          >
-            Choose…
-          </button>
-        )}
+        <PathField
+          value={path}
+          onChange={setPath}
+          label="Dataset folder"
+          pick={{ kind: 'folder', title: 'Choose a dataset folder' }}
+        />
         <select aria-label="Dataset kind" value={kind} onChange={(e) => setKind(e.target.value as typeof kind)}>
           <option value="">Detect kind</option>
           <option value="coco">COCO (Karpathy)</option>

@@ -3,7 +3,6 @@
 import { useState } from 'react';
 import type { Dataset, Job } from '../../../../electron/api/schemas';
 import { mome } from '../../api/mome';
-import { useApp } from '../../stores/app';
 import { useJobs } from '../jobs/store';
 import { toastError } from '../../stores/toasts';
 import { PathField } from '../../components/PathField';
@@ -20,7 +19,6 @@ export function ExportForm({ dataset, onClose }: { dataset: Dataset; onClose(): 
   const [out, setOut] = useState(`${dataset.root.replace(/\/+$/, '')}-corrected`);
   const [jobId, setJobId] = useState<number | null>(null);
   const job = useJobs((s) => (jobId === null ? undefined : s.byId[jobId])) as Job | undefined;
-  const mode = useApp((s) => s.info?.mode);
   const result = job?.state === 'succeeded' ? (job.result as ExportResult) : null;
 
   const start = async () => {
@@ -41,19 +39,12 @@ export function ExportForm({ dataset, onClose }: { dataset: Dataset; onClose(): 
         new or empty folder outside the dataset. Image folders are linked; the originals are never modified.
       </p>
       <div className="row">
-        <PathField value={out} onChange={setOut} label="Export to folder" />
-        {mode === 'electron' && (
-          <button
-            type="button"
-            onClick={() =>
-              void mome()
-                .pickFolder({ title: 'Choose an empty folder for the export' })
-                .then((p) => p && setOut(p))
-            }
-          >
-            Choose…
-          </button>
-        )}
+        <PathField
+          value={out}
+          onChange={setOut}
+          label="Export to folder"
+          pick={{ kind: 'folder', title: 'Choose an empty folder for the export' }}
+        />
         <button type="button" disabled={!out.startsWith('/') || job?.state === 'running'} onClick={() => void start()}>
           Export
         </button>

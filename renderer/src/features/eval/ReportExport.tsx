@@ -8,7 +8,6 @@ import { fmtBytes } from '../../format';
 import { useApp } from '../../stores/app';
 
 export function ReportExport({ runId, compareRunId }: { runId: number; compareRunId: number | null }) {
-  const mode = useApp((s) => s.info?.mode);
   const home = useApp((s) => s.info?.home);
   const name = compareRunId ? `mome-run-${runId}-vs-${compareRunId}.html` : `mome-run-${runId}.html`;
   const [open, setOpen] = useState(false);
@@ -38,19 +37,19 @@ export function ReportExport({ runId, compareRunId }: { runId: number; compareRu
         </button>
         {open && (
           <>
-            <PathField value={target} onChange={setOut} label="Report file" files placeholder="/path/to/report.html" />
-            {mode === 'electron' && (
-              <button
-                type="button"
-                onClick={() =>
-                  void mome()
-                    .pickFolder({ title: 'Choose a folder for the report' })
-                    .then((dir) => dir && setOut(`${dir.replace(/\/+$/, '')}/${name}`))
-                }
-              >
-                Choose folder…
-              </button>
-            )}
+            <PathField
+              value={target}
+              onChange={setOut}
+              label="Report file"
+              files
+              placeholder="/path/to/report.html"
+              pick={{
+                kind: 'folder',
+                title: 'Choose a folder for the report',
+                button: 'Choose folder…',
+                take: (dir) => `${dir.replace(/\/+$/, '')}/${name}`,
+              }}
+            />
             <button type="button" disabled={busy || !target.startsWith('/')} onClick={() => void write(target)}>
               {busy ? 'Writing…' : compareRunId ? `Write run ${runId} vs ${compareRunId}` : `Write run ${runId}`}
             </button>

@@ -122,7 +122,6 @@ function ProviderChoice({ onChanged }: { onChanged(): void }) {
 }
 
 function ImportForm() {
-  const desktop = useApp((s) => s.info?.mode) === 'electron'; // native dialogs; browser mode has the path fields
   const [source, setSource] = useState('');
   const [vocab, setVocab] = useState('');
   const [jobIds, setJobIds] = useState<number[]>([]);
@@ -150,47 +149,28 @@ function ImportForm() {
     <>
       <h2 className="section">Import a checkpoint or a model folder</h2>
       <div className="row">
-        <PathField value={source} onChange={setSource} label="Checkpoint or model folder" files />
-        {desktop && (
-          <>
-            <button
-              type="button"
-              onClick={() =>
-                void mome()
-                  .pickFile({
-                    title: 'Choose a VLMo checkpoint',
-                    extensions: ['pt', 'pth', 'ckpt', 'bin', 'safetensors'],
-                  })
-                  .then((p) => p && setSource(p))
-              }
-            >
-              Checkpoint…
-            </button>
-            <button
-              type="button"
-              onClick={() =>
-                void mome()
-                  .pickFolder({ title: 'Choose a model folder (with mome.json)' })
-                  .then((p) => p && setSource(p))
-              }
-            >
-              Folder…
-            </button>
-          </>
-        )}
-        <PathField value={vocab} onChange={setVocab} label="BERT vocab.txt (if not found automatically)" files />
-        {desktop && (
-          <button
-            type="button"
-            onClick={() =>
-              void mome()
-                .pickFile({ title: "Choose bert-base-uncased's vocab.txt", extensions: ['txt'] })
-                .then((p) => p && setVocab(p))
-            }
-          >
-            Vocab…
-          </button>
-        )}
+        <PathField
+          value={source}
+          onChange={setSource}
+          label="Checkpoint or model folder"
+          files
+          pick={[
+            {
+              kind: 'file',
+              title: 'Choose a VLMo checkpoint',
+              extensions: ['pt', 'pth', 'ckpt', 'bin', 'safetensors'],
+              button: 'Checkpoint…',
+            },
+            { kind: 'folder', title: 'Choose a model folder (with mome.json)', button: 'Folder…' },
+          ]}
+        />
+        <PathField
+          value={vocab}
+          onChange={setVocab}
+          label="BERT vocab.txt (if not found automatically)"
+          files
+          pick={{ kind: 'file', title: "Choose bert-base-uncased's vocab.txt", extensions: ['txt'], button: 'Vocab…' }}
+        />
         <button type="button" disabled={!source.startsWith('/')} onClick={() => void start()}>
           Import
         </button>

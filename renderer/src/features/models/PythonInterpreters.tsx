@@ -2,8 +2,6 @@
 // devices (or what they lack), the one fine-tunes and conversions use and why, and the user's choice.
 import { useEffect, useState } from 'react';
 import type { PythonInterpreter, PythonInUse } from '../../../../electron/api/schemas';
-import { mome } from '../../api/mome';
-import { useApp } from '../../stores/app';
 import { usePython } from './python-store';
 import { PathField } from '../../components/PathField';
 
@@ -85,7 +83,6 @@ function InterpreterRow({ i }: { i: PythonInterpreter }) {
 
 export function PythonInterpreters() {
   const { interpreters, inUse, minimumTorch, searching, choosing, error, load, choose } = usePython();
-  const desktop = useApp((s) => s.info?.mode) === 'electron'; // the native file dialog; browser mode types a path
   const [typed, setTyped] = useState('');
   const loaded = inUse !== null;
   useEffect(() => {
@@ -129,19 +126,8 @@ export function PythonInterpreters() {
           label="Python interpreter path"
           placeholder="/path/to/env/bin/python"
           files
+          pick={{ kind: 'file', title: 'Choose a Python interpreter (e.g. ~/miniconda3/envs/torch/bin/python)' }}
         />
-        {desktop && (
-          <button
-            type="button"
-            onClick={() =>
-              void mome()
-                .pickFile({ title: 'Choose a Python interpreter (e.g. ~/miniconda3/envs/torch/bin/python)' })
-                .then((p) => p && setTyped(p))
-            }
-          >
-            Choose…
-          </button>
-        )}
         <button
           type="button"
           disabled={!/^(\/|[A-Za-z]:[\\/])/.test(typed) || choosing}
