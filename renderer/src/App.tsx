@@ -5,7 +5,6 @@ import { HelpOverlay } from './components/HelpOverlay';
 import { StatusBar } from './components/StatusBar';
 import { Toasts } from './components/Toasts';
 import { useApp } from './stores/app';
-import { useDatasets } from './features/datasets/store';
 import { useJobs } from './features/jobs/store';
 import { VIEWS, useNav, type ViewId } from './stores/nav';
 import { BrowseView } from './features/browse/BrowseView';
@@ -17,6 +16,7 @@ import { ModelsView } from './features/models/ModelsView';
 import { FineTuneView } from './features/finetune/FineTuneView';
 import { useLabels } from './features/labels/store';
 import { isTyping } from './keys';
+import { followBackendEvents } from './backend-events';
 
 function View({ id }: { id: ViewId }) {
   switch (id) {
@@ -48,17 +48,7 @@ export function App() {
   useEffect(() => {
     void useApp.getState().load();
     void useJobs.getState().load();
-    const api = mome();
-    const offs = [
-      api.on('jobProgress', (j) => useJobs.getState().apply(j)),
-      api.on('jobFinished', (j) => useJobs.getState().apply(j)),
-      api.on('dataChanged', (e) => {
-        if (e.entity === 'datasets') void useDatasets.getState().load();
-        if (e.entity === 'models') void useApp.getState().load();
-        if (e.entity === 'labels') useLabels.getState().changed(); // another window's edits show at once
-      }),
-    ];
-    return () => offs.forEach((off) => off());
+    return followBackendEvents(mome());
   }, []);
 
   useEffect(() => {

@@ -8,8 +8,10 @@ import { toastError, useToasts } from '../../stores/toasts';
 type Edit = Parameters<ReturnType<typeof mome>['editLabels']>[0]['edits'][number];
 
 interface LabelsState {
-  /** Bumped on every change seen (ours or another client's), so views re-read what they show. */
+  /** Bumped once per change seen (ours or another client's), so views re-read what they show. */
   version: number;
+  /** The newest label event views have re-read after. */
+  seenEventId: number;
   events: LabelEvent[];
   total: number;
   filter: { datasetId?: number; kind?: LabelEvent['kind']; author?: string; since?: string; until?: string };
@@ -20,19 +22,25 @@ interface LabelsState {
   redo(): Promise<void>;
   revert(eventId: number): Promise<void>;
   load(filter?: LabelsState['filter']): Promise<void>;
-  changed(): void;
+  /**
+   * Labels changed: views re-read. With `labelEventId` (the newest event the change wrote), only when that event
+   * is new to this window: the reply to our own edit and its echo from the backend (dataChanged) carry the same
+   * event, and whichever arrives second finds it seen. Without one (a refused edit, another process's edits): always.
+   */
+  changed(labelEventId?: number): void;
 }
 
 export const useLabels = create<LabelsState>((set, get) => ({
   version: 0,
+  seenEventId: 0,
   events: [],
   total: 0,
   filter: {},
   counts: [],
   edit: async (edits, view, evalRunId) => {
     try {
-      await mome().editLabels({ edits, view, evalRunId });
-      get().changed();
+      const written = await mome().editLabels({ edits, view, evalRunId });
+      get().changed(Math.max(...written.map((e) => e.id)));
       return true;
     } catch (e) {
       toastError(e);
@@ -44,7 +52,7 @@ export const useLabels = create<LabelsState>((set, get) => ({
     try {
       const e = await mome().undoLabel({});
       useToasts.getState().push(e ? `Undid ${e.kind} ${e.key} ${e.field}` : 'Nothing to undo', 'info');
-      get().changed();
+      get().changed(e?.id);
     } catch (e) {
       toastError(e);
     }
@@ -53,15 +61,15 @@ export const useLabels = create<LabelsState>((set, get) => ({
     try {
       const e = await mome().redoLabel({});
       useToasts.getState().push(e ? `Redid ${e.kind} ${e.key} ${e.field}` : 'Nothing to redo', 'info');
-      get().changed();
+      get().changed(e?.id);
     } catch (e) {
       toastError(e);
     }
   },
   revert: async (eventId) => {
     try {
-      await mome().revertLabel({ eventId, view: 'labels' });
-      get().changed();
+      const reverted = await mome().revertLabel({ eventId, view: 'labels' });
+      get().changed(reverted.id);
     } catch (e) {
       toastError(e);
     }
@@ -75,5 +83,9 @@ export const useLabels = create<LabelsState>((set, get) => ({
       toastError(e);
     }
   },
-  changed: () => set({ version: get().version + 1 }),
+  changed: (labelEventId) => {
+    if (labelEventId === undefined) return set({ version: get().version + 1 });
+    if (labelEventId <= get().seenEventId) return;
+    set({ version: get().version + 1, seenEventId: labelEventId });
+  },
 }));
