@@ -368,6 +368,11 @@ export const events = {
   dataChanged: z.object({
     entity: z.enum(['jobs', 'mediaRoots', 'datasets', 'models', 'labels']),
     id: z.number().optional(),
+    /**
+     * Labels: the newest label event the change wrote (absent when not known: another process's edits, deleted
+     * labels). The client that made the edit has its reply with the same event, so it re-reads only once.
+     */
+    labelEventId: z.number().optional(),
   }),
 } as const;
 

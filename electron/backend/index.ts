@@ -109,8 +109,10 @@ export function createBackend(options: BackendOptions): Backend {
     cacheDir: path.join(home.cache, 'embeddings'),
     defaultModelDir,
   });
-  const labelsChanged = (datasetIds: number[]) => {
-    for (const id of new Set(datasetIds)) events.emit('dataChanged', { entity: 'labels', id });
+  const labelsChanged = (written: { id: number; datasetId: number }[]) => {
+    const labelEventId = Math.max(...written.map((e) => e.id));
+    for (const id of new Set(written.map((e) => e.datasetId)))
+      events.emit('dataChanged', { entity: 'labels', id, labelEventId });
   };
 
   const handlers: Handlers = {
@@ -172,22 +174,22 @@ export function createBackend(options: BackendOptions): Backend {
     // label writes wait for the write lock without blocking the event loop (a dataset worker may hold it)
     editLabels: async ({ edits, ...p }) => {
       const written = await gate.run(() => labels.edit(edits, who(p)));
-      labelsChanged(written.map((e) => e.datasetId));
+      labelsChanged(written);
       return written;
     },
     undoLabel: async ({ datasetId, ...p }) => {
       const e = await gate.run(() => labels.undo(who(p), datasetId));
-      if (e) labelsChanged([e.datasetId]);
+      if (e) labelsChanged([e]);
       return e;
     },
     redoLabel: async ({ datasetId, ...p }) => {
       const e = await gate.run(() => labels.redo(who(p), datasetId));
-      if (e) labelsChanged([e.datasetId]);
+      if (e) labelsChanged([e]);
       return e;
     },
     revertLabel: async ({ eventId, ...p }) => {
       const e = await gate.run(() => labels.revert(eventId, who(p)));
-      labelsChanged([e.datasetId]);
+      labelsChanged([e]);
       return e;
     },
     listLabelEvents: (q) => labels.list(q),

@@ -5,19 +5,18 @@ import { HelpOverlay } from './components/HelpOverlay';
 import { StatusBar } from './components/StatusBar';
 import { Toasts } from './components/Toasts';
 import { useApp } from './stores/app';
-import { useDatasets } from './stores/datasets';
-import { useJobs } from './stores/jobs';
+import { useJobs } from './features/jobs/store';
 import { VIEWS, useNav, type ViewId } from './stores/nav';
-import { BrowseView } from './views/Browse';
-import { DatasetsView } from './views/Datasets';
-import { JobsView } from './views/Jobs';
-import { PlaceholderView } from './views/Placeholder';
-import { LabelsView } from './views/Labels';
-import { EvaluationView } from './views/Evaluation';
-import { ModelsView } from './views/Models';
-import { FineTuneView } from './views/FineTune';
-import { useLabels } from './stores/labels';
+import { BrowseView } from './features/browse/BrowseView';
+import { DatasetsView } from './features/datasets/DatasetsView';
+import { JobsView } from './features/jobs/JobsView';
+import { LabelsView } from './features/labels/LabelsView';
+import { EvaluationView } from './features/eval/EvaluationView';
+import { ModelsView } from './features/models/ModelsView';
+import { FineTuneView } from './features/finetune/FineTuneView';
+import { useLabels } from './features/labels/store';
 import { isTyping } from './keys';
+import { followBackendEvents } from './backend-events';
 
 function View({ id }: { id: ViewId }) {
   switch (id) {
@@ -37,8 +36,6 @@ function View({ id }: { id: ViewId }) {
       return <EvaluationView key="retrieval" task="retrieval" />;
     case 'nlvr2':
       return <EvaluationView key="nlvr2" task="nlvr2" />;
-    default:
-      return <PlaceholderView id={id} />;
   }
 }
 
@@ -51,17 +48,7 @@ export function App() {
   useEffect(() => {
     void useApp.getState().load();
     void useJobs.getState().load();
-    const api = mome();
-    const offs = [
-      api.on('jobProgress', (j) => useJobs.getState().apply(j)),
-      api.on('jobFinished', (j) => useJobs.getState().apply(j)),
-      api.on('dataChanged', (e) => {
-        if (e.entity === 'datasets') void useDatasets.getState().load();
-        if (e.entity === 'models') void useApp.getState().load();
-        if (e.entity === 'labels') useLabels.getState().changed(); // another window's edits show at once
-      }),
-    ];
-    return () => offs.forEach((off) => off());
+    return followBackendEvents(mome());
   }, []);
 
   useEffect(() => {

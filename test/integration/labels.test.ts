@@ -96,8 +96,11 @@ describe('label history', () => {
     const { b, datasetId } = await setup();
     const seen: unknown[] = [];
     b.events.on('dataChanged', (e) => seen.push(e));
-    await b.call('editLabels', { edits: [{ ...caption(datasetId, '3'), field: 'flag', value: 'ambiguous' }] });
-    expect(seen).toContainEqual({ entity: 'labels', id: datasetId });
+    const [written] = (await b.call('editLabels', {
+      edits: [{ ...caption(datasetId, '3'), field: 'flag', value: 'ambiguous' }],
+    })) as LabelEvent[];
+    // with the event it wrote, so the client that made the edit knows the echo and re-reads only once
+    expect(seen).toContainEqual({ entity: 'labels', id: datasetId, labelEventId: written.id });
   });
 
   it("another process's edits on the same database reach this process's clients", async () => {

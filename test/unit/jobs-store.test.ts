@@ -1,7 +1,7 @@
 // The renderer's job store: replies and events about one job can arrive in either order.
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../electron/api/schemas';
-import { useJobs } from '../../renderer/src/stores/jobs';
+import { useJobs } from '../../renderer/src/features/jobs/store';
 
 const job = (over: Partial<Job>): Job => ({
   id: 7,

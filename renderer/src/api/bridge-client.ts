@@ -4,7 +4,8 @@
 // address bar, and sends it as `Authorization: Bearer` on every request. No cookie: a cookie would go to every
 // service on 127.0.0.1, whatever its port. The event stream is read with fetch, since EventSource cannot send
 // a header; its first frame hands the page a media ticket for <img src> URLs (see electron/bridge/server.ts).
-import { EVENT_NAMES, METHOD_NAMES } from '../../../electron/api/names';
+import { buildMomeClient } from '../../../electron/api/client';
+import { EVENT_NAMES } from '../../../electron/api/names';
 import type { MomeApi } from '../../../electron/api/contract';
 
 export class MomeCallError extends Error {
@@ -17,8 +18,6 @@ export class MomeCallError extends Error {
     this.name = 'MomeCallError';
   }
 }
-
-type Listener = (payload: unknown) => void;
 
 const TOKEN_KEY = 'mome_token';
 const NO_TOKEN =
@@ -69,7 +68,6 @@ export function installBridgeClient(): void {
   const auth = (extra: Record<string, string> = {}): Record<string, string> =>
     token ? { ...extra, Authorization: `Bearer ${token}` } : extra;
 
-  const listeners = new Map<string, Set<Listener>>();
   // Calls wait for the first media ticket (or the stream's first failure, or 3 s), so that every image path a
   // call returns is rendered with a ticket.
   let markReady: () => void = () => undefined;
@@ -98,8 +96,7 @@ export function installBridgeClient(): void {
           mediaTicket = (JSON.parse(frame.data) as { mediaTicket: string }).mediaTicket;
           markReady();
         } else if ((EVENT_NAMES as readonly string[]).includes(frame.event)) {
-          const payload = JSON.parse(frame.data);
-          for (const l of listeners.get(frame.event) ?? []) l(payload);
+          client.emit(frame.event, JSON.parse(frame.data));
         }
       }
     }
@@ -112,33 +109,22 @@ export function installBridgeClient(): void {
         setTimeout(connect, 2000); // the server restarted or the tunnel dropped: reconnect
       });
   };
+  const client = buildMomeClient(async (name, args) => {
+    await ready;
+    const res = await fetch(`api/${name}`, {
+      method: 'POST',
+      credentials: 'omit',
+      cache: 'no-store',
+      headers: auth({ 'Content-Type': 'application/json' }),
+      body: JSON.stringify(args),
+    });
+    const body = await res.json().catch(() => null);
+    if (!res.ok) {
+      const err = body?.error ?? { code: 'internal', message: `HTTP ${res.status}` };
+      throw new MomeCallError(err.code, err.code === 'unauthorized' ? NO_TOKEN : err.message, err.details);
+    }
+    return body;
+  });
   connect();
-
-  const api: Record<string, unknown> = {
-    on(event: string, handler: Listener) {
-      const set = listeners.get(event) ?? new Set<Listener>();
-      set.add(handler);
-      listeners.set(event, set);
-      return () => set.delete(handler);
-    },
-  };
-  for (const name of METHOD_NAMES) {
-    api[name] = async (args: unknown) => {
-      await ready;
-      const res = await fetch(`api/${name}`, {
-        method: 'POST',
-        credentials: 'omit',
-        cache: 'no-store',
-        headers: auth({ 'Content-Type': 'application/json' }),
-        body: JSON.stringify(args ?? {}),
-      });
-      const body = await res.json().catch(() => null);
-      if (!res.ok) {
-        const err = body?.error ?? { code: 'internal', message: `HTTP ${res.status}` };
-        throw new MomeCallError(err.code, err.code === 'unauthorized' ? NO_TOKEN : err.message, err.details);
-      }
-      return body;
-    };
-  }
-  (window as unknown as { mome: unknown }).mome = api;
+  (window as unknown as { mome: MomeApi }).mome = client.api;
 }

@@ -1,5 +1,5 @@
 import { useApp } from '../stores/app';
-import { selectRunningCount, useJobs } from '../stores/jobs';
+import { selectRunningCount, useJobs } from '../features/jobs/store';
 import { useNav } from '../stores/nav';
 
 export function StatusBar({ onJobs }: { onJobs: () => void }) {

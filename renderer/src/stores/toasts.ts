@@ -1,4 +1,5 @@
 import { create } from 'zustand';
+import { errorMessage } from '../api/mome';
 
 interface Toast {
   id: number;
@@ -21,3 +22,6 @@ export const useToasts = create<ToastState>((set, get) => ({
   },
   dismiss: (id) => set({ toasts: get().toasts.filter((t) => t.id !== id) }),
 }));
+
+/** What went wrong, as an error toast: the one way a failed call is shown when no view has a place for it. */
+export const toastError = (e: unknown) => useToasts.getState().push(errorMessage(e));
