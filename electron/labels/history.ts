@@ -142,6 +142,13 @@ export class LabelHistory {
       .get(t.datasetId, t.kind, t.key, field) as EventRow | undefined;
   }
 
+  /** How many history rows a dataset has (undo, redo and revert rows included). */
+  count(datasetId: number): number {
+    return (
+      this.db.prepare('SELECT count(*) AS n FROM label_events WHERE dataset_id = ?').get(datasetId) as { n: number }
+    ).n;
+  }
+
   current(t: LabelTarget, field: string): unknown {
     const row = this.newest(t, field);
     return row ? parse(row.new_value) : this.original(t, field);

@@ -1,0 +1,72 @@
+// The label methods of MomeApi: edits, undo, redo and revert on the label history, and what it holds. Writes
+// wait for the write lock without blocking the event loop (a dataset worker may hold it); every write announces
+// the datasets whose labels changed.
+import os from 'node:os';
+import type { Handlers } from '../api/dispatch';
+import type { EventHub } from '../api/events';
+import { findLabelItem } from '../datasets/repository';
+import type { Db } from '../store/db';
+import type { WriteGate } from '../store/write-gate';
+import type { LabelHistory, Provenance } from './history';
+
+type LabelHandlers = Pick<
+  Handlers,
+  | 'countLabels'
+  | 'findLabelItem'
+  | 'editLabels'
+  | 'undoLabel'
+  | 'redoLabel'
+  | 'revertLabel'
+  | 'listLabelEvents'
+  | 'getLabelState'
+>;
+
+export function labelHandlers(deps: {
+  db: Db;
+  labels: LabelHistory;
+  gate: WriteGate;
+  events: EventHub;
+}): LabelHandlers {
+  const { db, labels, gate, events } = deps;
+  const author = defaultAuthor();
+  const who = (p: Partial<Provenance>): Provenance => ({ ...p, author: p.author ?? author });
+  const changed = (datasetIds: number[]) => {
+    for (const id of new Set(datasetIds)) events.emit('dataChanged', { entity: 'labels', id });
+  };
+  return {
+    countLabels: ({ datasetId }) => ({ events: labels.count(datasetId) }),
+    findLabelItem: (t) =>
+      findLabelItem(db, t, t.kind === 'caption' ? String(labels.current(t, 'image') ?? '') : undefined),
+    editLabels: async ({ edits, ...p }) => {
+      const written = await gate.run(() => labels.edit(edits, who(p)));
+      changed(written.map((e) => e.datasetId));
+      return written;
+    },
+    undoLabel: async ({ datasetId, ...p }) => {
+      const e = await gate.run(() => labels.undo(who(p), datasetId));
+      if (e) changed([e.datasetId]);
+      return e;
+    },
+    redoLabel: async ({ datasetId, ...p }) => {
+      const e = await gate.run(() => labels.redo(who(p), datasetId));
+      if (e) changed([e.datasetId]);
+      return e;
+    },
+    revertLabel: async ({ eventId, ...p }) => {
+      const e = await gate.run(() => labels.revert(eventId, who(p)));
+      changed([e.datasetId]);
+      return e;
+    },
+    listLabelEvents: (q) => labels.list(q),
+    getLabelState: ({ targets }) => labels.state(targets),
+  };
+}
+
+/** Edits without a named author are the OS user's. */
+function defaultAuthor(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'user';
+  }
+}
