@@ -82,7 +82,14 @@ export function createBackend(options: BackendOptions): Backend {
     ...modelDomain.handlers,
     ...search.handlers,
     ...fineTuneHandlers(
-      { db, labels, models, home, modelsChanged: (id) => events.emit('dataChanged', { entity: 'models', id }) },
+      {
+        db,
+        labels,
+        models,
+        home,
+        modelsChanged: (id) => events.emit('dataChanged', { entity: 'models', id }),
+        defaultModelDir,
+      },
       jobs,
     ),
     ...mediaHandlers({ roots, events }),

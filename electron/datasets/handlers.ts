@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Handlers } from '../api/dispatch';
 import type { EventHub } from '../api/events';
-import { scanFolder } from '../jobs/folder-scan';
+import { scanFolder } from './folder-scan';
 import type { JobService } from '../jobs/service';
 import type { LabelHistory } from '../labels/history';
 import type { MediaRoots } from '../media/roots';

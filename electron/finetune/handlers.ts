@@ -18,7 +18,7 @@ export function fineTuneHandlers(deps: Omit<FineTuneDeps, 'store'>, jobs: JobSer
     previewFineTune: ({ datasetId, task }) => {
       const ds = datasetInfo(deps.db, datasetId);
       const t = task ?? taskFor(ds.kind);
-      const base = resolveBase(deps.models, null);
+      const base = resolveBase(deps, null);
       return buildPreview(deps.db, ds, base, t, base ? store.measuredRate(base.dir, t, 'auto') : null);
     },
     startFineTune: (args) => startFineTuneJob(all, jobs, args),

@@ -12,7 +12,6 @@ import type { LabelHistory } from '../labels/history';
 import type { ModelRegistry } from '../models/registry';
 import type { Db } from '../store/db';
 import type { HomeLayout } from '../store/home';
-import { defaultModelDir } from '../backend/assets';
 import { HELD_OUT, datasetInfo, defaults, judgedPairs, taskFor, type DatasetInfo } from './preview';
 import type { FineTuneStore } from './repository';
 import { runTrainer, type TrainerMessage } from './trainer';
@@ -29,6 +28,8 @@ export interface FineTuneDeps {
   home: HomeLayout;
   /** Tells windows that models changed (a new version is registered). */
   modelsChanged: (id: number) => void;
+  /** The embedded default model's folder, when it is installed: the base of last resort. */
+  defaultModelDir: () => string | null;
 }
 
 export interface BaseModel {
@@ -38,10 +39,13 @@ export interface BaseModel {
 }
 
 /** The model a fine-tune starts from: the one asked for, else the active one, else the embedded default. */
-export function resolveBase(models: ModelRegistry, id: number | null | undefined): BaseModel | null {
-  const m: ModelVersion | null = id ? models.get(id) : models.active();
+export function resolveBase(
+  deps: Pick<FineTuneDeps, 'models' | 'defaultModelDir'>,
+  id: number | null | undefined,
+): BaseModel | null {
+  const m: ModelVersion | null = id ? deps.models.get(id) : deps.models.active();
   if (m) return { id: m.id, name: m.name, dir: m.dir };
-  const dir = defaultModelDir();
+  const dir = deps.defaultModelDir();
   return dir ? { id: null, name: path.basename(dir), dir } : null;
 }
 
@@ -57,7 +61,7 @@ export function startFineTuneJob(
       'invalid_arguments',
       `A ${task} fine-tune needs a ${task === 'nlvr2' ? 'NLVR2' : 'COCO or Flickr30K'} dataset; ${ds.name} is ${ds.kind}.`,
     );
-  const base = resolveBase(deps.models, args.baseModelId);
+  const base = resolveBase(deps, args.baseModelId);
   if (!base) throw new ApiError('not_found', 'There is no model to fine-tune: import one in Models first.');
   const given = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
   const settings: FineTuneSettings = { ...defaults(task, base.id), ...given, task, baseModelId: base.id };
