@@ -5,10 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { EventHub } from '../api/events';
 import { importDataset } from '../datasets/importer';
+import { datasetIdAt } from '../datasets/repository';
 import type { JobService } from '../jobs/service';
 import type { MediaRoots } from '../media/roots';
 import type { ModelRegistry } from '../models/registry';
 import type { Db } from '../store/db';
+import { readSetting, writeSetting } from '../store/settings';
 import { defaultModelDir, sampleDatasetDirs } from './assets';
 
 const SAMPLES_KEY = 'samples.registered';
@@ -29,8 +31,8 @@ export function registerShipped(deps: {
 }
 
 function importSamples({ db, jobs, roots, events }: { db: Db; jobs: JobService; roots: MediaRoots; events: EventHub }) {
-  const row = db.prepare('SELECT value FROM settings WHERE key = ?').get(SAMPLES_KEY) as { value: string } | undefined;
-  const done = new Set<string>(row ? JSON.parse(row.value) : []);
+  const saved = readSetting(db, SAMPLES_KEY);
+  const done = new Set<string>(saved ? JSON.parse(saved) : []);
   for (const dir of sampleDatasetDirs()) {
     const name = path.basename(dir);
     if (done.has(name)) continue;
@@ -39,15 +41,13 @@ function importSamples({ db, jobs, roots, events }: { db: Db; jobs: JobService; 
         db,
         {
           root: dir,
-          refresh: Boolean(db.prepare('SELECT 1 FROM datasets WHERE root = ?').get(fs.realpathSync(dir))),
+          refresh: datasetIdAt(db, fs.realpathSync(dir)) !== undefined,
         },
         ctx,
       );
       roots.add(summary.root, summary.name);
       done.add(name);
-      db.prepare(
-        'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-      ).run(SAMPLES_KEY, JSON.stringify([...done]));
+      writeSetting(db, SAMPLES_KEY, JSON.stringify([...done]));
       events.emit('dataChanged', { entity: 'datasets', id: summary.datasetId });
       return summary;
     });

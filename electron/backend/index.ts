@@ -6,15 +6,15 @@ import path from 'node:path';
 import { dispatch, type Handlers } from '../api/dispatch';
 import { EventHub } from '../api/events';
 import { datasetHandlers } from '../datasets/handlers';
-import { recoverDatasets } from '../datasets/importer';
 import { Purger } from '../datasets/purge';
+import { recoverDatasets } from '../datasets/repository';
 import { evalHandlers } from '../eval/handlers';
 import { fineTuneHandlers } from '../finetune/handlers';
 import { jobHandlers } from '../jobs/handlers';
 import { JobService } from '../jobs/service';
 import { labelHandlers } from '../labels/handlers';
 import { LabelHistory } from '../labels/history';
-import { watchOtherProcesses } from '../labels/watch';
+import { watchOtherProcesses } from './watch';
 import { mediaHandlers } from '../media/handlers';
 import { MediaRoots } from '../media/roots';
 import { readMedia } from '../media/serve';
@@ -77,7 +77,7 @@ export function createBackend(options: BackendOptions): Backend {
     ...appHandlers({ shell: options, home, models }),
     ...jobHandlers(jobs),
     ...datasetHandlers({ db, jobs, roots, labels, gate, purger, events }),
-    ...labelHandlers({ db, labels, gate, events }),
+    ...labelHandlers({ labels, gate, events }),
     ...evalHandlers({ db, jobs, models, events, cacheDir, defaultModelDir }),
     ...modelDomain.handlers,
     ...search.handlers,

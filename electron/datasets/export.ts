@@ -5,19 +5,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../api/contract';
+import type { DatasetKind } from '../api/schemas';
 import type { Db } from '../store/db';
 import type { LabelHistory } from '../labels/history';
 import { streamJsonArray } from './json-array-stream';
 import { cocoImageDir, FLICKR_IMAGE_DIRS } from './karpathy';
 import { realPathInside } from '../media/roots';
-
-interface DatasetRow {
-  id: number;
-  kind: 'coco' | 'flickr30k' | 'nlvr2';
-  name: string;
-  root: string;
-  annotation_files: string;
-}
+import { readyDataset } from './repository';
 
 export interface ExportSummary {
   datasetId: number;
@@ -61,7 +55,7 @@ function currentLabels(db: Db, datasetId: number): Current {
  * folder whose real path leaves the dataset folder (a symlink out of it) is not linked, by the rule the media
  * route and the evaluation apply (electron/media/roots.ts); its name is returned, for the README.
  */
-async function linkImageFolders(root: string, tmp: string, kind: DatasetRow['kind']): Promise<string[]> {
+async function linkImageFolders(root: string, tmp: string, kind: DatasetKind): Promise<string[]> {
   const candidates =
     kind === 'coco'
       ? ['train2014', 'val2014']
@@ -111,9 +105,7 @@ export async function exportDataset(
   datasetId: number,
   out: string,
 ): Promise<ExportSummary> {
-  const ds = db.prepare(`SELECT * FROM datasets WHERE id = ? AND state = 'ready'`).get(datasetId) as
-    DatasetRow | undefined;
-  if (!ds) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
+  const ds = readyDataset(db, datasetId);
   const target = path.resolve(out);
   if (fs.existsSync(target) && fs.readdirSync(target).length > 0) {
     throw new ApiError('conflict', `${target} is not empty; export into a new folder.`);
@@ -134,7 +126,7 @@ export async function exportDataset(
   try {
     const files: string[] = [];
     if (ds.kind === 'nlvr2') {
-      for (const rel of JSON.parse(ds.annotation_files) as string[]) {
+      for (const rel of ds.annotationFiles) {
         const lines = fs.readFileSync(await annotationPath(ds.root, rel), 'utf8').split('\n');
         const outLines = lines.map((line) => {
           if (!line.trim()) return line;
@@ -178,7 +170,7 @@ export async function exportDataset(
         count('captions added');
       }
       const fd = fs.openSync(path.join(tmp, rel), 'w');
-      const src = await annotationPath(ds.root, (JSON.parse(ds.annotation_files) as string[])[0]); // maybe in karpathy/
+      const src = await annotationPath(ds.root, ds.annotationFiles[0]); // maybe in karpathy/
       const kept: { index: number; img: Record<string, unknown> }[] = [];
       for await (const el of streamJsonArray(src, 'images')) {
         const img = el.value as Record<string, unknown> & { imgid: number; sentences: Sentence[] };

@@ -10,9 +10,10 @@ import type { MediaRoots } from '../media/roots';
 import type { Db } from '../store/db';
 import type { WriteGate } from '../store/write-gate';
 import { exportDataset } from './export';
-import { claimImport, importDataset } from './importer';
+import { importDataset } from './importer';
 import type { Purger } from './purge';
-import { browseImages, browseNlvr2, getDatasetStats, getImageItem, listDatasets, removeDataset } from './repository';
+import { browseImages, browseNlvr2, findLabelItem, getDatasetStats, getImageItem } from './browse';
+import { claimImport, listDatasets, removeDataset } from './repository';
 
 type DatasetHandlers = Pick<
   Handlers,
@@ -24,6 +25,7 @@ type DatasetHandlers = Pick<
   | 'getImageItem'
   | 'browseNlvr2'
   | 'getDatasetStats'
+  | 'findLabelItem'
   | 'startDatasetExport'
 >;
 
@@ -67,6 +69,9 @@ export function datasetHandlers(deps: {
     getImageItem: ({ id }) => getImageItem(db, id),
     browseNlvr2: (q) => browseNlvr2(db, q),
     getDatasetStats: ({ datasetId }) => getDatasetStats(db, datasetId),
+    // an added caption's item is the image it was added on, which its label history holds
+    findLabelItem: (t) =>
+      findLabelItem(db, t, t.kind === 'caption' ? String(labels.current(t, 'image') ?? '') : undefined),
     startDatasetExport: ({ datasetId, out }) =>
       jobs.start('dataset-export', `Export dataset ${datasetId}`, { datasetId, out }, async (ctx) => {
         ctx.progress(0.05, 'Writing the corrected dataset');

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { EmbeddingMap } from '../api/schemas';
 import type { Db } from '../store/db';
+import { datasetRoot } from '../datasets/repository';
 import { projectInWorker } from '../../model-runtime/src/retrieval/project';
 import { rng } from '../../model-runtime/src/retrieval/projection';
 import { embeddingKeys, openCaches } from './embed';
@@ -56,7 +57,7 @@ async function computeMap(db: Db, cacheDir: string, q: { runId: number; maxPoint
       'not_found',
       `No cached embeddings of model ${run.modelName} (${run.modelVersion}): run it again.`,
     );
-  const root = (db.prepare('SELECT root FROM datasets WHERE id = ?').get(run.datasetId) as { root: string }).root;
+  const root = datasetRoot(db, run.datasetId);
   const allImages = splitImages(db, run.datasetId, run.split);
   const allCaptions = splitCaptions(db, run.datasetId, run.split);
   const total = allImages.length + allCaptions.length;

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../api/contract';
 import { now, type Db } from '../store/db';
+import { datasetRoot } from '../datasets/repository';
 import type { JobContext } from '../jobs/service';
 import { MomeModel } from '../../model-runtime/src/model/model';
 import { evaluateNlvr2 } from './nlvr2-eval';
@@ -23,12 +24,6 @@ export function modelVersion(dir: string): string {
     h.update(f === 'mome.json' ? fs.readFileSync(path.join(dir, f)) : `${f}:${st.size}:${st.mtimeMs}`);
   }
   return h.digest('hex').slice(0, 16);
-}
-
-export function datasetRoot(db: Db, id: number): string {
-  const row = db.prepare('SELECT root FROM datasets WHERE id = ?').get(id) as { root: string } | undefined;
-  if (!row) throw new ApiError('not_found', `There is no dataset ${id}.`);
-  return row.root;
 }
 
 export async function runEvaluation(db: Db, o: EvalOptions, ctx: JobContext): Promise<EvalResult> {

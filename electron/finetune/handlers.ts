@@ -3,7 +3,8 @@ import { ApiError } from '../api/contract';
 import type { Handlers } from '../api/dispatch';
 import type { JobService } from '../jobs/service';
 import { jobDir, resolveBase, resumeFineTuneJob, startFineTuneJob, type FineTuneDeps } from './job';
-import { buildPreview, datasetInfo, taskFor } from './preview';
+import { datasetInfo } from '../datasets/repository';
+import { buildPreview, taskFor } from './preview';
 import { FineTuneStore } from './repository';
 
 type FineTuneHandlers = Pick<

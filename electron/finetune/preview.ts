@@ -2,18 +2,11 @@
 // it trains on, sensible defaults, a time estimate, and whether an interpreter with PyTorch is there.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApiError } from '../api/contract';
 import type { FineTunePreview, FineTuneSettings } from '../api/schemas';
 import type { Db } from '../store/db';
+import type { DatasetInfo } from '../datasets/repository';
 import { readModelConfig } from '../../model-runtime/src/model/config';
 import { findPython } from '../../model-runtime/src/python';
-
-export interface DatasetInfo {
-  id: number;
-  kind: 'coco' | 'flickr30k' | 'nlvr2';
-  name: string;
-  root: string;
-}
 
 export const HELD_OUT = { retrieval: 'test', nlvr2: 'dev' } as const;
 const TRAIN_SPLITS = { retrieval: ['train', 'restval'], nlvr2: ['train'] } as const;
@@ -22,12 +15,6 @@ const TRAINING_FIELDS = { caption: ['raw', 'image', 'removed'], nlvr2: ['label',
 // Effective throughput for the size rule (float32 training, small batches): measured rates replace it.
 const CPU_FLOPS = 5e9;
 const GPU_FLOPS = 3e13;
-
-export function datasetInfo(db: Db, id: number): DatasetInfo {
-  const row = db.prepare('SELECT id, kind, name, root FROM datasets WHERE id = ?').get(id) as DatasetInfo | undefined;
-  if (!row) throw new ApiError('not_found', `There is no dataset ${id}.`);
-  return row;
-}
 
 export function taskFor(kind: DatasetInfo['kind']): FineTuneSettings['task'] {
   return kind === 'nlvr2' ? 'nlvr2' : 'retrieval';

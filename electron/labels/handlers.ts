@@ -4,30 +4,16 @@
 import os from 'node:os';
 import type { Handlers } from '../api/dispatch';
 import type { EventHub } from '../api/events';
-import { findLabelItem } from '../datasets/repository';
-import type { Db } from '../store/db';
 import type { WriteGate } from '../store/write-gate';
 import type { LabelHistory, Provenance } from './history';
 
 type LabelHandlers = Pick<
   Handlers,
-  | 'countLabels'
-  | 'findLabelItem'
-  | 'editLabels'
-  | 'undoLabel'
-  | 'redoLabel'
-  | 'revertLabel'
-  | 'listLabelEvents'
-  | 'getLabelState'
+  'countLabels' | 'editLabels' | 'undoLabel' | 'redoLabel' | 'revertLabel' | 'listLabelEvents' | 'getLabelState'
 >;
 
-export function labelHandlers(deps: {
-  db: Db;
-  labels: LabelHistory;
-  gate: WriteGate;
-  events: EventHub;
-}): LabelHandlers {
-  const { db, labels, gate, events } = deps;
+export function labelHandlers(deps: { labels: LabelHistory; gate: WriteGate; events: EventHub }): LabelHandlers {
+  const { labels, gate, events } = deps;
   const author = defaultAuthor();
   const who = (p: Partial<Provenance>): Provenance => ({ ...p, author: p.author ?? author });
   const changed = (datasetIds: number[]) => {
@@ -35,8 +21,6 @@ export function labelHandlers(deps: {
   };
   return {
     countLabels: ({ datasetId }) => ({ events: labels.count(datasetId) }),
-    findLabelItem: (t) =>
-      findLabelItem(db, t, t.kind === 'caption' ? String(labels.current(t, 'image') ?? '') : undefined),
     editLabels: async ({ edits, ...p }) => {
       const written = await gate.run(() => labels.edit(edits, who(p)));
       changed(written.map((e) => e.datasetId));

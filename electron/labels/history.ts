@@ -392,3 +392,16 @@ export class LabelHistory {
     return { total, items, counts };
   }
 }
+
+/**
+ * Deletes a dataset's whole history: only when the user removes the dataset and confirms deleting its labels.
+ * The history is append-only, so this one explicit action lifts the guard inside the caller's transaction.
+ */
+export function deleteDatasetLabels(db: Db, datasetId: number): number {
+  db.exec('DROP TRIGGER label_events_no_delete');
+  const deleted = db.prepare('DELETE FROM label_events WHERE dataset_id = ?').run(datasetId).changes;
+  db.exec(`CREATE TRIGGER label_events_no_delete BEFORE DELETE ON label_events BEGIN
+    SELECT RAISE(ABORT, 'label history is append-only');
+  END;`);
+  return deleted;
+}

@@ -9,6 +9,7 @@ import { realPathInside } from '../media/roots';
 import * as ort from 'onnxruntime-node';
 import { ApiError } from '../api/contract';
 import type { Db } from '../store/db';
+import { datasetInfo } from '../datasets/repository';
 import type { JobContext } from '../jobs/service';
 import { embedSplit, embeddingKeys, type SplitImage } from '../eval/embed';
 import { splitCaptions, splitImages } from '../eval/retrieval-eval';
@@ -64,16 +65,9 @@ export interface TextSearchResult {
   results: SearchHit[];
 }
 
-export function datasetRootOf(db: Db, datasetId: number): { root: string; kind: string; name: string } {
-  const row = db.prepare('SELECT root, kind, name FROM datasets WHERE id = ?').get(datasetId) as
-    { root: string; kind: string; name: string } | undefined;
-  if (!row) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
-  return row;
-}
-
 /** The split's images, or a message that names the splits there are. */
 export function searchableImages(db: Db, datasetId: number, split: string): SplitImage[] {
-  const ds = datasetRootOf(db, datasetId);
+  const ds = datasetInfo(db, datasetId);
   if (ds.kind === 'nlvr2')
     throw new ApiError(
       'invalid_arguments',
@@ -125,7 +119,7 @@ export async function indexFromCache(
   cacheDir: string,
 ): Promise<{ index: SearchIndex | null; toEncode: number; images: number }> {
   const images = searchableImages(db, datasetId, split);
-  const { root, kind } = datasetRootOf(db, datasetId);
+  const { root, kind } = datasetInfo(db, datasetId);
   const cache = EmbeddingCache.open(cacheDir, version, 'images', dim);
   const { imageKeys } = await embeddingKeys(root, images, []);
   const embeddings = new Float32Array(images.length * dim);
@@ -156,7 +150,7 @@ export async function buildIndex(
   ctx: JobContext,
 ): Promise<SearchIndex> {
   const images = searchableImages(db, datasetId, split);
-  const { root, kind } = datasetRootOf(db, datasetId);
+  const { root, kind } = datasetInfo(db, datasetId);
   const emb = await embedSplit(model, version, root, images, [], cacheDir, ctx, [0.02, 0.98]);
   const dim = model.config.embedDim;
   const unreadable = new Set(emb.unreadable.keys());

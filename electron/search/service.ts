@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { Job } from '../api/schemas';
+import { datasetInfo } from '../datasets/repository';
 import type { Db } from '../store/db';
 import type { JobService } from '../jobs/service';
 import type { ModelRegistry } from '../models/registry';
@@ -12,7 +13,6 @@ import { readModelConfig } from '../../model-runtime/src/model/config';
 import type { MomeModel } from '../../model-runtime/src/model/model';
 import {
   buildIndex,
-  datasetRootOf,
   indexFromCache,
   loadSearchModel,
   searchImage,
@@ -115,7 +115,7 @@ export class SearchService {
     if (a.imageId === undefined && !text.trim())
       throw new ApiError('invalid_arguments', 'The query is empty: type a sentence to search for.');
     const m = this.modelFor(a.modelId);
-    datasetRootOf(this.deps.db, a.datasetId);
+    datasetInfo(this.deps.db, a.datasetId);
     let config;
     try {
       config = readModelConfig(m.dir);

@@ -2,16 +2,14 @@
 // or the `mome` CLI importing while the app runs) reach this process's clients too. SQLite's data_version
 // changes exactly when another connection has committed, so a cheap poll finds them; then only what changed
 // is announced: the datasets whose labels got new events, the dataset list, the model list.
+import { datasetListStamp } from '../datasets/repository';
 import type { Db } from '../store/db';
 
 type Entity = 'labels' | 'datasets' | 'models';
 
 export function watchOtherProcesses(db: Db, changed: (entity: Entity, id?: number) => void, everyMs = 500): () => void {
   const one = <T>(sql: string) => db.prepare(sql).get() as T;
-  const datasetsSig = () =>
-    JSON.stringify(
-      one("SELECT count(*), max(id), max(coalesce(refreshed_at, imported_at)) FROM datasets WHERE state = 'ready'"),
-    );
+  const datasetsSig = () => datasetListStamp(db);
   const modelsSig = () =>
     JSON.stringify(
       one(
