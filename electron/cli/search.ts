@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createBackend } from '../backend/index';
 import { consoleContext } from '../jobs/console-context';
-import { ALL_SPLITS, modelVersion } from '../eval/run-eval';
+import { ALL_SPLITS } from '../eval/run-eval';
+import { modelFingerprint } from '../models/model-folder';
 import { defaultHome } from '../store/home';
 import { buildIndex, indexFromCache, loadSearchModel, searchImage, searchText } from '../search/engine';
 import { datasetAt } from './dataset-at';
@@ -56,9 +57,10 @@ export async function searchCommand(argv: string[]): Promise<number> {
     const model = await loadSearchModel(dir, device, rerankK);
     const cacheDir = path.join(backend.home.cache, 'embeddings');
     try {
-      const version = modelVersion(dir);
-      const cached = await indexFromCache(backend.db, dataset.id, split, version, model.config.embedDim, cacheDir);
-      const index = cached.index ?? (await buildIndex(backend.db, model, version, dataset.id, split, cacheDir, ctx));
+      const fingerprint = modelFingerprint(dir);
+      const cached = await indexFromCache(backend.db, dataset.id, split, fingerprint, model.config.embedDim, cacheDir);
+      const index =
+        cached.index ?? (await buildIndex(backend.db, model, fingerprint, dataset.id, split, cacheDir, ctx));
       ctx.dispose();
       const out = opts.json ? fs.openSync(opts.json, 'w') : null;
       if (opts.image !== undefined) {

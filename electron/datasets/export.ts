@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { DatasetKind } from '../api/schemas';
 import type { Db } from '../store/db';
-import type { LabelHistory } from '../labels/history';
+import { newestValues, type LabelHistory } from '../labels/history';
 import { streamJsonArray } from './json-array-stream';
 import { cocoImageDir, FLICKR_IMAGE_DIRS } from './karpathy';
 import { realPathInside } from '../media/roots';
@@ -34,18 +34,11 @@ export function karpathyTokens(raw: string): string[] {
 type Current = Map<string, Map<string, unknown>>; // "kind\tkey" -> field -> value
 
 function currentLabels(db: Db, datasetId: number): Current {
-  const rows = db
-    .prepare(
-      `SELECT target_kind, target_key, field, new_value FROM label_events e WHERE dataset_id = ?
-       AND id = (SELECT max(id) FROM label_events x WHERE x.dataset_id = e.dataset_id AND x.target_kind = e.target_kind
-                 AND x.target_key = e.target_key AND x.field = e.field)`,
-    )
-    .all(datasetId) as { target_kind: string; target_key: string; field: string; new_value: string }[];
   const out: Current = new Map();
-  for (const r of rows) {
-    const k = `${r.target_kind}\t${r.target_key}`;
+  for (const v of newestValues(db, datasetId)) {
+    const k = `${v.kind}\t${v.key}`;
     if (!out.has(k)) out.set(k, new Map());
-    out.get(k)!.set(r.field, JSON.parse(r.new_value));
+    out.get(k)!.set(v.field, v.value);
   }
   return out;
 }

@@ -15,9 +15,9 @@ import { splitCaptions, splitImages } from './retrieval-eval';
 
 const computed = new Map<string, Promise<EmbeddingMap>>();
 
-/** The dimension of a model version's cached embeddings, from the cache file's name. */
-function cachedDim(cacheDir: string, version: string): number | null {
-  const dir = path.join(cacheDir, version);
+/** The dimension of a model's cached embeddings, from the cache file's name. */
+function cachedDim(cacheDir: string, fingerprint: string): number | null {
+  const dir = path.join(cacheDir, fingerprint);
   const f = fs.existsSync(dir) ? fs.readdirSync(dir).find((x) => /^images\.d\d+\.emb$/.test(x)) : undefined;
   return f ? Number(/\.d(\d+)\./.exec(f)![1]) : null;
 }

@@ -13,7 +13,7 @@ import { ApiError } from '../api/contract';
 import type { EvalMarkedMetrics, EvalRun } from '../api/schemas';
 import type { Db } from '../store/db';
 import { datasetRefreshedAt } from '../datasets/repository';
-import { judgedPairs } from '../finetune/preview';
+import { judgedPairs } from '../labels/history';
 import { readCorrections } from './corrections';
 import { getEvalRun } from './repository';
 

@@ -13,12 +13,14 @@ import type { ModelRegistry } from '../models/registry';
 import type { Db } from '../store/db';
 import type { HomeLayout } from '../store/home';
 import { datasetInfo, type DatasetInfo } from '../datasets/repository';
-import { HELD_OUT, defaults, judgedPairs, taskFor } from './preview';
+import { judgedPairs } from '../labels/history';
+import { HELD_OUT, defaults, taskFor } from './preview';
 import type { FineTuneStore } from './repository';
 import { runTrainer, type TrainerMessage } from './trainer';
 import { LogTail } from './log-tail';
 import { findPython } from '../../model-runtime/src/python';
-import { getEvalRun } from '../eval/repository';
+import { findReusableRun, getEvalRun } from '../eval/repository';
+import { modelFingerprint } from '../models/model-folder';
 import { compareIntervals, DEFAULT_BOOTSTRAP } from '../eval/stats';
 
 export interface FineTuneDeps {
@@ -86,7 +88,7 @@ function within(ctx: JobContext, a: number, b: number, label: string): JobContex
   };
 }
 
-/** The held-out evaluation of a model, reusing an earlier identical run of the same model version. */
+/** The held-out evaluation of a model, reusing an earlier identical run of the same model files (fingerprint). */
 async function evaluate(
   deps: FineTuneDeps,
   dir: string,
@@ -94,15 +96,10 @@ async function evaluate(
   datasetId: number,
   ctx: JobContext,
 ) {
-  const { runEvaluation, modelVersion } = await import('../eval/run-eval'); // ONNX Runtime only when needed
+  const { runEvaluation } = await import('../eval/run-eval'); // ONNX Runtime only when needed
   const split = HELD_OUT[task];
-  const reuse = deps.db
-    .prepare(
-      `SELECT id FROM eval_runs WHERE task = ? AND model_dir = ? AND model_version = ? AND dataset_id = ? AND split = ?
-       AND coalesce(json_extract(options, '$.rerankK'), 0) = 0 ORDER BY id DESC LIMIT 1`,
-    )
-    .get(task, dir, modelVersion(dir), datasetId, split) as { id: number } | undefined;
-  if (reuse) return reuse.id;
+  const reuse = findReusableRun(deps.db, { task, modelDir: dir, fingerprint: modelFingerprint(dir), datasetId, split });
+  if (reuse !== undefined) return reuse;
   const cacheDir = path.join(deps.home.cache, 'embeddings');
   const device = deps.models.device();
   return (await runEvaluation(deps.db, { task, datasetId, split, modelDir: dir, k: 10, device, cacheDir }, ctx)).runId;

@@ -8,7 +8,7 @@ import { datasetInfo } from '../datasets/repository';
 import type { Db } from '../store/db';
 import type { JobService } from '../jobs/service';
 import type { ModelRegistry } from '../models/registry';
-import { modelVersion } from '../eval/run-eval';
+import { modelFingerprint } from '../models/model-folder';
 import { readModelConfig } from '../../model-runtime/src/model/config';
 import type { MomeModel } from '../../model-runtime/src/model/model';
 import {
@@ -92,11 +92,11 @@ export class SearchService {
     });
   }
 
-  private keyOf(version: string, datasetId: number, split: string): string {
+  private keyOf(fingerprint: string, datasetId: number, split: string): string {
     const { n, last } = this.deps.db
       .prepare('SELECT count(*) AS n, max(id) AS last FROM images WHERE dataset_id = ? AND (? = ? OR split = ?)')
       .get(datasetId, split, '*', split) as { n: number; last: number | null };
-    return `${version}|${datasetId}|${split}|${n}|${last}`; // a refreshed dataset has new rows: a new index
+    return `${fingerprint}|${datasetId}|${split}|${n}|${last}`; // a refreshed dataset has new rows: a new index
   }
 
   private remember(key: string, index: SearchIndex) {
@@ -128,9 +128,10 @@ export class SearchService {
         'invalid_arguments',
         `The model ${config.name} has no fusion graph (fusion.onnx) to re-rank with ITM; search without re-rank.`,
       );
-    const version = modelVersion(m.dir);
-    const model = { id: m.id, name: m.name, version };
-    const key = this.keyOf(version, a.datasetId, a.split);
+    const fingerprint = modelFingerprint(m.dir);
+    // the answer's `version` is the fingerprint (a registered model's card shows its registry version)
+    const model = { id: m.id, name: m.name, version: fingerprint };
+    const key = this.keyOf(fingerprint, a.datasetId, a.split);
     let index = this.indices.get(key);
     if (!index) {
       const running = this.building.get(key);
@@ -140,11 +141,12 @@ export class SearchService {
         this.deps.db,
         a.datasetId,
         a.split,
-        version,
+        fingerprint,
         config.embedDim,
         this.deps.cacheDir,
       );
-      if (!cached.index) return this.encoding(this.startEncoding(key, m, version, a), model, a, started, cached.images);
+      if (!cached.index)
+        return this.encoding(this.startEncoding(key, m, fingerprint, a), model, a, started, cached.images);
       index = cached.index;
     }
     this.remember(key, index);
@@ -198,7 +200,7 @@ export class SearchService {
     };
   }
 
-  private startEncoding(key: string, m: { dir: string; name: string }, version: string, a: SearchArgs): Job {
+  private startEncoding(key: string, m: { dir: string; name: string }, fingerprint: string, a: SearchArgs): Job {
     const job = this.deps.jobs.start(
       'search-index',
       `Encode the images of dataset ${a.datasetId} (${a.split === '*' ? 'all splits' : a.split}) for search with ${m.name}`,
@@ -206,7 +208,7 @@ export class SearchService {
       async (ctx) => {
         ctx.progress(0.01, 'Loading the model');
         const model = await this.loaded(m.dir, 0);
-        const index = await buildIndex(this.deps.db, model, version, a.datasetId, a.split, this.deps.cacheDir, ctx);
+        const index = await buildIndex(this.deps.db, model, fingerprint, a.datasetId, a.split, this.deps.cacheDir, ctx);
         this.remember(key, index);
         return { images: index.images.length, unreadable: index.unreadable.size };
       },
