@@ -4,6 +4,7 @@
 // Each call is one transaction committed with synchronous=FULL before it returns, so an acknowledged edit
 // survives a crash.
 import { ApiError } from '../api/contract';
+import type { LabelEvent } from '../api/schemas';
 import { now, type Db } from '../store/db';
 import { fieldSchema, type TargetKind } from './fields';
 
@@ -20,26 +21,12 @@ export interface LabelEdit extends LabelTarget {
   expected?: unknown;
 }
 
+export type { LabelEvent };
+
 export interface Provenance {
   author: string;
   view?: string;
   evalRunId?: number;
-}
-
-export interface LabelEvent {
-  id: number;
-  datasetId: number;
-  kind: TargetKind;
-  key: string;
-  field: string;
-  oldValue: unknown;
-  newValue: unknown;
-  author: string;
-  createdAt: string;
-  view: string | null;
-  evalRunId: number | null;
-  reverses: number | null;
-  action: 'edit' | 'undo' | 'redo' | 'revert';
 }
 
 interface EventRow {
