@@ -48,18 +48,18 @@ export async function benchSearch(): Promise<Record<string, unknown>> {
   try {
     const model = await loadSearchModel(tiny, 'cpu', 32);
     const D = model.config.embedDim;
-    const version = 'bench-search';
+    const fingerprint = 'bench-search';
 
     // the cache file as the evaluation writes it, then read back as a search opens it
     const vectors = randomUnit(N, D, 7);
     const keys = Array.from({ length: N }, (_, i) => `f:/bench/COCO_${String(i).padStart(12, '0')}.jpg:1000:0`);
     let t = performance.now();
-    const writer = EmbeddingCache.open(work, version, 'images', D);
+    const writer = EmbeddingCache.open(work, fingerprint, 'images', D);
     for (let s = 0; s < N; s += 10_000)
       writer.put(keys.slice(s, s + 10_000).map((k, j) => [k, vectors.subarray((s + j) * D, (s + j + 1) * D)]));
     const writeS = (performance.now() - t) / 1000;
     t = performance.now();
-    const cache = EmbeddingCache.open(work, version, 'images', D);
+    const cache = EmbeddingCache.open(work, fingerprint, 'images', D);
     const embeddings = new Float32Array(N * D);
     keys.forEach((k, i) => embeddings.set(cache.get(k)!, i * D));
     const loadS = (performance.now() - t) / 1000;
@@ -78,7 +78,7 @@ export async function benchSearch(): Promise<Record<string, unknown>> {
       split: 'test',
     }));
     const index = makeIndex({
-      version,
+      fingerprint,
       datasetId: 1,
       split: 'test',
       root: coco,

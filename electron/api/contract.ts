@@ -9,6 +9,7 @@ import {
   DatasetKind,
   DatasetStats,
   DirEntry,
+  EvalItemKind,
   EvalComparison,
   EvalItem,
   EvalItemDetail,
@@ -215,7 +216,7 @@ export const methods = {
     input: z
       .object({
         runId: id,
-        kind: z.enum(['caption', 'image', 'nlvr2']),
+        kind: EvalItemKind,
         order: z.enum(['mistakenness', 'rank']).default('mistakenness'),
         minRank: z.number().int().min(0).optional(),
         search: z.string().max(200).optional(),
@@ -242,9 +243,7 @@ export const methods = {
   },
   /** One query of a run in full: its ground truth next to the top-k candidates, or the NLVR2 pair. */
   getEvalItemDetail: {
-    input: z
-      .object({ runId: id, kind: z.enum(['caption', 'image', 'nlvr2']), key: z.string().min(1).max(200) })
-      .strict(),
+    input: z.object({ runId: id, kind: EvalItemKind, key: z.string().min(1).max(200) }).strict(),
     output: EvalItemDetail,
   },
   /** Histograms of ground-truth ranks and score margins, misses at R@k, NLVR2's confusion matrix. */
@@ -259,7 +258,7 @@ export const methods = {
       .object({
         runId: id,
         /** A retrieval run's caption queries (IR) or image queries (TR); an NLVR2 run's examples. */
-        kind: z.enum(['caption', 'image', 'nlvr2']).default('caption'),
+        kind: EvalItemKind.default('caption'),
         at: z.union([z.literal(1), z.literal(5), z.literal(10)]).default(1),
         minSupport: z.number().int().min(5).max(100_000).default(30),
         limit: z.number().int().min(1).max(200).default(20),

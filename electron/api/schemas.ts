@@ -51,6 +51,9 @@ export const AppInfo = z.object({
 export type AppInfo = z.infer<typeof AppInfo>;
 
 /** Summary a folder scan produces: what is in a folder and what kind of dataset it looks like. */
+export const DatasetKind = z.enum(['coco', 'flickr30k', 'nlvr2']);
+export type DatasetKind = z.infer<typeof DatasetKind>;
+
 export const FolderScan = z.object({
   path: z.string(),
   files: z.number().int(),
@@ -58,7 +61,7 @@ export const FolderScan = z.object({
   images: z.number().int(),
   bytes: z.number(),
   imageExtensions: z.record(z.string(), z.number().int()),
-  detectedKind: z.enum(['coco', 'flickr30k', 'nlvr2']).nullable(),
+  detectedKind: DatasetKind.nullable(),
   annotationFiles: z.array(z.string()),
   unreadable: z.array(z.string()),
 });
@@ -66,9 +69,6 @@ export type FolderScan = z.infer<typeof FolderScan>;
 
 export const DirEntry = z.object({ name: z.string(), path: z.string(), isDirectory: z.boolean() });
 export type DirEntry = z.infer<typeof DirEntry>;
-
-export const DatasetKind = z.enum(['coco', 'flickr30k', 'nlvr2']);
-export type DatasetKind = z.infer<typeof DatasetKind>;
 
 export const SplitCounts = z.object({
   images: z.number().int().optional(),
@@ -145,6 +145,7 @@ export const DatasetStats = z.object({
 export type DatasetStats = z.infer<typeof DatasetStats>;
 
 export const LabelTargetKind = z.enum(['caption', 'image', 'nlvr2', 'pair']);
+export type LabelTargetKind = z.infer<typeof LabelTargetKind>;
 export const LabelTarget = z.object({
   datasetId: z.number().int().positive(),
   kind: LabelTargetKind,
@@ -209,8 +210,12 @@ export const MetricDifference = z.object({
 });
 export type MetricDifference = z.infer<typeof MetricDifference>;
 
+/** What an evaluation item is: a caption (text query), an image (image query), or an NLVR2 example. */
+export const EvalItemKind = z.enum(['caption', 'image', 'nlvr2']);
+export type EvalItemKind = z.infer<typeof EvalItemKind>;
+
 export const EvalItem = z.object({
-  kind: z.enum(['caption', 'image', 'nlvr2']),
+  kind: EvalItemKind,
   key: z.string(),
   rank: z.number().int().nullable(),
   score: z.number().nullable(),
@@ -225,7 +230,7 @@ export type EvalItem = z.infer<typeof EvalItem>;
 
 /** One query whose outcome differs between two runs: its rank (0 = first) and score in each. */
 export const EvalFlip = z.object({
-  kind: z.enum(['caption', 'image', 'nlvr2']),
+  kind: EvalItemKind,
   key: z.string(),
   /** The caption, the image file or the NLVR2 sentence, to read the list without opening each item. */
   text: z.string().nullable(),
@@ -300,9 +305,7 @@ export const EvalSummary = z.object({
   histograms: z.array(
     z.object({ kind: z.enum(['caption', 'image']), what: z.enum(['rank', 'margin']), bins: z.array(HistogramBin) }),
   ),
-  missed: z.array(
-    z.object({ kind: z.enum(['caption', 'image', 'nlvr2']), at: z.number().int(), count: z.number().int() }),
-  ),
+  missed: z.array(z.object({ kind: EvalItemKind, at: z.number().int(), count: z.number().int() })),
   totals: z.record(z.string(), z.number().int()),
   /** NLVR2: counts by given label (rows) and prediction (columns). */
   confusion: z
@@ -322,7 +325,7 @@ export type EvalSummary = z.infer<typeof EvalSummary>;
  */
 export const FailureSlices = z.object({
   runId: z.number().int(),
-  kind: z.enum(['caption', 'image', 'nlvr2']),
+  kind: EvalItemKind,
   /** The metric the groups are judged by: ir_r1 … tr_r10, accuracy. */
   metric: z.string(),
   at: z.number().int(),

@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createBackend } from '../backend/index';
 import { consoleContext } from '../jobs/console-context';
-import { importDataset } from '../datasets/importer';
 import { ALL_SPLITS, runEvaluation } from '../eval/run-eval';
 import { getEvalRun } from '../eval/repository';
 import { runIntervals } from '../eval/stats';
 import { defaultHome } from '../store/home';
+import { datasetAt } from './dataset-at';
 import { optionPairs } from './options';
 
 const USAGE =
@@ -34,14 +34,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const backend = createBackend({ home: opts.home ?? defaultHome(), mode: 'browser' });
   const ctx = consoleContext(`eval ${task}`);
   try {
-    const root = fs.realpathSync(opts.dataset);
-    let row = backend.db.prepare('SELECT id FROM datasets WHERE root = ?').get(root) as { id: number } | undefined;
-    if (!row) {
-      // its own progress line: the evaluation's starts again from 0
-      const importing = consoleContext(`import ${path.basename(root)}`);
-      const s = await importDataset(backend.db, { root }, importing).finally(() => importing.dispose());
-      row = { id: s.datasetId };
-    }
+    const dataset = await datasetAt(backend.db, opts.dataset);
     const asked = opts.split ?? (task === 'nlvr2' ? 'dev' : 'test');
     const split = asked === 'all' ? ALL_SPLITS : asked;
     const intOpt = (name: string, fallback: number) => {
@@ -57,7 +50,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       {
         task,
         modelDir: path.resolve(opts.model),
-        datasetId: row.id,
+        datasetId: dataset.id,
         split,
         k: intOpt('k', 10),
         rerankK: intOpt('rerank', 0),

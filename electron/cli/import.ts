@@ -6,7 +6,7 @@ import { ImportError } from '../datasets/errors';
 import { importDataset } from '../datasets/importer';
 import { ApiError } from '../api/contract';
 import { defaultHome } from '../store/home';
-import type { DatasetKind } from '../datasets/detect';
+import type { DatasetKind } from '../api/schemas';
 
 const USAGE = 'usage: mome import DIR [--kind coco|flickr30k|nlvr2] [--home DIR] [--refresh]';
 

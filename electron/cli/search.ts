@@ -9,10 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createBackend } from '../backend/index';
 import { consoleContext } from '../jobs/console-context';
-import { importDataset } from '../datasets/importer';
-import { ALL_SPLITS, modelVersion } from '../eval/run-eval';
+import { ALL_SPLITS } from '../eval/run-eval';
+import { modelFingerprint } from '../models/model-folder';
 import { defaultHome } from '../store/home';
 import { buildIndex, indexFromCache, loadSearchModel, searchImage, searchText } from '../search/engine';
+import { datasetAt } from './dataset-at';
 import { optionPairs } from './options';
 
 const USAGE =
@@ -50,21 +51,16 @@ export async function searchCommand(argv: string[]): Promise<number> {
               .filter((l) => l.trim());
     if (opts.image === undefined && (queries.length === 0 || queries.some((q) => !q.trim())))
       throw new Error(opts.text !== undefined ? 'the query is empty' : `${opts.queries} holds no query`);
-    const root = fs.realpathSync(opts.dataset);
-    let row = backend.db.prepare('SELECT id FROM datasets WHERE root = ?').get(root) as { id: number } | undefined;
-    if (!row) {
-      const importing = consoleContext(`import ${path.basename(root)}`);
-      const s = await importDataset(backend.db, { root }, importing).finally(() => importing.dispose());
-      row = { id: s.datasetId };
-    }
+    const dataset = await datasetAt(backend.db, opts.dataset);
     const split = opts.split === 'all' ? ALL_SPLITS : (opts.split ?? 'test');
     const dir = path.resolve(opts.model);
     const model = await loadSearchModel(dir, device, rerankK);
     const cacheDir = path.join(backend.home.cache, 'embeddings');
     try {
-      const version = modelVersion(dir);
-      const cached = await indexFromCache(backend.db, row.id, split, version, model.config.embedDim, cacheDir);
-      const index = cached.index ?? (await buildIndex(backend.db, model, version, row.id, split, cacheDir, ctx));
+      const fingerprint = modelFingerprint(dir);
+      const cached = await indexFromCache(backend.db, dataset.id, split, fingerprint, model.config.embedDim, cacheDir);
+      const index =
+        cached.index ?? (await buildIndex(backend.db, model, fingerprint, dataset.id, split, cacheDir, ctx));
       ctx.dispose();
       const out = opts.json ? fs.openSync(opts.json, 'w') : null;
       if (opts.image !== undefined) {

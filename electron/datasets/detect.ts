@@ -2,9 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export type DatasetKind = 'coco' | 'flickr30k' | 'nlvr2';
+import type { DatasetKind } from '../api/schemas';
 
-export const KARPATHY_FILES: Record<'coco' | 'flickr30k', string> = {
+/** The kinds whose annotations come in Karpathy's split file (dataset_coco.json, dataset_flickr30k.json). */
+export type KarpathyKind = Exclude<DatasetKind, 'nlvr2'>;
+
+export const KARPATHY_FILES: Record<KarpathyKind, string> = {
   coco: 'dataset_coco.json',
   flickr30k: 'dataset_flickr30k.json',
 };

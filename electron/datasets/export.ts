@@ -5,19 +5,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../api/contract';
+import type { DatasetKind } from '../api/schemas';
 import type { Db } from '../store/db';
-import type { LabelHistory } from '../labels/history';
+import { newestValues, type LabelHistory } from '../labels/history';
 import { streamJsonArray } from './json-array-stream';
 import { cocoImageDir, FLICKR_IMAGE_DIRS } from './karpathy';
 import { realPathInside } from '../media/roots';
-
-interface DatasetRow {
-  id: number;
-  kind: 'coco' | 'flickr30k' | 'nlvr2';
-  name: string;
-  root: string;
-  annotation_files: string;
-}
+import { readyDataset } from './repository';
 
 export interface ExportSummary {
   datasetId: number;
@@ -40,18 +34,11 @@ export function karpathyTokens(raw: string): string[] {
 type Current = Map<string, Map<string, unknown>>; // "kind\tkey" -> field -> value
 
 function currentLabels(db: Db, datasetId: number): Current {
-  const rows = db
-    .prepare(
-      `SELECT target_kind, target_key, field, new_value FROM label_events e WHERE dataset_id = ?
-       AND id = (SELECT max(id) FROM label_events x WHERE x.dataset_id = e.dataset_id AND x.target_kind = e.target_kind
-                 AND x.target_key = e.target_key AND x.field = e.field)`,
-    )
-    .all(datasetId) as { target_kind: string; target_key: string; field: string; new_value: string }[];
   const out: Current = new Map();
-  for (const r of rows) {
-    const k = `${r.target_kind}\t${r.target_key}`;
+  for (const v of newestValues(db, datasetId)) {
+    const k = `${v.kind}\t${v.key}`;
     if (!out.has(k)) out.set(k, new Map());
-    out.get(k)!.set(r.field, JSON.parse(r.new_value));
+    out.get(k)!.set(v.field, v.value);
   }
   return out;
 }
@@ -61,7 +48,7 @@ function currentLabels(db: Db, datasetId: number): Current {
  * folder whose real path leaves the dataset folder (a symlink out of it) is not linked, by the rule the media
  * route and the evaluation apply (electron/media/roots.ts); its name is returned, for the README.
  */
-async function linkImageFolders(root: string, tmp: string, kind: DatasetRow['kind']): Promise<string[]> {
+async function linkImageFolders(root: string, tmp: string, kind: DatasetKind): Promise<string[]> {
   const candidates =
     kind === 'coco'
       ? ['train2014', 'val2014']
@@ -111,9 +98,7 @@ export async function exportDataset(
   datasetId: number,
   out: string,
 ): Promise<ExportSummary> {
-  const ds = db.prepare(`SELECT * FROM datasets WHERE id = ? AND state = 'ready'`).get(datasetId) as
-    DatasetRow | undefined;
-  if (!ds) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
+  const ds = readyDataset(db, datasetId);
   const target = path.resolve(out);
   if (fs.existsSync(target) && fs.readdirSync(target).length > 0) {
     throw new ApiError('conflict', `${target} is not empty; export into a new folder.`);
@@ -134,7 +119,7 @@ export async function exportDataset(
   try {
     const files: string[] = [];
     if (ds.kind === 'nlvr2') {
-      for (const rel of JSON.parse(ds.annotation_files) as string[]) {
+      for (const rel of ds.annotationFiles) {
         const lines = fs.readFileSync(await annotationPath(ds.root, rel), 'utf8').split('\n');
         const outLines = lines.map((line) => {
           if (!line.trim()) return line;
@@ -178,7 +163,7 @@ export async function exportDataset(
         count('captions added');
       }
       const fd = fs.openSync(path.join(tmp, rel), 'w');
-      const src = await annotationPath(ds.root, (JSON.parse(ds.annotation_files) as string[])[0]); // maybe in karpathy/
+      const src = await annotationPath(ds.root, ds.annotationFiles[0]); // maybe in karpathy/
       const kept: { index: number; img: Record<string, unknown> }[] = [];
       for await (const el of streamJsonArray(src, 'images')) {
         const img = el.value as Record<string, unknown> & { imgid: number; sentences: Sentence[] };

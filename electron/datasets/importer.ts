@@ -10,18 +10,19 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../api/contract';
-import { now, type Db } from '../store/db';
+import type { Db } from '../store/db';
 import { CAPTIONS_FTS_INSERT_TRIGGER } from '../store/migrations';
 import { JobCancelled, type JobContext } from '../jobs/service';
 import { gateFor } from '../store/write-gate';
 import { startWorker } from '../../model-runtime/src/runtime-paths'; // not index: it runs in the dataset worker too
-import { annotationFilesFor, detectDatasetKind, KARPATHY_FILES, type DatasetKind } from './detect';
+import type { DatasetKind } from '../api/schemas';
+import { annotationFilesFor, detectDatasetKind, KARPATHY_FILES } from './detect';
 import { ImportError } from './errors';
 import { readKarpathy } from './karpathy';
 import { readNlvr2 } from './nlvr2';
-import type { ImageRecord, Nlvr2Record } from './records';
+import type { ImageRecord, ImportClaim, ImportSummary, Nlvr2Record } from './records';
 import { isInside } from '../media/roots';
-import { processAlive, purgeDataset, REMOVING_PREFIX, takeRemovedId } from './repository';
+import { claimImport, purgeDataset, recordImport, releaseClaim, settleClaim } from './repository';
 
 export interface ImportOptions {
   root: string;
@@ -34,36 +35,8 @@ export interface ImportOptions {
   thread?: 'auto' | 'worker' | 'inline';
 }
 
-/** A folder reserved for one import: a hidden dataset row (fresh import) or the dataset being refreshed. */
-export interface ImportClaim {
-  root: string;
-  datasetId: number;
-  fresh: boolean;
-}
-
 /** Annotation files larger than this (in all) are imported in a worker thread. */
 export const WORKER_BYTES = 4 * 1024 * 1024;
-
-export interface SplitCounts {
-  images?: number;
-  captions?: number;
-  examples?: number;
-}
-
-export interface ImportSummary {
-  datasetId: number;
-  kind: DatasetKind;
-  name: string;
-  root: string;
-  splits: Record<string, SplitCounts>;
-  images: number;
-  captions: number;
-  examples: number;
-  missingImages: number;
-  flaggedImages: Record<string, number>;
-  seconds: number;
-  refreshed: boolean;
-}
 
 const NO_FLAGS: readonly string[] = Object.freeze([]);
 
@@ -118,139 +91,11 @@ function fingerprint(files: string[]): string {
   return h.digest('hex');
 }
 
-/**
- * The dataset already imported from this folder (resolved through symlinks), if any. Importing it again is a
- * conflict that names the dataset, so the UI can offer a refresh instead of making a duplicate; a folder being
- * imported or refreshed right now is a conflict too.
- */
-export function checkNotImported(db: Db, folder: string, refresh = false): { id: number; name: string } | undefined {
-  let root: string;
-  try {
-    root = fs.realpathSync(folder);
-  } catch {
-    return undefined; // the importer itself says the folder does not exist
-  }
-  const existing = db.prepare('SELECT id, name, state, busy_pid FROM datasets WHERE root = ?').get(root) as
-    { id: number; name: string; state: string; busy_pid: number | null } | undefined;
-  if (!existing) return undefined;
-  if (existing.busy_pid !== null && processAlive(existing.busy_pid)) {
-    throw new ApiError(
-      'conflict',
-      existing.state === 'importing'
-        ? `${root} is being imported right now; wait for that import to finish (or cancel it) before importing it again.`
-        : `${root} (dataset ${existing.id}, ${existing.name}) is being refreshed right now; wait for that refresh to finish (or cancel it).`,
-      { datasetId: existing.id, name: existing.name },
-    );
-  }
-  if (existing.state !== 'ready') return undefined; // left over by a killed process: claimImport clears it
-  if (!refresh) {
-    throw new ApiError(
-      'conflict',
-      `${root} is already imported as dataset ${existing.id} (${existing.name}). Refresh it instead of importing it again.`,
-      { datasetId: existing.id, name: existing.name },
-    );
-  }
-  return existing;
-}
-
-/**
- * Reserves a folder for one import, in one transaction: refused (conflict) while another import or refresh
- * of it runs, or when it is imported already and this is not a refresh. Undefined when the folder does not
- * exist (the importer says so).
- */
-export function claimImport(db: Db, folder: string, refresh = false, pid = process.pid): ImportClaim | undefined {
-  let root: string;
-  try {
-    root = fs.realpathSync(folder);
-  } catch {
-    return undefined;
-  }
-  return db
-    .transaction((): ImportClaim => {
-      const existing = checkNotImported(db, root, refresh);
-      const stale = db.prepare(`SELECT id FROM datasets WHERE root = ? AND state != 'ready'`).get(root) as
-        { id: number } | undefined;
-      if (stale) {
-        // a killed import's hidden rows: purged in the background (abandonedDatasets), the folder free now
-        db.prepare(`UPDATE datasets SET state = 'removing', root = ?, busy_pid = NULL WHERE id = ?`).run(
-          `${REMOVING_PREFIX}${stale.id}:${root}`,
-          stale.id,
-        );
-      }
-      if (existing) {
-        db.prepare('UPDATE datasets SET busy_pid = ? WHERE id = ?').run(pid, existing.id);
-        liveClaims.add(existing.id);
-        return { root, datasetId: existing.id, fresh: false };
-      }
-      let id = takeRemovedId(db, root, false) ?? null;
-      if (id !== null && db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(id)) {
-        const ready = db.prepare(`SELECT 1 FROM datasets WHERE id = ? AND state = 'ready'`).get(id);
-        if (!ready) {
-          throw new ApiError(
-            'conflict',
-            `The earlier copy of ${root} (dataset ${id}) is still being removed; import it again in a few seconds.`,
-          );
-        }
-        id = null; // the id was given to another dataset since: the labels stay under the old id
-      }
-      const info = db
-        .prepare(
-          `INSERT INTO datasets (id, kind, name, root, annotation_files, fingerprint, summary, imported_at, state, busy_pid)
-         VALUES (?, 'coco', ?, ?, '[]', '', '{}', ?, 'importing', ?)`,
-        )
-        .run(id, path.basename(root), root, now(), pid);
-      liveClaims.add(Number(info.lastInsertRowid));
-      return { root, datasetId: Number(info.lastInsertRowid), fresh: true };
-    })
-    .immediate();
-}
-
-/** The datasets this process is importing or refreshing now (a busy_pid of this process not in it is stale). */
-const liveClaims = new Set<number>();
-
-/**
- * At start-up: claims left by a killed process are given back (a refresh writes in one transaction, so its
- * dataset is intact) and the hidden datasets of killed imports and removals are returned, to be purged.
- */
-export function recoverDatasets(db: Db, pid = process.pid): number[] {
-  const stale = (r: { busy_pid: number | null; id: number }) =>
-    r.busy_pid === null || (r.busy_pid === pid ? !liveClaims.has(r.id) : !processAlive(r.busy_pid));
-  const rows = db
-    .prepare('SELECT id, state, busy_pid FROM datasets WHERE busy_pid IS NOT NULL OR state != ?')
-    .all('ready') as {
-    id: number;
-    state: string;
-    busy_pid: number | null;
-  }[];
-  const clear = db.prepare('UPDATE datasets SET busy_pid = NULL WHERE id = ?');
-  const hide = db.prepare(
-    `UPDATE datasets SET state = 'removing', busy_pid = NULL, root = ? || root WHERE id = ? AND state = 'importing'`,
-  );
-  const purge: number[] = [];
-  db.transaction(() => {
-    for (const r of rows.filter(stale)) {
-      if (r.state === 'ready') clear.run(r.id);
-      else {
-        hide.run(`${REMOVING_PREFIX}${r.id}:`, r.id);
-        purge.push(r.id);
-      }
-    }
-  })();
-  return purge;
-}
-
-/** Gives a claim back after a failed or cancelled import (a fresh import's rows are purged by then). */
-export function releaseClaim(db: Db, claim: ImportClaim): void {
-  liveClaims.delete(claim.datasetId);
-  if (claim.fresh) db.prepare(`DELETE FROM datasets WHERE id = ? AND state = 'importing'`).run(claim.datasetId);
-  else db.prepare('UPDATE datasets SET busy_pid = NULL WHERE id = ?').run(claim.datasetId);
-}
-
 export async function importDataset(db: Db, options: ImportOptions, ctx: JobContext): Promise<ImportSummary> {
   let claim = options.claim;
   try {
     const summary = await importClaimed(db, options, ctx, (c) => (claim = c));
-    if (claim) liveClaims.delete(claim.datasetId);
+    if (claim) settleClaim(claim.datasetId);
     return summary;
   } catch (e) {
     const c = claim;
@@ -545,17 +390,14 @@ async function readAndWrite(db: Db, job: ImportJob, ctx: JobContext, write: Writ
   const files = JSON.stringify(annotationFiles.map((f) => path.relative(root, f)));
   const finish = () => {
     summary.seconds = (Date.now() - started) / 1000;
-    if (claim.fresh) {
-      db.prepare(
-        `UPDATE datasets SET kind = ?, name = ?, annotation_files = ?, fingerprint = ?, summary = ?, imported_at = ?,
-         state = 'ready', busy_pid = NULL WHERE id = ?`,
-      ).run(kind, name, files, fp, JSON.stringify(summary), now(), id);
-      takeRemovedId(db, root); // the labels kept under this id belong to it again
-    } else {
-      db.prepare(
-        `UPDATE datasets SET kind = ?, annotation_files = ?, fingerprint = ?, summary = ?, refreshed_at = ?, busy_pid = NULL WHERE id = ?`,
-      ).run(kind, files, fp, JSON.stringify(summary), now(), id);
-    }
+    recordImport(db, claim, {
+      kind,
+      name,
+      root,
+      annotationFiles: files,
+      fingerprint: fp,
+      summary: JSON.stringify(summary),
+    });
   };
   if (claim.fresh) await writeChunks(db, id, images, examples, ctx, write);
   else await writeDiff(db, id, images, examples, write);

@@ -2,6 +2,7 @@
 // {images: [{filepath (COCO), filename, imgid, split, sentences: [{raw, tokens, imgid, sentid}], sentids, cocoid (COCO)}]}
 import fs from 'node:fs';
 import path from 'node:path';
+import type { KarpathyKind } from './detect';
 import { streamJsonArray } from './json-array-stream';
 import { MAX_TEXT_LENGTH, type ImageRecord } from './records';
 import { RecordChecker } from './validate';
@@ -32,7 +33,7 @@ export interface ReadProgress {
 export async function* readKarpathy(
   root: string,
   file: string,
-  kind: 'coco' | 'flickr30k',
+  kind: KarpathyKind,
   onProgress: ReadProgress,
 ): AsyncGenerator<ImageRecord> {
   const flickrDir = kind === 'flickr30k' ? flickrImageDir(root) : '';

@@ -1,4 +1,6 @@
-// Normalized records the importers produce, whatever the source format.
+// Normalized records the importers produce, whatever the source format, and what an import reports.
+import type { DatasetKind } from '../api/schemas';
+
 export interface ImageRecord {
   sourceId: string; // imgid as in the annotation file
   split: string;
@@ -21,3 +23,31 @@ export interface Nlvr2Record {
 
 /** Longest caption or sentence accepted; real COCO captions stay under 300 characters. */
 export const MAX_TEXT_LENGTH = 2000;
+
+/** A folder reserved for one import: a hidden dataset row (fresh import) or the dataset being refreshed. */
+export interface ImportClaim {
+  root: string;
+  datasetId: number;
+  fresh: boolean;
+}
+
+export interface SplitCounts {
+  images?: number;
+  captions?: number;
+  examples?: number;
+}
+
+export interface ImportSummary {
+  datasetId: number;
+  kind: DatasetKind;
+  name: string;
+  root: string;
+  splits: Record<string, SplitCounts>;
+  images: number;
+  captions: number;
+  examples: number;
+  missingImages: number;
+  flaggedImages: Record<string, number>;
+  seconds: number;
+  refreshed: boolean;
+}

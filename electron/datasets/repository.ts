@@ -1,13 +1,18 @@
-// Reads of imported datasets for the API.
+// The datasets table: every read and write of a dataset's row (its identity, its import state, its removal) runs
+// here. A dataset is visible when its state is 'ready'; an import claims a hidden row (or the row it refreshes)
+// with the pid of the process doing it, and a removal hides the row before its items are purged.
+import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../api/contract';
-import type { Dataset, DatasetStats, ImageDetail, ImageItem, Nlvr2Example } from '../api/schemas';
-import type { Db } from '../store/db';
-import type { ImportSummary } from './importer';
+import type { Dataset, DatasetKind } from '../api/schemas';
+import { now, type Db } from '../store/db';
+import { readSetting, writeSetting } from '../store/settings';
+import { deleteDatasetLabels } from '../labels/history';
+import type { ImportClaim, ImportSummary } from './records';
 
 interface DatasetRow {
   id: number;
-  kind: Dataset['kind'];
+  kind: DatasetKind;
   name: string;
   root: string;
   summary: string;
@@ -35,227 +40,213 @@ export function listDatasets(db: Db): Dataset[] {
   });
 }
 
-/** A user's search words as an FTS5 query: every word must occur, the last one as a prefix. */
-export function ftsQuery(text: string): string | null {
-  const words = text
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter(Boolean)
-    .slice(0, 20);
-  if (words.length === 0) return null;
-  return words.map((w, i) => `"${w}"${i === words.length - 1 ? '*' : ''}`).join(' AND ');
-}
-
-function datasetRoot(db: Db, datasetId: number): string {
-  const row = db.prepare(`SELECT root FROM datasets WHERE id = ? AND state = 'ready'`).get(datasetId) as
-    { root: string } | undefined;
-  if (!row) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
-  return row.root;
-}
-
-const flagList = (f: string) => (f ? f.split(',') : []);
-
-interface ImageRow {
+/** A dataset's identity: what other domains need to read its items and files. */
+export interface DatasetInfo {
   id: number;
-  dataset_id: number;
-  source_id: string;
-  cocoid: number | null;
-  split: string;
-  file: string;
-  flags: string;
-  first: string | null;
-  n: number;
+  kind: DatasetKind;
+  name: string;
+  root: string;
 }
 
-const IMAGE_COLUMNS = `i.id, i.dataset_id, i.source_id, i.cocoid, i.split, i.file, i.flags,
-  (SELECT raw FROM captions c WHERE c.image_id = i.id ORDER BY position LIMIT 1) AS first,
-  i.caption_count AS n`;
-
-function toImageItem(root: string, r: ImageRow): ImageItem {
-  return {
-    id: r.id,
-    datasetId: r.dataset_id,
-    sourceId: r.source_id,
-    cocoid: r.cocoid,
-    split: r.split,
-    file: r.file,
-    path: path.join(root, r.file),
-    flags: flagList(r.flags),
-    firstCaption: r.first,
-    captionCount: r.n,
-  };
+/** A dataset in any state (a run or a fine-tune may name one whose removal is under way). */
+export function datasetInfo(db: Db, id: number): DatasetInfo {
+  const row = db.prepare('SELECT id, kind, name, root FROM datasets WHERE id = ?').get(id) as DatasetInfo | undefined;
+  if (!row) throw new ApiError('not_found', `There is no dataset ${id}.`);
+  return row;
 }
 
-const IMAGE_ORDER = {
-  id: 'i.id',
-  file: 'i.file, i.id',
-  captions: 'i.caption_count DESC, i.id',
-  flags: "i.flags = '', i.id",
-} as const;
-
-export function browseImages(
-  db: Db,
-  q: {
-    datasetId: number;
-    split?: string;
-    search?: string;
-    sort: keyof typeof IMAGE_ORDER;
-    offset: number;
-    limit: number;
-  },
-): { total: number; offset: number; items: ImageItem[] } {
-  const root = datasetRoot(db, q.datasetId);
-  const where = ['i.dataset_id = @datasetId'];
-  const fts = q.search ? ftsQuery(q.search) : null;
-  if (q.split) where.push('i.split = @split');
-  if (fts)
-    where.push(
-      'i.id IN (SELECT c.image_id FROM captions c JOIN captions_fts f ON f.rowid = c.id WHERE captions_fts MATCH @fts)',
-    );
-  const params = { datasetId: q.datasetId, split: q.split, fts, limit: q.limit, offset: q.offset };
-  const total = (
-    db.prepare(`SELECT count(*) AS n FROM images i WHERE ${where.join(' AND ')}`).get(params) as { n: number }
-  ).n;
-  const rows = db
-    .prepare(
-      `SELECT ${IMAGE_COLUMNS} FROM images i WHERE ${where.join(' AND ')} ORDER BY ${IMAGE_ORDER[q.sort]} LIMIT @limit OFFSET @offset`,
-    )
-    .all(params) as ImageRow[];
-  return { total, offset: q.offset, items: rows.map((r) => toImageItem(root, r)) };
+/** The folder a dataset was imported from. */
+export function datasetRoot(db: Db, id: number): string {
+  return datasetInfo(db, id).root;
 }
 
-export function getImageItem(db: Db, id: number): ImageDetail {
-  const row = db.prepare(`SELECT ${IMAGE_COLUMNS} FROM images i WHERE i.id = ?`).get(id) as ImageRow | undefined;
-  if (!row) throw new ApiError('not_found', `There is no image ${id}.`);
-  const captions = db
-    .prepare('SELECT id, sentid, position, raw FROM captions WHERE image_id = ? ORDER BY position')
-    .all(id) as ImageDetail['captions'];
-  return { ...toImageItem(datasetRoot(db, row.dataset_id), row), captions };
+/** A visible dataset, with the annotation files it was read from (relative to its root). */
+export function readyDataset(db: Db, id: number): DatasetInfo & { annotationFiles: string[] } {
+  const row = db
+    .prepare(`SELECT id, kind, name, root, annotation_files FROM datasets WHERE id = ? AND state = 'ready'`)
+    .get(id) as (DatasetInfo & { annotation_files: string }) | undefined;
+  if (!row) throw new ApiError('not_found', `There is no dataset ${id}.`);
+  const { annotation_files, ...info } = row;
+  return { ...info, annotationFiles: JSON.parse(annotation_files) as string[] };
 }
 
-interface ExampleRow {
-  id: number;
-  dataset_id: number;
-  identifier: string;
-  split: string;
-  sentence: string;
-  label: number | null;
-  left_file: string;
-  right_file: string;
-  flags: string;
-  extra: string;
+/** The dataset imported from a folder (its real path), if any, in any state. */
+export function datasetIdAt(db: Db, root: string): number | undefined {
+  const row = db.prepare('SELECT id FROM datasets WHERE root = ?').get(root) as { id: number } | undefined;
+  return row?.id;
 }
 
-export function browseNlvr2(
-  db: Db,
-  q: { datasetId: number; split?: string; search?: string; offset: number; limit: number; id?: number },
-): { total: number; offset: number; items: Nlvr2Example[] } {
-  const root = datasetRoot(db, q.datasetId);
-  const where = ['dataset_id = @datasetId'];
-  if (q.id !== undefined) where.push('id = @id');
-  if (q.split) where.push('split = @split');
-  if (q.search) where.push(`sentence LIKE @like ESCAPE '\\'`);
-  const params = {
-    datasetId: q.datasetId,
-    split: q.split,
-    like: `%${(q.search ?? '').replace(/[\\%_]/g, '\\$&')}%`,
-    id: q.id,
-    limit: q.limit,
-    offset: q.offset,
-  };
-  const total = (
-    db.prepare(`SELECT count(*) AS n FROM nlvr2_examples WHERE ${where.join(' AND ')}`).get(params) as { n: number }
-  ).n;
-  const rows = db
-    .prepare(`SELECT * FROM nlvr2_examples WHERE ${where.join(' AND ')} ORDER BY id LIMIT @limit OFFSET @offset`)
-    .all(params) as ExampleRow[];
-  return {
-    total,
-    offset: q.offset,
-    items: rows.map((r) => ({
-      id: r.id,
-      datasetId: r.dataset_id,
-      identifier: r.identifier,
-      split: r.split,
-      sentence: r.sentence,
-      label: r.label === null ? null : r.label === 1,
-      leftPath: path.join(root, r.left_file),
-      rightPath: path.join(root, r.right_file),
-      flags: flagList(r.flags),
-      extra: JSON.parse(r.extra) as Record<string, unknown>,
-    })),
-  };
+/** When a dataset was last refreshed: null if never, undefined if there is no such dataset. */
+export function datasetRefreshedAt(db: Db, id: number): string | null | undefined {
+  return db.prepare('SELECT refreshed_at FROM datasets WHERE id = ?').pluck().get(id) as string | null | undefined;
+}
+
+/** Changes whenever the list of visible datasets changes (an import, a refresh, a removal). */
+export function datasetListStamp(db: Db): string {
+  return JSON.stringify(
+    db
+      .prepare("SELECT count(*), max(id), max(coalesce(refreshed_at, imported_at)) FROM datasets WHERE state = 'ready'")
+      .get(),
+  );
 }
 
 /**
- * The item a label is about, to open it: an image (by imgid), the image of a caption (by sentid; an added
- * caption: the image it was added on), the image of a judged pair ("sentid|imgid"), or an NLVR2 example.
+ * The dataset already imported from this folder (resolved through symlinks), if any. Importing it again is a
+ * conflict that names the dataset, so the UI can offer a refresh instead of making a duplicate; a folder being
+ * imported or refreshed right now is a conflict too.
  */
-export function findLabelItem(
-  db: Db,
-  t: { datasetId: number; kind: 'caption' | 'image' | 'nlvr2' | 'pair'; key: string },
-  addedOn?: string,
-): { image: ImageDetail | null; example: Nlvr2Example | null } {
-  const imageBy = (sql: string, arg: unknown) => {
-    const row = db.prepare(sql).get(t.datasetId, arg) as { id: number } | undefined;
-    return row ? getImageItem(db, row.id) : null;
-  };
-  const bySource = 'SELECT id FROM images WHERE dataset_id = ? AND source_id = ?';
-  if (t.kind === 'nlvr2') {
-    const row = db
-      .prepare('SELECT id FROM nlvr2_examples WHERE dataset_id = ? AND identifier = ?')
-      .get(t.datasetId, t.key) as { id: number } | undefined;
-    if (!row) throw new ApiError('not_found', `Dataset ${t.datasetId} has no NLVR2 example ${t.key}.`);
-    const page = browseNlvr2(db, {
-      datasetId: t.datasetId,
-      offset: 0,
-      limit: 1,
-      search: undefined,
-      split: undefined,
-      id: row.id,
-    });
-    return { image: null, example: page.items[0] };
+export function checkNotImported(db: Db, folder: string, refresh = false): { id: number; name: string } | undefined {
+  let root: string;
+  try {
+    root = fs.realpathSync(folder);
+  } catch {
+    return undefined; // the importer itself says the folder does not exist
   }
-  const image =
-    t.kind === 'image'
-      ? imageBy(bySource, t.key)
-      : t.kind === 'pair'
-        ? imageBy(bySource, t.key.split('|')[1])
-        : t.key.startsWith('new:')
-          ? imageBy(bySource, addedOn ?? '')
-          : imageBy('SELECT image_id AS id FROM captions WHERE dataset_id = ? AND sentid = ?', Number(t.key));
-  if (!image) throw new ApiError('not_found', `Dataset ${t.datasetId} has no item for ${t.kind} ${t.key}.`);
-  return { image, example: null };
+  const existing = db.prepare('SELECT id, name, state, busy_pid FROM datasets WHERE root = ?').get(root) as
+    { id: number; name: string; state: string; busy_pid: number | null } | undefined;
+  if (!existing) return undefined;
+  if (existing.busy_pid !== null && processAlive(existing.busy_pid)) {
+    throw new ApiError(
+      'conflict',
+      existing.state === 'importing'
+        ? `${root} is being imported right now; wait for that import to finish (or cancel it) before importing it again.`
+        : `${root} (dataset ${existing.id}, ${existing.name}) is being refreshed right now; wait for that refresh to finish (or cancel it).`,
+      { datasetId: existing.id, name: existing.name },
+    );
+  }
+  if (existing.state !== 'ready') return undefined; // left over by a killed process: claimImport clears it
+  if (!refresh) {
+    throw new ApiError(
+      'conflict',
+      `${root} is already imported as dataset ${existing.id} (${existing.name}). Refresh it instead of importing it again.`,
+      { datasetId: existing.id, name: existing.name },
+    );
+  }
+  return existing;
 }
 
-/** Length histograms per dataset version: the captions of an imported dataset change only by a refresh. */
-const statsCache = new WeakMap<Db, Map<string, DatasetStats['lengthHistogram']>>();
-
-export function getDatasetStats(db: Db, datasetId: number): DatasetStats {
-  const ds = listDatasets(db).find((d) => d.id === datasetId);
-  if (!ds) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
-  let cache = statsCache.get(db);
-  if (!cache) statsCache.set(db, (cache = new Map()));
-  const key = `${datasetId}|${ds.importedAt}|${ds.refreshedAt}`;
-  let lengthHistogram = cache.get(key);
-  if (!lengthHistogram) {
-    const binWidth = 2;
-    const column = ds.kind === 'nlvr2' ? 'sentence' : 'raw';
-    const table = ds.kind === 'nlvr2' ? 'nlvr2_examples' : 'captions';
-    // words = spaces + 1 on trimmed text; binned in SQL so 600K captions never cross into JS
-    const rows = db
-      .prepare(
-        `SELECT min((length(trim(${column})) - length(replace(trim(${column}), ' ', '')) + 1) / ${binWidth}, 30) AS bin, count(*) AS n
-       FROM ${table} WHERE dataset_id = ? GROUP BY bin ORDER BY bin`,
-      )
-      .all(datasetId) as { bin: number; n: number }[];
-    const counts = new Array<number>(rows.length ? rows[rows.length - 1].bin + 1 : 0).fill(0);
-    for (const r of rows) counts[r.bin] = r.n;
-    lengthHistogram = { binWidth, counts };
-    for (const k of cache.keys()) if (k.startsWith(`${datasetId}|`)) cache.delete(k);
-    cache.set(key, lengthHistogram);
+/**
+ * Reserves a folder for one import, in one transaction: refused (conflict) while another import or refresh
+ * of it runs, or when it is imported already and this is not a refresh. Undefined when the folder does not
+ * exist (the importer says so).
+ */
+export function claimImport(db: Db, folder: string, refresh = false, pid = process.pid): ImportClaim | undefined {
+  let root: string;
+  try {
+    root = fs.realpathSync(folder);
+  } catch {
+    return undefined;
   }
-  return { datasetId, splits: ds.splits, missingImages: ds.missingImages, lengthHistogram };
+  return db
+    .transaction((): ImportClaim => {
+      const existing = checkNotImported(db, root, refresh);
+      const stale = db.prepare(`SELECT id FROM datasets WHERE root = ? AND state != 'ready'`).get(root) as
+        { id: number } | undefined;
+      if (stale) {
+        // a killed import's hidden rows: purged in the background (abandonedDatasets), the folder free now
+        db.prepare(`UPDATE datasets SET state = 'removing', root = ?, busy_pid = NULL WHERE id = ?`).run(
+          `${REMOVING_PREFIX}${stale.id}:${root}`,
+          stale.id,
+        );
+      }
+      if (existing) {
+        db.prepare('UPDATE datasets SET busy_pid = ? WHERE id = ?').run(pid, existing.id);
+        liveClaims.add(existing.id);
+        return { root, datasetId: existing.id, fresh: false };
+      }
+      let id = takeRemovedId(db, root, false) ?? null;
+      if (id !== null && db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(id)) {
+        const ready = db.prepare(`SELECT 1 FROM datasets WHERE id = ? AND state = 'ready'`).get(id);
+        if (!ready) {
+          throw new ApiError(
+            'conflict',
+            `The earlier copy of ${root} (dataset ${id}) is still being removed; import it again in a few seconds.`,
+          );
+        }
+        id = null; // the id was given to another dataset since: the labels stay under the old id
+      }
+      const info = db
+        .prepare(
+          `INSERT INTO datasets (id, kind, name, root, annotation_files, fingerprint, summary, imported_at, state, busy_pid)
+         VALUES (?, 'coco', ?, ?, '[]', '', '{}', ?, 'importing', ?)`,
+        )
+        .run(id, path.basename(root), root, now(), pid);
+      liveClaims.add(Number(info.lastInsertRowid));
+      return { root, datasetId: Number(info.lastInsertRowid), fresh: true };
+    })
+    .immediate();
+}
+
+/** The datasets this process is importing or refreshing now (a busy_pid of this process not in it is stale). */
+const liveClaims = new Set<number>();
+
+/**
+ * At start-up: claims left by a killed process are given back (a refresh writes in one transaction, so its
+ * dataset is intact) and the hidden datasets of killed imports and removals are returned, to be purged.
+ */
+export function recoverDatasets(db: Db, pid = process.pid): number[] {
+  const stale = (r: { busy_pid: number | null; id: number }) =>
+    r.busy_pid === null || (r.busy_pid === pid ? !liveClaims.has(r.id) : !processAlive(r.busy_pid));
+  const rows = db
+    .prepare('SELECT id, state, busy_pid FROM datasets WHERE busy_pid IS NOT NULL OR state != ?')
+    .all('ready') as {
+    id: number;
+    state: string;
+    busy_pid: number | null;
+  }[];
+  const clear = db.prepare('UPDATE datasets SET busy_pid = NULL WHERE id = ?');
+  const hide = db.prepare(
+    `UPDATE datasets SET state = 'removing', busy_pid = NULL, root = ? || root WHERE id = ? AND state = 'importing'`,
+  );
+  const purge: number[] = [];
+  db.transaction(() => {
+    for (const r of rows.filter(stale)) {
+      if (r.state === 'ready') clear.run(r.id);
+      else {
+        hide.run(`${REMOVING_PREFIX}${r.id}:`, r.id);
+        purge.push(r.id);
+      }
+    }
+  })();
+  return purge;
+}
+
+/** Gives a claim back after a failed or cancelled import (a fresh import's rows are purged by then). */
+export function releaseClaim(db: Db, claim: ImportClaim): void {
+  liveClaims.delete(claim.datasetId);
+  if (claim.fresh) db.prepare(`DELETE FROM datasets WHERE id = ? AND state = 'importing'`).run(claim.datasetId);
+  else db.prepare('UPDATE datasets SET busy_pid = NULL WHERE id = ?').run(claim.datasetId);
+}
+
+/** The datasets this process has stopped importing or refreshing (its rows written, or given back). */
+export function settleClaim(datasetId: number): void {
+  liveClaims.delete(datasetId);
+}
+
+/** The facts an import or refresh records on its dataset row, in the transaction that makes it visible. */
+export interface ImportedFacts {
+  kind: DatasetKind;
+  name: string;
+  /** The folder's real path, as the import read it. */
+  root: string;
+  annotationFiles: string;
+  fingerprint: string;
+  summary: string;
+}
+
+/** Makes a fresh import visible, or records a refresh (which keeps the dataset's name and import time). */
+export function recordImport(db: Db, claim: ImportClaim, f: ImportedFacts): void {
+  if (claim.fresh) {
+    db.prepare(
+      `UPDATE datasets SET kind = ?, name = ?, annotation_files = ?, fingerprint = ?, summary = ?, imported_at = ?,
+       state = 'ready', busy_pid = NULL WHERE id = ?`,
+    ).run(f.kind, f.name, f.annotationFiles, f.fingerprint, f.summary, now(), claim.datasetId);
+    takeRemovedId(db, f.root); // the labels kept under this id belong to it again
+  } else {
+    db.prepare(
+      `UPDATE datasets SET kind = ?, annotation_files = ?, fingerprint = ?, summary = ?, refreshed_at = ?, busy_pid = NULL WHERE id = ?`,
+    ).run(f.kind, f.annotationFiles, f.fingerprint, f.summary, now(), claim.datasetId);
+  }
 }
 
 /** Datasets with more rows than this are removed in steps (purgeDataset) instead of in one transaction. */
@@ -302,11 +293,7 @@ export function removeDataset(
     if (!deleteLabels) rememberRemoved(db, row.root, id);
     let labelsDeleted = 0;
     if (deleteLabels) {
-      db.exec('DROP TRIGGER label_events_no_delete');
-      labelsDeleted = db.prepare('DELETE FROM label_events WHERE dataset_id = ?').run(id).changes;
-      db.exec(`CREATE TRIGGER label_events_no_delete BEFORE DELETE ON label_events BEGIN
-        SELECT RAISE(ABORT, 'label history is append-only');
-      END;`);
+      labelsDeleted = deleteDatasetLabels(db, id);
     }
     return { removed: true, labelsDeleted, purge };
   })();
@@ -360,14 +347,12 @@ const REMOVED_KEY = 'datasets.removed';
 
 /** Folders of removed datasets whose labels were kept, with the dataset id those labels carry. */
 function removedRoots(db: Db): Record<string, number> {
-  const row = db.prepare('SELECT value FROM settings WHERE key = ?').get(REMOVED_KEY) as { value: string } | undefined;
-  return row ? (JSON.parse(row.value) as Record<string, number>) : {};
+  const value = readSetting(db, REMOVED_KEY);
+  return value ? (JSON.parse(value) as Record<string, number>) : {};
 }
 
 function rememberRemoved(db: Db, root: string, id: number): void {
-  db.prepare(
-    'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-  ).run(REMOVED_KEY, JSON.stringify({ ...removedRoots(db), [root]: id }));
+  writeSetting(db, REMOVED_KEY, JSON.stringify({ ...removedRoots(db), [root]: id }));
 }
 
 /**
@@ -379,6 +364,6 @@ export function takeRemovedId(db: Db, root: string, take = true): number | undef
   const id = all[root];
   if (id === undefined || !take) return id;
   delete all[root];
-  db.prepare('UPDATE settings SET value = ? WHERE key = ?').run(JSON.stringify(all), REMOVED_KEY);
+  writeSetting(db, REMOVED_KEY, JSON.stringify(all));
   return id;
 }

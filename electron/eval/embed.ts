@@ -1,5 +1,5 @@
 // The dual-encoder embeddings of a split's images and captions, read from the on-disk cache of the model
-// version where present and encoded (then cached) otherwise. A second run of the same model on the same
+// fingerprint where present and encoded (then cached) otherwise. A second run of the same model on the same
 // items encodes nothing.
 import path from 'node:path';
 import { ApiError } from '../api/contract';
@@ -57,17 +57,17 @@ export async function embeddingKeys(root: string, images: SplitImage[], captions
   return { files, real, refused, imageKeys, textKeys: captions.map((c) => textKey(c.raw)) };
 }
 
-export function openCaches(cacheDir: string, version: string, dim: number) {
+export function openCaches(cacheDir: string, fingerprint: string, dim: number) {
   return {
-    images: EmbeddingCache.open(cacheDir, version, 'images', dim),
-    texts: EmbeddingCache.open(cacheDir, version, 'texts', dim),
+    images: EmbeddingCache.open(cacheDir, fingerprint, 'images', dim),
+    texts: EmbeddingCache.open(cacheDir, fingerprint, 'texts', dim),
   };
 }
 
 /** Progress from `from` to `to` of the job while embedding; images take most of the time. */
 export async function embedSplit(
   model: MomeModel,
-  version: string,
+  fingerprint: string,
   root: string,
   images: SplitImage[],
   captions: SplitCaption[],
@@ -76,7 +76,7 @@ export async function embedSplit(
   [from, to]: [number, number],
 ): Promise<Embedded> {
   const E = model.config.embedDim;
-  const caches = openCaches(cacheDir, version, E);
+  const caches = openCaches(cacheDir, fingerprint, E);
   const { real, refused, imageKeys, textKeys } = await embeddingKeys(root, images, captions);
   const mid = from + (to - from) * 0.7;
 

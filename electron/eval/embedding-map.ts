@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { EmbeddingMap } from '../api/schemas';
 import type { Db } from '../store/db';
+import { datasetRoot } from '../datasets/repository';
 import { projectInWorker, rng } from '../../model-runtime/src/index';
 import { embeddingKeys, openCaches } from './embed';
 import { getEvalRun } from './repository';
@@ -13,9 +14,9 @@ import { splitCaptions, splitImages } from './retrieval-eval';
 
 const computed = new Map<string, Promise<EmbeddingMap>>();
 
-/** The dimension of a model version's cached embeddings, from the cache file's name. */
-function cachedDim(cacheDir: string, version: string): number | null {
-  const dir = path.join(cacheDir, version);
+/** The dimension of a model's cached embeddings, from the cache file's name. */
+function cachedDim(cacheDir: string, fingerprint: string): number | null {
+  const dir = path.join(cacheDir, fingerprint);
   const f = fs.existsSync(dir) ? fs.readdirSync(dir).find((x) => /^images\.d\d+\.emb$/.test(x)) : undefined;
   return f ? Number(/\.d(\d+)\./.exec(f)![1]) : null;
 }
@@ -55,7 +56,7 @@ async function computeMap(db: Db, cacheDir: string, q: { runId: number; maxPoint
       'not_found',
       `No cached embeddings of model ${run.modelName} (${run.modelVersion}): run it again.`,
     );
-  const root = (db.prepare('SELECT root FROM datasets WHERE id = ?').get(run.datasetId) as { root: string }).root;
+  const root = datasetRoot(db, run.datasetId);
   const allImages = splitImages(db, run.datasetId, run.split);
   const allCaptions = splitCaptions(db, run.datasetId, run.split);
   const total = allImages.length + allCaptions.length;

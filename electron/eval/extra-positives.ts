@@ -12,7 +12,8 @@
 import { ApiError } from '../api/contract';
 import type { EvalMarkedMetrics, EvalRun } from '../api/schemas';
 import type { Db } from '../store/db';
-import { judgedPairs } from '../finetune/preview';
+import { datasetRefreshedAt } from '../datasets/repository';
+import { judgedPairs } from '../labels/history';
 import { readCorrections } from './corrections';
 import { getEvalRun } from './repository';
 
@@ -52,7 +53,7 @@ interface Stored {
 const cache = new WeakMap<Db, Map<string, Stored>>();
 
 function stored(db: Db, run: EvalRun): Stored {
-  const refreshed = db.prepare('SELECT refreshed_at FROM datasets WHERE id = ?').pluck().get(run.datasetId);
+  const refreshed = datasetRefreshedAt(db, run.datasetId);
   const key = `${run.id}:${run.createdAt}:${String(refreshed)}`;
   let memo = cache.get(db);
   if (!memo) cache.set(db, (memo = new Map()));

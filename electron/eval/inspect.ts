@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { EvalCandidate, EvalItemDetail } from '../api/schemas';
 import type { Db } from '../store/db';
+import { datasetRoot } from '../datasets/repository';
 import { corrected, readCorrections } from './corrections';
 import { getEvalRun, toItem } from './repository';
 import { splitCaptions } from './retrieval-eval';
@@ -25,7 +26,7 @@ function itemRow(db: Db, runId: number, kind: string, key: string) {
 
 export function getEvalItemDetail(db: Db, q: { runId: number; kind: string; key: string }): EvalItemDetail {
   const run = getEvalRun(db, q.runId);
-  const root = (db.prepare('SELECT root FROM datasets WHERE id = ?').get(run.datasetId) as { root: string }).root;
+  const root = datasetRoot(db, run.datasetId);
   const item = itemRow(db, q.runId, q.kind, q.key);
   const imageBySource = db.prepare(
     'SELECT id, source_id, file, split FROM images WHERE dataset_id = ? AND source_id = ?',

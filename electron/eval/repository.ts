@@ -1,7 +1,8 @@
-// Reads of evaluation runs and their per-query results.
+// The eval_runs and eval_items tables: storing an evaluation run with its per-query results, and reading them.
 import { ApiError } from '../api/contract';
 import type { EvalItem, EvalRun } from '../api/schemas';
-import type { Db } from '../store/db';
+import { now, type Db } from '../store/db';
+import type { ItemRow as NewItem } from './types';
 
 interface RunRow {
   id: number;
@@ -16,6 +17,67 @@ interface RunRow {
   provider: string;
   seconds: number;
   created_at: string;
+}
+
+/** Stores a run and its per-query results in one transaction; returns the run's id. */
+export function saveEvalRun(
+  db: Db,
+  r: {
+    task: EvalRun['task'];
+    modelName: string;
+    modelDir: string;
+    /** The model folder's fingerprint (models/model-folder.ts), stored as the run's model_version. */
+    fingerprint: string;
+    datasetId: number;
+    split: string;
+    options: object;
+    metrics: object;
+    provider: string;
+    seconds: number;
+    items: NewItem[];
+  },
+): number {
+  return db.transaction(() => {
+    const runId = Number(
+      db
+        .prepare(
+          `INSERT INTO eval_runs (task, model_name, model_dir, model_version, dataset_id, split, options, metrics, provider, seconds, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          r.task,
+          r.modelName,
+          r.modelDir,
+          r.fingerprint,
+          r.datasetId,
+          r.split,
+          JSON.stringify(r.options),
+          JSON.stringify(r.metrics),
+          r.provider,
+          r.seconds,
+          now(),
+        ).lastInsertRowid,
+    );
+    const ins = db.prepare(
+      'INSERT INTO eval_items (run_id, kind, item_key, rank, score, mistakenness, top) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const it of r.items) ins.run(runId, ...it);
+    return runId;
+  })();
+}
+
+/** The newest run without re-ranking of a model folder (by fingerprint) on a split: an identical run to reuse. */
+export function findReusableRun(
+  db: Db,
+  q: { task: EvalRun['task']; modelDir: string; fingerprint: string; datasetId: number; split: string },
+): number | undefined {
+  const row = db
+    .prepare(
+      `SELECT id FROM eval_runs WHERE task = ? AND model_dir = ? AND model_version = ? AND dataset_id = ? AND split = ?
+       AND coalesce(json_extract(options, '$.rerankK'), 0) = 0 ORDER BY id DESC LIMIT 1`,
+    )
+    .get(q.task, q.modelDir, q.fingerprint, q.datasetId, q.split) as { id: number } | undefined;
+  return row?.id;
 }
 
 export function listEvalRuns(db: Db, datasetId?: number): EvalRun[] {

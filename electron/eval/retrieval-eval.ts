@@ -71,7 +71,7 @@ function dot(a: Float32Array, ai: number, b: Float32Array, bi: number, d: number
 export async function evaluateRetrieval(
   db: Db,
   model: MomeModel,
-  version: string,
+  fingerprint: string,
   root: string,
   o: EvalOptions,
   ctx: JobContext,
@@ -82,7 +82,10 @@ export async function evaluateRetrieval(
   const captions = splitCaptions(db, o.datasetId, o.split);
   const E = model.config.embedDim;
   const rerank = o.rerankK ?? 0;
-  const emb = await embedSplit(model, version, root, images, captions, o.cacheDir, ctx, [0.02, rerank ? 0.5 : 0.85]);
+  const emb = await embedSplit(model, fingerprint, root, images, captions, o.cacheDir, ctx, [
+    0.02,
+    rerank ? 0.5 : 0.85,
+  ]);
 
   ctx.progress(rerank ? 0.5 : 0.85, 'Scoring every caption against every image');
   const index = new Map(images.map((im, i) => [im.id, i]));

@@ -7,13 +7,13 @@
 // 95% bound (normal approximation, Bonferroni over every group tested): a large group that is surely worse
 // comes before a small one that may be worse, and a bound below 0 means the shortfall holds even allowing
 // for every group looked at. The per-group intervals shown are the plain (per-group) 95% ones.
-import type { FailureSlices } from '../api/schemas';
+import type { EvalItemKind, FailureSlices } from '../api/schemas';
 import type { Db } from '../store/db';
 import { groupGap, normalQuantile } from '../../model-runtime/src/index';
 import { getEvalRun } from './repository';
 import { DEFAULT_BOOTSTRAP, type BootstrapSettings } from './stats';
 
-type Kind = 'caption' | 'image' | 'nlvr2';
+type Kind = EvalItemKind;
 type Feature = FailureSlices['slices'][number]['feature'];
 
 interface Query {

@@ -3,7 +3,7 @@
 // Computed on read from the per-query ranks in eval_items, not stored: a run's queries never change, the cost
 // is a fraction of a second for a full COCO test run (cached per run after that), every older run gets them
 // too, and the number of resamples stays a choice of the reader rather than of the run.
-import type { EvalRun } from '../api/schemas';
+import type { EvalItemKind, EvalRun } from '../api/schemas';
 import type { Db } from '../store/db';
 import {
   bootstrapRecall,
@@ -21,7 +21,7 @@ export interface BootstrapSettings {
 
 export const DEFAULT_BOOTSTRAP: BootstrapSettings = { resamples: DEFAULT_RESAMPLES, seed: 0 };
 
-type Kind = 'caption' | 'image' | 'nlvr2';
+type Kind = EvalItemKind;
 
 /**
  * Which stored ranks each metric is a recall of: IR (caption queries, their image's rank), TR (image queries,

@@ -3,7 +3,8 @@ import { ApiError } from '../api/contract';
 import type { Handlers } from '../api/dispatch';
 import type { JobService } from '../jobs/service';
 import { jobDir, resolveBase, resumeFineTuneJob, startFineTuneJob, type FineTuneDeps } from './job';
-import { buildPreview, datasetInfo, taskFor } from './preview';
+import { datasetInfo } from '../datasets/repository';
+import { buildPreview, taskFor } from './preview';
 import { FineTuneStore } from './repository';
 
 type FineTuneHandlers = Pick<
@@ -18,7 +19,7 @@ export function fineTuneHandlers(deps: Omit<FineTuneDeps, 'store'>, jobs: JobSer
     previewFineTune: ({ datasetId, task }) => {
       const ds = datasetInfo(deps.db, datasetId);
       const t = task ?? taskFor(ds.kind);
-      const base = resolveBase(deps.models, null);
+      const base = resolveBase(deps, null);
       return buildPreview(deps.db, ds, base, t, base ? store.measuredRate(base.dir, t, 'auto') : null);
     },
     startFineTune: (args) => startFineTuneJob(all, jobs, args),

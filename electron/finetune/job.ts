@@ -12,13 +12,15 @@ import type { LabelHistory } from '../labels/history';
 import type { ModelRegistry } from '../models/registry';
 import type { Db } from '../store/db';
 import type { HomeLayout } from '../store/home';
-import { defaultModelDir } from '../backend/assets';
-import { HELD_OUT, datasetInfo, defaults, judgedPairs, taskFor, type DatasetInfo } from './preview';
+import { datasetInfo, type DatasetInfo } from '../datasets/repository';
+import { judgedPairs } from '../labels/history';
+import { HELD_OUT, defaults, taskFor } from './preview';
 import type { FineTuneStore } from './repository';
 import { runTrainer, type TrainerMessage } from './trainer';
 import { LogTail } from './log-tail';
 import { findPython } from '../../model-runtime/src/index';
-import { getEvalRun } from '../eval/repository';
+import { findReusableRun, getEvalRun } from '../eval/repository';
+import { modelFingerprint } from '../models/model-folder';
 import { compareIntervals, DEFAULT_BOOTSTRAP } from '../eval/stats';
 
 export interface FineTuneDeps {
@@ -29,6 +31,8 @@ export interface FineTuneDeps {
   home: HomeLayout;
   /** Tells windows that models changed (a new version is registered). */
   modelsChanged: (id: number) => void;
+  /** The embedded default model's folder, when it is installed: the base of last resort. */
+  defaultModelDir: () => string | null;
 }
 
 export interface BaseModel {
@@ -38,10 +42,13 @@ export interface BaseModel {
 }
 
 /** The model a fine-tune starts from: the one asked for, else the active one, else the embedded default. */
-export function resolveBase(models: ModelRegistry, id: number | null | undefined): BaseModel | null {
-  const m: ModelVersion | null = id ? models.get(id) : models.active();
+export function resolveBase(
+  deps: Pick<FineTuneDeps, 'models' | 'defaultModelDir'>,
+  id: number | null | undefined,
+): BaseModel | null {
+  const m: ModelVersion | null = id ? deps.models.get(id) : deps.models.active();
   if (m) return { id: m.id, name: m.name, dir: m.dir };
-  const dir = defaultModelDir();
+  const dir = deps.defaultModelDir();
   return dir ? { id: null, name: path.basename(dir), dir } : null;
 }
 
@@ -57,7 +64,7 @@ export function startFineTuneJob(
       'invalid_arguments',
       `A ${task} fine-tune needs a ${task === 'nlvr2' ? 'NLVR2' : 'COCO or Flickr30K'} dataset; ${ds.name} is ${ds.kind}.`,
     );
-  const base = resolveBase(deps.models, args.baseModelId);
+  const base = resolveBase(deps, args.baseModelId);
   if (!base) throw new ApiError('not_found', 'There is no model to fine-tune: import one in Models first.');
   const given = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
   const settings: FineTuneSettings = { ...defaults(task, base.id), ...given, task, baseModelId: base.id };
@@ -81,7 +88,7 @@ function within(ctx: JobContext, a: number, b: number, label: string): JobContex
   };
 }
 
-/** The held-out evaluation of a model, reusing an earlier identical run of the same model version. */
+/** The held-out evaluation of a model, reusing an earlier identical run of the same model files (fingerprint). */
 async function evaluate(
   deps: FineTuneDeps,
   dir: string,
@@ -89,15 +96,10 @@ async function evaluate(
   datasetId: number,
   ctx: JobContext,
 ) {
-  const { runEvaluation, modelVersion } = await import('../eval/run-eval'); // ONNX Runtime only when needed
+  const { runEvaluation } = await import('../eval/run-eval'); // ONNX Runtime only when needed
   const split = HELD_OUT[task];
-  const reuse = deps.db
-    .prepare(
-      `SELECT id FROM eval_runs WHERE task = ? AND model_dir = ? AND model_version = ? AND dataset_id = ? AND split = ?
-       AND coalesce(json_extract(options, '$.rerankK'), 0) = 0 ORDER BY id DESC LIMIT 1`,
-    )
-    .get(task, dir, modelVersion(dir), datasetId, split) as { id: number } | undefined;
-  if (reuse) return reuse.id;
+  const reuse = findReusableRun(deps.db, { task, modelDir: dir, fingerprint: modelFingerprint(dir), datasetId, split });
+  if (reuse !== undefined) return reuse;
   const cacheDir = path.join(deps.home.cache, 'embeddings');
   const device = deps.models.device();
   return (await runEvaluation(deps.db, { task, datasetId, split, modelDir: dir, k: 10, device, cacheDir }, ctx)).runId;

@@ -2,17 +2,11 @@
 // it trains on, sensible defaults, a time estimate, and whether an interpreter with PyTorch is there.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApiError } from '../api/contract';
 import type { FineTunePreview, FineTuneSettings } from '../api/schemas';
 import type { Db } from '../store/db';
+import type { DatasetInfo } from '../datasets/repository';
+import { firstAndLastValues, judgedPairs } from '../labels/history';
 import { readModelConfig, findPython } from '../../model-runtime/src/index';
-
-export interface DatasetInfo {
-  id: number;
-  kind: 'coco' | 'flickr30k' | 'nlvr2';
-  name: string;
-  root: string;
-}
 
 export const HELD_OUT = { retrieval: 'test', nlvr2: 'dev' } as const;
 const TRAIN_SPLITS = { retrieval: ['train', 'restval'], nlvr2: ['train'] } as const;
@@ -22,43 +16,15 @@ const TRAINING_FIELDS = { caption: ['raw', 'image', 'removed'], nlvr2: ['label',
 const CPU_FLOPS = 5e9;
 const GPU_FLOPS = 3e13;
 
-export function datasetInfo(db: Db, id: number): DatasetInfo {
-  const row = db.prepare('SELECT id, kind, name, root FROM datasets WHERE id = ?').get(id) as DatasetInfo | undefined;
-  if (!row) throw new ApiError('not_found', `There is no dataset ${id}.`);
-  return row;
-}
-
 export function taskFor(kind: DatasetInfo['kind']): FineTuneSettings['task'] {
   return kind === 'nlvr2' ? 'nlvr2' : 'retrieval';
 }
 
-/** The judged (caption, image) pairs as they stand now, for the trainer's pairs file. */
-export function judgedPairs(db: Db, datasetId: number): { sentid: number; imgid: number; relation: string }[] {
-  const rows = db
-    .prepare(
-      `SELECT target_key, new_value FROM label_events e WHERE dataset_id = ? AND target_kind = 'pair' AND field = 'relation'
-       AND id = (SELECT max(id) FROM label_events x WHERE x.dataset_id = e.dataset_id AND x.target_kind = 'pair'
-                 AND x.target_key = e.target_key AND x.field = 'relation')`,
-    )
-    .all(datasetId) as { target_key: string; new_value: string | null }[];
-  return rows.flatMap((r) => {
-    const relation = r.new_value === null ? null : (JSON.parse(r.new_value) as string | null);
-    const [sentid, imgid] = r.target_key.split('|').map(Number);
-    return relation && Number.isFinite(sentid) && Number.isFinite(imgid) ? [{ sentid, imgid, relation }] : [];
-  });
-}
-
 /** Targets whose training-relevant value now differs from the original (net of undo and revert). */
 function countCorrections(db: Db, datasetId: number): number {
-  const rows = db
-    .prepare(
-      `SELECT g.target_kind, g.field, f.old_value AS first, l.new_value AS last
-       FROM (SELECT target_kind, target_key, field, min(id) AS first_id, max(id) AS last_id FROM label_events
-             WHERE dataset_id = ? AND target_kind IN ('caption', 'nlvr2') GROUP BY 1, 2, 3) g
-       JOIN label_events f ON f.id = g.first_id JOIN label_events l ON l.id = g.last_id`,
-    )
-    .all(datasetId) as { target_kind: 'caption' | 'nlvr2'; field: string; first: string; last: string }[];
-  return rows.filter((r) => TRAINING_FIELDS[r.target_kind].includes(r.field) && r.first !== r.last).length;
+  return firstAndLastValues(db, datasetId).filter(
+    (r) => TRAINING_FIELDS[r.kind].includes(r.field) && r.first !== r.last,
+  ).length;
 }
 
 function countExamples(db: Db, ds: DatasetInfo, task: FineTuneSettings['task']): number {

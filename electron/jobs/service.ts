@@ -37,6 +37,7 @@ interface JobRow {
   finished_at: string | null;
 }
 
+/** The one error a cancelled job ends with, wherever it notices (a loop's check, a child process's exit). */
 export class JobCancelled extends Error {
   constructor() {
     super('Cancelled by the user');

@@ -1,8 +1,10 @@
 // What can be labeled: each target kind has its fields, each field its value schema.
 import { z } from 'zod';
 
-export const TargetKind = z.enum(['caption', 'image', 'nlvr2', 'pair']);
-export type TargetKind = z.infer<typeof TargetKind>;
+import { LabelTargetKind } from '../api/schemas';
+
+export const TargetKind = LabelTargetKind;
+export type TargetKind = LabelTargetKind;
 
 const flag = z.enum(['ambiguous', 'bad']).nullable();
 const note = z.string().max(5000).nullable();

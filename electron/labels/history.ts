@@ -4,6 +4,7 @@
 // Each call is one transaction committed with synchronous=FULL before it returns, so an acknowledged edit
 // survives a crash.
 import { ApiError } from '../api/contract';
+import type { LabelEvent } from '../api/schemas';
 import { now, type Db } from '../store/db';
 import { fieldSchema, type TargetKind } from './fields';
 
@@ -20,26 +21,12 @@ export interface LabelEdit extends LabelTarget {
   expected?: unknown;
 }
 
+export type { LabelEvent };
+
 export interface Provenance {
   author: string;
   view?: string;
   evalRunId?: number;
-}
-
-export interface LabelEvent {
-  id: number;
-  datasetId: number;
-  kind: TargetKind;
-  key: string;
-  field: string;
-  oldValue: unknown;
-  newValue: unknown;
-  author: string;
-  createdAt: string;
-  view: string | null;
-  evalRunId: number | null;
-  reverses: number | null;
-  action: 'edit' | 'undo' | 'redo' | 'revert';
 }
 
 interface EventRow {
@@ -140,6 +127,13 @@ export class LabelHistory {
         `SELECT * FROM label_events WHERE dataset_id = ? AND target_kind = ? AND target_key = ? AND field = ? ORDER BY id DESC LIMIT 1`,
       )
       .get(t.datasetId, t.kind, t.key, field) as EventRow | undefined;
+  }
+
+  /** How many history rows a dataset has (undo, redo and revert rows included). */
+  count(datasetId: number): number {
+    return (
+      this.db.prepare('SELECT count(*) AS n FROM label_events WHERE dataset_id = ?').get(datasetId) as { n: number }
+    ).n;
   }
 
   current(t: LabelTarget, field: string): unknown {
@@ -384,4 +378,100 @@ export class LabelHistory {
       .all(args) as { datasetId: number; kind: TargetKind; field: string; n: number }[];
     return { total, items, counts };
   }
+}
+
+/**
+ * Deletes a dataset's whole history: only when the user removes the dataset and confirms deleting its labels.
+ * The history is append-only, so this one explicit action lifts the guard inside the caller's transaction.
+ */
+export function deleteDatasetLabels(db: Db, datasetId: number): number {
+  db.exec('DROP TRIGGER label_events_no_delete');
+  const deleted = db.prepare('DELETE FROM label_events WHERE dataset_id = ?').run(datasetId).changes;
+  db.exec(`CREATE TRIGGER label_events_no_delete BEFORE DELETE ON label_events BEGIN
+    SELECT RAISE(ABORT, 'label history is append-only');
+  END;`);
+  return deleted;
+}
+
+// Reads other domains make of the history: the values as they stand now, and how far the history has grown.
+
+/** A target's field as it stands now (its newest history row), JSON-decoded. */
+export interface NewestValue {
+  kind: TargetKind;
+  key: string;
+  field: string;
+  value: unknown;
+}
+
+/** Every edited field of a dataset as it stands now; `scope` limits it to some target kinds and fields. */
+export function newestValues(
+  db: Db,
+  datasetId: number,
+  scope?: { kinds: readonly TargetKind[]; fields: readonly string[] },
+): NewestValue[] {
+  const marks = (n: number) => new Array(n).fill('?').join(', ');
+  const where = scope
+    ? `AND target_kind IN (${marks(scope.kinds.length)}) AND field IN (${marks(scope.fields.length)})`
+    : '';
+  const rows = db
+    .prepare(
+      `SELECT target_kind, target_key, field, new_value FROM label_events e WHERE dataset_id = ? ${where}
+       AND id = (SELECT max(id) FROM label_events x WHERE x.dataset_id = e.dataset_id AND x.target_kind = e.target_kind
+                 AND x.target_key = e.target_key AND x.field = e.field)`,
+    )
+    .all(datasetId, ...(scope ? [...scope.kinds, ...scope.fields] : [])) as {
+    target_kind: TargetKind;
+    target_key: string;
+    field: string;
+    new_value: string | null;
+  }[];
+  return rows.map((r) => ({ kind: r.target_kind, key: r.target_key, field: r.field, value: parse(r.new_value) }));
+}
+
+/** The judged (caption, image) pairs as they stand now: also-match and hard-negative relations. */
+export function judgedPairs(db: Db, datasetId: number): { sentid: number; imgid: number; relation: string }[] {
+  const rows = db
+    .prepare(
+      `SELECT target_key, new_value FROM label_events e WHERE dataset_id = ? AND target_kind = 'pair' AND field = 'relation'
+       AND id = (SELECT max(id) FROM label_events x WHERE x.dataset_id = e.dataset_id AND x.target_kind = 'pair'
+                 AND x.target_key = e.target_key AND x.field = 'relation')`,
+    )
+    .all(datasetId) as { target_key: string; new_value: string | null }[];
+  return rows.flatMap((r) => {
+    const relation = parse(r.new_value) as string | null;
+    const [sentid, imgid] = r.target_key.split('|').map(Number);
+    return relation && Number.isFinite(sentid) && Number.isFinite(imgid) ? [{ sentid, imgid, relation }] : [];
+  });
+}
+
+/** Each edited caption and NLVR2 field of a dataset: its value before the first edit and after the last. */
+export function firstAndLastValues(
+  db: Db,
+  datasetId: number,
+): { kind: 'caption' | 'nlvr2'; field: string; first: string; last: string }[] {
+  return db
+    .prepare(
+      `SELECT g.target_kind AS kind, g.field, f.old_value AS first, l.new_value AS last
+       FROM (SELECT target_kind, target_key, field, min(id) AS first_id, max(id) AS last_id FROM label_events
+             WHERE dataset_id = ? AND target_kind IN ('caption', 'nlvr2') GROUP BY 1, 2, 3) g
+       JOIN label_events f ON f.id = g.first_id JOIN label_events l ON l.id = g.last_id`,
+    )
+    .all(datasetId) as { kind: 'caption' | 'nlvr2'; field: string; first: string; last: string }[];
+}
+
+/** The newest history row's id (of one dataset, or of all): 0 while there is none. */
+export function lastLabelEventId(db: Db, datasetId?: number): number {
+  const row = (
+    datasetId === undefined
+      ? db.prepare('SELECT max(id) AS m FROM label_events').get()
+      : db.prepare('SELECT max(id) AS m FROM label_events WHERE dataset_id = ?').get(datasetId)
+  ) as { m: number | null };
+  return row.m ?? 0;
+}
+
+/** The datasets with history rows newer than `afterId`, each with its newest row's id. */
+export function labelEventsSince(db: Db, afterId: number): { datasetId: number; lastId: number }[] {
+  return db
+    .prepare('SELECT dataset_id AS datasetId, max(id) AS lastId FROM label_events WHERE id > ? GROUP BY dataset_id')
+    .all(afterId) as { datasetId: number; lastId: number }[];
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { ApiError } from '../api/contract';
-import type { JobContext } from '../jobs/service';
+import { JobCancelled, type JobContext } from '../jobs/service';
 import { findPython, pythonEnv } from '../../model-runtime/src/index';
 
 const STAGES = ['load', 'loaded', 'hash', 'export'];
@@ -52,7 +52,7 @@ export function convertCheckpoint(
     child.on('error', reject);
     child.on('close', (code) => {
       ctx.signal.removeEventListener('abort', onAbort);
-      if (ctx.signal.aborted) return reject(new Error('Cancelled'));
+      if (ctx.signal.aborted) return reject(new JobCancelled());
       if (code === 0) {
         fs.writeFileSync(path.join(out, 'conversion.log'), `${log.join('\n')}\n`);
         return resolve();

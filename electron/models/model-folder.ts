@@ -9,13 +9,31 @@ export function folderSize(dir: string): number {
   return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 }
 
-/** A model folder's version: its description, mome.json, names it (it records the source checkpoint's hash). */
-export function versionOf(dir: string): string {
+/**
+ * A model folder's registry version, the `version` a ModelVersion shows: the hash of its description, mome.json
+ * (which records the source checkpoint's hash). Fixed once registered.
+ */
+export function registryVersion(dir: string): string {
   return crypto
     .createHash('sha256')
     .update(fs.readFileSync(path.join(dir, 'mome.json')))
     .digest('hex')
     .slice(0, 12);
+}
+
+/**
+ * A model folder's fingerprint: the hash of its description and of every file's size and time, so it changes
+ * when the graphs or weights are written again. It names the embedding caches and lets an evaluation be reused;
+ * an evaluation run stores it (its `modelVersion` field and `model_version` column, named before this split).
+ */
+export function modelFingerprint(dir: string): string {
+  const h = crypto.createHash('sha256');
+  for (const f of fs.readdirSync(dir).sort()) {
+    const st = fs.statSync(path.join(dir, f));
+    if (!st.isFile()) continue;
+    h.update(f === 'mome.json' ? fs.readFileSync(path.join(dir, f)) : `${f}:${st.size}:${st.mtimeMs}`);
+  }
+  return h.digest('hex').slice(0, 16);
 }
 
 /** A file's sha256, streamed (checkpoints are gigabytes). */

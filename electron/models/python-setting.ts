@@ -7,6 +7,7 @@ import { ApiError } from '../api/contract';
 import type { Handlers } from '../api/dispatch';
 import type { PythonInUse } from '../api/schemas';
 import type { Db } from '../store/db';
+import { deleteSetting, readSetting, writeSetting } from '../store/settings';
 import {
   discoverInterpreters,
   inspectInterpreter,
@@ -25,8 +26,7 @@ import {
 const KEY = 'python_interpreter';
 
 export function savedPython(db: Db): string | null {
-  const row = db.prepare('SELECT value FROM settings WHERE key = ?').get(KEY) as { value: string } | undefined;
-  return row?.value || null;
+  return readSetting(db, KEY) || null;
 }
 
 /** The in-use interpreter; the automatic one is looked for (asynchronously) when no rule names one. */
@@ -88,16 +88,14 @@ export function pythonSetting(db: Db): {
     },
     setPythonInterpreter: async ({ path: given }) => {
       if (given === null) {
-        db.prepare('DELETE FROM settings WHERE key = ?').run(KEY);
+        deleteSetting(db, KEY);
         setPreferredPython((applied = null));
         return { interpreter: null, inUse: await inUse(db, null) };
       }
       const python = interpreterAt(given);
       const probed = await inspectInterpreter(python);
       if (!probed.ok) throw new ApiError('invalid_arguments', probed.problem!, { path: python });
-      db.prepare(
-        'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-      ).run(KEY, python);
+      writeSetting(db, KEY, python);
       setPreferredPython((applied = python), { verified: true });
       const used = await inUse(db, [probed]);
       const [interpreter] = markInUse([probed], used.path);

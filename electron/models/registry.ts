@@ -6,10 +6,11 @@ import { ApiError } from '../api/contract';
 import type { ModelVersion } from '../api/schemas';
 import type { JobContext } from '../jobs/service';
 import { now, type Db } from '../store/db';
+import { deleteSetting, readSetting, writeSetting } from '../store/settings';
 import { isInside } from '../media/roots';
 import { readModelConfig, chooseProviders, cudaStatus } from '../../model-runtime/src/index';
 import { convertCheckpoint } from './convert';
-import { architecture, folderSize, sha256File, versionOf } from './model-folder';
+import { architecture, folderSize, sha256File, registryVersion } from './model-folder';
 
 interface ModelRow {
   id: number;
@@ -28,6 +29,15 @@ interface ModelRow {
 const CHECKPOINT = /\.(pt|pth|ckpt|bin|safetensors)$/i;
 
 export type ModelDevice = 'auto' | 'cpu';
+
+/** The setting that names the active model's id. */
+const ACTIVE_KEY = 'active_model';
+
+/** Changes whenever the model list or the active model changes. */
+export function modelListStamp(db: Db): string {
+  const list = db.prepare('SELECT count(*), max(id), count(removed_at) FROM models').get();
+  return JSON.stringify([list, readSetting(db, ACTIVE_KEY) ?? null]);
+}
 
 export class ModelRegistry {
   constructor(
@@ -76,9 +86,8 @@ export class ModelRegistry {
   }
 
   activeId(): number | null {
-    const row = this.db.prepare(`SELECT value FROM settings WHERE key = 'active_model'`).get() as
-      { value: string } | undefined;
-    return row ? Number(row.value) : null;
+    const value = readSetting(this.db, ACTIVE_KEY);
+    return value !== undefined ? Number(value) : null;
   }
 
   active(): ModelVersion | null {
@@ -93,11 +102,7 @@ export class ModelRegistry {
 
   setActive(id: number): ModelVersion {
     this.get(id);
-    this.db
-      .prepare(
-        `INSERT INTO settings (key, value) VALUES ('active_model', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-      )
-      .run(String(id));
+    writeSetting(this.db, ACTIVE_KEY, String(id));
     return this.get(id);
   }
 
@@ -106,7 +111,7 @@ export class ModelRegistry {
     const m = this.get(id);
     this.db.transaction(() => {
       this.db.prepare('UPDATE models SET removed_at = ? WHERE id = ?').run(now(), id);
-      if (this.activeId() === id) this.db.prepare(`DELETE FROM settings WHERE key = 'active_model'`).run();
+      if (this.activeId() === id) deleteSetting(this.db, ACTIVE_KEY);
     })();
     // only the store's own folders are deleted: the model shipped with the app stays in assets/
     if (isInside(path.resolve(this.storeDir), path.resolve(m.dir))) fs.rmSync(m.dir, { recursive: true, force: true });
@@ -119,7 +124,7 @@ export class ModelRegistry {
    */
   registerShipped(dir: string | null): ModelVersion | null {
     if (!dir) return null;
-    const version = versionOf(dir);
+    const version = registryVersion(dir);
     const key = 'models.shipped';
     const seen: string[] = JSON.parse(this.setting(key) ?? '[]');
     if (seen.includes(version)) return null;
@@ -169,7 +174,7 @@ export class ModelRegistry {
   /** A ready model folder, copied file by file (no source hash of its own: its mome.json records one). */
   private copyFolder(source: string, target: string, ctx: JobContext): null {
     readModelConfig(source); // a clear error when it is not a model folder
-    this.refuseDuplicate('version = ?', versionOf(source), source);
+    this.refuseDuplicate('version = ?', registryVersion(source), source);
     fs.mkdirSync(target);
     const files = fs.readdirSync(source).filter((f) => fs.statSync(path.join(source, f)).isFile());
     files.forEach((f, i) => {
@@ -201,7 +206,7 @@ export class ModelRegistry {
   /** Registers the folder in `target` and moves it into the store under its id; active when none is. */
   private register(source: string, target: string, sha: string | null): ModelVersion {
     const config = readModelConfig(target);
-    const version = versionOf(target);
+    const version = registryVersion(target);
     this.refuseDuplicate('version = ?', version, source);
     // a folder of this store keeps its registered name, not the store's "<id>-<name>" folder name
     const registered = this.db.prepare('SELECT name FROM models WHERE dir = ?').get(path.resolve(source)) as
@@ -239,7 +244,7 @@ export class ModelRegistry {
   /** A fine-tune's output folder becomes a new immutable version, moved into the store, child of `parentId`. */
   registerFineTune(folder: string, name: string, parentId: number | null): ModelVersion {
     readModelConfig(folder); // a clear error when the trainer wrote no model folder
-    const version = versionOf(folder);
+    const version = registryVersion(folder);
     const id = Number(
       this.db
         .prepare(
@@ -284,14 +289,11 @@ export class ModelRegistry {
   }
 
   private setting(key: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
-    return row?.value;
+    return readSetting(this.db, key);
   }
 
   private setSetting(key: string, value: string): void {
-    this.db
-      .prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
-      .run(key, value);
+    writeSetting(this.db, key, value);
   }
 
   /** The execution device the user chose: 'auto' (CUDA where it can run, else CPU) or 'cpu' explicitly. */

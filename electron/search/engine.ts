@@ -1,5 +1,5 @@
 // Text → image search over a dataset split with a model's dual encoder. The split's image embeddings are
-// the evaluation's own, read from its cache (per model version, dataset file and item); a split not yet
+// the evaluation's own, read from its cache (per model fingerprint, dataset file and item); a split not yet
 // encoded is encoded once by the evaluation's embedder (which fills the same cache). A query that is one of
 // the split's captions gets the evaluation's embedding from the text cache, and its scores come from the
 // evaluation's scoring graph, so the ranking and the scores are the evaluation's for the same model and split.
@@ -9,6 +9,8 @@ import { realPathInside } from '../media/roots';
 import * as ort from 'onnxruntime-node';
 import { ApiError } from '../api/contract';
 import type { Db } from '../store/db';
+import { datasetInfo } from '../datasets/repository';
+import { lastLabelEventId } from '../labels/history';
 import type { JobContext } from '../jobs/service';
 import { embedSplit, embeddingKeys, type SplitImage } from '../eval/embed';
 import { splitCaptions, splitImages } from '../eval/retrieval-eval';
@@ -28,7 +30,7 @@ import { ALL_SPLITS } from '../eval/types';
 
 /** A split's images with their embeddings, held in memory between queries. */
 export interface SearchIndex {
-  version: string;
+  fingerprint: string;
   datasetId: number;
   split: string;
   root: string;
@@ -66,16 +68,9 @@ export interface TextSearchResult {
   results: SearchHit[];
 }
 
-export function datasetRootOf(db: Db, datasetId: number): { root: string; kind: string; name: string } {
-  const row = db.prepare('SELECT root, kind, name FROM datasets WHERE id = ?').get(datasetId) as
-    { root: string; kind: string; name: string } | undefined;
-  if (!row) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
-  return row;
-}
-
 /** The split's images, or a message that names the splits there are. */
 export function searchableImages(db: Db, datasetId: number, split: string): SplitImage[] {
-  const ds = datasetRootOf(db, datasetId);
+  const ds = datasetInfo(db, datasetId);
   if (ds.kind === 'nlvr2')
     throw new ApiError(
       'invalid_arguments',
@@ -122,13 +117,13 @@ export async function indexFromCache(
   db: Db,
   datasetId: number,
   split: string,
-  version: string,
+  fingerprint: string,
   dim: number,
   cacheDir: string,
 ): Promise<{ index: SearchIndex | null; toEncode: number; images: number }> {
   const images = searchableImages(db, datasetId, split);
-  const { root, kind } = datasetRootOf(db, datasetId);
-  const cache = EmbeddingCache.open(cacheDir, version, 'images', dim);
+  const { root, kind } = datasetInfo(db, datasetId);
+  const cache = EmbeddingCache.open(cacheDir, fingerprint, 'images', dim);
   const { imageKeys } = await embeddingKeys(root, images, []);
   const embeddings = new Float32Array(images.length * dim);
   const unreadable = new Set<number>();
@@ -141,7 +136,7 @@ export async function indexFromCache(
   });
   if (toEncode > 0) return { index: null, toEncode, images: images.length };
   return {
-    index: makeIndex({ version, datasetId, split, root, kind, images, dim, embeddings, unreadable }),
+    index: makeIndex({ fingerprint, datasetId, split, root, kind, images, dim, embeddings, unreadable }),
     toEncode,
     images: images.length,
   };
@@ -151,18 +146,18 @@ export async function indexFromCache(
 export async function buildIndex(
   db: Db,
   model: MomeModel,
-  version: string,
+  fingerprint: string,
   datasetId: number,
   split: string,
   cacheDir: string,
   ctx: JobContext,
 ): Promise<SearchIndex> {
   const images = searchableImages(db, datasetId, split);
-  const { root, kind } = datasetRootOf(db, datasetId);
-  const emb = await embedSplit(model, version, root, images, [], cacheDir, ctx, [0.02, 0.98]);
+  const { root, kind } = datasetInfo(db, datasetId);
+  const emb = await embedSplit(model, fingerprint, root, images, [], cacheDir, ctx, [0.02, 0.98]);
   const dim = model.config.embedDim;
   const unreadable = new Set(emb.unreadable.keys());
-  return makeIndex({ version, datasetId, split, root, kind, images, dim, embeddings: emb.images, unreadable });
+  return makeIndex({ fingerprint, datasetId, split, root, kind, images, dim, embeddings: emb.images, unreadable });
 }
 
 export function makeIndex(i: Omit<SearchIndex, 'tensor' | 'captions'>): SearchIndex {
@@ -178,12 +173,7 @@ export function captionOfQuery(
   index: SearchIndex,
   text: string,
 ): { sentid: number; imageIndex: number; raw: string } | null {
-  const stamp =
-    (
-      db.prepare('SELECT max(id) AS m FROM label_events WHERE dataset_id = ?').get(index.datasetId) as {
-        m: number | null;
-      }
-    ).m ?? 0;
+  const stamp = lastLabelEventId(db, index.datasetId);
   if (!index.captions || index.captions.stamp !== stamp) {
     const position = new Map(index.images.map((im, i) => [im.id, i]));
     const byText = new Map<string, { sentid: number; imageIndex: number; raw: string }>();
@@ -200,37 +190,43 @@ export function captionOfQuery(
  * The query's embedding. A caption of the dataset: the evaluation's cached vector, or encoded and cached for
  * the evaluation to read (so both always score the same vector). Free text is encoded and not kept.
  */
-export async function embedQuery(model: MomeModel, version: string, cacheDir: string, text: string, caption: boolean) {
+export async function embedQuery(
+  model: MomeModel,
+  fingerprint: string,
+  cacheDir: string,
+  text: string,
+  caption: boolean,
+) {
   if (!caption) return model.encodeTexts([text]);
-  const texts = textCache(cacheDir, version, model.config.embedDim);
+  const texts = textCache(cacheDir, fingerprint, model.config.embedDim);
   const key = textKey(text);
   const hit = texts.get(key);
   if (hit) return hit;
   const v = await model.encodeTexts([text]);
   texts.put([[key, v]]);
-  noteWritten(cacheDir, version, model.config.embedDim);
+  noteWritten(cacheDir, fingerprint, model.config.embedDim);
   return v;
 }
 
 /**
- * The evaluation's text cache of a model version, kept open while its file keeps its size: an evaluation that
+ * The evaluation's text cache of a model fingerprint, kept open while its file keeps its size: an evaluation that
  * appended to it since makes it read again (its appends start where the file ended when it was read).
  */
 const textCaches = new Map<string, { cache: EmbeddingCache; size: number }>();
-function textCache(cacheDir: string, version: string, dim: number): EmbeddingCache {
-  const key = `${cacheDir}|${version}|${dim}`;
+function textCache(cacheDir: string, fingerprint: string, dim: number): EmbeddingCache {
+  const key = `${cacheDir}|${fingerprint}|${dim}`;
   const sizeOf = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
   let c = textCaches.get(key);
   if (!c || sizeOf(c.cache.file) !== c.size) {
-    const cache = EmbeddingCache.open(cacheDir, version, 'texts', dim);
+    const cache = EmbeddingCache.open(cacheDir, fingerprint, 'texts', dim);
     c = { cache, size: sizeOf(cache.file) };
     textCaches.set(key, c);
   }
   return c.cache;
 }
 
-function noteWritten(cacheDir: string, version: string, dim: number) {
-  const c = textCaches.get(`${cacheDir}|${version}|${dim}`);
+function noteWritten(cacheDir: string, fingerprint: string, dim: number) {
+  const c = textCaches.get(`${cacheDir}|${fingerprint}|${dim}`);
   if (c) c.size = fs.statSync(c.cache.file).size;
 }
 
@@ -253,7 +249,7 @@ export async function searchText(
   const length = queryLength(model.tokenizer, text, model.config.maxTextLen);
   const caption = captionOfQuery(db, index, text);
   const asked = caption ? caption.raw : text; // a caption exactly as the evaluation encoded it
-  const q = await embedQuery(model, index.version, cacheDir, asked, caption !== null);
+  const q = await embedQuery(model, index.fingerprint, cacheDir, asked, caption !== null);
   // unreadable images score 0 (zero rows); ask for enough to leave them out
   const want = Math.max(o.k, o.rerankK);
   const ranked = await rankImages(q, index.tensor, index.dim, want + index.unreadable.size);

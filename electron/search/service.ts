@@ -4,14 +4,14 @@
 import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { Job } from '../api/schemas';
+import { datasetInfo } from '../datasets/repository';
 import type { Db } from '../store/db';
 import type { JobService } from '../jobs/service';
 import type { ModelRegistry } from '../models/registry';
-import { modelVersion } from '../eval/run-eval';
+import { modelFingerprint } from '../models/model-folder';
 import { readModelConfig, type MomeModel } from '../../model-runtime/src/index';
 import {
   buildIndex,
-  datasetRootOf,
   indexFromCache,
   loadSearchModel,
   searchImage,
@@ -91,11 +91,11 @@ export class SearchService {
     });
   }
 
-  private keyOf(version: string, datasetId: number, split: string): string {
+  private keyOf(fingerprint: string, datasetId: number, split: string): string {
     const { n, last } = this.deps.db
       .prepare('SELECT count(*) AS n, max(id) AS last FROM images WHERE dataset_id = ? AND (? = ? OR split = ?)')
       .get(datasetId, split, '*', split) as { n: number; last: number | null };
-    return `${version}|${datasetId}|${split}|${n}|${last}`; // a refreshed dataset has new rows: a new index
+    return `${fingerprint}|${datasetId}|${split}|${n}|${last}`; // a refreshed dataset has new rows: a new index
   }
 
   private remember(key: string, index: SearchIndex) {
@@ -114,7 +114,7 @@ export class SearchService {
     if (a.imageId === undefined && !text.trim())
       throw new ApiError('invalid_arguments', 'The query is empty: type a sentence to search for.');
     const m = this.modelFor(a.modelId);
-    datasetRootOf(this.deps.db, a.datasetId);
+    datasetInfo(this.deps.db, a.datasetId);
     let config;
     try {
       config = readModelConfig(m.dir);
@@ -127,9 +127,10 @@ export class SearchService {
         'invalid_arguments',
         `The model ${config.name} has no fusion graph (fusion.onnx) to re-rank with ITM; search without re-rank.`,
       );
-    const version = modelVersion(m.dir);
-    const model = { id: m.id, name: m.name, version };
-    const key = this.keyOf(version, a.datasetId, a.split);
+    const fingerprint = modelFingerprint(m.dir);
+    // the answer's `version` is the fingerprint (a registered model's card shows its registry version)
+    const model = { id: m.id, name: m.name, version: fingerprint };
+    const key = this.keyOf(fingerprint, a.datasetId, a.split);
     let index = this.indices.get(key);
     if (!index) {
       const running = this.building.get(key);
@@ -139,11 +140,12 @@ export class SearchService {
         this.deps.db,
         a.datasetId,
         a.split,
-        version,
+        fingerprint,
         config.embedDim,
         this.deps.cacheDir,
       );
-      if (!cached.index) return this.encoding(this.startEncoding(key, m, version, a), model, a, started, cached.images);
+      if (!cached.index)
+        return this.encoding(this.startEncoding(key, m, fingerprint, a), model, a, started, cached.images);
       index = cached.index;
     }
     this.remember(key, index);
@@ -197,7 +199,7 @@ export class SearchService {
     };
   }
 
-  private startEncoding(key: string, m: { dir: string; name: string }, version: string, a: SearchArgs): Job {
+  private startEncoding(key: string, m: { dir: string; name: string }, fingerprint: string, a: SearchArgs): Job {
     const job = this.deps.jobs.start(
       'search-index',
       `Encode the images of dataset ${a.datasetId} (${a.split === '*' ? 'all splits' : a.split}) for search with ${m.name}`,
@@ -205,7 +207,7 @@ export class SearchService {
       async (ctx) => {
         ctx.progress(0.01, 'Loading the model');
         const model = await this.loaded(m.dir, 0);
-        const index = await buildIndex(this.deps.db, model, version, a.datasetId, a.split, this.deps.cacheDir, ctx);
+        const index = await buildIndex(this.deps.db, model, fingerprint, a.datasetId, a.split, this.deps.cacheDir, ctx);
         this.remember(key, index);
         return { images: index.images.length, unreadable: index.unreadable.size };
       },

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, type Backend } from '../../electron/backend/index';
 import type { Dataset, Job } from '../../electron/api/schemas';
-import { ftsQuery } from '../../electron/datasets/repository';
+import { ftsQuery } from '../../electron/datasets/browse';
 import { cocoImages, writeCoco } from './helpers/datasets';
 import { tempDir } from './helpers/temp';
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createBackend, type Backend } from '../../electron/backend/index';
 import { ImportError } from '../../electron/datasets/errors';
 import { importDataset } from '../../electron/datasets/importer';
-import type { JobContext } from '../../electron/jobs/service';
+import { JobCancelled, type JobContext } from '../../electron/jobs/service';
 import { cocoImages, writeCoco } from './helpers/datasets';
 import { tempDir } from './helpers/temp';
 
@@ -103,10 +103,10 @@ describe('dataset import', () => {
         if (p > 0.3) c.abort();
       },
       throwIfCancelled: () => {
-        if (c.signal.aborted) throw new Error('Cancelled');
+        if (c.signal.aborted) throw new JobCancelled();
       },
     };
-    await expect(importDataset(b.db, { root }, ctx)).rejects.toThrow(/Cancelled/);
+    await expect(importDataset(b.db, { root }, ctx)).rejects.toBeInstanceOf(JobCancelled);
     expect(counts(b)).toEqual({ datasets: 0, images: 0, captions: 0, examples: 0 });
   });
 

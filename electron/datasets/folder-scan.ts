@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FolderScan } from '../api/schemas';
-import { detectDatasetKind } from '../datasets/detect';
-import type { JobContext } from './service';
+import { detectDatasetKind } from './detect';
+import type { JobContext } from '../jobs/service';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.bmp', '.tif', '.tiff']);
 
