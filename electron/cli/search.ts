@@ -1,10 +1,12 @@
-// `mome search --model DIR --dataset DIR [--split test] (--text "…" | --queries FILE | --image FILE) [--k 10]
-//  [--rerank K] [--json OUT] [--home DIR] [--device auto|cpu|cuda]`
+// `mome search --model DIR --dataset DIR [--split test] (--text "…" | --queries FILE | --image FILE
+//  [--target images|captions]) [--k 10] [--rerank K] [--json OUT] [--home DIR] [--device auto|cpu|cuda]`
 // Ranks the split's images for each text query with the model's dual encoder, as the app's search does: the
 // evaluation's cached image embeddings (encoded once where missing), its ranking and scores. Prints one JSON
 // line per query, {"query", "results": [{"file", "imgid", "score"}]}, and writes the same lines to OUT.
 // `--queries FILE`: one query per line (blank lines skipped). `--image FILE`: the images most like that image
-// (itself left out). Imports the dataset folder first if needed.
+// (itself left out), or with `--target captions` the split's captions ranked for it as the evaluation's
+// image-to-text ranking ranks them: results [{"sentid", "imgid", "caption", "score"}]. Imports the dataset folder
+// first if needed.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createBackend } from '../backend/index';
@@ -12,12 +14,19 @@ import { consoleContext } from '../jobs/console-context';
 import { ALL_SPLITS } from '../eval/run-eval';
 import { modelFingerprint } from '../models/model-folder';
 import { defaultHome } from '../store/home';
-import { buildIndex, indexFromCache, loadSearchModel, searchImage, searchText } from '../search/engine';
+import {
+  buildIndex,
+  indexFromCache,
+  loadSearchModel,
+  searchImage,
+  searchImageCaptions,
+  searchText,
+} from '../search/engine';
 import { datasetAt } from './dataset-at';
 import { optionPairs } from './options';
 
 const USAGE =
-  'usage: mome search --model DIR --dataset DIR [--split test] (--text "…" | --queries FILE | --image FILE) [--k 10] [--rerank K] [--json OUT] [--home DIR] [--device auto|cpu|cuda]\n  --queries FILE: one text query per line; output: one JSON line per query';
+  'usage: mome search --model DIR --dataset DIR [--split test] (--text "…" | --queries FILE | --image FILE [--target images|captions]) [--k 10] [--rerank K] [--json OUT] [--home DIR] [--device auto|cpu|cuda]\n  --queries FILE: one text query per line; output: one JSON line per query';
 
 export async function searchCommand(argv: string[]): Promise<number> {
   const opts = optionPairs(argv, USAGE);
@@ -40,6 +49,10 @@ export async function searchCommand(argv: string[]): Promise<number> {
     const k = whole('k', 10, 1);
     const rerankK = whole('rerank', 0, 0);
     if (opts.image !== undefined && rerankK > 0) throw new Error('--rerank needs a text query');
+    const target = opts.target ?? 'images';
+    if (target !== 'images' && target !== 'captions')
+      throw new Error(`--target must be images or captions, got "${target}"`);
+    if (opts.target !== undefined && opts.image === undefined) throw new Error('--target goes with --image');
     const queries =
       opts.image !== undefined
         ? []
@@ -64,11 +77,21 @@ export async function searchCommand(argv: string[]): Promise<number> {
       ctx.dispose();
       const out = opts.json ? fs.openSync(opts.json, 'w') : null;
       if (opts.image !== undefined) {
-        const r = await searchImage(model, index, { file: path.resolve(opts.image), k });
-        const line = JSON.stringify({
-          query: { image: opts.image },
-          results: r.results.map((h) => ({ file: h.file, imgid: numeric(h.imgid), score: h.score })),
-        });
+        const file = path.resolve(opts.image);
+        const results =
+          target === 'captions'
+            ? (await searchImageCaptions(backend.db, model, index, cacheDir, { file, k }, ctx)).results.map((h) => ({
+                sentid: h.sentid,
+                imgid: numeric(h.imgid),
+                caption: h.raw,
+                score: h.score,
+              }))
+            : (await searchImage(model, index, { file, k })).results.map((h) => ({
+                file: h.file,
+                imgid: numeric(h.imgid),
+                score: h.score,
+              }));
+        const line = JSON.stringify({ query: { image: opts.image }, results });
         console.log(line);
         if (out !== null) fs.writeSync(out, line + '\n');
       }

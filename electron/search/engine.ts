@@ -303,16 +303,7 @@ export async function searchImage(
   index: SearchIndex,
   o: { file: string; k: number },
 ): Promise<ImageSearchResult> {
-  const at = index.images.findIndex((im) => path.join(index.root, im.file) === o.file);
-  let q: Float32Array;
-  if (at >= 0 && !index.unreadable.has(at)) q = index.embeddings.slice(at * index.dim, (at + 1) * index.dim);
-  else {
-    if (!fs.existsSync(o.file)) throw new ApiError('not_found', `The query image ${o.file} does not exist.`);
-    const enc = await model.encodeImages([o.file]);
-    if (enc.errors.has(0))
-      throw new ApiError('invalid_arguments', `The query image ${o.file} cannot be read: ${enc.errors.get(0)}`);
-    q = enc.embeddings;
-  }
+  const { at, q } = await queryImage(model, index, o.file);
   const ranked = await rankImages(q, index.tensor, index.dim, o.k + 1 + index.unreadable.size);
   const results = [...ranked.index.keys()]
     .filter((j) => {
@@ -333,5 +324,63 @@ export async function searchImage(
         isTruth: false,
       };
     });
+  return { queryImage: { file: o.file, imgid: at >= 0 ? index.images[at].source_id : null }, results };
+}
+
+/** A query image's embedding: its row of the index when it is an image of the split, else encoded from the file. */
+async function queryImage(
+  model: MomeModel,
+  index: SearchIndex,
+  file: string,
+): Promise<{ at: number; q: Float32Array }> {
+  const at = index.images.findIndex((im) => path.join(index.root, im.file) === file);
+  if (at >= 0 && !index.unreadable.has(at))
+    return { at, q: index.embeddings.slice(at * index.dim, (at + 1) * index.dim) };
+  if (!fs.existsSync(file)) throw new ApiError('not_found', `The query image ${file} does not exist.`);
+  const enc = await model.encodeImages([file]);
+  if (enc.errors.has(0))
+    throw new ApiError('invalid_arguments', `The query image ${file} cannot be read: ${enc.errors.get(0)}`);
+  return { at, q: enc.embeddings };
+}
+
+export interface CaptionHit {
+  sentid: number;
+  /** The image the caption belongs to (as corrected). */
+  imgid: string;
+  raw: string;
+  score: number;
+  /** The caption belongs to the query image. */
+  isTruth: boolean;
+}
+
+/**
+ * Image → text: the split's captions (as corrected) ranked for a query image by the dual encoder, exactly as
+ * the evaluation's image-to-text ranking: its cached caption embeddings (encoded and cached where missing) against
+ * the image's embedding, the same scores.
+ */
+export async function searchImageCaptions(
+  db: Db,
+  model: MomeModel,
+  index: SearchIndex,
+  cacheDir: string,
+  o: { file: string; k: number },
+  ctx: JobContext,
+): Promise<{ queryImage: { file: string; imgid: string | null }; results: CaptionHit[] }> {
+  const { at, q } = await queryImage(model, index, o.file);
+  const captions = splitCaptions(db, index.datasetId, index.split);
+  const emb = await embedSplit(model, index.fingerprint, index.root, [], captions, cacheDir, ctx, [0, 1]);
+  const ranked = await rankImages(q, imagesTensor(emb.texts, index.dim), index.dim, Math.min(o.k, captions.length));
+  const imgid = new Map(index.images.map((im) => [im.id, im.source_id]));
+  const results = [...ranked.index].map((row, j): CaptionHit => {
+    const c = captions[row];
+    const owner = imgid.get(c.image_id) ?? '';
+    return {
+      sentid: c.sentid,
+      imgid: owner,
+      raw: c.raw,
+      score: ranked.score[j],
+      isTruth: at >= 0 && owner === index.images[at].source_id,
+    };
+  });
   return { queryImage: { file: o.file, imgid: at >= 0 ? index.images[at].source_id : null }, results };
 }

@@ -9,6 +9,8 @@ import type { EvalItem, LabelEvent, SearchResult } from '../../electron/api/sche
 import { createBackend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
 import { runEvaluation, type EvalResult } from '../../electron/eval/run-eval';
+import { modelFingerprint } from '../../electron/models/model-folder';
+import { indexFromCache, loadSearchModel, searchImageCaptions } from '../../electron/search/engine';
 import { tempDir } from './helpers/temp';
 
 const repo = path.resolve(__dirname, '..', '..');
@@ -68,6 +70,40 @@ describe('text → image search', () => {
       expect(r.results.map((h) => [h.imgid, +h.score.toFixed(5)])).toEqual(it.top!.slice(0, 5));
     }
   }, 120_000);
+
+  it("image → text: a test image's captions ranked exactly as the evaluation's image-to-text ranking", async () => {
+    const page = (await backend.call('getEvalItems', { runId: run.runId, kind: 'image', limit: 1000 })) as {
+      items: EvalItem[];
+    };
+    expect(page.items.length).toBe(run.counts.images);
+    const fingerprint = modelFingerprint(tiny);
+    const model = await loadSearchModel(tiny, 'cpu');
+    try {
+      const { index } = await indexFromCache(backend.db, coco, 'test', fingerprint, model.config.embedDim, cacheDir);
+      for (const it of page.items) {
+        const file = (
+          backend.db.prepare('SELECT file FROM images WHERE dataset_id = ? AND source_id = ?').get(coco, it.key) as {
+            file: string;
+          }
+        ).file;
+        const r = await searchImageCaptions(
+          backend.db,
+          model,
+          index!,
+          cacheDir,
+          { file: path.join(index!.root, file), k: 10 },
+          quiet,
+        );
+        expect(r.queryImage.imgid).toBe(it.key);
+        expect(r.results.map((h) => [String(h.sentid), +h.score.toFixed(5)])).toEqual(
+          (it.top as [string | number, number][]).map(([k, v]) => [String(k), v]),
+        );
+        expect(r.results.findIndex((h) => h.isTruth)).toBe(it.rank! < 10 ? it.rank : -1);
+      }
+    } finally {
+      await model.release();
+    }
+  });
 
   it('a free-text query: file paths as in the dataset json, scores descending, no caption to mark', async () => {
     const r = await search({ text: 'a small red circle on the left', k: 8 });
@@ -217,5 +253,36 @@ describe('bad input', () => {
     const unreadable = cli(['--model', tiny, '--dataset', dataset, '--image', queries, '--home', backend.home.root]);
     expect(unreadable.status).toBe(1);
     expect(unreadable.stderr).toMatch(/query image .*q\.txt cannot be read/);
+    // image → text: captions with their sentid
+    const image = path.join(dataset, lines[0].results[0].file as string);
+    const captions = cli(
+      ['--model', tiny, '--dataset', dataset, '--image', image, '--target', 'captions', '--k', '2'].concat([
+        '--home',
+        backend.home.root,
+      ]),
+    );
+    expect(captions.status, captions.stderr).toBe(0);
+    const hits = (JSON.parse(captions.stdout.trim()) as { results: unknown[] }).results;
+    expect(hits).toHaveLength(2);
+    expect(hits[0]).toEqual({
+      sentid: expect.any(Number),
+      imgid: expect.any(Number),
+      caption: expect.any(String),
+      score: expect.any(Number),
+    });
+    const misplaced = cli([
+      '--model',
+      tiny,
+      '--dataset',
+      dataset,
+      '--text',
+      'a cat',
+      '--target',
+      'captions',
+      '--home',
+      backend.home.root,
+    ]);
+    expect(misplaced.status).toBe(1);
+    expect(misplaced.stderr).toMatch(/--target goes with --image/);
   }, 60_000);
 });
