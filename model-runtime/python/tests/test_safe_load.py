@@ -16,8 +16,8 @@ from unittest import mock
 import torch
 
 from mome.checkpoint import CheckpointError, load_checkpoint, official_state_dict, save_official_checkpoint
-from mome.finetune_run import load_checkpoint as load_finetune_checkpoint
-from mome.finetune_run import save_checkpoint as save_finetune_checkpoint
+from mome.finetune.run import load_checkpoint as load_finetune_checkpoint
+from mome.finetune.run import save_checkpoint as save_finetune_checkpoint
 from mome.optim import build_optimizer, make_scheduler
 from mome.safe_load import UnsafeCheckpointError, load_data, offending_type, weights_only_reads_plain_data
 from tests.model_helpers import BERT_VOCAB, PYTHON_DIR, TempDirTest, inputs, random_model, tiny, \

@@ -25,10 +25,10 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from .losses import itc_loss, itm_loss, mlm_loss, mlm_mask, nlvr2_loss
-from .mim import MimHead, mim_loss, random_patch_mask
-from .model import MomeModel
-from .tiny_data import pixels, trim
+from ..losses import itc_loss, itm_loss, mlm_loss, mlm_mask, nlvr2_loss
+from ..mim import MimHead, mim_loss, random_patch_mask
+from ..model import MomeModel
+from .data import pixels, trim
 
 STAGES = ('vision', 'language', 'vl', 'finetune')
 MIM_RATIO = 0.5

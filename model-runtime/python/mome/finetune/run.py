@@ -14,7 +14,7 @@ from typing import Callable, Optional, TextIO, Tuple
 import torch
 import torch.distributed as dist
 
-from .safe_load import load_data
+from ..safe_load import load_data
 
 LARGE_DEPTH, LARGE_WIDTH = 12, 768   # VLMo-Base and up: a full CPU fine-tune would take days
 PARENT_POLL_S = 1.0

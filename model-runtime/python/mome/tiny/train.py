@@ -27,19 +27,19 @@ from typing import Dict, Optional
 
 import torch
 
-from .config import MomeConfig
-from .export import export_model_dir
-from .mim import MimHead
-from .model import MomeModel
-from .optim import build_optimizer, make_scheduler
-from .safe_load import load_data
-from .synth.scene import HELD_OUT
-from .tiny_data import VOCAB_NOTE, DataSpec, load_cached, write_vocab
-from .tiny_eval import nlvr2_accuracy, retrieval_metrics
-from .tiny_stages import STAGES, freeze_for_language, init_third_token_type, init_vl_expert, stage_losses, unfreeze
-from .tokenizer import WordPieceTokenizer
+from ..config import MomeConfig
+from ..export import export_model_dir
+from ..mim import MimHead
+from ..model import MomeModel
+from ..optim import build_optimizer, make_scheduler
+from ..safe_load import load_data
+from ..synth.scene import HELD_OUT
+from .data import VOCAB_NOTE, DataSpec, load_cached, write_vocab
+from .eval import nlvr2_accuracy, retrieval_metrics
+from .stages import STAGES, freeze_for_language, init_third_token_type, init_vl_expert, stage_losses, unfreeze
+from ..tokenizer import WordPieceTokenizer
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 EXPORT_HEADS = ('itc', 'itm', 'nlvr2')   # what the app runs; MLM and ITC-VL heads are pre-training only
 
 

@@ -15,7 +15,7 @@ from typing import Callable, Dict, Iterable, List, Optional
 
 import torch
 
-from .model import MomeModel
+from ..model import MomeModel
 
 
 def _image_biases(model: MomeModel) -> list:
