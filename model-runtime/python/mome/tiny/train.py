@@ -29,6 +29,7 @@ import torch
 
 from ..config import MomeConfig
 from ..export import export_model_dir
+from ..jsonl import emit
 from ..mim import MimHead
 from ..model import MomeModel
 from ..optim import build_optimizer, make_scheduler
@@ -95,15 +96,6 @@ PLANS = {
                   batch=16, itm_rows=8, finetune_itm_rows=4, nlvr2_batch=8, nlvr2_every=2, ckpt_every=5,
                   nlvr2_curriculum=0.3),
 }
-
-
-def emit(obj: dict, log: Optional[str] = None) -> None:
-    line = json.dumps(obj)
-    sys.stdout.write(line + '\n')
-    sys.stdout.flush()
-    if log:
-        with open(log, 'a', encoding='utf-8') as fh:
-            fh.write(line + '\n')
 
 
 def training_config(plan: Plan, vocab_size: int, shared: bool) -> MomeConfig:
