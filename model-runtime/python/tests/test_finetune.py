@@ -219,7 +219,8 @@ class FineTuneCliTest(TempDirTest):
             (dict(task='retrieval', data=karpathy('no-test', ['train', 'train', 'val'])),
              'no "test" split to evaluate on (splits found: train 2, val 1)'),
             (dict(task='retrieval', data=karpathy('no-train', ['val', 'test'])), 'has no training images'),
-            (dict(task='retrieval', data=karpathy('k', ['train', 'test']), kind='cifar'), "unknown dataset kind 'cifar'"),
+            (dict(task='retrieval', data=karpathy('k', ['train', 'test']), kind='cifar'),
+             "unknown dataset kind 'cifar'"),
             (dict(data=nlvr2_train_only), 'no "dev" split to evaluate on (splits found: train '),
         )
         for i, (cfg, message) in enumerate(cases):

@@ -57,7 +57,8 @@ class Open:
 
 
 # payload class -> the name the refusal must give (os.system pickles as posix.system on Linux)
-PAYLOADS = ((SystemCall, f'{os.system.__module__}.system'), (Exec, 'builtins.exec'), (Open, f'{builtins.open.__module__}.open'))   # io.open
+PAYLOADS = ((SystemCall, f'{os.system.__module__}.system'), (Exec, 'builtins.exec'),
+            (Open, f'{builtins.open.__module__}.open'))   # io.open
 
 
 def lightning_checkpoint(model, extra=None) -> dict:
