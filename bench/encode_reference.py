@@ -32,4 +32,5 @@ with torch.inference_mode():
     secs = time.perf_counter() - t0
 print(json.dumps({'images_per_s': batch * iters / secs, 'seconds': secs, 'batch': batch, 'iters': iters,
                   'threads': threads, 'torch': torch.__version__,
-                  'config': {'depth': cfg.depth, 'width': cfg.embed_dim, 'heads': cfg.num_heads, 'image_size': cfg.image_size}}))
+                  'config': {'depth': cfg.depth, 'width': cfg.embed_dim, 'heads': cfg.num_heads,
+                             'image_size': cfg.image_size}}))

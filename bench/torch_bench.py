@@ -1,7 +1,7 @@
 """`npm run bench -- torch` runs this once per interpreter (bench/torch.ts): the PyTorch side's speed on this
 interpreter's torch, one torch thread. Prints one JSON line last.
 
-- train-tiny: steps per second of each stage (vision, language, vl, finetune), through mome.train_tiny's own
+- train-tiny: steps per second of each stage (vision, language, vl, finetune), through mome.tiny.train's own
   Trainer with its `--quick` plan cut to STEPS steps a stage (the stage's time as the trainer measures it: the
   training loop, the first step included, checkpoints not).
 - fine-tune: samples per second of `python -m mome finetune` (retrieval on the COCO sample, the tiny model
@@ -35,7 +35,7 @@ COCO = os.path.join(REPO, 'assets', 'datasets', 'coco-sample')
 
 
 def train_tiny(work: str, steps: int) -> dict:
-    from mome import train_tiny as tt
+    from mome.tiny import train as tt
     quick = tt.PLANS['quick']
     plan = dataclasses.replace(quick, steps={s: steps for s in quick.steps}, ckpt_every=steps)
     args = argparse.Namespace(seed=0, work=work, out=None, data=None, shared_experts=False, quick=True, threads=1,

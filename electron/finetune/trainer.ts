@@ -20,7 +20,7 @@ export interface TrainerOutcome {
   error: string | null;
 }
 
-/** Exit code of a trainer stopped by SIGTERM after writing its checkpoint (see mome/finetune.py). */
+/** Exit code of a trainer stopped by SIGTERM after writing its checkpoint (see mome/finetune/train.py). */
 export const EXIT_STOPPED = 3;
 const KILL_AFTER_MS = 30_000;
 

@@ -9,8 +9,8 @@ from typing import List
 COMMANDS = {
     'convert': ('mome.convert', 'official VLMo checkpoint -> model folder (ONNX graphs + mome.json)'),
     'synth': ('mome.synth.cli', 'synthetic COCO/Flickr30K/NLVR2-format datasets'),
-    'finetune': ('mome.finetune', 'fine-tune a model version (retrieval, NLVR2)'),
-    'train-tiny': ('mome.train_tiny', 'train the embedded tiny model from scratch'),
+    'finetune': ('mome.finetune.train', 'fine-tune a model version (retrieval, NLVR2)'),
+    'train-tiny': ('mome.tiny.train', 'train the embedded tiny model from scratch'),
 }
 
 

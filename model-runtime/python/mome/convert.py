@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import glob
-import json
 import os
 import sys
 import time
 from typing import List, Optional
+
+from .jsonl import emit
 
 VOCAB_LINES = 30522
 VOCAB_HELP = (f"bert-base-uncased's vocab.txt ({VOCAB_LINES} lines; "
@@ -23,11 +24,6 @@ VOCAB_HELP = (f"bert-base-uncased's vocab.txt ({VOCAB_LINES} lines; "
 
 class ConvertError(Exception):
     pass
-
-
-def _emit(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj) + '\n')
-    sys.stdout.flush()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,9 +89,9 @@ def main(argv: List[str]) -> int:
     except Exception as e:   # every failure ends as one JSON line; tracebacks only with MOME_DEBUG
         if os.environ.get('MOME_DEBUG'):
             raise
-        sys.stderr.write(json.dumps({'type': 'error', 'command': 'convert', 'message': str(e)}) + '\n')
+        emit({'type': 'error', 'command': 'convert', 'message': str(e)}, stream=sys.stderr)
         return 1
-    _emit({'type': 'done', **out, 'seconds': round(time.monotonic() - started, 2)})
+    emit({'type': 'done', **out, 'seconds': round(time.monotonic() - started, 2)})
     return 0
 
 
@@ -110,13 +106,13 @@ def _convert(args: argparse.Namespace) -> dict:
     # A named vocabulary is checked at once; the search for one waits until the checkpoint has loaded, so a file
     # that is no checkpoint is reported as such, not as a missing vocabulary.
     vocab = find_vocab(args.vocab, args.checkpoint) if args.vocab else None
-    _emit({'type': 'progress', 'stage': 'load', 'checkpoint': args.checkpoint})
+    emit({'type': 'progress', 'stage': 'load', 'checkpoint': args.checkpoint})
     loaded = load_checkpoint(args.checkpoint, image_size=args.image_size, num_heads=args.num_heads)
     vocab = vocab or find_vocab(None, args.checkpoint)
     cfg = loaded.config
-    _emit({'type': 'progress', 'stage': 'loaded', 'config': cfg.to_dict(), 'wrapper': loaded.wrapper,
+    emit({'type': 'progress', 'stage': 'loaded', 'config': cfg.to_dict(), 'wrapper': loaded.wrapper,
            'resized_from': loaded.resized_from})
-    _emit({'type': 'progress', 'stage': 'hash'})
+    emit({'type': 'progress', 'stage': 'hash'})
     provenance = {
         'source_checkpoint': os.path.abspath(args.checkpoint),
         'source_sha256': sha256_file(args.checkpoint),
@@ -129,7 +125,7 @@ def _convert(args: argparse.Namespace) -> dict:
     }
     meta = export_model_dir(loaded.model, cfg, out, vocab, fp16=args.fp16, provenance=provenance,
                             overwrite=args.force,
-                            progress=lambda g: _emit({'type': 'progress', 'stage': 'export', 'graph': g}))
+                            progress=lambda g: emit({'type': 'progress', 'stage': 'export', 'graph': g}))
     return {'out': out, 'graphs': meta['graphs'], 'heads': meta['heads'], 'tasks': meta['tasks'],
             'vocab': vocab, 'precision': meta['precision'], 'source_sha256': provenance['source_sha256']}
 

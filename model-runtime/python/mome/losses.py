@@ -1,5 +1,5 @@
 """Training objectives of MoME (spec §5): ITC, ITM with hard negatives, MLM, NLVR2 — for pre-training
-(train_tiny.py) and fine-tuning (finetune.py).
+(tiny/train.py) and fine-tuning (finetune/).
 
 Distributed: every loss that compares across the batch gathers its inputs from all ranks first
 (`all_gather_with_grad`), as the official code does; without an initialized process group (one process, the
@@ -97,7 +97,7 @@ def sample_hard_negatives(sim_i2t: torch.Tensor, positive_mask: torch.Tensor,
 
     `uniform_mix` u in [0, 1]: draw from (1 - u) * that distribution + u * uniform over the negatives, i.e. a
     share u of the negatives are random ones (0, the default, is the official sampler). Training from scratch,
-    hard negatives alone leave ITM at its label prior: see train_tiny.Plan.itm_uniform_mix."""
+    hard negatives alone leave ITM at its label prior: see tiny.train.Plan.itm_uniform_mix."""
     if not 0.0 <= uniform_mix <= 1.0:
         raise ValueError(f'uniform_mix must be in [0, 1]; got {uniform_mix}')
     pos = positive_mask.bool()

@@ -61,7 +61,7 @@ def mim_loss(model: MomeModel, head: MimHead, pixels: torch.Tensor, mask: torch.
         x = x + t.pos_embed
     x = x + model.token_type_embeddings.weight[1]
     index = model.image_rel_index if model.config.rel_pos_bias else None
-    h = t.norm(model._run(x, 'image', None, model._rel_bias(index)))[:, 1:]
+    h = t.norm(model.run_blocks(x, 'image', None, model.rel_biases(index)))[:, 1:]
     pred = head.decoder(h)
     target = patchify(pixels, head.patch)
     per_patch = F.l1_loss(pred, target, reduction='none').mean(dim=-1)

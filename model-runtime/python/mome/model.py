@@ -321,13 +321,17 @@ class MomeModel(nn.Module):
         self.apply(_init_official)
 
     # Relative position bias: one table [R, H*L]; layer l uses columns l*H..(l+1)*H of table[index].
-    def _rel_bias(self, index: Optional[torch.Tensor]) -> List[Optional[torch.Tensor]]:
+    def rel_biases(self, index: Optional[torch.Tensor]) -> List[Optional[torch.Tensor]]:
+        """Each block's relative position bias [H, N, N] for the position pairs `index` (one of the
+        *_rel_index buffers, or `fusion_index`); all None without relative position bias."""
         if self.relative_position_bias_table is None or index is None:
             return [None] * self.config.depth
         bias = F.embedding(index, self.relative_position_bias_table).permute(2, 0, 1)   # [H*L, N, N]
         return list(bias.chunk(self.config.depth, dim=0))
 
-    def _fusion_index(self, text_len: int) -> Optional[torch.Tensor]:
+    def fusion_index(self, text_len: int) -> Optional[torch.Tensor]:
+        """The fusion sequence's position pairs for `text_len` text tokens (then the image's); None without
+        relative position bias."""
         if self.relative_position_bias_table is None:
             return None
         lt, idx = self.config.max_text_len, self.fusion_rel_index
@@ -347,8 +351,11 @@ class MomeModel(nn.Module):
         self._check_text(input_ids)
         return self.text_embeddings(input_ids) + self.token_type_embeddings.weight[0]
 
-    def _run(self, x: torch.Tensor, mode: str, mask: Optional[torch.Tensor], biases: list, text_len: int = 0,
-             blocks: Optional[range] = None) -> torch.Tensor:
+    def run_blocks(self, x: torch.Tensor, mode: str, mask: Optional[torch.Tensor], biases: list,
+                   text_len: int = 0, blocks: Optional[range] = None) -> torch.Tensor:
+        """x through the transformer blocks `blocks` (default: all) with the `mode` expert ('image', 'text' or
+        'vl'), before the final norm: the pieces that the fine-tune's cached features, MIM and the tiny
+        model's stages assemble."""
         for i in blocks if blocks is not None else range(self.config.depth):
             x = self.transformer.blocks[i](x, mode, mask=mask, rel_bias=biases[i], text_len=text_len)
         return x
@@ -357,13 +364,13 @@ class MomeModel(nn.Module):
     def image_hidden(self, pixels: torch.Tensor) -> torch.Tensor:
         x = self.embed_image(pixels)
         index = self.image_rel_index if self.config.rel_pos_bias else None
-        return self.transformer.norm(self._run(x, 'image', None, self._rel_bias(index)))
+        return self.transformer.norm(self.run_blocks(x, 'image', None, self.rel_biases(index)))
 
     def text_hidden(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         x = self.embed_text(input_ids)
         n = input_ids.shape[1]
         index = self.text_rel_index[:n, :n] if self.config.rel_pos_bias else None
-        return self.transformer.norm(self._run(x, 'text', attention_mask, self._rel_bias(index)))
+        return self.transformer.norm(self.run_blocks(x, 'text', attention_mask, self.rel_biases(index)))
 
     def fusion_hidden(self, pixels: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                       image_token_type: int = 1) -> torch.Tensor:
@@ -373,7 +380,7 @@ class MomeModel(nn.Module):
         n = input_ids.shape[1]
         mask = torch.cat([attention_mask, torch.ones_like(image[:, :, 0], dtype=attention_mask.dtype)], dim=1)
         x = torch.cat([text, image], dim=1)
-        return self.transformer.norm(self._run(x, 'vl', mask, self._rel_bias(self._fusion_index(n)), text_len=n))
+        return self.transformer.norm(self.run_blocks(x, 'vl', mask, self.rel_biases(self.fusion_index(n)), text_len=n))
 
     # Entry points ---------------------------------------------------------------------------------------------
     def image_features(self, pixels: torch.Tensor) -> torch.Tensor:
@@ -426,18 +433,18 @@ class MomeModel(nn.Module):
         """Pre-training only: blocks >= vl_start re-run in vl mode from block vl_start-1 (cls_vlffn_feats)."""
         cfg = self.config
         x = self.embed_image(pixels)
-        biases = self._rel_bias(self.image_rel_index if cfg.rel_pos_bias else None)
-        x = self._run(x, 'image', None, biases, blocks=range(cfg.vl_start))
-        x = self._run(x, 'vl', None, biases, blocks=range(cfg.vl_start, cfg.depth))
+        biases = self.rel_biases(self.image_rel_index if cfg.rel_pos_bias else None)
+        x = self.run_blocks(x, 'image', None, biases, blocks=range(cfg.vl_start))
+        x = self.run_blocks(x, 'vl', None, biases, blocks=range(cfg.vl_start, cfg.depth))
         return F.normalize(self.itc_vl_image_proj(self.transformer.norm(x)[:, 0]), dim=-1)
 
     def encode_text_vl(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         cfg = self.config
         x = self.embed_text(input_ids)
         n = input_ids.shape[1]
-        biases = self._rel_bias(self.text_rel_index[:n, :n] if cfg.rel_pos_bias else None)
-        x = self._run(x, 'text', attention_mask, biases, blocks=range(cfg.vl_start))
-        x = self._run(x, 'vl', attention_mask, biases, text_len=n, blocks=range(cfg.vl_start, cfg.depth))
+        biases = self.rel_biases(self.text_rel_index[:n, :n] if cfg.rel_pos_bias else None)
+        x = self.run_blocks(x, 'text', attention_mask, biases, blocks=range(cfg.vl_start))
+        x = self.run_blocks(x, 'vl', attention_mask, biases, text_len=n, blocks=range(cfg.vl_start, cfg.depth))
         return F.normalize(self.itc_vl_text_proj(self.transformer.norm(x)[:, 0]), dim=-1)
 
 

@@ -20,9 +20,10 @@ What the files we read need:
   loader accepts. The test files `checkpoint.save_official_checkpoint` writes are of these kinds ({'state_dict',
   'epoch', 'global_step'}, {'module'}, {'model'}, bare). Not confirmed against the released files themselves
   (not reachable from here), nor whether Lightning 1.5's saved logging results under `loops` can name a reduce
-  function (torch.mean) or a torchmetrics object. A file that needs more -- Lightning's AttributeDict (pickled by Lightning ~1.0 with
-  OmegaConf installed, Lightning issue #4542), argparse.Namespace hparams of older Lightning, numpy scalars, any
-  object of Lightning or torchmetrics -- is refused with that name and how to re-save it as a state dict.
+  function (torch.mean) or a torchmetrics object. A file that needs more -- Lightning's AttributeDict (pickled by
+  Lightning ~1.0 with OmegaConf installed, Lightning issue #4542), argparse.Namespace hparams of older Lightning,
+  numpy scalars, any object of Lightning or torchmetrics -- is refused with that name and how to re-save it as a
+  state dict.
 - Our own trainer checkpoints (fine-tune resume, train-tiny stages) and the train-tiny data cache: model and MIM
   state dicts, AdamW and LambdaLR state dicts, ints, floats, strings, lists of dicts of floats, string lists.
   No RNG state is saved (resume re-derives its randomness from the seed and the step), and no numpy object.

@@ -10,8 +10,8 @@ import unittest
 import torch
 import torch.nn.functional as F
 
-from mome.finetune_data import RetrievalTrainSet
-from mome.finetune_steps import RetrievalFull
+from mome.finetune.data import RetrievalTrainSet
+from mome.finetune.steps import RetrievalFull
 from mome.losses import itc_loss, itm_loss, positive_mask, sample_hard_negatives
 from mome.model import MomeModel
 from tests.model_helpers import REPO, inputs, tiny

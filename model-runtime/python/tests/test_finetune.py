@@ -17,12 +17,12 @@ import unittest
 
 import torch
 
-from mome import finetune_fast as fast
+from mome.finetune import fast
 from mome.export import export_model_dir
-from mome.finetune_data import colocate_hard_negatives, epoch_batches
-from mome.finetune_run import pick_mode
-from mome.finetune_steps import ensure_heads, local_negative_pairs
-from mome.finetune_tasks import retrieval_recall
+from mome.finetune.data import colocate_hard_negatives, epoch_batches
+from mome.finetune.run import pick_mode
+from mome.finetune.steps import ensure_heads, local_negative_pairs
+from mome.finetune.tasks import retrieval_recall
 from mome.model_dir import load_model_dir
 from tests.model_helpers import BERT_VOCAB, PYTHON_DIR, REPO, TempDirTest, inputs, random_model, tiny
 
@@ -219,7 +219,8 @@ class FineTuneCliTest(TempDirTest):
             (dict(task='retrieval', data=karpathy('no-test', ['train', 'train', 'val'])),
              'no "test" split to evaluate on (splits found: train 2, val 1)'),
             (dict(task='retrieval', data=karpathy('no-train', ['val', 'test'])), 'has no training images'),
-            (dict(task='retrieval', data=karpathy('k', ['train', 'test']), kind='cifar'), "unknown dataset kind 'cifar'"),
+            (dict(task='retrieval', data=karpathy('k', ['train', 'test']), kind='cifar'),
+             "unknown dataset kind 'cifar'"),
             (dict(data=nlvr2_train_only), 'no "dev" split to evaluate on (splits found: train '),
         )
         for i, (cfg, message) in enumerate(cases):

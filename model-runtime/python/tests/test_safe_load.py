@@ -16,8 +16,8 @@ from unittest import mock
 import torch
 
 from mome.checkpoint import CheckpointError, load_checkpoint, official_state_dict, save_official_checkpoint
-from mome.finetune_run import load_checkpoint as load_finetune_checkpoint
-from mome.finetune_run import save_checkpoint as save_finetune_checkpoint
+from mome.finetune.run import load_checkpoint as load_finetune_checkpoint
+from mome.finetune.run import save_checkpoint as save_finetune_checkpoint
 from mome.optim import build_optimizer, make_scheduler
 from mome.safe_load import UnsafeCheckpointError, load_data, offending_type, weights_only_reads_plain_data
 from tests.model_helpers import BERT_VOCAB, PYTHON_DIR, TempDirTest, inputs, random_model, tiny, \
@@ -57,7 +57,8 @@ class Open:
 
 
 # payload class -> the name the refusal must give (os.system pickles as posix.system on Linux)
-PAYLOADS = ((SystemCall, f'{os.system.__module__}.system'), (Exec, 'builtins.exec'), (Open, f'{builtins.open.__module__}.open'))   # io.open
+PAYLOADS = ((SystemCall, f'{os.system.__module__}.system'), (Exec, 'builtins.exec'),
+            (Open, f'{builtins.open.__module__}.open'))   # io.open
 
 
 def lightning_checkpoint(model, extra=None) -> dict:

@@ -14,7 +14,7 @@ from PIL import Image
 
 from mome.synth.cli import main
 from mome.synth.lexicon import BACKGROUNDS, NUMBERS, PHRASES, colour_of_word, shape_of_word
-from mome.synth.nlvr2 import example_set, iter_sets
+from mome.synth.nlvr2 import example_set
 from mome.synth.scene import relation
 
 REAL_DEV = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'shared', 'fixtures', 'nlvr2', 'dev.json')

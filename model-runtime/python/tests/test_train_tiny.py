@@ -11,7 +11,7 @@ import unittest
 import torch
 
 from mome.model_dir import load_model_dir
-from mome.tiny_stages import STAGES
+from mome.tiny.stages import STAGES
 from mome.safe_load import load_data
 from tests.model_helpers import PYTHON_DIR, TempDirTest
 
@@ -41,7 +41,7 @@ class StagePartsTest(unittest.TestCase):
         self.model = MomeModel(tiny())
 
     def test_language_stage_freezes_attention_and_the_vision_expert_only(self):
-        from mome.tiny_stages import freeze_for_language
+        from mome.tiny.stages import freeze_for_language
         freeze_for_language(self.model)
         frozen = {n for n, p in self.model.named_parameters() if not p.requires_grad}
         for n, _ in self.model.named_parameters():
@@ -53,7 +53,7 @@ class StagePartsTest(unittest.TestCase):
         self.assertNotIn('transformer.blocks.0.mlp_text.fc1.weight', frozen)
 
     def test_vl_expert_and_third_token_type_start_as_copies(self):
-        from mome.tiny_stages import init_third_token_type, init_vl_expert
+        from mome.tiny.stages import init_third_token_type, init_vl_expert
         init_vl_expert(self.model)
         init_third_token_type(self.model)
         top = self.model.transformer.blocks[-1]
@@ -63,7 +63,7 @@ class StagePartsTest(unittest.TestCase):
         self.assertTrue(torch.equal(tt[2], tt[1]))
 
     def test_batches_hold_distinct_images_with_one_of_their_captions_and_repeat_per_step(self):
-        from mome.tiny_stages import caption_batch, step_generator
+        from mome.tiny.stages import caption_batch, step_generator
         counts = torch.tensor([5, 6, 5, 7, 5])
         starts = torch.cumsum(counts, 0) - counts
         owner = torch.repeat_interleave(torch.arange(5), counts)
@@ -108,7 +108,7 @@ class TrainTinyTest(TempDirTest):
         self.assertEqual(vocab[:5], ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'])
         self.assertEqual(len(vocab), cfg.vocab_size)
         # the exported weights are the trained ones: the model in the folder reproduces the reported recall
-        from mome.tiny_eval import retrieval_metrics
+        from mome.tiny.eval import retrieval_metrics
         cache = [f for f in os.listdir(self.path('work', 'data', 'cache')) if f.startswith('coco-test')]
         data = load_data(self.path('work', 'data', 'cache', cache[0]))
         again = retrieval_metrics(model, data)
@@ -121,7 +121,7 @@ class TrainTinyTest(TempDirTest):
             rows = state['losses'][stage]
             self.assertLess(mean(rows[-3:], key), mean(rows[:3], key), stage)
         # fine-tuning: every nlvr2_every-th step is an NLVR2 batch, the others retrieval (ITC + ITM)
-        from mome.train_tiny import PLANS
+        from mome.tiny.train import PLANS
         every = PLANS['quick'].nlvr2_every
         for i, row in enumerate(state['losses']['finetune']):
             self.assertEqual('nlvr2' in row, i % every == every - 1, row)
@@ -175,8 +175,8 @@ class TrainTinyTest(TempDirTest):
             os.chmod(self.path('ro'), 0o700)
 
     def test_nlvr2_levels_follow_the_generator_and_the_curriculum_starts_with_presence(self):
-        from mome.tiny_data import DataSpec, statement_levels
-        from mome.tiny_stages import nlvr2_batch
+        from mome.tiny.data import DataSpec, statement_levels
+        from mome.tiny.stages import nlvr2_batch
         from mome.synth.nlvr2 import iter_sets
         from mome.synth.statements import LEVEL
         spec = DataSpec('n', 'nlvr2', 'train', 40, 9)

@@ -13,6 +13,7 @@ import os
 import sys
 import time
 
+from ..jsonl import emit as _emit
 from .karpathy import write_karpathy
 from .nlvr2 import write_nlvr2
 from .scene import WORLDS
@@ -41,11 +42,6 @@ def _parser() -> argparse.ArgumentParser:
                    'held-out colour or shape: the corrections bench\'s data)')
     p.add_argument('--force', action='store_true', help='write into a non-empty --out (files are overwritten)')
     return p
-
-
-def _emit(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj) + '\n')
-    sys.stdout.flush()
 
 
 def _fail(message: str) -> int:

@@ -3,9 +3,9 @@ and mode as an nn.Module (so DistributedDataParallel sees the whole step in its 
 gradient the step produces).
 
 - Retrieval, full: ITC over the (gathered) batch, whose rows include the user's hard-negative images (see
-  finetune_data), plus ITM on negatives mined from the ITC similarities and the user's hard negatives, when the
+  data.py), plus ITM on negatives mined from the ITC similarities and the user's hard negatives, when the
   model has an ITM head.
-- Retrieval, fast: ITC on cached encoder states through the trainable top (finetune_fast).
+- Retrieval, fast: ITC on cached encoder states through the trainable top (fast.py).
 - NLVR2: cross-entropy of the classifier on the (corrected) labels, full or from cached fusion states.
 """
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 
-from . import finetune_fast as fast
-from .config import MomeConfig
-from .losses import itc_loss, itm_loss, nlvr2_loss
-from .model import MomeModel
+from ..config import MomeConfig
+from ..losses import itc_loss, itm_loss, nlvr2_loss
+from ..model import MomeModel
+from . import fast
 
 TASK_HEADS = {'retrieval': ('itc',), 'nlvr2': ('nlvr2',)}
 # Heads that only serve the other task, pre-training, or VQA: frozen so the optimizer and DDP skip them.

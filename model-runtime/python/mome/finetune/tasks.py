@@ -8,10 +8,10 @@ from typing import Callable, Dict, List, Optional
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from . import finetune_fast as fast
-from .data import KarpathyImages, Nlvr2Pairs, collate, encode_text, read_karpathy
-from .finetune_data import FineTuneDataError, RetrievalTrainSet, colocate_hard_negatives, epoch_batches
-from .finetune_steps import Nlvr2Fast, Nlvr2Full, RetrievalFast, RetrievalFull, local_negative_pairs
+from ..data import KarpathyImages, Nlvr2Pairs, collate, encode_text, read_karpathy
+from . import fast
+from .data import FineTuneDataError, RetrievalTrainSet, colocate_hard_negatives, epoch_batches
+from .steps import Nlvr2Fast, Nlvr2Full, RetrievalFast, RetrievalFull, local_negative_pairs
 
 Emit = Callable[..., None]
 EVAL_BATCH = 64

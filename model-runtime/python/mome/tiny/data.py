@@ -15,13 +15,13 @@ from typing import Dict, List
 import torch
 from PIL import Image
 
-from .data import load_rgb, read_karpathy, read_nlvr2
-from .safe_load import load_data
-from .synth import write_karpathy, write_nlvr2
-from .synth.nlvr2 import iter_sets
-from .synth.statements import LEVEL
-from .synth.lexicon import vocabulary
-from .tokenizer import WordPieceTokenizer, build_vocab
+from ..data import load_rgb, read_karpathy, read_nlvr2
+from ..safe_load import load_data
+from ..synth import write_karpathy, write_nlvr2
+from ..synth.nlvr2 import iter_sets
+from ..synth.statements import LEVEL
+from ..synth.lexicon import vocabulary
+from ..tokenizer import WordPieceTokenizer, build_vocab
 
 VOCAB_NOTE = ('WordPiece vocabulary built from the synthetic grammar\'s words (mome.synth.lexicon.vocabulary) by '
               'mome.tokenizer.build_vocab: [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4, ASCII punctuation and '

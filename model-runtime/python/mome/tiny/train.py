@@ -27,19 +27,20 @@ from typing import Dict, Optional
 
 import torch
 
-from .config import MomeConfig
-from .export import export_model_dir
-from .mim import MimHead
-from .model import MomeModel
-from .optim import build_optimizer, make_scheduler
-from .safe_load import load_data
-from .synth.scene import HELD_OUT
-from .tiny_data import VOCAB_NOTE, DataSpec, load_cached, write_vocab
-from .tiny_eval import nlvr2_accuracy, retrieval_metrics
-from .tiny_stages import STAGES, freeze_for_language, init_third_token_type, init_vl_expert, stage_losses, unfreeze
-from .tokenizer import WordPieceTokenizer
+from ..config import MomeConfig
+from ..export import export_model_dir
+from ..jsonl import emit
+from ..mim import MimHead
+from ..model import MomeModel
+from ..optim import build_optimizer, make_scheduler
+from ..safe_load import load_data
+from ..synth.scene import HELD_OUT
+from .data import VOCAB_NOTE, DataSpec, load_cached, write_vocab
+from .eval import nlvr2_accuracy, retrieval_metrics
+from .stages import STAGES, freeze_for_language, init_third_token_type, init_vl_expert, stage_losses, unfreeze
+from ..tokenizer import WordPieceTokenizer
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 EXPORT_HEADS = ('itc', 'itm', 'nlvr2')   # what the app runs; MLM and ITC-VL heads are pre-training only
 
 
@@ -95,15 +96,6 @@ PLANS = {
                   batch=16, itm_rows=8, finetune_itm_rows=4, nlvr2_batch=8, nlvr2_every=2, ckpt_every=5,
                   nlvr2_curriculum=0.3),
 }
-
-
-def emit(obj: dict, log: Optional[str] = None) -> None:
-    line = json.dumps(obj)
-    sys.stdout.write(line + '\n')
-    sys.stdout.flush()
-    if log:
-        with open(log, 'a', encoding='utf-8') as fh:
-            fh.write(line + '\n')
 
 
 def training_config(plan: Plan, vocab_size: int, shared: bool) -> MomeConfig:

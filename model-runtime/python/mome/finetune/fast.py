@@ -15,15 +15,15 @@ from typing import Callable, Dict, Iterable, List, Optional
 
 import torch
 
-from .model import MomeModel
+from ..model import MomeModel
 
 
 def _image_biases(model: MomeModel) -> list:
-    return model._rel_bias(model.image_rel_index if model.config.rel_pos_bias else None)
+    return model.rel_biases(model.image_rel_index if model.config.rel_pos_bias else None)
 
 
 def _text_biases(model: MomeModel, n: int) -> list:
-    return model._rel_bias(model.text_rel_index[:n, :n] if model.config.rel_pos_bias else None)
+    return model.rel_biases(model.text_rel_index[:n, :n] if model.config.rel_pos_bias else None)
 
 
 def _split(model: MomeModel, top: int) -> int:
@@ -35,16 +35,16 @@ def _split(model: MomeModel, top: int) -> int:
 def image_state(model: MomeModel, pixels: torch.Tensor, top: int) -> torch.Tensor:
     x = model.embed_image(pixels)
     if top == 0:
-        return model.transformer.norm(model._run(x, 'image', None, _image_biases(model)))[:, 0]
-    return model._run(x, 'image', None, _image_biases(model), blocks=range(_split(model, top)))
+        return model.transformer.norm(model.run_blocks(x, 'image', None, _image_biases(model)))[:, 0]
+    return model.run_blocks(x, 'image', None, _image_biases(model), blocks=range(_split(model, top)))
 
 
 def image_upper(model: MomeModel, state: torch.Tensor, top: int) -> torch.Tensor:
     if top == 0:
         cls = state
     else:
-        x = model._run(state, 'image', None, _image_biases(model),
-                       blocks=range(_split(model, top), model.config.depth))
+        x = model.run_blocks(state, 'image', None, _image_biases(model),
+                             blocks=range(_split(model, top), model.config.depth))
         cls = model.transformer.norm(x)[:, 0]
     return model.itc_image_proj(cls) if model.config.has('itc') else cls
 
@@ -53,16 +53,16 @@ def text_state(model: MomeModel, ids: torch.Tensor, mask: torch.Tensor, top: int
     x = model.embed_text(ids)
     biases = _text_biases(model, ids.shape[1])
     if top == 0:
-        return model.transformer.norm(model._run(x, 'text', mask, biases))[:, 0]
-    return model._run(x, 'text', mask, biases, blocks=range(_split(model, top)))
+        return model.transformer.norm(model.run_blocks(x, 'text', mask, biases))[:, 0]
+    return model.run_blocks(x, 'text', mask, biases, blocks=range(_split(model, top)))
 
 
 def text_upper(model: MomeModel, state: torch.Tensor, mask: torch.Tensor, top: int) -> torch.Tensor:
     if top == 0:
         cls = state
     else:
-        x = model._run(state, 'text', mask, _text_biases(model, mask.shape[1]),
-                       blocks=range(_split(model, top), model.config.depth))
+        x = model.run_blocks(state, 'text', mask, _text_biases(model, mask.shape[1]),
+                             blocks=range(_split(model, top), model.config.depth))
         cls = model.transformer.norm(x)[:, 0]
     return model.itc_text_proj(cls) if model.config.has('itc') else cls
 
@@ -78,11 +78,11 @@ def fusion_state(model: MomeModel, pixels: torch.Tensor, ids: torch.Tensor, mask
                  top: int) -> torch.Tensor:
     n = ids.shape[1]
     x = torch.cat([model.embed_text(ids), model.embed_image(pixels, token_type)], dim=1)
-    biases = model._rel_bias(model._fusion_index(n))
+    biases = model.rel_biases(model.fusion_index(n))
     full = fusion_mask(mask, model)
     if top == 0:
-        return model.pooler(model.transformer.norm(model._run(x, 'vl', full, biases, text_len=n)))
-    return model._run(x, 'vl', full, biases, text_len=n, blocks=range(_split(model, top)))
+        return model.pooler(model.transformer.norm(model.run_blocks(x, 'vl', full, biases, text_len=n)))
+    return model.run_blocks(x, 'vl', full, biases, text_len=n, blocks=range(_split(model, top)))
 
 
 def fusion_upper(model: MomeModel, state: torch.Tensor, mask: torch.Tensor, top: int) -> torch.Tensor:
@@ -90,8 +90,8 @@ def fusion_upper(model: MomeModel, state: torch.Tensor, mask: torch.Tensor, top:
     if top == 0:
         return state
     n = mask.shape[1]
-    x = model._run(state, 'vl', fusion_mask(mask, model), model._rel_bias(model._fusion_index(n)), text_len=n,
-                   blocks=range(_split(model, top), model.config.depth))
+    x = model.run_blocks(state, 'vl', fusion_mask(mask, model), model.rel_biases(model.fusion_index(n)), text_len=n,
+                         blocks=range(_split(model, top), model.config.depth))
     return model.pooler(model.transformer.norm(x))
 
 

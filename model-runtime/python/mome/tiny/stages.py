@@ -25,10 +25,10 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from .losses import itc_loss, itm_loss, mlm_loss, mlm_mask, nlvr2_loss
-from .mim import MimHead, mim_loss, random_patch_mask
-from .model import MomeModel
-from .tiny_data import pixels, trim
+from ..losses import itc_loss, itm_loss, mlm_loss, mlm_mask, nlvr2_loss
+from ..mim import MimHead, mim_loss, random_patch_mask
+from ..model import MomeModel
+from .data import pixels, trim
 
 STAGES = ('vision', 'language', 'vl', 'finetune')
 MIM_RATIO = 0.5
@@ -117,13 +117,13 @@ def _branches(model: MomeModel, x: torch.Tensor, mode: str, mask, n: int,
     index = None
     if cfg.rel_pos_bias:
         index = model.image_rel_index if mode == 'image' else model.text_rel_index[:n, :n]
-    biases = model._rel_bias(index)
-    low = model._run(x, mode, mask, biases, blocks=range(cfg.vl_start))
-    top = model.transformer.norm(model._run(low, mode, mask, biases, blocks=range(cfg.vl_start, cfg.depth)))
+    biases = model.rel_biases(index)
+    low = model.run_blocks(x, mode, mask, biases, blocks=range(cfg.vl_start))
+    top = model.transformer.norm(model.run_blocks(low, mode, mask, biases, blocks=range(cfg.vl_start, cfg.depth)))
     if not (with_vl and cfg.has('itc_vl')):
         return top[:, 0], None
-    vl = model._run(low, 'vl', mask, biases, text_len=n if mode == 'text' else 0,
-                    blocks=range(cfg.vl_start, cfg.depth))
+    vl = model.run_blocks(low, 'vl', mask, biases, text_len=n if mode == 'text' else 0,
+                          blocks=range(cfg.vl_start, cfg.depth))
     return top[:, 0], model.transformer.norm(vl)[:, 0]
 
 

@@ -10,7 +10,8 @@ in its real format), "pairs" (alias "hard_negatives"): FILE.jsonl of judged pair
 stdout: JSON lines start, progress {step, total, loss, lr, samples_per_s, eta_s}, eval, checkpoint, stopped,
 done, error. Exit codes: 0 done, 1 failed, 2 bad config, 3 stopped after writing a checkpoint (resume continues
 from it): by SIGTERM, or because the app is gone (stdout closed, or the parent process died), in which case the
-log file gets the lines the app can no longer read. Under `torchrun --nproc_per_node N` it trains with DDP (finetune_run.init_distributed).
+log file gets the lines the app can no longer read. Under `torchrun --nproc_per_node N` it trains with DDP
+(run.init_distributed).
 """
 from __future__ import annotations
 
@@ -27,16 +28,15 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from .export import export_model_dir
-from .finetune_data import (FineTuneDataError, check_splits, detect_kind, fit_batch_size, read_pairs,
-                            snapshot_hash)
-from .finetune_run import (Emitter, StopFlag, Stopped, autocast_dtype, init_distributed, load_checkpoint,
-                           pick_device, pick_mode, save_checkpoint)
-from .finetune_steps import ensure_heads, set_trainable
-from .finetune_tasks import make_task
-from .model_dir import load_model_dir
-from .optim import build_optimizer, make_scheduler
-from .tokenizer import WordPieceTokenizer
+from ..export import export_model_dir
+from ..model_dir import load_model_dir
+from ..optim import build_optimizer, make_scheduler
+from ..tokenizer import WordPieceTokenizer
+from .data import FineTuneDataError, check_splits, detect_kind, fit_batch_size, read_pairs, snapshot_hash
+from .run import (Emitter, StopFlag, Stopped, autocast_dtype, init_distributed, load_checkpoint, pick_device,
+                  pick_mode, save_checkpoint)
+from .steps import ensure_heads, set_trainable
+from .tasks import make_task
 
 DEFAULTS = {'epochs': 1, 'max_steps': None, 'lr': None, 'batch_size': 32, 'warmup': 0.1, 'weight_decay': 0.01,
             'grad_clip': 1.0, 'device': 'auto', 'mode': 'auto', 'fast_top_layers': 0, 'seed': 0, 'resume': False,

@@ -3,7 +3,6 @@ SIGTERM and the app dying, the process group, the device and mode choice, and ch
 resumes from."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -14,7 +13,8 @@ from typing import Callable, Optional, TextIO, Tuple
 import torch
 import torch.distributed as dist
 
-from .safe_load import load_data
+from .. import jsonl
+from ..safe_load import load_data
 
 LARGE_DEPTH, LARGE_WIDTH = 12, 768   # VLMo-Base and up: a full CPU fine-tune would take days
 PARENT_POLL_S = 1.0
@@ -49,13 +49,12 @@ class Emitter:
     def __call__(self, type_: str, **fields) -> None:
         if self.rank != 0:
             return
-        line = json.dumps({'type': type_, 'time': round(time.time(), 3), **fields}) + '\n'
+        line = jsonl.line({'type': type_, 'time': round(time.time(), 3), **fields})
         self.to_log(line)
         if self.gone:
             return
         try:
-            sys.stdout.write(line)
-            sys.stdout.flush()
+            jsonl.write(line)
         except BrokenPipeError:
             self.app_gone()
 
@@ -71,8 +70,8 @@ class Emitter:
         if self.gone:
             return
         self.gone = True
-        self.to_log(json.dumps({'type': 'app_gone', 'time': round(time.time(), 3),
-                                'message': 'stdout is closed: the app is gone; stopping with a checkpoint'}) + '\n')
+        self.to_log(jsonl.line({'type': 'app_gone', 'time': round(time.time(), 3),
+                                'message': 'stdout is closed: the app is gone; stopping with a checkpoint'}))
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())   # what the failed write left in stdout's buffer is flushed here
         os.dup2(self.log.fileno() if self.log is not None else null, sys.stderr.fileno())
@@ -81,7 +80,7 @@ class Emitter:
 
     def close(self, code: int) -> None:
         """The last log line: how the trainer exits (no one may be left to see its exit status)."""
-        self.to_log(json.dumps({'type': 'exit', 'time': round(time.time(), 3), 'code': code}) + '\n')
+        self.to_log(jsonl.line({'type': 'exit', 'time': round(time.time(), 3), 'code': code}))
         if self.log is not None:
             try:
                 self.log.close()

@@ -15,7 +15,7 @@ import random
 import re
 from typing import Dict, Iterable, List, Optional, Sequence
 
-from .data import KarpathyCaptions, karpathy_file, read_json_lines
+from ..data import KarpathyCaptions, karpathy_file, read_json_lines
 
 RETRIEVAL_TRAIN_SPLITS = ('train', 'restval')   # Karpathy's train for training (spec §6)
 SNAPSHOT_FILES = ('dataset_coco.json', 'dataset_flickr30k.json', 'train.json', 'dev.json', 'test1.json')

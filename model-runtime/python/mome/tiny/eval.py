@@ -10,8 +10,8 @@ from typing import Dict, Sequence
 
 import torch
 
-from .model import MomeModel
-from .tiny_data import pixels, trim
+from ..model import MomeModel
+from .data import pixels, trim
 
 
 def _device(model: MomeModel) -> torch.device:
