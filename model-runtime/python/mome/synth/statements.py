@@ -194,7 +194,7 @@ def all_one_colour(rng, theme):
 
 # (name, maker, weight, level): level 0 asks whether something is there (presence, colour, background), level 1
 # counts or compares. The weights favour level 0 two to one, as a small model learns to see what is there before
-# it learns to count it; tiny training orders its NLVR2 batches by level (a curriculum, mome.tiny_stages).
+# it learns to count it; tiny training orders its NLVR2 batches by level (a curriculum, mome.tiny.stages).
 FAMILIES: tuple[tuple[str, Callable, int, int], ...] = (
     ('both', both, 4, 0), ('at_least_one', at_least_one, 3, 0), ('exactly_one', exactly_one, 3, 0),
     ('neither', neither, 2, 0), ('background', background, 2, 0), ('all_one_colour', all_one_colour, 2, 0),

@@ -1,4 +1,4 @@
-"""Held-out quality with the official protocol (spec §6), on cached tensors (tiny_data.py).
+"""Held-out quality with the official protocol (spec §6), on cached tensors (tiny/data.py).
 
 Retrieval (compute_irtr_recall): scores = image embeddings x caption embeddings. TR R@k: for each image, a hit
 if any of its captions is among the top-k captions; IR R@k: for each caption, a hit if its image is among the

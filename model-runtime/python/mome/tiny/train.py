@@ -2,15 +2,15 @@
 embedded tiny MoME model from scratch and exports it as a model directory (assets/models/mome-tiny).
 
 1. Data: synthetic COCO-Karpathy and NLVR2 datasets written in the published formats into --work (fixed sizes
-   and seeds), read back by data.py's readers and cached as tensors (tiny_data.py); a WordPiece vocabulary of
-   the grammar's words (tiny_data.VOCAB_NOTE).
+   and seeds), read back by data.py's readers and cached as tensors (tiny/data.py); a WordPiece vocabulary of
+   the grammar's words (tiny.data.VOCAB_NOTE).
 2. Model: MomeModel itself, smaller (PLANS below), started with `tiny_init` instead of the official init (see
    there: trained from scratch on a small budget, the official init learned several times slower).
-3. Stages as VLMo, scaled down (tiny_stages.py): vision (MIM), language (MLM, attention and vision expert
+3. Stages as VLMo, scaled down (tiny/stages.py): vision (MIM), language (MLM, attention and vision expert
    frozen), vl (ITC + ITC-VL + ITM with hard negatives + MLM), finetune (retrieval and NLVR2 jointly).
 4. Checkpoints after every stage and every `ckpt_every` steps in --work; rerunning with the same --work resumes
    (finished stages are loaded, an interrupted stage continues from its last checkpoint).
-5. Evaluation on held-out splits (tiny_eval.py), export through export_model_dir with the quality figures,
+5. Evaluation on held-out splits (tiny/eval.py), export through export_model_dir with the quality figures,
    seed, command, durations and parameter count in mome.json (`quality` and `provenance`).
 
 Prints JSON lines ({"type": "progress"|"stage"|"eval"|"done"|"error", ...}) like the other mome commands.
