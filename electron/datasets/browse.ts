@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { DatasetStats, ImageDetail, ImageItem, LabelTarget, Nlvr2Example } from '../api/schemas';
 import type { Db } from '../store/db';
+import type { Nlvr2ExampleRow } from './records';
 import { listDatasets, readyDataset } from './repository';
 
 const datasetRoot = (db: Db, datasetId: number) => readyDataset(db, datasetId).root;
@@ -99,19 +100,6 @@ export function getImageItem(db: Db, id: number): ImageDetail {
   return { ...toImageItem(datasetRoot(db, row.dataset_id), row), captions };
 }
 
-interface ExampleRow {
-  id: number;
-  dataset_id: number;
-  identifier: string;
-  split: string;
-  sentence: string;
-  label: number | null;
-  left_file: string;
-  right_file: string;
-  flags: string;
-  extra: string;
-}
-
 export function browseNlvr2(
   db: Db,
   q: { datasetId: number; split?: string; search?: string; offset: number; limit: number; id?: number },
@@ -134,7 +122,7 @@ export function browseNlvr2(
   ).n;
   const rows = db
     .prepare(`SELECT * FROM nlvr2_examples WHERE ${where.join(' AND ')} ORDER BY id LIMIT @limit OFFSET @offset`)
-    .all(params) as ExampleRow[];
+    .all(params) as Nlvr2ExampleRow[];
   return {
     total,
     offset: q.offset,

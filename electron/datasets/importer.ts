@@ -20,7 +20,7 @@ import { annotationFilesFor, detectDatasetKind, KARPATHY_FILES } from './detect'
 import { ImportError } from './errors';
 import { readKarpathy } from './karpathy';
 import { readNlvr2 } from './nlvr2';
-import type { ImageRecord, ImportClaim, ImportSummary, Nlvr2Record } from './records';
+import type { ImageRecord, ImportClaim, ImportSummary, Nlvr2ExampleRow, Nlvr2Record } from './records';
 import { isInside } from '../media/roots';
 import { claimImport, purgeDataset, recordImport, releaseClaim, settleClaim } from './repository';
 
@@ -533,17 +533,7 @@ async function writeDiff(db: Db, id: number, images: ImageRecord[], examples: Nl
     caption_count: number;
   };
   type OldCaption = { id: number; sentid: number; image_id: number; position: number; raw: string };
-  type OldExample = {
-    id: number;
-    identifier: string;
-    split: string;
-    sentence: string;
-    label: number | null;
-    left_file: string;
-    right_file: string;
-    flags: string;
-    extra: string;
-  };
+  type OldExample = Omit<Nlvr2ExampleRow, 'dataset_id'>;
   const oldImages = new Map(
     (
       db

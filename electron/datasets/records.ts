@@ -51,3 +51,17 @@ export interface ImportSummary {
   seconds: number;
   refreshed: boolean;
 }
+
+/** A stored NLVR2 example, as the nlvr2_examples table holds it. */
+export interface Nlvr2ExampleRow {
+  id: number;
+  dataset_id: number;
+  identifier: string;
+  split: string;
+  sentence: string;
+  label: number | null;
+  left_file: string;
+  right_file: string;
+  flags: string;
+  extra: string;
+}
