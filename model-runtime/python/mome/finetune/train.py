@@ -103,6 +103,14 @@ def run_key(cfg: dict, snapshot: str) -> str:
     return hashlib.sha256(json.dumps([fields, snapshot], sort_keys=True).encode()).hexdigest()
 
 
+def grad_scaler(enabled: bool):
+    """fp16 loss scaling: torch.amp.GradScaler('cuda') on PyTorch 2.3+, torch.cuda.amp.GradScaler before (the
+    later one warns that the old name is deprecated; 1.13 has only the old one)."""
+    if hasattr(torch, 'amp') and hasattr(torch.amp, 'GradScaler'):
+        return torch.amp.GradScaler('cuda', enabled=enabled)
+    return torch.cuda.amp.GradScaler(enabled=enabled)
+
+
 def warmup_steps(warmup: float, total: int) -> int:
     return int(warmup) if warmup >= 1 else int(round(warmup * total))
 
@@ -172,7 +180,7 @@ class FineTune:
         opt = build_optimizer(self.model, cfg['lr'], cfg['weight_decay'])
         sched = make_scheduler(opt, self.total, warmup_steps(float(cfg['warmup']), self.total))
         amp = autocast_dtype(dev)
-        scaler = torch.cuda.amp.GradScaler(enabled=amp == torch.float16)
+        scaler = grad_scaler(amp == torch.float16)
         step, epoch, skip = self.resume(opt, sched)
         params = [p for p in self.model.parameters() if p.requires_grad]
         window_t, window_n = time.time(), 0
