@@ -141,8 +141,24 @@ describe('a retrieval run as a report', () => {
     expect(counts).toEqual(
       summary.histograms.find((h) => h.kind === 'caption' && h.what === 'rank')!.bins.map((b) => b.count),
     );
-    // failure slices, model card and data snapshot
-    expect(html).toContain('data-table="slices-caption"');
+    // failure slices as the API finds them (a table of them, or the sentence saying none does worse), model card
+    // and data snapshot
+    for (const kind of ['caption', 'image']) {
+      const found = await api<{ slices: { feature: string; value: string }[] }>('findFailureSlices', {
+        runId: run.id,
+        kind,
+        at: 5,
+        minSupport: 30,
+        limit: REPORT_LIMITS.slices,
+      });
+      if (found.slices.length === 0) expect(html).toContain(`No group of at least 30 queries does worse`);
+      else {
+        const table = new RegExp(`<table data-table="slices-${kind}">(.*?)</table>`).exec(html)![1];
+        expect([...table.matchAll(/data-slice="([^"]*)"/g)].map((m) => m[1])).toEqual(
+          found.slices.map((sl) => `${sl.feature}:${sl.value}`),
+        );
+      }
+    }
     expect(html).toMatch(/<h3 data-card="\d+">mome-tiny /);
     expect(html).toContain(`<dd>${cocoRoot}</dd>`);
     expect(html).toContain('<tr data-split="test"><td>test <strong>(evaluated)</strong></td><td class="num">20</td>');
