@@ -10,7 +10,8 @@ import { datasetRoot } from '../datasets/repository';
 import { projectInWorker, rng } from '../../model-runtime/src/index';
 import { embeddingKeys, openCaches } from './embed';
 import { getEvalRun } from './repository';
-import { splitCaptions, splitImages } from './retrieval-eval';
+import { splitImages } from '../datasets/items';
+import { splitCaptions } from './retrieval-eval';
 
 const computed = new Map<string, Promise<EmbeddingMap>>();
 
