@@ -8,6 +8,7 @@ import { EventHub } from '../api/events';
 import { datasetHandlers } from '../datasets/handlers';
 import { Purger } from '../datasets/purge';
 import { recoverDatasets } from '../datasets/repository';
+import { importedItems } from '../datasets/items';
 import { evalHandlers } from '../eval/handlers';
 import { fineTuneHandlers } from '../finetune/handlers';
 import { jobHandlers } from '../jobs/handlers';
@@ -63,7 +64,7 @@ export function createBackend(options: BackendOptions): Backend {
   const purger = new Purger(db);
   for (const id of recoverDatasets(db)) void purger.purge(id);
   const roots = new MediaRoots(db);
-  const labels = new LabelHistory(db);
+  const labels = new LabelHistory(db, importedItems(db));
   // main-thread writes that may meet a dataset worker's write lock are queued here, never waited for in SQLite
   const gate = gateFor(db);
   // another process on this database (the desktop app beside a browser-mode server, the CLI): its edits show too

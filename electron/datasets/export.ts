@@ -11,6 +11,7 @@ import { newestValues, type LabelHistory } from '../labels/history';
 import { streamJsonArray } from './json-array-stream';
 import { cocoImageDir, FLICKR_IMAGE_DIRS } from './karpathy';
 import { realPathInside } from '../media/roots';
+import { largestSentid } from './items';
 import { readyDataset } from './repository';
 
 export interface ExportSummary {
@@ -146,12 +147,7 @@ export async function exportDataset(
       // pass 1: which captions move where, and the captions added by the user
       type Sentence = { tokens: string[]; raw: string; imgid: number; sentid: number };
       const moved = new Map<string, Sentence[]>(); // target imgid -> sentences arriving
-      let maxSentid =
-        (
-          db.prepare('SELECT max(sentid) AS m FROM captions WHERE dataset_id = ?').get(datasetId) as {
-            m: number | null;
-          }
-        ).m ?? 0;
+      let maxSentid = largestSentid(db, datasetId);
       for (const [k, fields] of labels) {
         const [kind, key] = k.split('\t');
         if (kind !== 'caption' || !key.startsWith('new:') || fields.get('removed') === true) continue;

@@ -6,18 +6,9 @@ import { ApiError } from '../api/contract';
 import { realPathInside, realRootOf } from '../media/roots';
 import type { JobContext } from '../jobs/service';
 import { EmbeddingCache, fileKey, textKey, type MomeModel } from '../../model-runtime/src/index';
+import type { SplitCaption, SplitImage } from '../datasets/items';
 
-export interface SplitImage {
-  id: number;
-  source_id: string;
-  file: string;
-  split: string;
-}
-export interface SplitCaption {
-  sentid: number;
-  raw: string;
-  image_id: number;
-}
+export type { SplitCaption, SplitImage };
 
 export interface Embedded {
   images: Float32Array;

@@ -9,8 +9,10 @@ import type { Db } from '../store/db';
 import { datasetRoot } from '../datasets/repository';
 import { projectInWorker, rng } from '../../model-runtime/src/index';
 import { embeddingKeys, openCaches } from './embed';
+import { itemRanks } from './items';
 import { getEvalRun } from './repository';
-import { splitCaptions, splitImages } from './retrieval-eval';
+import { splitImages } from '../datasets/items';
+import { splitCaptions } from './retrieval-eval';
 
 const computed = new Map<string, Promise<EmbeddingMap>>();
 
@@ -70,15 +72,7 @@ async function computeMap(db: Db, cacheDir: string, q: { runId: number; maxPoint
   const captions = sample(allCaptions, Math.min(allCaptions.length, q.maxPoints - images.length), random);
   const { imageKeys, textKeys } = await embeddingKeys(root, images, captions);
   const caches = openCaches(cacheDir, run.modelVersion, dim);
-  const ranks = new Map(
-    (
-      db.prepare('SELECT kind, item_key, rank FROM eval_items WHERE run_id = ?').all(run.id) as {
-        kind: string;
-        item_key: string;
-        rank: number | null;
-      }[]
-    ).map((r) => [`${r.kind}:${r.item_key}`, r.rank]),
-  );
+  const ranks = itemRanks(db, run.id);
   const splitOfImage = new Map(allImages.map((im) => [im.id, im.split]));
   const points: Omit<EmbeddingMap['points'][number], 'x' | 'y'>[] = [];
   const rows: Float32Array[] = [];

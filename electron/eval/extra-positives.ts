@@ -15,15 +15,10 @@ import type { Db } from '../store/db';
 import { datasetRefreshedAt } from '../datasets/repository';
 import { judgedPairs } from '../labels/history';
 import { readCorrections } from './corrections';
+import { captionQueryImages, itemsOfKind } from './items';
 import { getEvalRun } from './repository';
 
 const KS = [1, 5, 10] as const;
-
-interface Row {
-  item_key: string;
-  rank: number | null;
-  top: string | null;
-}
 
 /** AP@R from the 0-based positions of the positives known (sorted ascending) and the number of positives R. */
 export function apAtR(positions: number[], R: number): number {
@@ -59,20 +54,10 @@ function stored(db: Db, run: EvalRun): Stored {
   if (!memo) cache.set(db, (memo = new Map()));
   const hit = memo.get(key);
   if (hit) return hit;
-  const rows = (kind: string) =>
-    db.prepare('SELECT item_key, rank, top FROM eval_items WHERE run_id = ? AND kind = ?').all(run.id, kind) as Row[];
+  const rows = (kind: 'caption' | 'image') => itemsOfKind(db, run.id, kind);
   const captions = rows('caption').map((r) => ({ key: r.item_key, rank: r.rank, top: r.top }));
   const images = rows('image').map((r) => ({ key: r.item_key, rank: r.rank, list: ids(r.top) }));
-  const imported = new Map(
-    db
-      .prepare(
-        `SELECT e.item_key AS sentid, i.source_id FROM eval_items e
-         JOIN captions c ON c.dataset_id = @datasetId AND c.sentid = CAST(e.item_key AS INTEGER)
-         JOIN images i ON i.id = c.image_id WHERE e.run_id = @runId AND e.kind = 'caption'`,
-      )
-      .raw(true)
-      .all({ datasetId: run.datasetId, runId: run.id }) as [string, string][],
-  );
+  const imported = captionQueryImages(db, run.id, run.datasetId);
   const out: Stored = {
     captions,
     images,

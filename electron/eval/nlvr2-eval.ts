@@ -5,17 +5,10 @@ import { realPathInside, realRootOf } from '../media/roots';
 import { ImageDecodeError, type MomeModel } from '../../model-runtime/src/index';
 import type { Db } from '../store/db';
 import type { JobContext } from '../jobs/service';
+import { splitNlvr2Examples } from '../datasets/items';
 import { corrected, readCorrections } from './corrections';
 import { nlvr2Mistakenness, rankMistakes } from './mistakes';
-import { ALL_SPLITS, type EvalOptions, type EvalResult, type ItemRow, type Mistake } from './types';
-
-interface ExampleRow {
-  identifier: string;
-  sentence: string;
-  label: number | null;
-  left_file: string;
-  right_file: string;
-}
+import { type EvalOptions, type EvalResult, type ItemRow, type Mistake } from './types';
 
 export interface Nlvr2Outcome {
   metrics: { accuracy: number };
@@ -33,12 +26,7 @@ export async function evaluateNlvr2(
   ctx: JobContext,
 ): Promise<Nlvr2Outcome> {
   if (!model.hasNlvr2) throw new ApiError('invalid_arguments', `The model ${model.config.name} has no NLVR2 head.`);
-  const examples = db
-    .prepare(
-      `SELECT identifier, sentence, label, left_file, right_file FROM nlvr2_examples
-       WHERE dataset_id = @datasetId AND (@split = '${ALL_SPLITS}' OR split = @split) ORDER BY id`,
-    )
-    .all({ datasetId: o.datasetId, split: o.split }) as ExampleRow[];
+  const examples = splitNlvr2Examples(db, o.datasetId, o.split);
   // the user's corrections: a flipped label, an edited sentence
   const fix = readCorrections(db, o.datasetId);
   for (const e of examples) {

@@ -1,7 +1,9 @@
-// The eval_runs and eval_items tables: storing an evaluation run with its per-query results, and reading them.
+// The eval_runs table: storing an evaluation run (its per-query results go to eval/items.ts in the same
+// transaction) and reading runs.
 import { ApiError } from '../api/contract';
-import type { EvalItem, EvalRun } from '../api/schemas';
+import type { EvalRun } from '../api/schemas';
 import { now, type Db } from '../store/db';
+import { evalItemsPage, insertEvalItems } from './items';
 import type { ItemRow as NewItem } from './types';
 
 interface RunRow {
@@ -58,10 +60,7 @@ export function saveEvalRun(
           now(),
         ).lastInsertRowid,
     );
-    const ins = db.prepare(
-      'INSERT INTO eval_items (run_id, kind, item_key, rank, score, mistakenness, top) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    for (const it of r.items) ins.run(runId, ...it);
+    insertEvalItems(db, runId, r.items);
     return runId;
   })();
 }
@@ -112,72 +111,7 @@ function toRun(r: RunRow): EvalRun {
   };
 }
 
-interface ItemRow {
-  kind: EvalItem['kind'];
-  item_key: string;
-  rank: number | null;
-  score: number | null;
-  mistakenness: number;
-  top: string | null;
-  text: string | null;
-  split?: string | null;
-}
-
-/** Each item with the text a person reads: the caption, the image's file, or the NLVR2 sentence. */
-const ITEMS_WITH_TEXT = `
-  FROM eval_items e
-  LEFT JOIN captions c ON e.kind = 'caption' AND c.dataset_id = @datasetId AND c.sentid = CAST(e.item_key AS INTEGER)
-  LEFT JOIN images ci ON ci.id = c.image_id
-  LEFT JOIN images i ON e.kind = 'image' AND i.dataset_id = @datasetId AND i.source_id = e.item_key
-  LEFT JOIN nlvr2_examples n ON e.kind = 'nlvr2' AND n.dataset_id = @datasetId AND n.identifier = e.item_key`;
-
-/**
- * One page of a run's queries of one kind: worst ground-truth rank first or most likely label error first,
- * optionally only those missed at R@minRank, and only those whose text (or id) contains `search`.
- */
-export function getEvalItems(
-  db: Db,
-  q: {
-    runId: number;
-    kind: EvalItem['kind'];
-    order: 'mistakenness' | 'rank';
-    minRank?: number;
-    search?: string;
-    offset: number;
-    limit: number;
-  },
-): { total: number; offset: number; items: EvalItem[] } {
-  const run = getEvalRun(db, q.runId);
-  const where = ['e.run_id = @runId', 'e.kind = @kind'];
-  if (q.minRank !== undefined) where.push('e.rank >= @minRank');
-  const search = q.search?.trim();
-  if (search) {
-    where.push(`(e.item_key = @search OR instr(lower(COALESCE(c.raw, i.file, n.sentence)), lower(@search)) > 0
-      OR (e.kind = 'image' AND EXISTS (SELECT 1 FROM captions c2 WHERE c2.image_id = i.id AND instr(lower(c2.raw), lower(@search)) > 0)))`);
-  }
-  const params = { ...q, search: search ?? null, minRank: q.minRank ?? null, datasetId: run.datasetId };
-  const w = where.join(' AND ');
-  const total = (db.prepare(`SELECT count(*) AS n ${ITEMS_WITH_TEXT} WHERE ${w}`).get(params) as { n: number }).n;
-  const order = q.order === 'rank' ? 'e.rank DESC, e.mistakenness DESC' : 'e.mistakenness DESC';
-  const rows = db
-    .prepare(
-      `SELECT e.*, COALESCE(c.raw, i.file, n.sentence) AS text, COALESCE(ci.split, i.split, n.split) AS split
-       ${ITEMS_WITH_TEXT} WHERE ${w}
-       ORDER BY ${order}, e.item_key LIMIT @limit OFFSET @offset`,
-    )
-    .all(params) as ItemRow[];
-  return { total, offset: q.offset, items: rows.map(toItem) };
-}
-
-export function toItem(r: ItemRow): EvalItem {
-  return {
-    kind: r.kind,
-    key: r.item_key,
-    rank: r.rank,
-    score: r.score,
-    mistakenness: r.mistakenness,
-    top: r.top ? JSON.parse(r.top) : null,
-    text: r.text,
-    ...(r.split !== undefined ? { split: r.split } : {}),
-  };
+/** One page of a run's queries of one kind (eval/items.ts: evalItemsPage says which and in what order). */
+export function getEvalItems(db: Db, q: Parameters<typeof evalItemsPage>[2]): ReturnType<typeof evalItemsPage> {
+  return evalItemsPage(db, getEvalRun(db, q.runId).datasetId, q);
 }

@@ -11,37 +11,18 @@ import {
   type ScoreResult,
   rerankWithItm,
 } from '../../model-runtime/src/index';
+import { importedCaptions, imageSourceIds, splitImages } from '../datasets/items';
 import { corrected, readCorrections } from './corrections';
 import { embedSplit, type Embedded, type SplitCaption, type SplitImage } from './embed';
 import { captionMistakenness, imageMistakenness, rankMistakes } from './mistakes';
-import { ALL_SPLITS, type EvalOptions, type EvalResult, type ItemRow, type Mistake } from './types';
-
-export function splitImages(db: Db, datasetId: number, split: string): SplitImage[] {
-  return db
-    .prepare(
-      `SELECT id, source_id, file, split FROM images WHERE dataset_id = @datasetId AND (@split = '${ALL_SPLITS}' OR split = @split) ORDER BY id`,
-    )
-    .all({ datasetId, split }) as SplitImage[];
-}
+import { type EvalOptions, type EvalResult, type ItemRow, type Mistake } from './types';
 
 /** The split's captions with the user's corrections: edited text, moved to another image, removed. */
 export function splitCaptions(db: Db, datasetId: number, split: string): SplitCaption[] {
-  const rows = db
-    .prepare(
-      `SELECT c.sentid, c.raw, c.image_id FROM captions c JOIN images i ON i.id = c.image_id
-       WHERE i.dataset_id = @datasetId ORDER BY c.id`,
-    )
-    .all({ datasetId }) as SplitCaption[];
+  const rows = importedCaptions(db, datasetId);
   const fix = readCorrections(db, datasetId);
   const inSplit = new Map(splitImages(db, datasetId, split).map((im) => [im.source_id, im.id]));
-  const sourceOf = new Map(
-    (
-      db.prepare('SELECT id, source_id FROM images WHERE dataset_id = ?').all(datasetId) as {
-        id: number;
-        source_id: string;
-      }[]
-    ).map((r) => [r.id, r.source_id]),
-  );
+  const sourceOf = imageSourceIds(db, datasetId);
   const out: SplitCaption[] = [];
   for (const c of rows) {
     const key = String(c.sentid);

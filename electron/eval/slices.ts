@@ -10,20 +10,14 @@
 import type { EvalItemKind, FailureSlices } from '../api/schemas';
 import type { Db } from '../store/db';
 import { groupGap, normalQuantile } from '../../model-runtime/src/index';
+import { rankedQueries, type RankedQuery } from './items';
 import { getEvalRun } from './repository';
 import { DEFAULT_BOOTSTRAP, type BootstrapSettings } from './stats';
 
 type Kind = EvalItemKind;
 type Feature = FailureSlices['slices'][number]['feature'];
 
-interface Query {
-  key: string;
-  rank: number;
-  text: string;
-  split: string | null;
-  /** An image query: its captions' texts (the words it is described with). */
-  captions?: string;
-}
+type Query = RankedQuery;
 
 const LENGTHS: [number, string][] = [
   [5, '1–5 words'],
@@ -58,34 +52,6 @@ function describe(feature: Feature, value: string, kind: Kind): string {
   return `${what} ${kind === 'image' ? 'mention' : 'has'} “${value}”`;
 }
 
-function queries(db: Db, runId: number, datasetId: number, kind: Kind): Query[] {
-  if (kind === 'caption')
-    return db
-      .prepare(
-        `SELECT e.item_key AS key, e.rank, c.raw AS text, i.split FROM eval_items e
-         JOIN captions c ON c.dataset_id = @datasetId AND c.sentid = CAST(e.item_key AS INTEGER)
-         JOIN images i ON i.id = c.image_id
-         WHERE e.run_id = @runId AND e.kind = 'caption' AND e.rank IS NOT NULL`,
-      )
-      .all({ runId, datasetId }) as Query[];
-  if (kind === 'image')
-    return db
-      .prepare(
-        `SELECT e.item_key AS key, e.rank, i.file AS text, i.split,
-                (SELECT group_concat(c.raw, ' | ') FROM captions c WHERE c.image_id = i.id) AS captions
-         FROM eval_items e JOIN images i ON i.dataset_id = @datasetId AND i.source_id = e.item_key
-         WHERE e.run_id = @runId AND e.kind = 'image' AND e.rank IS NOT NULL`,
-      )
-      .all({ runId, datasetId }) as Query[];
-  return db
-    .prepare(
-      `SELECT e.item_key AS key, e.rank, n.sentence AS text, n.split FROM eval_items e
-       JOIN nlvr2_examples n ON n.dataset_id = @datasetId AND n.identifier = e.item_key
-       WHERE e.run_id = @runId AND e.kind = 'nlvr2' AND e.rank IS NOT NULL`,
-    )
-    .all({ runId, datasetId }) as Query[];
-}
-
 export function findFailureSlices(
   db: Db,
   q: { runId: number; kind?: Kind; at: number; minSupport: number; limit: number } & Partial<BootstrapSettings>,
@@ -96,7 +62,7 @@ export function findFailureSlices(
   const at = kind === 'nlvr2' ? 1 : q.at;
   const metric = kind === 'nlvr2' ? 'accuracy' : `${kind === 'caption' ? 'ir' : 'tr'}_r${at}`;
   const bootstrap = { resamples: q.resamples ?? DEFAULT_BOOTSTRAP.resamples, seed: q.seed ?? DEFAULT_BOOTSTRAP.seed };
-  const qs = queries(db, run.id, run.datasetId, kind);
+  const qs = rankedQueries(db, run.id, run.datasetId, kind);
   const n = qs.length;
   const hit = qs.map((x) => x.rank < at);
   const hits = hit.filter(Boolean).length;

@@ -13,6 +13,7 @@ import {
   pairedBootstrapRecall,
   type DifferenceLabel,
 } from '../../model-runtime/src/index';
+import { pairedRanks, rankedRanks } from './items';
 
 export interface BootstrapSettings {
   resamples: number;
@@ -39,11 +40,7 @@ export type Ci95 = Record<string, [number, number]>;
 const round = (v: number) => Math.round(v * 1e4) / 1e4;
 
 function ranksOf(db: Db, runId: number, kind: Kind): Int32Array {
-  const rows = db
-    .prepare('SELECT rank FROM eval_items WHERE run_id = ? AND kind = ? AND rank IS NOT NULL ORDER BY item_key')
-    .pluck()
-    .all(runId, kind) as number[];
-  return Int32Array.from(rows);
+  return Int32Array.from(rankedRanks(db, runId, kind));
 }
 
 // runs and their items never change once stored, so an interval is computed once per run and setting
@@ -84,15 +81,8 @@ export interface MetricDifference {
   mcnemar?: { rightOnlyInA: number; rightOnlyInB: number; p: number };
 }
 
-function pairedRanks(db: Db, a: number, b: number, kind: Kind): [Int32Array, Int32Array] {
-  const rows = db
-    .prepare(
-      `SELECT x.rank, y.rank FROM eval_items x
-       JOIN eval_items y ON y.run_id = @b AND y.kind = x.kind AND y.item_key = x.item_key
-       WHERE x.run_id = @a AND x.kind = @kind AND x.rank IS NOT NULL AND y.rank IS NOT NULL ORDER BY x.item_key`,
-    )
-    .raw(true)
-    .all({ a, b, kind }) as [number, number][];
+function pairedRankArrays(db: Db, a: number, b: number, kind: Kind): [Int32Array, Int32Array] {
+  const rows = pairedRanks(db, a, b, kind);
   return [Int32Array.from(rows, (r) => r[0]), Int32Array.from(rows, (r) => r[1])];
 }
 
@@ -110,7 +100,7 @@ export function compareIntervals(
   const out: MetricDifference[] = [];
   for (const m of METRICS) {
     if (!m.names.some((name) => name in a.metrics && name in b.metrics)) continue;
-    const [ra, rb] = pairedRanks(db, a.id, b.id, m.kind);
+    const [ra, rb] = pairedRankArrays(db, a.id, b.id, m.kind);
     if (ra.length === 0) continue;
     pairedBootstrapRecall(ra, rb, m.ks, s).forEach((iv, j) => {
       const d: MetricDifference = {

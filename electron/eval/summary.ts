@@ -1,8 +1,9 @@
 // A run at a glance: histograms of where the ground truth ranks and of the score margins (own score minus
 // the best other one: negative means the model prefers another item), the misses at R@1/5/10, and for
 // NLVR2 the confusion matrix of given label against prediction.
-import type { EvalItemKind, EvalSummary, HistogramBin } from '../api/schemas';
+import type { EvalSummary, HistogramBin } from '../api/schemas';
 import type { Db } from '../store/db';
+import { itemOutcomes } from './items';
 import { getEvalRun } from './repository';
 
 /** Rank bins (1-based, inclusive), coarser as ranks grow: the head matters for R@k, the tail for errors. */
@@ -42,12 +43,7 @@ export function marginHistogram(margins: number[], bins = 20): HistogramBin[] {
 
 export function getEvalSummary(db: Db, runId: number): EvalSummary {
   const run = getEvalRun(db, runId);
-  const rows = db.prepare('SELECT kind, rank, score, mistakenness FROM eval_items WHERE run_id = ?').all(runId) as {
-    kind: EvalItemKind;
-    rank: number | null;
-    score: number | null;
-    mistakenness: number;
-  }[];
+  const rows = itemOutcomes(db, runId);
   const of = (kind: string) => rows.filter((r) => r.kind === kind);
   const histograms: EvalSummary['histograms'] = [];
   const missed: EvalSummary['missed'] = [];

@@ -1,8 +1,7 @@
 // What an evaluation run takes and gives, shared by the retrieval and NLVR2 paths.
 import type { RetrievalMetrics } from '../../model-runtime/src/index';
 
-/** The split value that means every split of the dataset (the label-error ranking looks at all of them). */
-export const ALL_SPLITS = '*';
+export { ALL_SPLITS } from '../datasets/items';
 
 export interface EvalOptions {
   task: 'retrieval' | 'nlvr2';

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FineTunePreview, FineTuneSettings } from '../api/schemas';
 import type { Db } from '../store/db';
+import { countInSplits } from '../datasets/items';
 import type { DatasetInfo } from '../datasets/repository';
 import { firstAndLastValues, judgedPairs } from '../labels/history';
 import { readModelConfig, findPython } from '../../model-runtime/src/index';
@@ -28,13 +29,7 @@ function countCorrections(db: Db, datasetId: number): number {
 }
 
 function countExamples(db: Db, ds: DatasetInfo, task: FineTuneSettings['task']): number {
-  const splits = TRAIN_SPLITS[task];
-  const marks = splits.map(() => '?').join(', ');
-  const sql =
-    task === 'nlvr2'
-      ? `SELECT count(*) AS n FROM nlvr2_examples WHERE dataset_id = ? AND split IN (${marks})`
-      : `SELECT count(*) AS n FROM captions c JOIN images i ON i.id = c.image_id WHERE c.dataset_id = ? AND i.split IN (${marks})`;
-  return (db.prepare(sql).get(ds.id, ...splits) as { n: number }).n;
+  return countInSplits(db, ds.id, task === 'nlvr2' ? 'nlvr2' : 'captions', TRAIN_SPLITS[task]);
 }
 
 export function defaults(task: FineTuneSettings['task'], baseModelId: number | null): FineTuneSettings {

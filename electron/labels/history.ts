@@ -84,38 +84,38 @@ function toEvent(r: EventRow): LabelEvent {
   };
 }
 
+/**
+ * The imported items a label is about, read through their owner (datasets/items.ts, a floor above labels/):
+ * the composition root passes them in.
+ */
+export interface ImportedItems {
+  caption(datasetId: number, sentid: number): { raw: string; source_id: string } | undefined;
+  nlvr2Example(datasetId: number, identifier: string): { sentence: string; label: number | null } | undefined;
+  hasImage(datasetId: number, sourceId: string): boolean;
+}
+
 export class LabelHistory {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly items: ImportedItems,
+  ) {}
 
   /** The value a field had in the dataset as imported (null for fields the dataset does not have). */
   original(t: LabelTarget, field: string): unknown {
-    const one = (sql: string, ...args: unknown[]) =>
-      this.db.prepare(sql).get(...args) as Record<string, unknown> | undefined;
     if (t.kind === 'caption' && !t.key.startsWith('new:')) {
-      const row = one(
-        `SELECT c.raw, i.source_id FROM captions c JOIN images i ON i.id = c.image_id WHERE c.dataset_id = ? AND c.sentid = ?`,
-        t.datasetId,
-        Number(t.key),
-      );
+      const row = this.items.caption(t.datasetId, Number(t.key));
       if (!row) throw new ApiError('not_found', `Dataset ${t.datasetId} has no caption with sentid ${t.key}.`);
       if (field === 'raw') return row.raw;
       if (field === 'image') return row.source_id;
       if (field === 'removed') return false;
     }
     if (t.kind === 'nlvr2') {
-      const row = one(
-        'SELECT sentence, label FROM nlvr2_examples WHERE dataset_id = ? AND identifier = ?',
-        t.datasetId,
-        t.key,
-      );
+      const row = this.items.nlvr2Example(t.datasetId, t.key);
       if (!row) throw new ApiError('not_found', `Dataset ${t.datasetId} has no NLVR2 example ${t.key}.`);
       if (field === 'label') return row.label === null ? null : row.label === 1;
       if (field === 'sentence') return row.sentence;
     }
-    if (
-      t.kind === 'image' &&
-      !one('SELECT 1 AS x FROM images WHERE dataset_id = ? AND source_id = ?', t.datasetId, t.key)
-    ) {
+    if (t.kind === 'image' && !this.items.hasImage(t.datasetId, t.key)) {
       throw new ApiError('not_found', `Dataset ${t.datasetId} has no image with imgid ${t.key}.`);
     }
     return null;
@@ -208,7 +208,7 @@ export class LabelHistory {
 
   /** A caption can only move to (or be added on) an image of its dataset: the export would have nowhere to put it. */
   private requireImage(datasetId: number, imgid: string): void {
-    if (!this.db.prepare('SELECT 1 FROM images WHERE dataset_id = ? AND source_id = ?').get(datasetId, imgid)) {
+    if (!this.items.hasImage(datasetId, imgid)) {
       throw new ApiError(
         'invalid_arguments',
         `Dataset ${datasetId} has no image with imgid ${imgid}: give the imgid of an image of this dataset.`,

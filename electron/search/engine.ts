@@ -13,7 +13,8 @@ import { datasetInfo } from '../datasets/repository';
 import { lastLabelEventId } from '../labels/history';
 import type { JobContext } from '../jobs/service';
 import { embedSplit, embeddingKeys, type SplitImage } from '../eval/embed';
-import { splitCaptions, splitImages } from '../eval/retrieval-eval';
+import { splitCaptions } from '../eval/retrieval-eval';
+import { ALL_SPLITS, imageSplits, splitImages } from '../datasets/items';
 import {
   EmbeddingCache,
   textKey,
@@ -26,7 +27,6 @@ import {
   queryLength,
   rankImages,
 } from '../../model-runtime/src/index';
-import { ALL_SPLITS } from '../eval/types';
 
 /** A split's images with their embeddings, held in memory between queries. */
 export interface SearchIndex {
@@ -78,11 +78,7 @@ export function searchableImages(db: Db, datasetId: number, split: string): Spli
     );
   const images = splitImages(db, datasetId, split);
   if (images.length === 0) {
-    const splits = (
-      db.prepare('SELECT DISTINCT split FROM images WHERE dataset_id = ? ORDER BY split').all(datasetId) as {
-        split: string;
-      }[]
-    ).map((r) => r.split);
+    const splits = imageSplits(db, datasetId);
     throw new ApiError(
       'invalid_arguments',
       `Dataset ${datasetId} (${ds.name}) has no split "${split}"; its splits: ${splits.join(', ') || 'none'} (or ${ALL_SPLITS} for all).`,

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { Job } from '../api/schemas';
+import { imageFile, splitImageStamp } from '../datasets/items';
 import { datasetInfo } from '../datasets/repository';
 import type { Db } from '../store/db';
 import type { JobService } from '../jobs/service';
@@ -92,9 +93,7 @@ export class SearchService {
   }
 
   private keyOf(fingerprint: string, datasetId: number, split: string): string {
-    const { n, last } = this.deps.db
-      .prepare('SELECT count(*) AS n, max(id) AS last FROM images WHERE dataset_id = ? AND (? = ? OR split = ?)')
-      .get(datasetId, split, '*', split) as { n: number; last: number | null };
+    const { n, last } = splitImageStamp(this.deps.db, datasetId, split);
     return `${fingerprint}|${datasetId}|${split}|${n}|${last}`; // a refreshed dataset has new rows: a new index
   }
 
@@ -169,11 +168,10 @@ export class SearchService {
   }
 
   private async byImage(model: MomeModel, index: SearchIndex, imageId: number, k: number) {
-    const row = this.deps.db
-      .prepare('SELECT file FROM images WHERE id = ? AND dataset_id = ?')
-      .get(imageId, index.datasetId) as { file: string } | undefined;
-    if (!row) throw new ApiError('not_found', `Dataset ${index.datasetId} has no image with id ${imageId}.`);
-    const r = await searchImage(model, index, { file: path.join(index.root, row.file), k });
+    const file = imageFile(this.deps.db, index.datasetId, imageId);
+    if (file === undefined)
+      throw new ApiError('not_found', `Dataset ${index.datasetId} has no image with id ${imageId}.`);
+    const r = await searchImage(model, index, { file: path.join(index.root, file), k });
     return { query: null, caption: null, rerankK: 0, ...r };
   }
 
