@@ -15,6 +15,9 @@ import { tempDir } from './helpers/temp';
 
 const repo = path.resolve(__dirname, '..', '..');
 const tiny = path.join(repo, 'assets', 'models', 'mome-tiny');
+/** The model's text length (a longer query is cut there). */
+const maxTextLen = (JSON.parse(fs.readFileSync(path.join(tiny, 'mome.json'), 'utf8')) as { max_text_len: number })
+  .max_text_len;
 const quiet = { signal: new AbortController().signal, progress: () => undefined, throwIfCancelled: () => undefined };
 const backend = createBackend({ home: tempDir(), mode: 'browser' });
 const cacheDir = path.join(backend.home.cache, 'embeddings');
@@ -112,7 +115,7 @@ describe('text → image search', () => {
     expect(r.results[0].file).toMatch(/^val2014\/COCO_val2014_\d+\.jpg$/);
     const scores = r.results.map((h) => h.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
-    expect(r.query).toMatchObject({ truncated: false, maxTokens: 40 });
+    expect(r.query).toMatchObject({ truncated: false, maxTokens: maxTextLen });
   });
 
   it('image → image: the images most like a dataset image, itself left out, by embedding likeness', async () => {
@@ -196,8 +199,8 @@ describe('bad input', () => {
     expect(await message({ text: 'a cat', split: 'nope' })).toMatch(/no split "nope"; its splits: .*test/);
     expect(await message({ text: 'x'.repeat(2001) })).toMatch(/longer than 2,000 characters/);
     const long = await search({ text: Array(60).fill('red circle').join(' and '), k: 3 });
-    expect(long.query).toMatchObject({ truncated: true, maxTokens: 40 });
-    expect(long.query!.tokens).toBeGreaterThan(40);
+    expect(long.query).toMatchObject({ truncated: true, maxTokens: maxTextLen });
+    expect(long.query!.tokens).toBeGreaterThan(maxTextLen);
   });
 
   it('a model without a text graph, through the CLI, and the CLI output', () => {
