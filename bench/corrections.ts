@@ -11,15 +11,15 @@
 // - measure: retrieval, the mean of TR R@1 and IR R@1 on the test split; NLVR2, dev accuracy;
 // - interval: 95% paired bootstrap of corrected − noisy over the held-out queries (retrieval: test images drawn
 //   with their captions, so both directions resample together; NLVR2: examples), 2,000 resamples, seed S.
-// Goal: both intervals' lower bounds above 0. Written to test-results/bench/corrections.json.
+// Goal: both intervals' lower bounds above 0. Written to test-results/bench/corrections.json, with the Python
+// interpreter and torch version that trained (MOME_PYTHON=… picks another).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createBackend, type Backend } from '../electron/backend/index';
 import type { FineTune, Job } from '../electron/api/schemas';
-import { quantile, seededRandom } from '../model-runtime/src/index';
-import { findTorchPython } from '../scripts/lib.mjs';
+import { findPython, quantile, seededRandom } from '../model-runtime/src/index';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const MODEL = process.env.MOME_PROOF_MODEL ?? path.join(repo, 'assets', 'models', 'mome-tiny');
@@ -46,8 +46,10 @@ export async function benchCorrections(args: string[] = []): Promise<Record<stri
   const seed = seedAt >= 0 ? Number(args[seedAt + 1]) : 0;
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed takes a whole number ≥ 0, not ${args[seedAt + 1]}`);
   if (!fs.existsSync(path.join(MODEL, 'mome.json'))) throw new Error(`no model folder at ${MODEL}`);
-  const python = findTorchPython();
-  if (!python) throw new Error('the corrections bench trains with PyTorch: no python3 here imports torch');
+  // the interpreter the app's fine-tune job picks (MOME_PYTHON, else the first that imports torch); the data is
+  // generated with it too, and the output names it
+  const python = findPython();
+  const torch = execFileSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).trim();
   const started = performance.now();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mome-bench-corrections-'));
   const b = createBackend({ home: path.join(work, 'home'), mode: 'browser' });
@@ -55,7 +57,7 @@ export async function benchCorrections(args: string[] = []): Promise<Record<stri
     await finished(b, (await b.call('startModelImport', { path: MODEL })) as Job, 'importing the model');
     const quick = args.includes('--quick');
     const data = quick ? QUICK : DATA;
-    const out: Record<string, unknown> = { seed, quick, model: MODEL, settings: SETTINGS, data };
+    const out: Record<string, unknown> = { seed, quick, model: MODEL, python, torch, settings: SETTINGS, data };
     for (const kind of ['coco', 'nlvr2'] as const) {
       const spec = data[kind];
       out[kind === 'coco' ? 'retrieval' : 'nlvr2'] = await prove(b, python, kind, spec, path.join(work, kind), seed);
