@@ -20,6 +20,7 @@ import path from 'node:path';
 import { createBackend, type Backend } from '../electron/backend/index';
 import type { FineTune, Job } from '../electron/api/schemas';
 import { findPython, quantile, seededRandom } from '../model-runtime/src/index';
+import { captionQueryImages, itemsOfKind } from '../electron/eval/items';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const MODEL = process.env.MOME_PROOF_MODEL ?? path.join(repo, 'assets', 'models', 'mome-tiny');
@@ -106,7 +107,9 @@ async function prove(b: Backend, python: string, kind: Kind, spec: Spec, dir: st
   await b.call('editLabels', { edits: train, author: 'noise.json' });
   const corrected = await fineTune(b, datasetId);
   if (corrected.beforeRunId !== noisy.beforeRunId) throw new Error('the two fine-tunes evaluated different bases');
-  const runs = [noisy.beforeRunId!, noisy.afterRunId!, corrected.afterRunId!].map((id) => outcomes(b, kind, id));
+  const runs = [noisy.beforeRunId!, noisy.afterRunId!, corrected.afterRunId!].map((id) =>
+    outcomes(b, kind, id, datasetId),
+  );
   const [base, n, c] = runs.map((r) => measure(kind, r, [...r.keys()]));
   return {
     measure: kind === 'coco' ? 'mean of TR R@1 and IR R@1, test split (%)' : 'accuracy, dev split (%)',
@@ -167,27 +170,16 @@ async function finished(b: Backend, job: Job, what: string): Promise<Job> {
  * Per query group of a run: retrieval, each test image's TR hit (its best caption ranked first) and its captions'
  * IR hits (their image ranked first); NLVR2, each example's hit (rank 0: right).
  */
-function outcomes(b: Backend, kind: Kind, runId: number): Outcomes {
+function outcomes(b: Backend, kind: Kind, runId: number, datasetId: number): Outcomes {
   const out: Outcomes = new Map();
-  if (kind === 'nlvr2') {
-    const rows = b.db.prepare(`SELECT item_key, rank FROM eval_items WHERE run_id = ? AND kind = 'nlvr2'`).all(runId);
-    for (const r of rows as { item_key: string; rank: number }[])
-      out.set(r.item_key, { tr: Number(r.rank === 0), ir: 0, captions: 0 });
-    return out;
-  }
-  const images = b.db.prepare(`SELECT item_key, rank FROM eval_items WHERE run_id = ? AND kind = 'image'`).all(runId);
-  for (const r of images as { item_key: string; rank: number }[])
+  for (const r of itemsOfKind(b.db, runId, kind === 'nlvr2' ? 'nlvr2' : 'image'))
     out.set(r.item_key, { tr: Number(r.rank === 0), ir: 0, captions: 0 });
-  const captions = b.db
-    .prepare(
-      `SELECT i.source_id AS image, e.rank FROM eval_items e JOIN eval_runs run ON run.id = e.run_id
-       JOIN captions c ON c.dataset_id = run.dataset_id AND c.sentid = CAST(e.item_key AS INTEGER)
-       JOIN images i ON i.id = c.image_id WHERE e.run_id = ? AND e.kind = 'caption'`,
-    )
-    .all(runId) as { image: string; rank: number }[];
-  for (const r of captions) {
-    const g = out.get(r.image);
-    if (!g) throw new Error(`run ${runId}: caption of image ${r.image}, which the run did not rank`);
+  if (kind === 'nlvr2') return out;
+  const imageOf = captionQueryImages(b.db, runId, datasetId);
+  for (const r of itemsOfKind(b.db, runId, 'caption')) {
+    const image = imageOf.get(r.item_key);
+    const g = image === undefined ? undefined : out.get(image);
+    if (!g) throw new Error(`run ${runId}: caption ${r.item_key} of image ${image}, which the run did not rank`);
     g.ir += Number(r.rank === 0);
     g.captions += 1;
   }
