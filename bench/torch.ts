@@ -1,6 +1,7 @@
 // `npm run bench -- torch`: the PyTorch side on each interpreter the tests use (the torch 2.x test venv and
 // Debian's torch 1.13), in one run, one torch thread: train-tiny steps/s per stage (the `--quick` plan, a few
-// steps a stage), fine-tune samples/s in full and in fast mode, and export seconds (bench/torch_bench.py).
+// steps a stage; and the shipped model's full plan in steady state), fine-tune samples/s in full and in fast mode,
+// and export seconds (bench/torch_bench.py).
 // The ratios are 2.x over 1.13 (above 1: 2.x is faster; for export seconds, below 1 is faster).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,7 +16,10 @@ interface TorchResult {
   python: string;
   executable: string;
   threads: number;
-  train_tiny: { steps_per_s: Record<string, number> } & Record<string, unknown>;
+  train_tiny: { steps_per_s: Record<string, number>; full_plan: { steps_per_s: Record<string, number> } } & Record<
+    string,
+    unknown
+  >;
   finetune: Record<'full' | 'fast', { samples_per_s: number } & Record<string, unknown>>;
   export: { seconds: number } & Record<string, unknown>;
 }
@@ -56,6 +60,12 @@ export async function benchTorch(): Promise<Record<string, unknown>> {
             train_tiny_steps_per_s: Object.fromEntries(
               Object.entries(v2.train_tiny.steps_per_s).map(([s, x]) => [s, ratio(x, v1.train_tiny.steps_per_s[s])]),
             ),
+            train_tiny_full_plan_steps_per_s: Object.fromEntries(
+              Object.entries(v2.train_tiny.full_plan.steps_per_s).map(([s, x]) => [
+                s,
+                ratio(x, v1.train_tiny.full_plan.steps_per_s[s]),
+              ]),
+            ),
             finetune_full_samples_per_s: ratio(v2.finetune.full.samples_per_s, v1.finetune.full.samples_per_s),
             finetune_fast_samples_per_s: ratio(v2.finetune.fast.samples_per_s, v1.finetune.fast.samples_per_s),
             export_seconds: ratio(v2.export.seconds, v1.export.seconds),
@@ -65,7 +75,8 @@ export async function benchTorch(): Promise<Record<string, unknown>> {
   return {
     bench: 'torch',
     what:
-      'PyTorch side per interpreter, one torch thread: train-tiny steps/s per stage (--quick plan), fine-tune ' +
+      'PyTorch side per interpreter, one torch thread: train-tiny steps/s per stage (--quick plan, and the ' +
+      "shipped model's full plan in steady state), fine-tune " +
       'samples/s (retrieval, COCO sample, mome-tiny) in full and fast mode, fp16 export seconds',
     interpreters: results,
     compare,

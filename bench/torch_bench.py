@@ -1,12 +1,16 @@
 """`npm run bench -- torch` runs this once per interpreter (bench/torch.ts): the PyTorch side's speed on this
 interpreter's torch, one torch thread. Prints one JSON line last.
 
-- train-tiny: steps per second of each stage (vision, language, vl, finetune), through mome.tiny.train's own
-  Trainer with its `--quick` plan cut to STEPS steps a stage (the stage's time as the trainer measures it: the
-  training loop, the first step included, checkpoints not).
+- train-tiny, two ways:
+  - `steps_per_s`: the `--quick` plan's tiny model through mome.tiny.train's own Trainer, STEPS steps a stage (the
+    stage's time as the trainer measures it: the first step included, checkpoints not). The model is so small that
+    this measures per-operation overhead more than arithmetic;
+  - `full_plan_steps_per_s`: the shipped model's own plan (its model size and batch) on a small dataset, each
+    stage's steps through the trainer's stage_losses and an AdamW step, the first WARM steps left out (steady state).
+    This is what decides which torch trains the embedded model faster.
 - fine-tune: samples per second of `python -m mome finetune` (retrieval on the COCO sample, the tiny model
-  shipped in assets/models/mome-tiny) in full and in fast mode, from the arrival of the first training-progress line
-  to the last (the first step, loading and fast mode's feature caching left out; their wall time is reported too).
+  shipped in assets/models/mome-tiny) in full and in fast mode, from the arrival of the third training-progress line
+  to the last (the first steps, loading and fast mode's feature caching left out; their wall time is reported too).
 - export: seconds of export_model_dir of the same model in fp16 (all four graphs through torch.onnx, weights
   shared), best of two.
 
@@ -53,6 +57,41 @@ def train_tiny(work: str, steps: int) -> dict:
             'steps_per_s': {s: round(steps / seconds[s], 3) for s in tt.STAGES}}
 
 
+FULL_WARM, FULL_STEPS = 2, 4
+FINETUNE_WARM = 2   # fine-tune progress lines left out before timing (the first steps warm kernels and caches)
+
+
+def train_tiny_full(work: str) -> dict:
+    from mome.optim import build_optimizer
+    from mome.tiny import train as tt
+    from mome.tiny.stages import stage_losses
+    full = tt.PLANS['full']
+    data = {'coco-train': ('coco', 'train', full.batch + 32, 1), 'coco-test': ('coco', 'test', 16, 2),
+            'nlvr2-train': ('nlvr2', 'train', full.nlvr2_batch * 2, 3), 'nlvr2-dev': ('nlvr2', 'dev', 16, 4)}
+    plan = dataclasses.replace(full, data=data)
+    args = argparse.Namespace(seed=0, work=work, out=None, data=None, shared_experts=False, quick=False, threads=1,
+                              device='cpu', stop_at=None, stop_at_stage=None, stop_at_step=None)
+    out = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        trainer = tt.Trainer(args, plan)
+        trainer.load_data()
+        ctx = trainer.context()
+        trainer.model.train()
+        for stage in tt.STAGES:
+            opt = build_optimizer(trainer.prepare(stage), plan.lr[stage], weight_decay=plan.weight_decay)
+            seconds = []
+            for step in range(FULL_WARM + FULL_STEPS):
+                t0 = time.perf_counter()
+                loss = sum(stage_losses(stage, step, ctx).values())
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                seconds.append(time.perf_counter() - t0)
+            out[stage] = round(FULL_STEPS / sum(seconds[FULL_WARM:]), 3)
+    return {'plan': 'full', 'model': plan.model, 'batch': plan.batch, 'nlvr2_batch': plan.nlvr2_batch,
+            'warm_steps': FULL_WARM, 'timed_steps': FULL_STEPS, 'steps_per_s': out}
+
+
 def finetune(work: str, mode: str, steps: int, batch: int) -> dict:
     out = os.path.join(work, f'ft-{mode}')
     job = os.path.join(work, f'ft-{mode}.json')
@@ -75,7 +114,7 @@ def finetune(work: str, mode: str, steps: int, batch: int) -> dict:
     err = child.stderr.read()
     if child.wait() != 0 or start is None or len(train) < 2:
         raise RuntimeError(f'mome finetune ({mode}) failed: {err[-2000:]}')
-    (t_first, s_first), (t_last, s_last) = train[0], train[-1]
+    (t_first, s_first), (t_last, s_last) = train[min(FINETUNE_WARM, len(train) - 2)], train[-1]
     samples = (s_last - s_first) * start['batch_size']
     return {'mode': start['mode'], 'batch_size': start['batch_size'], 'steps': s_last,
             'samples_per_s': round(samples / (t_last - t_first), 3), 'wall_seconds': round(time.monotonic() - t0, 2),
@@ -100,7 +139,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument('work')
     p.add_argument('--steps', type=int, default=6)
-    p.add_argument('--finetune-steps', type=int, default=6)
+    p.add_argument('--finetune-steps', type=int, default=10)
     p.add_argument('--batch', type=int, default=16)
     a = p.parse_args()
     torch.set_num_threads(1)
@@ -108,6 +147,7 @@ def main() -> None:
     result = {'torch': torch.__version__, 'python': platform.python_version(), 'executable': sys.executable,
               'threads': torch.get_num_threads()}
     result['train_tiny'] = train_tiny(os.path.join(a.work, 'train-tiny'), a.steps)
+    result['train_tiny']['full_plan'] = train_tiny_full(os.path.join(a.work, 'train-tiny-full'))
     result['finetune'] = {m: finetune(a.work, m, a.finetune_steps, a.batch) for m in ('full', 'fast')}
     result['export'] = export(a.work)
     print(json.dumps(result))

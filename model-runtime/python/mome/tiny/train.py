@@ -211,6 +211,17 @@ class Trainer:
         self.model.load_state_dict(ckpt['model'])
         self.mim.load_state_dict(ckpt['mim'])
 
+    def context(self) -> dict:
+        """What stage_losses reads: the model, plan, seed, special tokens, training data and device."""
+        return {'model': self.model, 'plan': self.plan, 'seed': self.seed, 'specials': self.specials,
+                'coco': self.data['coco-train'], 'nlvr2': self.data['nlvr2-train'], 'mim': self.mim,
+                'device': self.device}
+
+    def prepare(self, stage: str) -> torch.nn.Module:
+        """Freezes and initializes for the stage; returns what the stage's optimizer updates."""
+        self._prepare(stage)
+        return self._modules(stage)
+
     def run_stage(self, stage: str) -> None:
         final = stage_path(self.work, stage)
         if os.path.isfile(final):
@@ -219,8 +230,7 @@ class Trainer:
             emit({'type': 'stage', 'stage': stage, 'status': 'loaded', 'checkpoint': final}, self.log)
             return
         plan, total = self.plan, self.plan.steps[stage]
-        self._prepare(stage)
-        params = self._modules(stage)
+        params = self.prepare(stage)
         opt = build_optimizer(params, plan.lr[stage], weight_decay=plan.weight_decay,
                               head_lr_mult=plan.nlvr2_head_lr_mult if stage == 'finetune' else 1.0,
                               head_prefixes=('model.nlvr2_classifier', 'nlvr2_classifier'))
@@ -235,9 +245,7 @@ class Trainer:
             start, losses = ck['step'], ck['losses']
             self.state['resumed'].append(f'{stage}@{start}')
             emit({'type': 'stage', 'stage': stage, 'status': 'resumed', 'step': start}, self.log)
-        ctx = {'model': self.model, 'plan': plan, 'seed': self.seed, 'specials': self.specials,
-               'coco': self.data['coco-train'], 'nlvr2': self.data['nlvr2-train'], 'mim': self.mim,
-               'device': self.device}
+        ctx = self.context()
         self.model.train()
         t0 = time.monotonic()
         for step in range(start, total):
