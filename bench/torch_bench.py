@@ -43,7 +43,7 @@ def train_tiny(work: str, steps: int) -> dict:
     quick = tt.PLANS['quick']
     plan = dataclasses.replace(quick, steps={s: steps for s in quick.steps}, ckpt_every=steps)
     args = argparse.Namespace(seed=0, work=work, out=None, data=None, shared_experts=False, quick=True, threads=1,
-                              stop_at=None, stop_at_stage=None, stop_at_step=None)
+                              device='cpu', stop_at=None, stop_at_stage=None, stop_at_step=None)
     with contextlib.redirect_stdout(io.StringIO()):   # the trainer's JSON lines
         trainer = tt.Trainer(args, plan)
         t0 = time.monotonic()
