@@ -112,7 +112,7 @@ async function evaluate(
  * awaiting review are left out, and counted on the snapshot.
  */
 export async function prepareFineTune(
-  deps: FineTuneDeps,
+  deps: Pick<FineTuneDeps, 'db' | 'labels'>,
   dir: string,
   jobId: number,
   ds: DatasetInfo,
