@@ -96,7 +96,7 @@ export function labelHandlers(deps: {
     diffLabelSnapshots: ({ datasetId, fromId, toId, limit }) => diffSnapshots(db, datasetId, fromId, toId, limit),
     restoreLabelSnapshot: async ({ snapshotId, ...p }) => {
       const written = await gate.run(() =>
-        restoreSnapshot(db, labels, snapshotId, { view: `restore snapshot ${snapshotId}`, ...who(p) }),
+        restoreSnapshot(db, labels, snapshotId, { ...who(p), view: `restore snapshot ${snapshotId}` }),
       );
       if (written.length) changed(written);
       return written;

@@ -426,18 +426,25 @@ export class LabelHistory {
     const all = [...scan.fields.values()];
     for (const f of all) counts[f.state]++;
     const chosen = all.filter((f) => !q.state || f.state === q.state).sort((a, b) => b.newest.id - a.newest.id);
-    const items = chosen.slice(q.offset, q.offset + q.limit).map((f) => ({
-      datasetId: q.datasetId,
-      kind: f.kind,
-      key: f.key,
-      field: f.field,
-      state: f.state,
-      value: parse(f.newest.new_value),
-      valueInForce: parse(f.inForce ? f.inForce.new_value : f.original),
-      original: parse(f.original),
-      event: this.get(f.newest.id),
-      decisions: scan.decisions.get(f.newest.id) ?? [],
-    }));
+    // a rejected field shows the correction that was rejected (its newest event restored the value before it)
+    const rejectedBy = new Map<number, number>();
+    for (const ds of scan.decisions.values())
+      for (const d of ds) if (d.revertEventId !== null) rejectedBy.set(d.revertEventId, d.eventId);
+    const items = chosen.slice(q.offset, q.offset + q.limit).map((f) => {
+      const event = this.get(rejectedBy.get(f.newest.id) ?? f.newest.id);
+      return {
+        datasetId: q.datasetId,
+        kind: f.kind,
+        key: f.key,
+        field: f.field,
+        state: f.state,
+        value: event.newValue,
+        valueInForce: parse(f.inForce ? f.inForce.new_value : f.original),
+        original: parse(f.original),
+        event,
+        decisions: scan.decisions.get(event.id) ?? [],
+      };
+    });
     return { total: chosen.length, counts, items };
   }
 

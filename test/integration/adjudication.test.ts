@@ -230,7 +230,9 @@ describe("agreement between authors (Cohen's kappa)", () => {
       .map((l) => JSON.parse(l).identifier as string);
     const judge = (author: string, labels: string) =>
       b.call('editLabels', {
-        edits: labels.split('').map((c, i) => ({ datasetId, kind: 'nlvr2', key: ids[i], field: 'label', value: c === 'T' })),
+        edits: labels
+          .split('')
+          .map((c, i) => ({ datasetId, kind: 'nlvr2', key: ids[i], field: 'label', value: c === 'T' })),
         author,
       });
     await judge('ada', 'TTTTTTFFFF');
@@ -249,9 +251,27 @@ describe("agreement between authors (Cohen's kappa)", () => {
     const sideBySide = a.conflicts.items.map((c) => [c.key, c.judgements.map((j) => [j.author, j.value])]);
     expect(sideBySide).toEqual(
       expect.arrayContaining([
-        [ids[4], [['ada', true], ['bob', false]]],
-        [ids[5], [['ada', true], ['bob', false]]],
-        [ids[9], [['ada', false], ['bob', true]]],
+        [
+          ids[4],
+          [
+            ['ada', true],
+            ['bob', false],
+          ],
+        ],
+        [
+          ids[5],
+          [
+            ['ada', true],
+            ['bob', false],
+          ],
+        ],
+        [
+          ids[9],
+          [
+            ['ada', false],
+            ['bob', true],
+          ],
+        ],
       ]),
     );
   });

@@ -29,7 +29,8 @@ const snapshot = (b: Backend, datasetId: number, name: string) =>
   b.call('createLabelSnapshot', { datasetId, name, author: 'ada' }) as Promise<LabelSnapshot>;
 const diff = (b: Backend, datasetId: number, fromId: number | null, toId: number | null) =>
   b.call('diffLabelSnapshots', { datasetId, fromId, toId }) as Promise<LabelSnapshotDiff>;
-const rows = (b: Backend, table: string) => (b.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const rows = (b: Backend, table: string) =>
+  (b.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
 describe('label snapshots', () => {
   it('are marks into the history: taking one copies no label', async () => {
