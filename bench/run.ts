@@ -13,6 +13,7 @@ import { benchTorch } from './torch';
 import { benchResponsiveness } from './responsiveness';
 import { benchSearch } from './search';
 import { benchCorrections } from './corrections';
+import { benchSnapshots } from './snapshots';
 
 const benchmarks: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   import: benchImport,
@@ -26,6 +27,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<Record<string, unkn
   responsiveness: benchResponsiveness,
   search: benchSearch,
   corrections: benchCorrections,
+  snapshots: benchSnapshots,
 };
 
 // options (`--seed 3`) go to the benchmarks; the other words name them

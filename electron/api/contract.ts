@@ -24,7 +24,14 @@ import {
   FineTuneSettings,
   FineTuneTask,
   ImageDetail,
+  LabelAgreement,
+  LabelDecision,
   LabelEvent,
+  LabelField,
+  LabelFieldState,
+  LabelSettings,
+  LabelSnapshot,
+  LabelSnapshotDiff,
   LabelTarget,
   LabelTargetKind,
   ImageItem,
@@ -183,6 +190,66 @@ export const methods = {
       ),
     }),
   },
+  /** The project's label settings: whether corrections need review, and the user name edits are written under. */
+  getLabelSettings: { input: none, output: LabelSettings },
+  setLabelSettings: {
+    input: z
+      .object({ reviewRequired: z.boolean().optional(), userName: z.string().max(200).nullable().optional() })
+      .strict(),
+    output: LabelSettings,
+  },
+  /** A dataset's edited fields with their review state (pending, accepted, rejected, unreviewed), newest first. */
+  listLabelFields: {
+    input: z
+      .object({
+        datasetId: id,
+        state: LabelFieldState.optional(),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(1000).default(200),
+      })
+      .strict(),
+    output: z.object({
+      total: z.number().int(),
+      counts: z.record(LabelFieldState, z.number().int()),
+      items: z.array(LabelField),
+    }),
+  },
+  /** Accepts or rejects a pending correction (someone other than its author); a rejection restores the value in force. */
+  reviewLabel: {
+    input: z
+      .object({
+        eventId: id,
+        decision: z.enum(['accept', 'reject']),
+        note: z.string().max(2000).optional(),
+        ...provenance,
+      })
+      .strict(),
+    output: z.object({ decision: LabelDecision, event: LabelEvent.nullable() }),
+  },
+  /** Agreement between authors who judged the same items (Cohen's kappa) and the conflicting judgements. */
+  getLabelAgreement: { input: z.object({ datasetId: id }).strict(), output: LabelAgreement },
+  /** Takes a named snapshot of a dataset's labels in force (marks into the history, not a copy). */
+  createLabelSnapshot: {
+    input: z
+      .object({ datasetId: id, name: z.string().min(1).max(200), author: z.string().min(1).max(200).optional() })
+      .strict(),
+    output: LabelSnapshot,
+  },
+  listLabelSnapshots: { input: z.object({ datasetId: id.optional() }).strict(), output: z.array(LabelSnapshot) },
+  /** What changed between two snapshots of a dataset (null from: as imported; null to: now), and by whom. */
+  diffLabelSnapshots: {
+    input: z
+      .object({
+        datasetId: id,
+        fromId: id.nullable(),
+        toId: id.nullable(),
+        limit: z.number().int().min(1).max(5000).default(1000),
+      })
+      .strict(),
+    output: LabelSnapshotDiff,
+  },
+  /** Makes the labels equal a snapshot's, as new events in one undoable step. */
+  restoreLabelSnapshot: { input: z.object({ snapshotId: id, ...provenance }).strict(), output: z.array(LabelEvent) },
   /** Writes the corrected dataset in its original format to a new folder, as a job. */
   startDatasetExport: { input: z.object({ datasetId: id, out: absolutePath }).strict(), output: Job },
   /** Evaluates a model on a dataset split as a job (the embedded tiny model when no folder is given). */

@@ -167,6 +167,8 @@ export const LabelEvent = z.object({
   evalRunId: z.number().int().nullable(),
   reverses: z.number().int().nullable(),
   action: z.enum(['edit', 'undo', 'redo', 'revert']),
+  /** 'required': a correction written while corrections needed review (in force once someone accepts it). */
+  review: z.enum(['required']).nullable().optional(),
 });
 export type LabelEvent = z.infer<typeof LabelEvent>;
 
@@ -448,6 +450,15 @@ export const ModelCard = z.object({
   provider: ModelProvider,
   /** Every evaluation run made with this model, newest first. */
   runs: z.array(EvalRun),
+  /** The snapshot of the labels this version was trained on (null: not fine-tuned here), and its parent's. */
+  labelSnapshot: z
+    .lazy(() => LabelSnapshot)
+    .nullable()
+    .optional(),
+  parentLabelSnapshot: z
+    .lazy(() => LabelSnapshot)
+    .nullable()
+    .optional(),
   /** Every registered version (removed ones too) with its newest metrics per task, dataset and split. */
   versions: z.array(
     z.object({
@@ -501,6 +512,8 @@ export const FineTunePreview = z.object({
     hardNegatives: z.number().int(),
     extraPositives: z.number().int(),
     examples: z.number().int(),
+    /** Corrections awaiting review that the fine-tune leaves out. */
+    pendingLeftOut: z.number().int().default(0),
   }),
   /** One line for the button: "Retrieval on coco-sample train with my 75 corrections and 3 hard negatives". */
   summary: z.string(),
@@ -548,6 +561,9 @@ export const FineTune = z.object({
   logTail: z.array(z.string()),
   /** Stopped with a checkpoint its trainer wrote: resumeFineTune continues from it. */
   resumable: z.boolean(),
+  /** The snapshot of the labels it trained on, and the one its base model was trained on (null: none). */
+  labelSnapshotId: z.number().int().nullable().optional(),
+  parentLabelSnapshotId: z.number().int().nullable().optional(),
   createdAt: z.string(),
 });
 export type FineTune = z.infer<typeof FineTune>;
@@ -640,3 +656,113 @@ export const EvalReport = z.object({
   thumbnails: z.number().int(),
 });
 export type EvalReport = z.infer<typeof EvalReport>;
+
+// Adjudication and label snapshots ---------------------------------------------------------------------------
+
+export const LabelSettings = z.object({
+  /** "Corrections need review": a correction is pending until someone other than its author accepts it. */
+  reviewRequired: z.boolean(),
+  /** The name label events are written under; null: the OS user's name (`defaultUserName`). */
+  userName: z.string().nullable(),
+  defaultUserName: z.string(),
+});
+export type LabelSettings = z.infer<typeof LabelSettings>;
+
+export const LabelFieldState = z.enum(['pending', 'accepted', 'rejected', 'unreviewed']);
+export type LabelFieldState = z.infer<typeof LabelFieldState>;
+
+export const LabelDecision = z.object({
+  id: z.number().int(),
+  eventId: z.number().int(),
+  decision: z.enum(['accept', 'reject']),
+  author: z.string(),
+  createdAt: z.string(),
+  note: z.string().nullable(),
+  /** The event a rejection appended to restore the value in force. */
+  revertEventId: z.number().int().nullable(),
+});
+export type LabelDecision = z.infer<typeof LabelDecision>;
+
+/** An edited field of a dataset: its newest value, the value in force (what exports read) and its state. */
+export const LabelField = z.object({
+  datasetId: z.number().int(),
+  kind: LabelTargetKind,
+  key: z.string(),
+  field: z.string(),
+  state: LabelFieldState,
+  value: z.unknown(),
+  valueInForce: z.unknown(),
+  original: z.unknown(),
+  event: LabelEvent,
+  decisions: z.array(LabelDecision),
+});
+export type LabelField = z.infer<typeof LabelField>;
+
+export const LabelAgreement = z.object({
+  agreement: z.array(
+    z.object({
+      authors: z.tuple([z.string(), z.string()]),
+      items: z.number().int(),
+      observed: z.number(),
+      expected: z.number(),
+      kappa: z.number().nullable(),
+    }),
+  ),
+  conflicts: z.object({
+    total: z.number().int(),
+    items: z.array(
+      z.object({
+        kind: LabelTargetKind,
+        key: z.string(),
+        field: z.string(),
+        state: LabelFieldState,
+        judgements: z.array(
+          z.object({ author: z.string(), value: z.unknown(), at: z.string(), eventId: z.number().int() }),
+        ),
+        decisions: z.array(LabelDecision),
+      }),
+    ),
+  }),
+});
+export type LabelAgreement = z.infer<typeof LabelAgreement>;
+
+/** A named point of a dataset's label history: marks into the history, never a copy of the labels. */
+export const LabelSnapshot = z.object({
+  id: z.number().int(),
+  datasetId: z.number().int(),
+  name: z.string(),
+  reason: z.enum(['manual', 'finetune']),
+  eventMark: z.number().int(),
+  reviewMark: z.number().int(),
+  author: z.string(),
+  createdAt: z.string(),
+  /** Edited fields in force at the snapshot. */
+  corrections: z.number().int(),
+  /** Fields with a pending correction the snapshot (and a fine-tune that took it) left out. */
+  pendingLeftOut: z.number().int(),
+  finetuneJobId: z.number().int().nullable(),
+  modelId: z.number().int().nullable(),
+});
+export type LabelSnapshot = z.infer<typeof LabelSnapshot>;
+
+export const LabelSnapshotDiff = z.object({
+  datasetId: z.number().int(),
+  /** null: the dataset as imported; for `to`, null: the labels in force now. */
+  from: LabelSnapshot.nullable(),
+  to: LabelSnapshot.nullable(),
+  total: z.number().int(),
+  changes: z.array(
+    z.object({
+      kind: LabelTargetKind,
+      key: z.string(),
+      field: z.string(),
+      before: z.unknown(),
+      after: z.unknown(),
+      /** Who wrote the value `to` holds, and who accepted it (null: no review). */
+      author: z.string().nullable(),
+      acceptedBy: z.string().nullable(),
+      eventId: z.number().int().nullable(),
+    }),
+  ),
+});
+export type LabelSnapshotDiff = z.infer<typeof LabelSnapshotDiff>;

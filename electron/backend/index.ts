@@ -78,7 +78,7 @@ export function createBackend(options: BackendOptions): Backend {
     ...appHandlers({ shell: options, home, models }),
     ...jobHandlers(jobs),
     ...datasetHandlers({ db, jobs, roots, labels, gate, purger, events }),
-    ...labelHandlers({ labels, gate, events }),
+    ...labelHandlers({ db, labels, gate, events }),
     ...evalHandlers({ db, jobs, models, events, cacheDir, defaultModelDir }),
     ...modelDomain.handlers,
     ...search.handlers,

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { DatasetKind } from '../api/schemas';
 import type { Db } from '../store/db';
-import { newestValues, type LabelHistory } from '../labels/history';
+import type { LabelHistory } from '../labels/history';
+import { scanHistory, valuesInForce, type Marks } from '../labels/adjudication';
 import { streamJsonArray } from './json-array-stream';
 import { cocoImageDir, FLICKR_IMAGE_DIRS } from './karpathy';
 import { realPathInside } from '../media/roots';
@@ -21,6 +22,8 @@ export interface ExportSummary {
   changes: Record<string, number>;
   hardNegatives: number;
   extraPositives: number;
+  /** Fields whose pending correction (awaiting review) was left out: the export holds what is in force. */
+  pendingLeftOut: number;
 }
 
 /** Karpathy's tokens: lower-cased words, punctuation dropped. */
@@ -34,14 +37,16 @@ export function karpathyTokens(raw: string): string[] {
 
 type Current = Map<string, Map<string, unknown>>; // "kind\tkey" -> field -> value
 
-function currentLabels(db: Db, datasetId: number): Current {
+/** The labels in force (at `at`, else now): pending corrections are left out, and counted. */
+function currentLabels(db: Db, datasetId: number, at?: Marks): { labels: Current; pendingLeftOut: number } {
   const out: Current = new Map();
-  for (const v of newestValues(db, datasetId)) {
+  const { values, pendingLeftOut } = valuesInForce(db, datasetId, at);
+  for (const v of values) {
     const k = `${v.kind}\t${v.key}`;
     if (!out.has(k)) out.set(k, new Map());
     out.get(k)!.set(v.field, v.value);
   }
-  return out;
+  return { labels: out, pendingLeftOut };
 }
 
 /**
@@ -98,6 +103,8 @@ export async function exportDataset(
   history: LabelHistory,
   datasetId: number,
   out: string,
+  /** A point of the history (a label snapshot's marks) to export the labels in force at; now without. */
+  at?: Marks,
 ): Promise<ExportSummary> {
   const ds = readyDataset(db, datasetId);
   const target = path.resolve(out);
@@ -110,7 +117,7 @@ export async function exportDataset(
   ) {
     throw new ApiError('invalid_arguments', 'Export into a folder outside the original dataset folder.');
   }
-  const labels = currentLabels(db, datasetId);
+  const { labels, pendingLeftOut } = currentLabels(db, datasetId, at);
   const get = (kind: string, key: string, field: string) => labels.get(`${kind}\t${key}`)?.get(field);
   const changes: Record<string, number> = {};
   const count = (what: string) => (changes[what] = (changes[what] ?? 0) + 1);
@@ -207,8 +214,18 @@ export async function exportDataset(
     }
     const notLinked = await linkImageFolders(ds.root, tmp, ds.kind);
 
-    // every label with its provenance, hard negatives and extra positives included
-    const events = history.list({ datasetId, offset: 0, limit: 1_000_000 }).items.reverse();
+    // every label in force with its provenance, hard negatives and extra positives included; corrections
+    // awaiting review (or never accepted) are left out, as in the annotations
+    const scan = scanHistory(db, datasetId, at);
+    const inForce = new Set(
+      scan.events
+        .filter((e) => e.review === null || scan.decisions.get(e.id)?.at(-1)?.decision === 'accept')
+        .map((e) => e.id),
+    );
+    const events = history
+      .list({ datasetId, offset: 0, limit: 1_000_000 })
+      .items.reverse()
+      .filter((e) => inForce.has(e.id));
     fs.writeFileSync(
       path.join(tmp, 'labels.jsonl'),
       events.map((e) => JSON.stringify(e)).join('\n') + (events.length ? '\n' : ''),
@@ -243,12 +260,15 @@ export async function exportDataset(
       ...Object.entries(judged).map(([k, v]) => `- ${k}: ${v}`),
       `- label events in total (with author, time, view, evaluation run): ${events.length}`,
       '',
+      '## Review',
+      `- corrections awaiting review, left out (neither in the annotations nor in labels.jsonl): ${pendingLeftOut}`,
+      '',
     ].join('\n');
     fs.writeFileSync(path.join(tmp, 'README.md'), readme);
     files.push('README.md');
     if (fs.existsSync(target)) fs.rmdirSync(target);
     fs.renameSync(tmp, target);
-    return { datasetId, out: target, files, changes, hardNegatives, extraPositives };
+    return { datasetId, out: target, files, changes, hardNegatives, extraPositives, pendingLeftOut };
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;

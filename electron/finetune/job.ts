@@ -13,7 +13,8 @@ import type { ModelRegistry } from '../models/registry';
 import type { Db } from '../store/db';
 import type { HomeLayout } from '../store/home';
 import { datasetInfo, type DatasetInfo } from '../datasets/repository';
-import { judgedPairs } from '../labels/history';
+import { pairsInForce } from '../labels/adjudication';
+import { createSnapshot, linkSnapshotModel, snapshotMarks, snapshotOfFineTune } from '../labels/snapshots';
 import { HELD_OUT, defaults, taskFor } from './preview';
 import type { FineTuneStore } from './repository';
 import { runTrainer, type TrainerMessage } from './trainer';
@@ -105,9 +106,13 @@ async function evaluate(
   return (await runEvaluation(deps.db, { task, datasetId, split, modelDir: dir, k: 10, device, cacheDir }, ctx)).runId;
 }
 
-/** The job's folder: the corrected data, the judged pairs and job.json for the trainer. */
-async function prepare(
-  deps: FineTuneDeps,
+/**
+ * The job's folder: the corrected data, the judged pairs and job.json for the trainer. The labels are those in
+ * force at a label snapshot taken now (the data the model sees, kept as marks into the history): corrections
+ * awaiting review are left out, and counted on the snapshot.
+ */
+export async function prepareFineTune(
+  deps: Pick<FineTuneDeps, 'db' | 'labels'>,
   dir: string,
   jobId: number,
   ds: DatasetInfo,
@@ -116,11 +121,21 @@ async function prepare(
 ) {
   fs.mkdirSync(dir, { recursive: true });
   const data = path.join(dir, 'data');
-  await exportDataset(deps.db, deps.labels, ds.id, data);
+  const snapshot =
+    snapshotOfFineTune(deps.db, jobId) ??
+    createSnapshot(deps.db, {
+      datasetId: ds.id,
+      name: `fine-tune ${jobId} of ${base.name}`,
+      author: 'fine-tune',
+      reason: 'finetune',
+      finetuneJobId: jobId,
+    });
+  const at = snapshotMarks(snapshot);
+  await exportDataset(deps.db, deps.labels, ds.id, data, at);
   const pairs = path.join(dir, 'pairs.jsonl');
   fs.writeFileSync(
     pairs,
-    judgedPairs(deps.db, ds.id)
+    pairsInForce(deps.db, ds.id, at)
       .map((p) => JSON.stringify(p) + '\n')
       .join(''),
   );
@@ -145,7 +160,7 @@ async function prepare(
     // with a checkpoint on its own; a resumed trainer appends to it
     log: path.join(dir, 'trainer.log'),
     log_every: 1,
-    parent: { model_id: base.id, job_id: jobId, dataset_id: ds.id, dataset: ds.name },
+    parent: { model_id: base.id, job_id: jobId, dataset_id: ds.id, dataset: ds.name, label_snapshot: snapshot.id },
   };
   fs.writeFileSync(path.join(dir, 'job.json'), JSON.stringify(config, null, 2));
 }
@@ -158,13 +173,13 @@ async function runFineTune(
   base: BaseModel,
   s: FineTuneSettings,
   ctx: JobContext,
-  resume: { dir: string } | null,
+  resume: { dir: string; jobId: number } | null,
 ) {
   findPython(); // before any work: without an interpreter that imports torch, say so (with the install command)
   const dir = resume?.dir ?? jobDir(deps, jobId);
   if (!resume) {
     ctx.progress(0.01, 'Exporting the corrected dataset');
-    await prepare(deps, dir, jobId, ds, base, s);
+    await prepareFineTune(deps, dir, jobId, ds, base, s);
   }
   ctx.throwIfCancelled();
   // the held-out evaluation of a model, recorded on this fine-tune as its before or after run
@@ -183,12 +198,16 @@ async function runFineTune(
   ctx.progress(0.88, 'Registering the new model version');
   const model = deps.models.registerFineTune(out, path.basename(out), base.id);
   deps.store.update(jobId, { model_id: model.id });
+  const snapshot = snapshotOfFineTune(deps.db, resume?.jobId ?? jobId);
+  if (snapshot) linkSnapshotModel(deps.db, snapshot.id, model.id);
   deps.modelsChanged(model.id);
   fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true }); // the snapshot hash names it
 
   const afterRunId = await heldOut(model.dir, 'after_run_id', within(ctx, 0.9, 1, 'Evaluating the fine-tuned model'));
   return {
     modelId: model.id,
+    labelSnapshotId: snapshot?.id ?? null,
+    pendingLeftOut: snapshot?.pendingLeftOut ?? 0,
     beforeRunId,
     afterRunId,
     ...trained,
@@ -231,7 +250,7 @@ export function resumeFineTuneJob(deps: FineTuneDeps, jobs: JobService, oldId: n
   const settings = old.config as FineTuneSettings;
   let jobId = 0;
   const job = jobs.start('finetune', `${old.job.title} (resumed)`, { ...settings, resumes: oldId }, (ctx) =>
-    runFineTune(deps, jobId, ds, base, settings, ctx, { dir: jobDir(deps, oldId) }),
+    runFineTune(deps, jobId, ds, base, settings, ctx, { dir: jobDir(deps, oldId), jobId: oldId }),
   );
   jobId = job.id;
   deps.store.create({

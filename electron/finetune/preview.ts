@@ -6,7 +6,7 @@ import type { FineTunePreview, FineTuneSettings } from '../api/schemas';
 import type { Db } from '../store/db';
 import { countInSplits } from '../datasets/items';
 import type { DatasetInfo } from '../datasets/repository';
-import { firstAndLastValues, judgedPairs } from '../labels/history';
+import { scanHistory } from '../labels/adjudication';
 import { readModelConfig, findPython } from '../../model-runtime/src/index';
 
 export const HELD_OUT = { retrieval: 'test', nlvr2: 'dev' } as const;
@@ -21,11 +21,26 @@ export function taskFor(kind: DatasetInfo['kind']): FineTuneSettings['task'] {
   return kind === 'nlvr2' ? 'nlvr2' : 'retrieval';
 }
 
-/** Targets whose training-relevant value now differs from the original (net of undo and revert). */
-function countCorrections(db: Db, datasetId: number): number {
-  return firstAndLastValues(db, datasetId).filter(
-    (r) => TRAINING_FIELDS[r.kind].includes(r.field) && r.first !== r.last,
-  ).length;
+/**
+ * What a fine-tune would read of the labels in force: targets whose training-relevant value differs from the
+ * original (net of undo and revert), the judged pairs, and the corrections awaiting review it leaves out.
+ */
+function labelsInForce(db: Db, datasetId: number) {
+  let corrections = 0;
+  let pendingLeftOut = 0;
+  let hardNegatives = 0;
+  let extraPositives = 0;
+  for (const f of scanHistory(db, datasetId).fields.values()) {
+    if (f.state === 'pending') pendingLeftOut++;
+    const value = f.inForce ? f.inForce.new_value : f.original;
+    if (f.kind === 'pair' && f.field === 'relation') {
+      if (value === '"hard_negative"') hardNegatives++;
+      if (value === '"also_match"') extraPositives++;
+    } else if (f.kind in TRAINING_FIELDS && TRAINING_FIELDS[f.kind as 'caption' | 'nlvr2'].includes(f.field)) {
+      if (value !== f.original) corrections++;
+    }
+  }
+  return { corrections, pendingLeftOut, hardNegatives, extraPositives };
 }
 
 function countExamples(db: Db, ds: DatasetInfo, task: FineTuneSettings['task']): number {
@@ -76,10 +91,10 @@ export function buildPreview(
   task: FineTuneSettings['task'],
   measured: number | null,
 ): FineTunePreview {
-  const pairs = task === 'retrieval' ? judgedPairs(db, ds.id) : [];
-  const hardNegatives = pairs.filter((p) => p.relation === 'hard_negative').length;
-  const extraPositives = pairs.filter((p) => p.relation === 'also_match').length;
-  const corrections = countCorrections(db, ds.id);
+  const inForce = labelsInForce(db, ds.id);
+  const { corrections, pendingLeftOut } = inForce;
+  const hardNegatives = task === 'retrieval' ? inForce.hardNegatives : 0;
+  const extraPositives = task === 'retrieval' ? inForce.extraPositives : 0;
   const examples = countExamples(db, ds, task) + extraPositives;
   const d = defaults(task, base?.id ?? null);
   const steps = d.epochs * Math.max(1, Math.floor(examples / d.batchSize));
@@ -92,8 +107,8 @@ export function buildPreview(
     datasetName: ds.name,
     kind: ds.kind,
     heldOutSplit: HELD_OUT[task],
-    counts: { corrections, hardNegatives, extraPositives, examples },
-    summary: `${what} on ${ds.name} train with my ${corrections} corrections${judged}`,
+    counts: { corrections, hardNegatives, extraPositives, examples, pendingLeftOut },
+    summary: `${what} on ${ds.name} train with my ${corrections} corrections${judged}${pendingLeftOut ? ` (${pendingLeftOut} awaiting review left out)` : ''}`,
     defaults: d,
     baseModel: base,
     estimate: {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { FineTune, FineTunePoint } from '../api/schemas';
 import type { JobService } from '../jobs/service';
 import { now, type Db } from '../store/db';
+import { snapshotOfFineTune, snapshotOfModel } from '../labels/snapshots';
 
 interface Row {
   job_id: number;
@@ -138,6 +139,8 @@ export class FineTuneStore {
       points: points.map((p) => ({ step: p.step, loss: p.loss, lr: p.lr, samplesPerS: p.samples_per_s })),
       logTail: r.log_tail ? r.log_tail.split('\n') : [],
       resumable: fs.existsSync(path.join(this.jobDir(r.job_id), 'checkpoint.pt')),
+      labelSnapshotId: snapshotOfFineTune(this.db, r.job_id)?.id ?? null,
+      parentLabelSnapshotId: r.base_model_id === null ? null : (snapshotOfModel(this.db, r.base_model_id)?.id ?? null),
       createdAt: r.created_at,
     };
   }

@@ -4,9 +4,18 @@
 // Each call is one transaction committed with synchronous=FULL before it returns, so an acknowledged edit
 // survives a crash.
 import { ApiError } from '../api/contract';
-import type { LabelEvent } from '../api/schemas';
+import type { LabelEvent, LabelField } from '../api/schemas';
 import { now, type Db } from '../store/db';
 import { fieldSchema, type TargetKind } from './fields';
+import {
+  decisionsOf,
+  inForceValue,
+  insertDecision,
+  isCorrection,
+  reviewRequired,
+  scanHistory,
+  type Decision,
+} from './adjudication';
 
 export interface LabelTarget {
   datasetId: number;
@@ -44,6 +53,7 @@ interface EventRow {
   reverses: number | null;
   action: LabelEvent['action'];
   batch: number | null;
+  review: 'required' | null;
 }
 
 /** The events of one undoable step: one call's edits, or the undo / redo of such a step. */
@@ -81,6 +91,7 @@ function toEvent(r: EventRow): LabelEvent {
     evalRunId: r.eval_run_id,
     reverses: r.reverses,
     action: r.action,
+    review: r.review,
   };
 }
 
@@ -170,7 +181,14 @@ export class LabelHistory {
     action: LabelEvent['action'],
     reverses: number | null,
     batch: { id: number | null },
+    /** 'auto': pending review when the setting is on and the event changes a correction field's value in force. */
+    review: 'auto' | null = 'auto',
   ): LabelEvent {
+    const pending =
+      review === 'auto' &&
+      isCorrection(t.kind, field) &&
+      reviewRequired(this.db) &&
+      !same(newValue, (inForceValue(this.db, t, field) ?? { value: this.original(t, field) }).value);
     // a batch is named by its first event's id (rows are never updated, so it is known before the insert)
     batch.id ??=
       ((
@@ -179,8 +197,8 @@ export class LabelHistory {
       )?.seq ?? 0) + 1;
     const info = this.db
       .prepare(
-        `INSERT INTO label_events (dataset_id, target_kind, target_key, field, old_value, new_value, author, created_at, view, eval_run_id, reverses, action, batch)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO label_events (dataset_id, target_kind, target_key, field, old_value, new_value, author, created_at, view, eval_run_id, reverses, action, batch, review)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         t.datasetId,
@@ -196,6 +214,7 @@ export class LabelHistory {
         reverses,
         action,
         batch.id,
+        pending ? 'required' : null,
       );
     return this.get(Number(info.lastInsertRowid));
   }
@@ -344,6 +363,91 @@ export class LabelHistory {
     return this.db.transaction(() => this.reverse(this.get(eventId), p, 'revert')).immediate();
   }
 
+  /**
+   * A second person's decision on a pending correction: accept puts it in force; reject also appends an event
+   * that restores the value in force, so the field holds what exports read. Only the newest event of a field
+   * can be decided (an older one was superseded), and never by its own author.
+   */
+  review(
+    eventId: number,
+    decision: 'accept' | 'reject',
+    p: Provenance & { note?: string },
+  ): { decision: Decision; event: LabelEvent | null } {
+    return this.db
+      .transaction(() => {
+        const e = this.get(eventId);
+        if (e.review !== 'required')
+          throw new ApiError(
+            'invalid_arguments',
+            `Label event ${eventId} needs no review: it was written while corrections needed no review, or it is not a correction.`,
+          );
+        const t: LabelTarget = { datasetId: e.datasetId, kind: e.kind, key: e.key };
+        const newest = this.newest(t, e.field)!;
+        if (newest.id !== e.id)
+          throw new ApiError(
+            'conflict',
+            `${e.kind} ${e.key} "${e.field}" was changed since event ${eventId}, by ${newest.author} at ${newest.created_at} (event ${newest.id}); review that one.`,
+            { eventId: newest.id },
+          );
+        if (e.author === p.author)
+          throw new ApiError(
+            'forbidden',
+            `${p.author} wrote this correction; someone else reviews it (set your user name in Labels if this is not you).`,
+          );
+        if (decisionsOf(this.db, eventId).some((d) => d.author === p.author && d.decision === decision))
+          throw new ApiError('conflict', `${p.author} already ${decision}ed label event ${eventId}.`);
+        let event: LabelEvent | null = null;
+        if (decision === 'reject') {
+          const restored = inForceValue(this.db, t, e.field, e.id)?.value ?? this.original(t, e.field);
+          event = this.append(t, e.field, e.newValue, restored, p, 'revert', e.id, { id: null }, null);
+        }
+        const d = insertDecision(this.db, {
+          eventId,
+          datasetId: e.datasetId,
+          decision,
+          author: p.author,
+          createdAt: now(),
+          note: p.note ?? null,
+          revertEventId: event?.id ?? null,
+        });
+        return { decision: d, event };
+      })
+      .immediate();
+  }
+
+  /** A dataset's edited fields with their review state, newest first; `state` filters them. */
+  fields(q: { datasetId: number; state?: LabelField['state']; offset: number; limit: number }): {
+    total: number;
+    counts: Record<LabelField['state'], number>;
+    items: LabelField[];
+  } {
+    const scan = scanHistory(this.db, q.datasetId);
+    const counts = { pending: 0, accepted: 0, rejected: 0, unreviewed: 0 };
+    const all = [...scan.fields.values()];
+    for (const f of all) counts[f.state]++;
+    const chosen = all.filter((f) => !q.state || f.state === q.state).sort((a, b) => b.newest.id - a.newest.id);
+    // a rejected field shows the correction that was rejected (its newest event restored the value before it)
+    const rejectedBy = new Map<number, number>();
+    for (const ds of scan.decisions.values())
+      for (const d of ds) if (d.revertEventId !== null) rejectedBy.set(d.revertEventId, d.eventId);
+    const items = chosen.slice(q.offset, q.offset + q.limit).map((f) => {
+      const event = this.get(rejectedBy.get(f.newest.id) ?? f.newest.id);
+      return {
+        datasetId: q.datasetId,
+        kind: f.kind,
+        key: f.key,
+        field: f.field,
+        state: f.state,
+        value: event.newValue,
+        valueInForce: parse(f.inForce ? f.inForce.new_value : f.original),
+        original: parse(f.original),
+        event,
+        decisions: scan.decisions.get(event.id) ?? [],
+      };
+    });
+    return { total: chosen.length, counts, items };
+  }
+
   list(q: {
     datasetId?: number;
     kind?: TargetKind;
@@ -385,6 +489,13 @@ export class LabelHistory {
  * The history is append-only, so this one explicit action lifts the guard inside the caller's transaction.
  */
 export function deleteDatasetLabels(db: Db, datasetId: number): number {
+  // its review decisions and snapshots go with it (decisions point at its events)
+  db.exec('DROP TRIGGER label_reviews_no_delete');
+  db.prepare('DELETE FROM label_reviews WHERE dataset_id = ?').run(datasetId);
+  db.exec(`CREATE TRIGGER label_reviews_no_delete BEFORE DELETE ON label_reviews BEGIN
+    SELECT RAISE(ABORT, 'label reviews are append-only');
+  END;`);
+  db.prepare('DELETE FROM label_snapshots WHERE dataset_id = ?').run(datasetId);
   db.exec('DROP TRIGGER label_events_no_delete');
   const deleted = db.prepare('DELETE FROM label_events WHERE dataset_id = ?').run(datasetId).changes;
   db.exec(`CREATE TRIGGER label_events_no_delete BEFORE DELETE ON label_events BEGIN

@@ -4,6 +4,7 @@ import type { EvalRun, ModelCard } from '../api/schemas';
 import type { Db } from '../store/db';
 import { listEvalRuns } from '../eval/repository';
 import type { ModelRegistry } from './registry';
+import { snapshotOfModel } from '../labels/snapshots';
 
 /** The newest run per (task, dataset, split) of one model folder: what a version "scores" there. */
 function latestPerSplit(runs: EvalRun[]): EvalRun[] {
@@ -44,6 +45,8 @@ export function modelCard(db: Db, registry: ModelRegistry, id: number): ModelCar
     parent: parent && { id: parent.id, name: parent.name, version: parent.version, removed: parent.removedAt !== null },
     provider: registry.providerFor(),
     runs: (byDir.get(model.dir) ?? []).sort((a, b) => b.id - a.id),
+    labelSnapshot: snapshotOfModel(db, model.id),
+    parentLabelSnapshot: parent ? snapshotOfModel(db, parent.id) : null,
     versions,
   };
 }

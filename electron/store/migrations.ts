@@ -264,4 +264,52 @@ export const migrations: Migration[] = [
       CREATE INDEX nlvr2_id ON nlvr2_examples(dataset_id, id);
     `,
   },
+  {
+    version: 9,
+    name: 'label adjudication and snapshots (adjudication-18)',
+    sql: `
+      -- "Corrections need review": an event written while the project setting was on, changing a field that
+      -- exports and fine-tunes read, is marked 'required'; it is in force only once a second person accepts it.
+      ALTER TABLE label_events ADD COLUMN review TEXT CHECK (review IN ('required'));
+      -- Append-only decisions on such events. A rejection also appends a label event restoring the value in
+      -- force (revert_event_id), so the history stays the truth of what a field holds.
+      CREATE TABLE label_reviews (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id        INTEGER NOT NULL REFERENCES label_events(id),
+        dataset_id      INTEGER NOT NULL,
+        decision        TEXT NOT NULL CHECK (decision IN ('accept', 'reject')),
+        author          TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        note            TEXT,
+        revert_event_id INTEGER REFERENCES label_events(id)
+      );
+      CREATE INDEX label_reviews_event ON label_reviews(event_id, id);
+      CREATE INDEX label_reviews_dataset ON label_reviews(dataset_id, id);
+      CREATE TRIGGER label_reviews_no_update BEFORE UPDATE ON label_reviews BEGIN
+        SELECT RAISE(ABORT, 'label reviews are append-only');
+      END;
+      CREATE TRIGGER label_reviews_no_delete BEFORE DELETE ON label_reviews BEGIN
+        SELECT RAISE(ABORT, 'label reviews are append-only');
+      END;
+      -- A named snapshot of a dataset's labels: high-water marks into label_events and label_reviews (the
+      -- labels in force up to those rows), never a copy of the values. Taken at every fine-tune and on demand.
+      CREATE TABLE label_snapshots (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        dataset_id      INTEGER NOT NULL,
+        name            TEXT NOT NULL,
+        reason          TEXT NOT NULL CHECK (reason IN ('manual', 'finetune')),
+        event_mark      INTEGER NOT NULL,
+        review_mark     INTEGER NOT NULL,
+        author          TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        corrections     INTEGER NOT NULL,
+        pending_left_out INTEGER NOT NULL,
+        finetune_job_id INTEGER,
+        model_id        INTEGER
+      );
+      CREATE INDEX label_snapshots_dataset ON label_snapshots(dataset_id, id);
+      CREATE INDEX label_snapshots_job ON label_snapshots(finetune_job_id);
+      CREATE INDEX label_snapshots_model ON label_snapshots(model_id);
+    `,
+  },
 ];

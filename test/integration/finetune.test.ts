@@ -5,7 +5,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, type Backend } from '../../electron/backend/index';
-import type { EvalRun, FineTune, FineTunePreview, Job, ModelVersion } from '../../electron/api/schemas';
+import type {
+  EvalRun,
+  FineTune,
+  FineTunePreview,
+  Job,
+  LabelSnapshotDiff,
+  ModelCard,
+  ModelVersion,
+} from '../../electron/api/schemas';
 import { tempDir } from './helpers/temp';
 import {
   alive,
@@ -39,7 +47,13 @@ afterAll(() => b.close());
 describe('fine-tune job', () => {
   it('trains on the corrected labels, registers a child version and evaluates it before and after', async () => {
     const before = (await b.call('previewFineTune', { datasetId: nlvr2 })) as FineTunePreview;
-    expect(before.counts).toEqual({ corrections: 0, hardNegatives: 0, extraPositives: 0, examples: 258 });
+    expect(before.counts).toEqual({
+      corrections: 0,
+      hardNegatives: 0,
+      extraPositives: 0,
+      examples: 258,
+      pendingLeftOut: 0,
+    });
     expect(before.defaults).toMatchObject({ task: 'nlvr2', baseModelId: baseId, lr: 5e-5, device: 'auto' });
     expect(before.python.found).toBe(true);
     expect(before.estimate.seconds).toBeGreaterThan(0);
@@ -70,6 +84,25 @@ describe('fine-tune job', () => {
     const jobDir = path.join(b.home.root, 'finetune', String(ft.jobId));
     expect(fs.readdirSync(jobDir).sort()).toEqual(['job.json', 'pairs.jsonl', 'trainer.log']);
     expect(fs.existsSync(ft.baseDir)).toBe(true);
+    // the labels it trained on: a snapshot taken by the fine-tune, linked from the new version's card
+    expect(ft.labelSnapshotId).not.toBeNull();
+    expect(ft.parentLabelSnapshotId).toBeNull(); // the base was imported, not trained here
+    expect(lineage.parent.label_snapshot).toBe(ft.labelSnapshotId);
+    const card = (await b.call('getModelCard', { id: child.id })) as ModelCard;
+    expect(card.labelSnapshot).toMatchObject({
+      id: ft.labelSnapshotId,
+      reason: 'finetune',
+      finetuneJobId: ft.jobId,
+      modelId: child.id,
+      corrections: noise.nlvr2.length,
+      pendingLeftOut: 0,
+    });
+    const changed = (await b.call('diffLabelSnapshots', {
+      datasetId: nlvr2,
+      fromId: ft.parentLabelSnapshotId ?? null,
+      toId: ft.labelSnapshotId,
+    })) as LabelSnapshotDiff;
+    expect(changed.total).toBe(noise.nlvr2.length);
   }, 180_000);
 
   it('without an interpreter that imports torch, the sheet and the job say how to install one', async () => {

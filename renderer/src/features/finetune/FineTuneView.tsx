@@ -13,6 +13,7 @@ import { useJobs } from '../jobs/store';
 import { toastError } from '../../stores/toasts';
 import { RunComparison } from '../eval/RunComparison';
 import { FineTuneChart } from './FineTuneChart';
+import { LabelChanges } from '../labels/SnapshotDiff';
 import './finetune.css';
 
 const REFRESH_MS = 700;
@@ -28,6 +29,9 @@ function Counts({ p }: { p: FineTunePreview }) {
           ['Extra positives', p.counts.extraPositives],
         ] as [string, number][])),
     ['Training examples', p.counts.examples],
+    ...(p.counts.pendingLeftOut
+      ? ([['Corrections awaiting review (left out)', p.counts.pendingLeftOut]] as [string, number][])
+      : []),
   ];
   return (
     <table className="table" data-testid="finetune-counts">
@@ -153,6 +157,7 @@ function Sheet({ p, onClose }: { p: FineTunePreview; onClose(): void }) {
 function BeforeAfter({ ft }: { ft: FineTune }) {
   const [model, setModel] = useState<ModelVersion | null>(null);
   const [version, setVersion] = useState(0); // bumped after make active / delete to read the model again
+  const [labelChanges, setLabelChanges] = useState(false);
   useEffect(() => {
     if (ft.modelId === null) return;
     void mome()
@@ -194,6 +199,16 @@ function BeforeAfter({ ft }: { ft: FineTune }) {
         {model?.removedAt && <span className="tag">deleted</span>}
       </div>
       <RunComparison a={ft.beforeRunId} b={ft.afterRunId} />
+      {ft.labelSnapshotId != null && (
+        <p>
+          <button type="button" onClick={() => setLabelChanges((v) => !v)} aria-expanded={labelChanges}>
+            {labelChanges ? 'Hide' : 'Show'} the labels that changed since the parent was trained
+          </button>
+        </p>
+      )}
+      {labelChanges && ft.labelSnapshotId != null && (
+        <LabelChanges datasetId={ft.datasetId} fromId={ft.parentLabelSnapshotId ?? null} toId={ft.labelSnapshotId} />
+      )}
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import type { LabelEvent } from '../../../../electron/api/schemas';
 import { mome } from '../../api/mome';
 import { useBrowse } from '../browse/store';
@@ -7,6 +7,59 @@ import { toastError } from '../../stores/toasts';
 import { fmtInt, fmtTime } from '../../format';
 import { useDatasets } from '../datasets/store';
 import { useLabels } from './store';
+import { ReviewPanel } from './ReviewPanel';
+import { SnapshotsPanel } from './SnapshotsPanel';
+import { useReview, type LabelsTab } from './review-store';
+
+const TABS: [LabelsTab, string][] = [
+  ['history', 'History'],
+  ['review', 'Review'],
+  ['snapshots', 'Snapshots'],
+];
+
+/** The project's setting "corrections need review", and the user name label events are written under. */
+function LabelSettingsBar() {
+  const { settings, loadSettings, saveSettings } = useReview();
+  const [name, setName] = useState<string | null>(null);
+  useEffect(() => {
+    void loadSettings();
+  }, [loadSettings]);
+  if (!settings) return null;
+  const shown = name ?? settings.userName ?? '';
+  const save = () => {
+    if (name !== null && name !== (settings.userName ?? '')) void saveSettings({ userName: name || null });
+    setName(null);
+  };
+  return (
+    <div className="row" data-testid="label-settings">
+      <label>
+        <input
+          type="checkbox"
+          checked={settings.reviewRequired}
+          onChange={(e) => void saveSettings({ reviewRequired: e.target.checked })}
+        />{' '}
+        Corrections need review
+      </label>
+      <label className="muted">
+        User name{' '}
+        <input
+          aria-label="User name"
+          placeholder={settings.defaultUserName}
+          value={shown}
+          maxLength={200}
+          onChange={(e) => setName(e.target.value)}
+          onBlur={save}
+          onKeyDown={(e) => e.key === 'Enter' && save()}
+        />
+      </label>
+      <span className="muted">
+        {settings.reviewRequired
+          ? 'A correction is pending until someone else accepts it; exports and fine-tunes leave pending ones out.'
+          : 'Corrections are in force as soon as they are made.'}
+      </span>
+    </div>
+  );
+}
 
 /** A datetime-local value (local time, to the minute) as the ISO instant the history stores; `pad` ms added. */
 const toIso = (local: string, pad = 0) => (local ? new Date(new Date(local).getTime() + pad).toISOString() : undefined);
@@ -25,6 +78,58 @@ async function open(e: LabelEvent) {
 }
 
 export function LabelsView() {
+  const { tab, setTab, choose, datasetId } = useReview();
+  const version = useLabels((s) => s.version);
+  const datasets = useDatasets((s) => s.list);
+  const filterDataset = useLabels((s) => s.filter.datasetId);
+  // the Review and Snapshots tabs are about one dataset: the one filtered on, else the first
+  const chosen = filterDataset ?? datasetId ?? datasets[0]?.id ?? null;
+  useEffect(() => {
+    if (tab !== 'history') choose(chosen);
+  }, [tab, chosen, version, choose]);
+  return (
+    <section className="view">
+      <LabelSettingsBar />
+      <div className="tabs" role="tablist">
+        {TABS.map(([id, label]) => (
+          <button
+            key={id}
+            type="button"
+            role="tab"
+            aria-selected={tab === id}
+            className={tab === id ? 'active' : ''}
+            onClick={() => setTab(id)}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
+      {tab === 'history' && <History />}
+      {tab !== 'history' && (
+        <div className="row">
+          <select
+            aria-label="Dataset"
+            value={chosen ?? ''}
+            onChange={(e) => {
+              const id = Number(e.target.value);
+              void useLabels.getState().load({ ...useLabels.getState().filter, datasetId: id });
+            }}
+          >
+            {datasets.map((d) => (
+              <option key={d.id} value={d.id}>
+                {d.name}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+      {tab === 'review' && <ReviewPanel />}
+      {tab === 'snapshots' && <SnapshotsPanel />}
+    </section>
+  );
+}
+
+function History() {
   const { events, total, counts, filter, load, revert, version } = useLabels();
   const datasets = useDatasets((s) => s.list);
   useEffect(() => {
@@ -32,7 +137,7 @@ export function LabelsView() {
   }, [load, version]);
   const name = (id: number) => datasets.find((d) => d.id === id)?.name ?? `dataset ${id} (removed)`;
   return (
-    <section className="view">
+    <>
       <div className="row">
         <select
           aria-label="Filter dataset"
@@ -139,6 +244,6 @@ export function LabelsView() {
           </tbody>
         </table>
       )}
-    </section>
+    </>
   );
 }

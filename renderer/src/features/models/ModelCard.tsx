@@ -3,6 +3,34 @@
 import type { ModelCard as Card } from '../../../../electron/api/schemas';
 import { fmtBytes, fmtTime } from '../../format';
 import { useDatasets } from '../datasets/store';
+import { useReview } from '../labels/review-store';
+import { useLabels } from '../labels/store';
+import { useNav } from '../../stores/nav';
+
+/** The snapshot of the labels a version was trained on, with a link to what changed since its parent's. */
+function TrainedOn({ card }: { card: Card }) {
+  const name = useDatasetName();
+  const s = card.labelSnapshot;
+  if (!s) return <dd className="muted">— (not fine-tuned here)</dd>;
+  const open = () => {
+    const from = card.parentLabelSnapshot?.datasetId === s.datasetId ? card.parentLabelSnapshot.id : null;
+    void useLabels.getState().load({ ...useLabels.getState().filter, datasetId: s.datasetId });
+    useReview.getState().setTab('snapshots');
+    useReview.getState().choose(s.datasetId);
+    void useReview.getState().showDiff(s.datasetId, { fromId: from, toId: s.id });
+    useNav.getState().go('labels');
+  };
+  return (
+    <dd data-testid="card-label-snapshot">
+      <button type="button" className="link" onClick={open} title="Open the snapshot in Labels">
+        snapshot “{s.name}”
+      </button>{' '}
+      of {name(s.datasetId)}: {s.corrections} corrections
+      {s.pendingLeftOut > 0 && `, ${s.pendingLeftOut} awaiting review left out`}
+      {card.parentLabelSnapshot ? `; parent trained on “${card.parentLabelSnapshot.name}”` : ''}
+    </dd>
+  );
+}
 
 // metrics are stored in percent, as the papers report them (R@1 = 58.6)
 const pct = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(1)} %`);
@@ -182,6 +210,8 @@ export function ModelCardView({ card }: { card: Card }) {
             : '— (imported)'}
         </dd>
         <Architecture card={card} />
+        <dt>Trained on labels</dt>
+        <TrainedOn card={card} />
         <dt>Size on disk</dt>
         <dd>{m.removedAt ? 'folder deleted' : fmtBytes(m.sizeBytes)}</dd>
         <dt>Created</dt>
