@@ -19,6 +19,7 @@ import {
   EmbeddingMap,
   EvalRun,
   FailureSlices,
+  ChangedSlices,
   FineTune,
   FineTunePreview,
   FineTuneSettings,
@@ -334,6 +335,25 @@ export const methods = {
       })
       .strict(),
     output: FailureSlices,
+  },
+  /**
+   * Two runs of the same split (b against a): the groups of queries (as findFailureSlices forms them) whose
+   * metric changed most, what b fixed and what it broke, each with its paired 95% interval.
+   */
+  findChangedSlices: {
+    input: z
+      .object({
+        a: id,
+        b: id,
+        kind: EvalItemKind.default('caption'),
+        at: z.union([z.literal(1), z.literal(5), z.literal(10)]).default(1),
+        minSupport: z.number().int().min(5).max(100_000).default(30),
+        limit: z.number().int().min(1).max(200).default(10),
+        resamples: z.number().int().min(100).max(100_000).default(1000),
+        seed: z.number().int().min(0).default(0),
+      })
+      .strict(),
+    output: ChangedSlices,
   },
   getEmbeddingMap: {
     input: z.object({ runId: id, maxPoints: z.number().int().min(10).max(5000).default(1500) }).strict(),

@@ -43,6 +43,7 @@ export const METHOD_NAMES = [
   'getEvalItemDetail',
   'getEvalSummary',
   'findFailureSlices',
+  'findChangedSlices',
   'getEmbeddingMap',
   'listModels',
   'getModelCard',

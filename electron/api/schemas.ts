@@ -363,6 +363,52 @@ export const FailureSlices = z.object({
 });
 export type FailureSlices = z.infer<typeof FailureSlices>;
 
+/**
+ * Two runs of one split (b against a): the failure slices' groups whose metric changed most, what b fixed and
+ * what it broke, each with the paired difference and its 95% interval.
+ */
+const ChangedSlice = z.object({
+  feature: z.enum(['word', 'bigram', 'length', 'split']),
+  value: z.string(),
+  label: z.string(),
+  size: z.number().int(),
+  /** The group's metric under run a and under run b, in percent. */
+  a: z.number(),
+  b: z.number(),
+  /** b − a over the group's queries, percentage points, with its paired-bootstrap 95% interval. */
+  delta: z.number(),
+  ci95: z.tuple([z.number(), z.number()]),
+  significance: z.enum(['better', 'worse', 'no detectable difference at 95%']),
+  /** Queries a missed and b got right, and the other way round. */
+  fixedCount: z.number().int(),
+  brokenCount: z.number().int(),
+  /** The end of Δ's family-wise 95% bound nearest 0 (Bonferroni over `tested` groups; the ranking key). */
+  deltaBound: z.number(),
+  /** Up to 50 of each, to open. */
+  fixedItems: z.array(
+    z.object({ key: z.string(), text: z.string().nullable(), rankA: z.number().int(), rankB: z.number().int() }),
+  ),
+  brokenItems: z.array(
+    z.object({ key: z.string(), text: z.string().nullable(), rankA: z.number().int(), rankB: z.number().int() }),
+  ),
+});
+export const ChangedSlices = z.object({
+  a: z.number().int(),
+  b: z.number().int(),
+  kind: EvalItemKind,
+  metric: z.string(),
+  at: z.number().int(),
+  minSupport: z.number().int(),
+  bootstrap: z.object({ resamples: z.number().int(), seed: z.number().int() }),
+  /** Queries both runs ranked, and b − a over all of them. */
+  queries: z.number().int(),
+  whole: z.object({ delta: z.number(), ci95: z.tuple([z.number(), z.number()]) }),
+  tested: z.number().int(),
+  fixed: z.array(ChangedSlice),
+  broke: z.array(ChangedSlice),
+});
+export type ChangedSlices = z.infer<typeof ChangedSlices>;
+
 /** A 2-D map of a retrieval run's image and caption embeddings (a sample of them), for colouring and picking. */
 export const EmbeddingMap = z.object({
   runId: z.number().int(),

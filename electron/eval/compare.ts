@@ -9,7 +9,7 @@ import { flippedItems, pairedCount, type FlipRow } from './items';
 import { getEvalRun } from './repository';
 import { compareIntervals, DEFAULT_BOOTSTRAP, type BootstrapSettings } from './stats';
 
-function checkComparable(a: EvalRun, b: EvalRun): void {
+export function checkComparable(a: EvalRun, b: EvalRun): void {
   const differ = (what: string, x: unknown, y: unknown) =>
     new ApiError(
       'invalid_arguments',

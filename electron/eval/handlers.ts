@@ -12,7 +12,7 @@ import { evalMetricsWithMarks } from './extra-positives';
 import { getEvalItemDetail } from './inspect';
 import { exportEvalReport } from './report/index';
 import { getEvalItems, listEvalRuns } from './repository';
-import { findFailureSlices } from './slices';
+import { findChangedSlices, findFailureSlices } from './slices';
 import { withIntervals } from './stats';
 import { getEvalSummary } from './summary';
 
@@ -25,6 +25,7 @@ type EvalHandlers = Pick<
   | 'getEvalItemDetail'
   | 'getEvalSummary'
   | 'findFailureSlices'
+  | 'findChangedSlices'
   | 'getEmbeddingMap'
   | 'exportEvalReport'
   | 'getEvalMetricsWithMarks'
@@ -73,6 +74,7 @@ export function evalHandlers(deps: {
     getEvalItemDetail: (q) => getEvalItemDetail(db, q),
     getEvalSummary: ({ runId }) => getEvalSummary(db, runId),
     findFailureSlices: (q) => findFailureSlices(db, q),
+    findChangedSlices: (q) => findChangedSlices(db, q),
     getEmbeddingMap: (q) => getEmbeddingMap(db, cacheDir, q),
     exportEvalReport: (q) => exportEvalReport({ db, registry: models }, q),
     getEvalMetricsWithMarks: ({ runId }) => evalMetricsWithMarks(db, runId),

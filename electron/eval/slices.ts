@@ -7,9 +7,10 @@
 // 95% bound (normal approximation, Bonferroni over every group tested): a large group that is surely worse
 // comes before a small one that may be worse, and a bound below 0 means the shortfall holds even allowing
 // for every group looked at. The per-group intervals shown are the plain (per-group) 95% ones.
-import type { EvalItemKind, FailureSlices } from '../api/schemas';
+import type { ChangedSlices, EvalItemKind, FailureSlices } from '../api/schemas';
 import type { Db } from '../store/db';
-import { groupGap, normalQuantile } from '../../model-runtime/src/index';
+import { groupGap, labelDifference, normalQuantile, pairedBootstrapRecall } from '../../model-runtime/src/index';
+import { checkComparable } from './compare';
 import { rankedQueries, type RankedQuery } from './items';
 import { getEvalRun } from './repository';
 import { DEFAULT_BOOTSTRAP, type BootstrapSettings } from './stats';
@@ -137,4 +138,109 @@ function groupGapWhole(n: number, hits: number, s: BootstrapSettings): FailureSl
   if (n === 0) return { size: 0, metric: 0, ci95: [0, 0] };
   const g = groupGap({ size: n, hits }, { size: n, hits }, s);
   return { size: n, metric: round(g.metric.estimate), ci95: [round(g.metric.lo), round(g.metric.hi)] };
+}
+
+type ChangedSlice = ChangedSlices['fixed'][number];
+
+/**
+ * Two runs of the same split (b against a, e.g. a fine-tune against its parent): the named groups of the
+ * queries both ranked whose metric changed most, what b fixed (`fixed`: most surely improved first) and what it
+ * broke (`broke`: most surely worsened first). The groups are the failure slices' (words, word pairs, length,
+ * split). The ranking key is the end of the paired difference's family-wise 95% bound nearest 0 (normal
+ * approximation, Bonferroni over every group tested), so a large group that surely moved comes before a small
+ * one that may have; each listed group's Δ carries its plain paired-bootstrap 95% interval and label.
+ */
+export function findChangedSlices(
+  db: Db,
+  q: { a: number; b: number; kind?: Kind; at: number; minSupport: number; limit: number } & Partial<BootstrapSettings>,
+): ChangedSlices {
+  const runA = getEvalRun(db, q.a);
+  const runB = getEvalRun(db, q.b);
+  checkComparable(runA, runB);
+  const kind: Kind = runA.task === 'nlvr2' ? 'nlvr2' : q.kind === 'image' ? 'image' : 'caption';
+  const at = kind === 'nlvr2' ? 1 : q.at;
+  const metric = kind === 'nlvr2' ? 'accuracy' : `${kind === 'caption' ? 'ir' : 'tr'}_r${at}`;
+  const bootstrap = { resamples: q.resamples ?? DEFAULT_BOOTSTRAP.resamples, seed: q.seed ?? DEFAULT_BOOTSTRAP.seed };
+  const rankA = new Map(rankedQueries(db, runA.id, runA.datasetId, kind).map((x) => [x.key, x.rank]));
+  const qs = rankedQueries(db, runB.id, runB.datasetId, kind).filter((x) => rankA.has(x.key));
+  const n = qs.length;
+  const ra = Int32Array.from(qs, (x) => rankA.get(x.key)!);
+  const rb = Int32Array.from(qs, (x) => x.rank);
+
+  const groups = new Map<string, number[]>();
+  qs.forEach((x, i) => {
+    for (const f of featuresOf(x, kind)) {
+      let g = groups.get(f);
+      if (!g) groups.set(f, (g = []));
+      g.push(i);
+    }
+  });
+  const scored: { key: string; members: number[]; fixed: number; broken: number; delta: number; se: number }[] = [];
+  for (const [key, members] of groups) {
+    const ns = members.length;
+    if (ns < q.minSupport || n - ns < q.minSupport) continue;
+    let fixed = 0;
+    let broken = 0;
+    for (const i of members) {
+      const hitA = ra[i] < at;
+      const hitB = rb[i] < at;
+      if (hitB && !hitA) fixed++;
+      else if (hitA && !hitB) broken++;
+    }
+    // the paired difference is the mean of d ∈ {−1, 0, 1} over the group's queries
+    const mean = (fixed - broken) / ns;
+    const variance = Math.max(0, (fixed + broken) / ns - mean * mean);
+    scored.push({ key, members, fixed, broken, delta: 100 * mean, se: 100 * Math.sqrt(variance / ns) });
+  }
+  const z = normalQuantile(1 - 0.025 / Math.max(1, scored.length));
+  const describeGroup = (c: (typeof scored)[number]): ChangedSlice => {
+    const [feature, value] = c.key.split('\t') as [Feature, string];
+    const ga = Int32Array.from(c.members, (i) => ra[i]);
+    const gb = Int32Array.from(c.members, (i) => rb[i]);
+    const [iv] = pairedBootstrapRecall(ga, gb, [at], bootstrap);
+    const hitsA = c.members.filter((i) => ra[i] < at).length;
+    const hitsB = c.members.filter((i) => rb[i] < at).length;
+    const moved = (which: 'fixed' | 'broken') =>
+      c.members
+        .filter((i) => (which === 'fixed' ? rb[i] < at && ra[i] >= at : ra[i] < at && rb[i] >= at))
+        .slice(0, 50)
+        .map((i) => ({ key: qs[i].key, text: qs[i].text, rankA: ra[i], rankB: rb[i] }));
+    return {
+      feature,
+      value,
+      label: describe(feature, value, kind),
+      size: c.members.length,
+      a: round((100 * hitsA) / c.members.length),
+      b: round((100 * hitsB) / c.members.length),
+      delta: round(iv.estimate),
+      ci95: [round(iv.lo), round(iv.hi)],
+      significance: labelDifference(iv.lo, iv.hi),
+      fixedCount: c.fixed,
+      brokenCount: c.broken,
+      deltaBound: round(c.delta > 0 ? c.delta - z * c.se : c.delta + z * c.se),
+      fixedItems: moved('fixed'),
+      brokenItems: moved('broken'),
+    };
+  };
+  const up = scored
+    .filter((c) => c.delta > 0)
+    .sort((x, y) => y.delta - z * y.se - (x.delta - z * x.se) || x.key.localeCompare(y.key));
+  const down = scored
+    .filter((c) => c.delta < 0)
+    .sort((x, y) => x.delta + z * x.se - (y.delta + z * y.se) || x.key.localeCompare(y.key));
+  const [whole] = n ? pairedBootstrapRecall(ra, rb, [at], bootstrap) : [{ estimate: 0, lo: 0, hi: 0 }];
+  return {
+    a: runA.id,
+    b: runB.id,
+    kind,
+    metric,
+    at,
+    minSupport: q.minSupport,
+    bootstrap,
+    queries: n,
+    whole: { delta: round(whole.estimate), ci95: [round(whole.lo), round(whole.hi)] },
+    tested: scored.length,
+    fixed: up.slice(0, q.limit).map(describeGroup),
+    broke: down.slice(0, q.limit).map(describeGroup),
+  };
 }

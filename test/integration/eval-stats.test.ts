@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EvalComparison, EvalItem, EvalRun, FailureSlices } from '../../electron/api/schemas';
+import type { ChangedSlices, EvalComparison, EvalItem, EvalRun, FailureSlices } from '../../electron/api/schemas';
 import { createBackend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
 import { runEvaluation } from '../../electron/eval/run-eval';
@@ -167,6 +167,64 @@ describe('failure slices', () => {
     expect(s.metric).toBe('accuracy');
     for (const sl of s.slices) expect(['word', 'bigram', 'length', 'split']).toContain(sl.feature);
     expect((await slicesOf({ runId, minSupport: 100_000 })).slices).toEqual([]);
+  });
+});
+
+describe('slices that changed most between two runs', () => {
+  const changedOf = async (q: Record<string, unknown>) => (await backend.call('findChangedSlices', q)) as ChangedSlices;
+  const items = async (runId: number) =>
+    ((await backend.call('getEvalItems', { runId, kind: 'caption', limit: 1000 })) as { items: EvalItem[] }).items;
+
+  it("each group's Δ, fixed and broken counts as both runs' stored ranks say, surest change first", async () => {
+    const a = await evaluate('retrieval', models[0], coco, 'test');
+    const b = await evaluate('retrieval', models[1], coco, 'test');
+    const c = await changedOf({ a: a.runId, b: b.runId, at: 5, minSupport: 8 });
+    expect(c.metric).toBe('ir_r5');
+    const [ia, ib] = [await items(a.runId), await items(b.runId)];
+    const rankA = new Map(ia.map((x) => [x.key, x.rank!]));
+    expect(c.queries).toBe(ib.length);
+    const cmp = (await backend.call('compareEvalRuns', { a: a.runId, b: b.runId })) as EvalComparison;
+    expect(c.whole.delta).toBeCloseTo(cmp.differences!.find((d) => d.name === 'ir_r5')!.delta, 3);
+    expect(c.fixed.length + c.broke.length).toBeGreaterThan(0);
+    for (const sl of [...c.fixed, ...c.broke]) {
+      expect(sl.size).toBeGreaterThanOrEqual(8);
+      expect(sl.delta).toBeCloseTo(sl.b - sl.a, 3);
+      expect(sl.delta).toBeCloseTo((100 * (sl.fixedCount - sl.brokenCount)) / sl.size, 3);
+      expect(sl.ci95[0]).toBeLessThanOrEqual(sl.delta);
+      expect(sl.ci95[1]).toBeGreaterThanOrEqual(sl.delta);
+      const expected = sl.ci95[0] > 0 ? 'better' : sl.ci95[1] < 0 ? 'worse' : 'no detectable difference at 95%';
+      expect(sl.significance).toBe(expected);
+      if (sl.feature !== 'word' && sl.feature !== 'bigram') continue;
+      // the group recounted from both runs' items
+      const members = ib.filter((x) => {
+        const ws = words(x.text ?? '');
+        return sl.feature === 'word' ? ws.includes(sl.value) : ws.some((w, i) => `${w} ${ws[i + 1]}` === sl.value);
+      });
+      expect(members.length, sl.label).toBe(sl.size);
+      const fixed = members.filter((x) => x.rank! < 5 && rankA.get(x.key)! >= 5);
+      const broken = members.filter((x) => x.rank! >= 5 && rankA.get(x.key)! < 5);
+      expect(fixed.length, sl.label).toBe(sl.fixedCount);
+      expect(broken.length, sl.label).toBe(sl.brokenCount);
+      for (const m of sl.fixedItems) expect(m.rankB < 5 && m.rankA >= 5).toBe(true);
+      for (const m of sl.brokenItems) expect(m.rankA < 5 && m.rankB >= 5).toBe(true);
+    }
+    for (const sl of c.fixed) expect(sl.delta).toBeGreaterThan(0);
+    for (const sl of c.broke) expect(sl.delta).toBeLessThan(0);
+    // ordered by the end of the family-wise bound nearest 0: the surest change first
+    const up = c.fixed.map((x) => x.deltaBound);
+    expect(up).toEqual([...up].sort((x, y) => y - x));
+    const down = c.broke.map((x) => x.deltaBound);
+    expect(down).toEqual([...down].sort((x, y) => x - y));
+  });
+
+  it('a run against itself changed nothing; runs of different splits are refused', async () => {
+    const a = await evaluate('retrieval', models[0], coco, 'test');
+    const same = await changedOf({ a: a.runId, b: a.runId, minSupport: 5 });
+    expect(same.fixed).toEqual([]);
+    expect(same.broke).toEqual([]);
+    expect(same.whole.delta).toBe(0);
+    const other = await evaluate('retrieval', models[0], coco, 'val');
+    await expect(changedOf({ a: a.runId, b: other.runId })).rejects.toThrow(/differ in split/);
   });
 });
 
