@@ -1,6 +1,6 @@
 // Intervals in the UI: the runs table shows each metric's 95% interval under its figure, comparing two runs
-// shows each Δ with its paired interval and what it amounts to (NLVR2 with the McNemar p-value), and the
-// failure slices list the worst groups of queries, each opening its missed queries.
+// shows each Δ with its paired interval and what it amounts to (NLVR2 with the McNemar p-value) and the groups
+// of queries that changed most, and the failure slices list the worst groups of queries, each opening its missed queries.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -85,6 +85,19 @@ describe('intervals in the evaluation view', () => {
     for (const l of labels) expect(l).toMatch(/^(better|worse|no detectable difference at 95%)$/);
     expect(await cmp.getByTestId('difference-ir_r5').textContent()).toMatch(/to/);
     await shot('eval-stats-compare.png');
+  });
+
+  it('the slices that changed most: groups fixed and broken, each with both runs, Δ and its interval', async () => {
+    const changed = page.getByTestId('changed-slices');
+    const rows = changed.getByTestId('changed-slice');
+    await rows.first().waitFor();
+    expect(await changed.textContent()).toMatch(/groups of at least 30/);
+    for (const text of await rows.allTextContents())
+      expect(text).toMatch(/\d+\.\d% → \d+\.\d%[+−±]\d+\.\d \([+−±]\d+\.\d to [+−±]\d+\.\d\)\+\d+ \/ −\d+$/);
+    await rows.first().getByRole('button').first().click();
+    await changed.locator('.slice-missed li').first().waitFor();
+    await changed.scrollIntoViewIfNeeded();
+    await shot('eval-stats-changed-slices.png');
   });
 
   it('failure slices: the worst groups with intervals; a group opens its missed queries, a query its detail', async () => {

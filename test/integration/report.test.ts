@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EvalComparison, EvalItem, EvalReport, EvalRun } from '../../electron/api/schemas';
+import type { ChangedSlices, EvalComparison, EvalItem, EvalReport, EvalRun } from '../../electron/api/schemas';
 import { createBackend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
 import { CSP } from '../../electron/eval/report/render';
@@ -191,6 +191,30 @@ describe('a retrieval run as a report', () => {
     }
     expect(html).toContain(`<h3>Fixed <span class="muted">${cmp.totals.fixed}</span></h3>`);
     expect(html).toContain(`<h3>Broken <span class="muted">${cmp.totals.broken}</span></h3>`);
+    // the groups that changed most, as findChangedSlices gives them, in its order
+    expect(html).toContain('<h2>Slices that changed most</h2>');
+    for (const kind of ['caption', 'image'] as const) {
+      const c = await api<ChangedSlices>('findChangedSlices', {
+        a: runs.plain,
+        b: runs.rerank,
+        kind,
+        at: 5,
+        minSupport: 30,
+        limit: REPORT_LIMITS.slices,
+      });
+      for (const [which, list] of [
+        ['fixed', c.fixed],
+        ['broken', c.broke],
+      ] as const) {
+        const table = new RegExp(`<table data-table="changed-${which}-${kind}">(.*?)</table>`).exec(html);
+        if (list.length === 0) {
+          expect(table, `${which} ${kind}`).toBeNull();
+          continue;
+        }
+        const shown = [...table![1].matchAll(/<tr data-slice="([^"]*)">/g)].map((m) => m[1]);
+        expect(shown).toEqual(list.map((x) => `${x.feature}:${x.value}`));
+      }
+    }
   });
 });
 

@@ -19,7 +19,7 @@ import { appVersion } from '../../backend/version';
 import { compareEvalRuns } from '../compare';
 import { getEvalItemDetail } from '../inspect';
 import { getEvalItems, getEvalRun } from '../repository';
-import { findFailureSlices } from '../slices';
+import { findChangedSlices, findFailureSlices } from '../slices';
 import { withIntervals } from '../stats';
 import { getEvalSummary } from '../summary';
 import { renderReport, type ReportData, type ReportItem } from './render';
@@ -164,6 +164,19 @@ export async function gatherReport(deps: ReportDeps, q: { runId: number; compare
       limit: REPORT_LIMITS.slices,
     }),
   );
+  // a comparison: the groups this run fixed and broke most against the other, by the same metric as the slices
+  const changed = comparison
+    ? kinds.map((kind) =>
+        findChangedSlices(db, {
+          a: comparison.a.id,
+          b: run.id,
+          kind,
+          at: run.task === 'nlvr2' ? 1 : 5,
+          minSupport: 30,
+          limit: REPORT_LIMITS.slices,
+        }),
+      )
+    : [];
   const thumbs = new Thumbnails(dataset.root, REPORT_LIMITS.thumbnails, REPORT_LIMITS.thumbSize);
   const worst: ReportData['worst'] = [];
   for (const kind of kinds) worst.push({ kind, ...(await itemsOf(db, run.id, kind, thumbs)) });
@@ -179,6 +192,7 @@ export async function gatherReport(deps: ReportDeps, q: { runId: number; compare
     comparison,
     summary: getEvalSummary(db, run.id),
     slices,
+    changed,
     worst,
     card: cardOf(run.modelDir),
     otherCard: other && other.modelDir !== run.modelDir ? cardOf(other.modelDir) : null,

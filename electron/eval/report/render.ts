@@ -6,6 +6,7 @@ import type {
   EvalItem,
   EvalRun,
   EvalSummary,
+  ChangedSlices,
   FailureSlices,
   HistogramBin,
   ModelCard,
@@ -29,6 +30,8 @@ export interface ReportData {
   comparison: EvalComparison | null;
   summary: EvalSummary;
   slices: FailureSlices[];
+  /** A comparison: per kind, the groups this run fixed and broke most against the other. */
+  changed: ChangedSlices[];
   worst: { kind: EvalItem['kind']; total: number; items: ReportItem[] }[];
   card: ModelCard | null;
   otherCard: ModelCard | null;
@@ -186,6 +189,26 @@ function slicesSection(all: FailureSlices[]): string {
   return `<h2>Failure slices</h2><p class="muted">Groups of queries whose metric falls furthest below the whole run's, ranked by the family-wise 95% bound of the gap (Bonferroni over the groups tested); “worse” holds even allowing for every group looked at.</p>${all.map(one).join('')}`;
 }
 
+function changedSection(all: ChangedSlices[]): string {
+  if (all.length === 0) return '';
+  const one = (c: ChangedSlices) => {
+    const what =
+      c.kind === 'caption' ? 'Caption queries (IR)' : c.kind === 'image' ? 'Image queries (TR)' : 'NLVR2 examples';
+    const head = `<h3>${what}, by ${esc(metricLabel(c.metric))}</h3><p class="muted">Run ${c.b} against run ${c.a} over ${fmtInt(c.queries)} queries: ${pp(c.whole.delta)} (${range(c.whole.ci95, pp)}); ${fmtInt(c.tested)} groups of at least ${fmtInt(c.minSupport)} queries tested.</p>`;
+    const table = (title: string, rows: ChangedSlices['fixed']) =>
+      rows.length === 0
+        ? `<p class="muted">${title}: none.</p>`
+        : `<table data-table="changed-${title === 'Fixed most' ? 'fixed' : 'broken'}-${c.kind}"><thead><tr><th>${title}</th><th class="num">Queries</th><th class="num">Run ${c.a} → run ${c.b}</th><th class="num">Δ (points)</th><th class="num">Fixed / broken</th><th>Difference</th></tr></thead><tbody>${rows
+            .map(
+              (s) =>
+                `<tr data-slice="${esc(`${s.feature}:${s.value}`)}"><td>${esc(s.label)}</td><td class="num">${fmtInt(s.size)}</td><td class="num">${s.a.toFixed(1)}% → ${s.b.toFixed(1)}%</td><td class="num">${pp(s.delta)}<span class="ci">${range(s.ci95, pp)}</span></td><td class="num">${fmtInt(s.fixedCount)} / ${fmtInt(s.brokenCount)}</td><td class="${s.significance === 'better' ? 'better' : s.significance === 'worse' ? 'worse' : 'muted'}">${esc(s.significance)}</td></tr>`,
+            )
+            .join('')}</tbody></table>`;
+    return `${head}${table('Fixed most', c.fixed)}${table('Broken most', c.broke)}`;
+  };
+  return `<h2>Slices that changed most</h2><p class="muted">The failure slices' groups whose metric moved most between the two runs, ranked by the end of the paired difference's family-wise 95% bound nearest 0; each Δ with its paired-bootstrap 95% interval.</p>${all.map(one).join('')}`;
+}
+
 function thumb(t: { label: string; src: string | null }): string {
   return t.src
     ? `<span class="thumb"><img src="${t.src}" alt="${esc(t.label)}">${esc(t.label)}</span>`
@@ -292,6 +315,7 @@ export function renderReport(d: ReportData): string {
 ${comparison ? comparisonSection(comparison) : ''}
 ${summarySection(d.summary, run.task)}
 ${slicesSection(d.slices)}
+${changedSection(d.changed)}
 <h2>Worst ${run.task === 'nlvr2' ? 'predictions' : 'queries'} of run ${run.id}</h2>
 ${d.worst.map(worstSection).join('')}
 <h2>Model</h2>${cards}

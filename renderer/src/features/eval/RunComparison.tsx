@@ -1,10 +1,11 @@
 // Two runs of the same dataset and split side by side: each metric with its delta over the same queries, the
 // paired 95% interval of the delta and what it amounts to (better, worse, no detectable difference; NLVR2 by
-// the exact McNemar test), and the items run b fixed and broke; clicking one opens it in the inspection view (of run b).
+// the exact McNemar test), the items run b fixed and broke, and the groups of them that changed most; clicking one opens it in the inspection view (of run b).
 import { useEffect, useState } from 'react';
 import type { EvalComparison, EvalFlip, MetricDifference } from '../../../../electron/api/schemas';
 import { errorMessage, mome } from '../../api/mome';
 import { fmtInt, METRIC_LABELS } from '../../format';
+import { ChangedSlices } from './ChangedSlices';
 import { useEval } from './store';
 import './eval.css';
 
@@ -135,6 +136,7 @@ export function RunComparison({ a, b }: { a: number; b: number }) {
         <FlipList title="Fixed" items={cmp.fixed} total={cmp.totals.fixed} runId={cmp.b.id} />
         <FlipList title="Broken" items={cmp.broken} total={cmp.totals.broken} runId={cmp.b.id} />
       </div>
+      <ChangedSlices a={cmp.a.id} b={cmp.b.id} task={cmp.a.task} />
     </div>
   );
 }
