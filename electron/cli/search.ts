@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createBackend } from '../backend/index';
 import { consoleContext } from '../jobs/console-context';
 import { ALL_SPLITS } from '../eval/run-eval';
-import { modelFingerprint } from '../models/model-folder';
+import { cacheKeys } from '../models/model-folder';
 import { defaultHome } from '../store/home';
 import {
   buildIndex,
@@ -70,10 +70,9 @@ export async function searchCommand(argv: string[]): Promise<number> {
     const model = await loadSearchModel(dir, device, rerankK);
     const cacheDir = path.join(backend.home.cache, 'embeddings');
     try {
-      const fingerprint = modelFingerprint(dir);
-      const cached = await indexFromCache(backend.db, dataset.id, split, fingerprint, model.config.embedDim, cacheDir);
-      const index =
-        cached.index ?? (await buildIndex(backend.db, model, fingerprint, dataset.id, split, cacheDir, ctx));
+      const keys = cacheKeys(dir);
+      const cached = await indexFromCache(backend.db, dataset.id, split, keys, model.config.embedDim, cacheDir);
+      const index = cached.index ?? (await buildIndex(backend.db, model, keys, dataset.id, split, cacheDir, ctx));
       ctx.dispose();
       const out = opts.json ? fs.openSync(opts.json, 'w') : null;
       if (opts.image !== undefined) {

@@ -7,6 +7,7 @@ import { realPathInside, realRootOf } from '../media/roots';
 import type { JobContext } from '../jobs/service';
 import { EmbeddingCache, fileKey, textKey, type MomeModel } from '../../model-runtime/src/index';
 import type { SplitCaption, SplitImage } from '../datasets/items';
+import type { CacheKeys } from '../models/model-folder';
 
 export type { SplitCaption, SplitImage };
 
@@ -48,17 +49,18 @@ export async function embeddingKeys(root: string, images: SplitImage[], captions
   return { files, real, refused, imageKeys, textKeys: captions.map((c) => textKey(c.raw)) };
 }
 
-export function openCaches(cacheDir: string, fingerprint: string, dim: number) {
+/** A model's embedding caches: images under its image tower's key (shared by versions with the same one). */
+export function openCaches(cacheDir: string, keys: CacheKeys, dim: number) {
   return {
-    images: EmbeddingCache.open(cacheDir, fingerprint, 'images', dim),
-    texts: EmbeddingCache.open(cacheDir, fingerprint, 'texts', dim),
+    images: EmbeddingCache.open(cacheDir, keys.images, 'images', dim),
+    texts: EmbeddingCache.open(cacheDir, keys.texts, 'texts', dim),
   };
 }
 
 /** Progress from `from` to `to` of the job while embedding; images take most of the time. */
 export async function embedSplit(
   model: MomeModel,
-  fingerprint: string,
+  keys: CacheKeys,
   root: string,
   images: SplitImage[],
   captions: SplitCaption[],
@@ -67,7 +69,7 @@ export async function embedSplit(
   [from, to]: [number, number],
 ): Promise<Embedded> {
   const E = model.config.embedDim;
-  const caches = openCaches(cacheDir, fingerprint, E);
+  const caches = openCaches(cacheDir, keys, E);
   const { real, refused, imageKeys, textKeys } = await embeddingKeys(root, images, captions);
   const mid = from + (to - from) * 0.7;
 

@@ -12,6 +12,7 @@ import { embeddingKeys, openCaches } from './embed';
 import { itemRanks } from './items';
 import { getEvalRun } from './repository';
 import { splitImages } from '../datasets/items';
+import { imageFingerprint } from '../models/model-folder';
 import { splitCaptions } from './retrieval-eval';
 
 const computed = new Map<string, Promise<EmbeddingMap>>();
@@ -71,7 +72,11 @@ async function computeMap(db: Db, cacheDir: string, q: { runId: number; maxPoint
   const images = sample(allImages, nImages, random);
   const captions = sample(allCaptions, Math.min(allCaptions.length, q.maxPoints - images.length), random);
   const { imageKeys, textKeys } = await embeddingKeys(root, images, captions);
-  const caches = openCaches(cacheDir, run.modelVersion, dim);
+  // the run's images were cached under its model's image tower key, which the folder (if still there) tells
+  const imagesKey = fs.existsSync(path.join(run.modelDir, 'mome.json'))
+    ? imageFingerprint(run.modelDir)
+    : run.modelVersion;
+  const caches = openCaches(cacheDir, { texts: run.modelVersion, images: imagesKey }, dim);
   const ranks = itemRanks(db, run.id);
   const splitOfImage = new Map(allImages.map((im) => [im.id, im.split]));
   const points: Omit<EmbeddingMap['points'][number], 'x' | 'y'>[] = [];

@@ -13,6 +13,7 @@ import {
 } from '../../model-runtime/src/index';
 import { importedCaptions, imageSourceIds, splitImages } from '../datasets/items';
 import { corrected, readCorrections } from './corrections';
+import type { CacheKeys } from '../models/model-folder';
 import { embedSplit, type Embedded, type SplitCaption, type SplitImage } from './embed';
 import { captionMistakenness, imageMistakenness, rankMistakes } from './mistakes';
 import { type EvalOptions, type EvalResult, type ItemRow, type Mistake } from './types';
@@ -52,7 +53,7 @@ function dot(a: Float32Array, ai: number, b: Float32Array, bi: number, d: number
 export async function evaluateRetrieval(
   db: Db,
   model: MomeModel,
-  fingerprint: string,
+  keys: CacheKeys,
   root: string,
   o: EvalOptions,
   ctx: JobContext,
@@ -63,10 +64,7 @@ export async function evaluateRetrieval(
   const captions = splitCaptions(db, o.datasetId, o.split);
   const E = model.config.embedDim;
   const rerank = o.rerankK ?? 0;
-  const emb = await embedSplit(model, fingerprint, root, images, captions, o.cacheDir, ctx, [
-    0.02,
-    rerank ? 0.5 : 0.85,
-  ]);
+  const emb = await embedSplit(model, keys, root, images, captions, o.cacheDir, ctx, [0.02, rerank ? 0.5 : 0.85]);
 
   ctx.progress(rerank ? 0.5 : 0.85, 'Scoring every caption against every image');
   const index = new Map(images.map((im, i) => [im.id, i]));

@@ -4,7 +4,7 @@
 import { ApiError } from '../api/contract';
 import type { Db } from '../store/db';
 import { datasetRoot } from '../datasets/repository';
-import { modelFingerprint } from '../models/model-folder';
+import { cacheKeys } from '../models/model-folder';
 import type { JobContext } from '../jobs/service';
 import { MomeModel } from '../../model-runtime/src/index';
 import { evaluateNlvr2 } from './nlvr2-eval';
@@ -19,13 +19,14 @@ export async function runEvaluation(db: Db, o: EvalOptions, ctx: JobContext): Pr
   const root = datasetRoot(db, o.datasetId);
   ctx.progress(0.01, 'Loading the model');
   const model = await MomeModel.load(o.modelDir, { device: o.device ?? 'auto' });
-  const fingerprint = modelFingerprint(o.modelDir);
+  const keys = cacheKeys(o.modelDir);
+  const fingerprint = keys.texts;
   if (o.task === 'retrieval' && o.rerankK && !model.hasFusion)
     throw new ApiError('invalid_arguments', `The model ${model.config.name} has no fusion graph to re-rank with ITM.`);
   try {
     const out =
       o.task === 'retrieval'
-        ? await evaluateRetrieval(db, model, fingerprint, root, o, ctx)
+        ? await evaluateRetrieval(db, model, keys, root, o, ctx)
         : { ...(await evaluateNlvr2(db, model, root, o, ctx)), cache: { imageHits: 0, textHits: 0 } };
     const seconds = (Date.now() - started) / 1000;
     const runId = storeRun(db, model, fingerprint, o, out.metrics, seconds, out.items);

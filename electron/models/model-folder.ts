@@ -36,6 +36,29 @@ export function modelFingerprint(dir: string): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/**
+ * The key of a model's image-embedding cache: its image tower's hash where the exporter recorded one
+ * (`image_tower_sha256` in mome.json: the image encoder graph, its weights and the pre-processing), so versions
+ * whose image side is byte-identical (a fine-tune that left it alone) share cached image embeddings; else the
+ * folder's fingerprint.
+ */
+export function imageFingerprint(dir: string): string {
+  const tower = readModelConfig(dir).raw.image_tower_sha256;
+  return typeof tower === 'string' && /^[0-9a-f]{64}$/.test(tower)
+    ? `image-${tower.slice(0, 16)}`
+    : modelFingerprint(dir);
+}
+
+/** The embedding caches of a model folder: texts by its fingerprint, images by its image tower. */
+export interface CacheKeys {
+  texts: string;
+  images: string;
+}
+
+export function cacheKeys(dir: string): CacheKeys {
+  return { texts: modelFingerprint(dir), images: imageFingerprint(dir) };
+}
+
 /** A file's sha256, streamed (checkpoints are gigabytes). */
 export function sha256File(file: string): Promise<string> {
   return new Promise((resolve, reject) => {

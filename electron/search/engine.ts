@@ -12,6 +12,7 @@ import type { Db } from '../store/db';
 import { datasetInfo } from '../datasets/repository';
 import { lastLabelEventId } from '../labels/history';
 import type { JobContext } from '../jobs/service';
+import type { CacheKeys } from '../models/model-folder';
 import { embedSplit, embeddingKeys, type SplitImage } from '../eval/embed';
 import { splitCaptions } from '../eval/retrieval-eval';
 import { ALL_SPLITS, imageSplits, splitImages } from '../datasets/items';
@@ -30,7 +31,9 @@ import {
 
 /** A split's images with their embeddings, held in memory between queries. */
 export interface SearchIndex {
+  /** The model's text-cache key (its folder's fingerprint) and image-cache key (cacheKeys in models/). */
   fingerprint: string;
+  imageFingerprint: string;
   datasetId: number;
   split: string;
   root: string;
@@ -113,13 +116,13 @@ export async function indexFromCache(
   db: Db,
   datasetId: number,
   split: string,
-  fingerprint: string,
+  keys: CacheKeys,
   dim: number,
   cacheDir: string,
 ): Promise<{ index: SearchIndex | null; toEncode: number; images: number }> {
   const images = searchableImages(db, datasetId, split);
   const { root, kind } = datasetInfo(db, datasetId);
-  const cache = EmbeddingCache.open(cacheDir, fingerprint, 'images', dim);
+  const cache = EmbeddingCache.open(cacheDir, keys.images, 'images', dim);
   const { imageKeys } = await embeddingKeys(root, images, []);
   const embeddings = new Float32Array(images.length * dim);
   const unreadable = new Set<number>();
@@ -132,7 +135,18 @@ export async function indexFromCache(
   });
   if (toEncode > 0) return { index: null, toEncode, images: images.length };
   return {
-    index: makeIndex({ fingerprint, datasetId, split, root, kind, images, dim, embeddings, unreadable }),
+    index: makeIndex({
+      fingerprint: keys.texts,
+      imageFingerprint: keys.images,
+      datasetId,
+      split,
+      root,
+      kind,
+      images,
+      dim,
+      embeddings,
+      unreadable,
+    }),
     toEncode,
     images: images.length,
   };
@@ -142,7 +156,7 @@ export async function indexFromCache(
 export async function buildIndex(
   db: Db,
   model: MomeModel,
-  fingerprint: string,
+  keys: CacheKeys,
   datasetId: number,
   split: string,
   cacheDir: string,
@@ -150,10 +164,21 @@ export async function buildIndex(
 ): Promise<SearchIndex> {
   const images = searchableImages(db, datasetId, split);
   const { root, kind } = datasetInfo(db, datasetId);
-  const emb = await embedSplit(model, fingerprint, root, images, [], cacheDir, ctx, [0.02, 0.98]);
+  const emb = await embedSplit(model, keys, root, images, [], cacheDir, ctx, [0.02, 0.98]);
   const dim = model.config.embedDim;
   const unreadable = new Set(emb.unreadable.keys());
-  return makeIndex({ fingerprint, datasetId, split, root, kind, images, dim, embeddings: emb.images, unreadable });
+  return makeIndex({
+    fingerprint: keys.texts,
+    imageFingerprint: keys.images,
+    datasetId,
+    split,
+    root,
+    kind,
+    images,
+    dim,
+    embeddings: emb.images,
+    unreadable,
+  });
 }
 
 export function makeIndex(i: Omit<SearchIndex, 'tensor' | 'captions'>): SearchIndex {
@@ -364,7 +389,8 @@ export async function searchImageCaptions(
 ): Promise<{ queryImage: { file: string; imgid: string | null }; results: CaptionHit[] }> {
   const { at, q } = await queryImage(model, index, o.file);
   const captions = splitCaptions(db, index.datasetId, index.split);
-  const emb = await embedSplit(model, index.fingerprint, index.root, [], captions, cacheDir, ctx, [0, 1]);
+  const keys = { texts: index.fingerprint, images: index.imageFingerprint };
+  const emb = await embedSplit(model, keys, index.root, [], captions, cacheDir, ctx, [0, 1]);
   const ranked = await rankImages(q, imagesTensor(emb.texts, index.dim), index.dim, Math.min(o.k, captions.length));
   const imgid = new Map(index.images.map((im) => [im.id, im.source_id]));
   const results = [...ranked.index].map((row, j): CaptionHit => {

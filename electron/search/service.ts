@@ -9,7 +9,7 @@ import { datasetInfo } from '../datasets/repository';
 import type { Db } from '../store/db';
 import type { JobService } from '../jobs/service';
 import type { ModelRegistry } from '../models/registry';
-import { modelFingerprint } from '../models/model-folder';
+import { cacheKeys, type CacheKeys } from '../models/model-folder';
 import { readModelConfig, type MomeModel } from '../../model-runtime/src/index';
 import {
   buildIndex,
@@ -126,7 +126,8 @@ export class SearchService {
         'invalid_arguments',
         `The model ${config.name} has no fusion graph (fusion.onnx) to re-rank with ITM; search without re-rank.`,
       );
-    const fingerprint = modelFingerprint(m.dir);
+    const keys = cacheKeys(m.dir);
+    const fingerprint = keys.texts;
     // the answer's `version` is the fingerprint (a registered model's card shows its registry version)
     const model = { id: m.id, name: m.name, version: fingerprint };
     const key = this.keyOf(fingerprint, a.datasetId, a.split);
@@ -139,12 +140,11 @@ export class SearchService {
         this.deps.db,
         a.datasetId,
         a.split,
-        fingerprint,
+        keys,
         config.embedDim,
         this.deps.cacheDir,
       );
-      if (!cached.index)
-        return this.encoding(this.startEncoding(key, m, fingerprint, a), model, a, started, cached.images);
+      if (!cached.index) return this.encoding(this.startEncoding(key, m, keys, a), model, a, started, cached.images);
       index = cached.index;
     }
     this.remember(key, index);
@@ -197,7 +197,7 @@ export class SearchService {
     };
   }
 
-  private startEncoding(key: string, m: { dir: string; name: string }, fingerprint: string, a: SearchArgs): Job {
+  private startEncoding(key: string, m: { dir: string; name: string }, keys: CacheKeys, a: SearchArgs): Job {
     const job = this.deps.jobs.start(
       'search-index',
       `Encode the images of dataset ${a.datasetId} (${a.split === '*' ? 'all splits' : a.split}) for search with ${m.name}`,
@@ -205,7 +205,7 @@ export class SearchService {
       async (ctx) => {
         ctx.progress(0.01, 'Loading the model');
         const model = await this.loaded(m.dir, 0);
-        const index = await buildIndex(this.deps.db, model, fingerprint, a.datasetId, a.split, this.deps.cacheDir, ctx);
+        const index = await buildIndex(this.deps.db, model, keys, a.datasetId, a.split, this.deps.cacheDir, ctx);
         this.remember(key, index);
         return { images: index.images.length, unreadable: index.unreadable.size };
       },

@@ -9,7 +9,7 @@ import type { EvalItem, LabelEvent, SearchResult } from '../../electron/api/sche
 import { createBackend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
 import { runEvaluation, type EvalResult } from '../../electron/eval/run-eval';
-import { modelFingerprint } from '../../electron/models/model-folder';
+import { cacheKeys } from '../../electron/models/model-folder';
 import { indexFromCache, loadSearchModel, searchImageCaptions } from '../../electron/search/engine';
 import { tempDir } from './helpers/temp';
 
@@ -79,10 +79,10 @@ describe('text → image search', () => {
       items: EvalItem[];
     };
     expect(page.items.length).toBe(run.counts.images);
-    const fingerprint = modelFingerprint(tiny);
+    const keys = cacheKeys(tiny);
     const model = await loadSearchModel(tiny, 'cpu');
     try {
-      const { index } = await indexFromCache(backend.db, coco, 'test', fingerprint, model.config.embedDim, cacheDir);
+      const { index } = await indexFromCache(backend.db, coco, 'test', keys, model.config.embedDim, cacheDir);
       for (const it of page.items) {
         const file = (
           backend.db.prepare('SELECT file FROM images WHERE dataset_id = ? AND source_id = ?').get(coco, it.key) as {

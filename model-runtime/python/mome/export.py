@@ -231,6 +231,36 @@ def count_vocab(path: str) -> int:
         return sum(1 for _ in fh)
 
 
+# What an image embedding depends on besides the image encoder graph and its weights: the pre-processing.
+IMAGE_INPUT_KEYS = ('image_size', 'patch_size', 'mean', 'std', 'resize')
+
+
+def image_tower_sha256(model_dir: str, meta: dict) -> Optional[str]:
+    """The sha256 of what decides a model's image embeddings: the image encoder graph (its nodes, without where its
+    weights lie in weights.bin), each of its weights by name, type, shape and bytes, and the pre-processing keys of
+    mome.json. Two versions with the same value give the same image embeddings, so the app reuses the cached ones
+    (e.g. after a fine-tune that left the image side alone); None without an image encoder."""
+    file = (meta.get('graphs') or {}).get('image_encoder')
+    if not file:
+        return None
+    graph = onnx.load(os.path.join(model_dir, file), load_external_data=False)
+    h = hashlib.sha256()
+    h.update(json.dumps({k: meta.get(k) for k in IMAGE_INPUT_KEYS}, sort_keys=True).encode())
+    with open(os.path.join(model_dir, WEIGHTS_FILE), 'rb') as weights:
+        for init in sorted(graph.graph.initializer, key=lambda t: t.name):
+            ext = {e.key: e.value for e in init.external_data}
+            if 'offset' in ext:
+                weights.seek(int(ext['offset']))
+                data = weights.read(int(ext['length']))
+            else:
+                data = init.raw_data or init.SerializeToString()
+            h.update(f'{init.name}|{init.data_type}|{list(init.dims)}|{len(data)}'.encode())
+            h.update(data)
+    del graph.graph.initializer[:]
+    h.update(graph.graph.SerializeToString())
+    return h.hexdigest()
+
+
 def model_json(cfg: MomeConfig, graphs: Dict[str, str], fp16: bool, provenance: dict, name: str) -> dict:
     tasks = (['retrieval'] if cfg.has('itc') else []) + (['itm'] if cfg.has('itm') else []) + \
         (['nlvr2'] if cfg.has('nlvr2') else [])
@@ -321,6 +351,9 @@ def export_model_dir(model: MomeModel, config: MomeConfig, out_dir: str, vocab_p
                 'weights_written': weights.tensors_written, 'weights_shared': weights.tensors_shared,
                 **(provenance or {})}
         meta = model_json(config, graphs, fp16, prov, os.path.basename(out_dir))
+        tower = image_tower_sha256(tmp, meta)
+        if tower:
+            meta['image_tower_sha256'] = tower
         with open(os.path.join(tmp, 'mome.json'), 'w', encoding='utf-8', newline='\n') as fh:
             json.dump(meta, fh, indent=2)
             fh.write('\n')
