@@ -17,10 +17,10 @@ import { splitCaptions } from './retrieval-eval';
 
 const computed = new Map<string, Promise<EmbeddingMap>>();
 
-/** The dimension of a model's cached embeddings, from the cache file's name. */
+/** The dimension of a model's cached embeddings, from the name of its text cache file. */
 function cachedDim(cacheDir: string, fingerprint: string): number | null {
   const dir = path.join(cacheDir, fingerprint);
-  const f = fs.existsSync(dir) ? fs.readdirSync(dir).find((x) => /^images\.d\d+\.emb$/.test(x)) : undefined;
+  const f = fs.existsSync(dir) ? fs.readdirSync(dir).find((x) => /^texts\.d\d+\.emb$/.test(x)) : undefined;
   return f ? Number(/\.d(\d+)\./.exec(f)![1]) : null;
 }
 

@@ -1,11 +1,12 @@
 // Search in the UI with the shipped tiny model on the COCO sample: a caption typed into Retrieval's search bar
 // (its split encoded first, with progress), M and H on a result with the Retrieval view's pair labels, Ctrl+Z
-// undoes; on Browse a free-text query that is too long says it was cut, O opens a result in the item panel.
+// undoes; on Browse a free-text query that is too long says it was cut, O opens a result in the item panel; M on a
+// result that outranks the caption's own image moves the evaluation's "with M" figures.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, repoRoot, screenshotDir, startServe, type Serve } from './harness';
+import { jobInPage, launchChromium, repoRoot, screenshotDir, startServe, type Serve } from './harness';
 
 let serve: Serve;
 let browser: Browser;
@@ -126,5 +127,33 @@ describe('search', () => {
       (e: Error) => e.message,
     );
     expect(err).toMatch(/no split "nope"/);
+  });
+
+  it('M on a result that outranks the caption\'s own image moves the run\'s IR@1 "with M"', async () => {
+    await jobInPage(page, 'startEvaluation', { task: 'retrieval', datasetId, split: 'test' });
+    const [run] = await api<{ id: number; metrics: Record<string, number> }[]>('listEvalRuns', { datasetId });
+    const { items } = await api<{ items: { key: string; rank: number; text: string | null }[] }>('getEvalItems', {
+      runId: run.id,
+      kind: 'caption',
+      limit: 1000,
+    });
+    const missed = items.find((x) => x.rank > 0 && x.text)!; // its own image is not first
+    await nav('Retrieval');
+    const bar = page.getByTestId('search');
+    await bar.getByLabel('Search images by text').fill(missed.text!);
+    await bar.getByLabel('Search split').selectOption('test');
+    await bar.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.getByTestId('search-status').textContent()).toContain(`caption ${missed.key}`);
+    const first = page.getByTestId('search-hit').first();
+    expect(await first.getAttribute('class')).not.toContain('truth');
+    await first.click();
+    await page.keyboard.press('m');
+    await first.locator('.badge.also_match').waitFor();
+    const withM = page.locator('[data-testid="metric-with-extras"][data-metric="ir_r1"]').first();
+    await withM.waitFor();
+    const num = (t: string | null) => Number((t ?? '').replace(/[^0-9.]/g, ''));
+    // one more caption of the split counts as found at rank 1
+    expect(num(await withM.textContent())).toBeCloseTo(run.metrics.ir_r1 + 100 / items.length, 1);
+    await shot('search-mark-moves-metric.png');
   });
 });
