@@ -1,13 +1,15 @@
 // The dual-encoder embeddings of a split's images and captions, read from the on-disk cache of the model
 // fingerprint where present and encoded (then cached) otherwise. A second run of the same model on the same
 // items encodes nothing.
+import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../api/contract';
 import { realPathInside, realRootOf } from '../media/roots';
 import type { JobContext } from '../jobs/service';
 import { EmbeddingCache, fileKey, textKey, type MomeModel } from '../../model-runtime/src/index';
 import type { SplitCaption, SplitImage } from '../datasets/items';
-import type { CacheKeys } from '../models/model-folder';
+import { imageFingerprint, type CacheKeys } from '../models/model-folder';
+import type { EvalRun } from '../api/schemas';
 
 export type { SplitCaption, SplitImage };
 
@@ -47,6 +49,24 @@ export async function embeddingKeys(root: string, images: SplitImage[], captions
     }),
   );
   return { files, real, refused, imageKeys, textKeys: captions.map((c) => textKey(c.raw)) };
+}
+
+/**
+ * The caches a stored run's embeddings are in: texts under the run's model fingerprint, images under its model's
+ * image tower key, which the model folder (if still there) tells.
+ */
+export function runCacheKeys(run: EvalRun): CacheKeys {
+  const images = fs.existsSync(path.join(run.modelDir, 'mome.json'))
+    ? imageFingerprint(run.modelDir)
+    : run.modelVersion;
+  return { texts: run.modelVersion, images };
+}
+
+/** The dimension of a model's cached embeddings, from the name of its text cache file. */
+export function cachedDim(cacheDir: string, fingerprint: string): number | null {
+  const dir = path.join(cacheDir, fingerprint);
+  const f = fs.existsSync(dir) ? fs.readdirSync(dir).find((x) => /^texts\.d\d+\.emb$/.test(x)) : undefined;
+  return f ? Number(/\.d(\d+)\./.exec(f)![1]) : null;
 }
 
 /** A model's embedding caches: images under its image tower's key (shared by versions with the same one). */

@@ -1,28 +1,18 @@
 // The embedding map of a retrieval run: a seeded sample of its images and captions, their cached
 // dual-encoder embeddings projected to 2-D (PCA-initialised t-SNE in a worker thread), each point with its
 // split and its ground-truth rank so the UI can colour by split or by error and open the item.
-import fs from 'node:fs';
-import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { EmbeddingMap } from '../api/schemas';
 import type { Db } from '../store/db';
 import { datasetRoot } from '../datasets/repository';
 import { projectInWorker, rng } from '../../model-runtime/src/index';
-import { embeddingKeys, openCaches } from './embed';
+import { cachedDim, embeddingKeys, openCaches, runCacheKeys } from './embed';
 import { itemRanks } from './items';
 import { getEvalRun } from './repository';
 import { splitImages } from '../datasets/items';
-import { imageFingerprint } from '../models/model-folder';
 import { splitCaptions } from './retrieval-eval';
 
 const computed = new Map<string, Promise<EmbeddingMap>>();
-
-/** The dimension of a model's cached embeddings, from the name of its text cache file. */
-function cachedDim(cacheDir: string, fingerprint: string): number | null {
-  const dir = path.join(cacheDir, fingerprint);
-  const f = fs.existsSync(dir) ? fs.readdirSync(dir).find((x) => /^texts\.d\d+\.emb$/.test(x)) : undefined;
-  return f ? Number(/\.d(\d+)\./.exec(f)![1]) : null;
-}
 
 function sample<T>(xs: T[], n: number, random: () => number): T[] {
   const a = xs.slice();
@@ -72,11 +62,7 @@ async function computeMap(db: Db, cacheDir: string, q: { runId: number; maxPoint
   const images = sample(allImages, nImages, random);
   const captions = sample(allCaptions, Math.min(allCaptions.length, q.maxPoints - images.length), random);
   const { imageKeys, textKeys } = await embeddingKeys(root, images, captions);
-  // the run's images were cached under its model's image tower key, which the folder (if still there) tells
-  const imagesKey = fs.existsSync(path.join(run.modelDir, 'mome.json'))
-    ? imageFingerprint(run.modelDir)
-    : run.modelVersion;
-  const caches = openCaches(cacheDir, { texts: run.modelVersion, images: imagesKey }, dim);
+  const caches = openCaches(cacheDir, runCacheKeys(run), dim);
   const ranks = itemRanks(db, run.id);
   const splitOfImage = new Map(allImages.map((im) => [im.id, im.split]));
   const points: Omit<EmbeddingMap['points'][number], 'x' | 'y'>[] = [];

@@ -12,6 +12,7 @@ import { evalMetricsWithMarks } from './extra-positives';
 import { getEvalItemDetail } from './inspect';
 import { exportEvalReport } from './report/index';
 import { getEvalItems, listEvalRuns } from './repository';
+import { embeddingClusters } from './clusters';
 import { findChangedSlices, findFailureSlices } from './slices';
 import { withIntervals } from './stats';
 import { getEvalSummary } from './summary';
@@ -73,10 +74,12 @@ export function evalHandlers(deps: {
     compareEvalRuns: (q) => compareEvalRuns(db, q),
     getEvalItemDetail: (q) => getEvalItemDetail(db, q),
     getEvalSummary: ({ runId }) => getEvalSummary(db, runId),
-    findFailureSlices: (q) => findFailureSlices(db, q),
-    findChangedSlices: (q) => findChangedSlices(db, q),
+    findFailureSlices: async (q) =>
+      findFailureSlices(db, { ...q, clusters: await embeddingClusters(db, cacheDir, q.runId, q.kind) }),
+    findChangedSlices: async (q) =>
+      findChangedSlices(db, { ...q, clusters: await embeddingClusters(db, cacheDir, q.b, q.kind) }),
     getEmbeddingMap: (q) => getEmbeddingMap(db, cacheDir, q),
-    exportEvalReport: (q) => exportEvalReport({ db, registry: models }, q),
+    exportEvalReport: (q) => exportEvalReport({ db, registry: models, cacheDir }, q),
     getEvalMetricsWithMarks: ({ runId }) => evalMetricsWithMarks(db, runId),
   };
 }

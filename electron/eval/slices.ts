@@ -1,5 +1,5 @@
 // Failure slices: groups of a run's queries that share something a person can name (a word or a pair of
-// words of the caption or NLVR2 statement, the caption's length, the split) and whose metric falls furthest
+// words of the caption or NLVR2 statement, the caption's length, the split, a cluster of the model's embeddings) and whose metric falls furthest
 // below the whole run's. Each group holds at least `minSupport` queries and comes with its size, its metric
 // and its gap to the whole, each with a 95% bootstrap interval, and its missed queries to open.
 // Looking at hundreds of groups and keeping the worst picks some by chance, and favours small groups whose
@@ -10,6 +10,7 @@
 import type { ChangedSlices, EvalItemKind, FailureSlices } from '../api/schemas';
 import type { Db } from '../store/db';
 import { groupGap, labelDifference, normalQuantile, pairedBootstrapRecall } from '../../model-runtime/src/index';
+import type { Clusters } from './clusters';
 import { checkComparable } from './compare';
 import { rankedQueries, type RankedQuery } from './items';
 import { getEvalRun } from './repository';
@@ -31,9 +32,11 @@ const LENGTHS: [number, string][] = [
 export const words = (text: string): string[] => text.toLowerCase().match(/[a-z0-9]+(?:'[a-z]+)?/g) ?? [];
 
 /** The named groups a query belongs to, as "feature\tvalue". */
-function featuresOf(q: Query, kind: Kind): Set<string> {
+function featuresOf(q: Query, kind: Kind, clusters?: Clusters | null): Set<string> {
   const out = new Set<string>();
   if (q.split) out.add(`split\t${q.split}`);
+  const cluster = clusters?.get(q.key);
+  if (cluster) out.add(`cluster\t${cluster}`);
   const text = kind === 'image' ? (q.captions ?? '') : q.text;
   if (kind === 'image') {
     for (const w of words(text)) out.add(`word\t${w}`);
@@ -50,12 +53,20 @@ function describe(feature: Feature, value: string, kind: Kind): string {
   const what = kind === 'caption' ? 'caption' : kind === 'image' ? "image's captions" : 'statement';
   if (feature === 'split') return `split ${value}`;
   if (feature === 'length') return `${what} of ${value}`;
+  if (feature === 'cluster') return `${kind === 'image' ? 'image' : 'caption'} in embedding cluster ${value}`;
   return `${what} ${kind === 'image' ? 'mention' : 'has'} “${value}”`;
 }
 
 export function findFailureSlices(
   db: Db,
-  q: { runId: number; kind?: Kind; at: number; minSupport: number; limit: number } & Partial<BootstrapSettings>,
+  q: {
+    runId: number;
+    kind?: Kind;
+    at: number;
+    minSupport: number;
+    limit: number;
+    clusters?: Clusters | null;
+  } & Partial<BootstrapSettings>,
 ): FailureSlices {
   const run = getEvalRun(db, q.runId);
   // a retrieval run's queries are captions (IR) or images (TR); an NLVR2 run's its examples
@@ -71,7 +82,7 @@ export function findFailureSlices(
   // every candidate group: its members (indices into qs)
   const groups = new Map<string, number[]>();
   qs.forEach((x, i) => {
-    for (const f of featuresOf(x, kind)) {
+    for (const f of featuresOf(x, kind, q.clusters)) {
       let g = groups.get(f);
       if (!g) groups.set(f, (g = []));
       g.push(i);
@@ -152,7 +163,15 @@ type ChangedSlice = ChangedSlices['fixed'][number];
  */
 export function findChangedSlices(
   db: Db,
-  q: { a: number; b: number; kind?: Kind; at: number; minSupport: number; limit: number } & Partial<BootstrapSettings>,
+  q: {
+    a: number;
+    b: number;
+    kind?: Kind;
+    at: number;
+    minSupport: number;
+    limit: number;
+    clusters?: Clusters | null;
+  } & Partial<BootstrapSettings>,
 ): ChangedSlices {
   const runA = getEvalRun(db, q.a);
   const runB = getEvalRun(db, q.b);
@@ -169,7 +188,7 @@ export function findChangedSlices(
 
   const groups = new Map<string, number[]>();
   qs.forEach((x, i) => {
-    for (const f of featuresOf(x, kind)) {
+    for (const f of featuresOf(x, kind, q.clusters)) {
       let g = groups.get(f);
       if (!g) groups.set(f, (g = []));
       g.push(i);

@@ -10,6 +10,7 @@ import type { ChangedSlices, EvalComparison, EvalItem, EvalRun, FailureSlices } 
 import { createBackend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
 import { runEvaluation } from '../../electron/eval/run-eval';
+import { embeddingClusters } from '../../electron/eval/clusters';
 import { words } from '../../electron/eval/slices';
 import { mcnemarExact } from '../../model-runtime/src/retrieval/bootstrap';
 import { fineTune, importModel, randomModelDir } from './helpers/finetune';
@@ -161,11 +162,34 @@ describe('failure slices', () => {
     for (const sl of s.slices) expect(sl.gapBound).toBeGreaterThanOrEqual(sl.gap);
   });
 
+  it("embedding clusters: every caption query in one cluster of the model's embeddings, as the slices count them", async () => {
+    const { runId } = await evaluate('retrieval', models[0], coco, 'test');
+    const clusters = (await embeddingClusters(backend.db, cacheDir, runId, 'caption'))!;
+    const page = (await backend.call('getEvalItems', { runId, kind: 'caption', limit: 1000 })) as {
+      items: EvalItem[];
+    };
+    expect(clusters.size).toBe(page.items.length); // every caption's embedding is in the cache
+    const names = new Set(clusters.values());
+    expect(names.size).toBe(Math.max(2, Math.min(24, Math.round(Math.sqrt(page.items.length / 20)))));
+    const s = await slicesOf({ runId, at: 5, minSupport: 5, limit: 200 });
+    const clusterSlices = s.slices.filter((x) => x.feature === 'cluster');
+    expect(clusterSlices.length).toBeGreaterThan(0); // of two clusters one does worse than the whole
+    for (const sl of clusterSlices) {
+      const members = page.items.filter((x) => clusters.get(x.key) === sl.value);
+      expect(members.length, sl.label).toBe(sl.size);
+      expect(members.filter((x) => x.rank! >= 5).length).toBe(sl.missedCount);
+      expect(sl.label).toBe(`caption in embedding cluster ${sl.value}`);
+    }
+    // an NLVR2 run has no embeddings to cluster
+    const nl = await evaluate('nlvr2', models[0], nlvr2, 'dev');
+    expect(await embeddingClusters(backend.db, cacheDir, nl.runId, 'nlvr2')).toBeNull();
+  });
+
   it('NLVR2 statements by word and length; a minimum support above every group leaves none', async () => {
     const { runId } = await evaluate('nlvr2', models[0], nlvr2, 'dev');
     const s = await slicesOf({ runId, minSupport: 5 });
     expect(s.metric).toBe('accuracy');
-    for (const sl of s.slices) expect(['word', 'bigram', 'length', 'split']).toContain(sl.feature);
+    for (const sl of s.slices) expect(['word', 'bigram', 'length', 'split']).toContain(sl.feature); // no clusters
     expect((await slicesOf({ runId, minSupport: 100_000 })).slices).toEqual([]);
   });
 });

@@ -19,6 +19,7 @@ import { appVersion } from '../../backend/version';
 import { compareEvalRuns } from '../compare';
 import { getEvalItemDetail } from '../inspect';
 import { getEvalItems, getEvalRun } from '../repository';
+import { embeddingClusters, type Clusters } from '../clusters';
 import { findChangedSlices, findFailureSlices } from '../slices';
 import { withIntervals } from '../stats';
 import { getEvalSummary } from '../summary';
@@ -41,6 +42,8 @@ export const REPORT_LIMITS = {
 export interface ReportDeps {
   db: Db;
   registry: ModelRegistry;
+  /** The embeddings cache: with it, the slices include clusters of the run's embeddings, as in the app. */
+  cacheDir?: string;
 }
 
 export interface ReportRequest {
@@ -155,6 +158,9 @@ export async function gatherReport(deps: ReportDeps, q: { runId: number; compare
   const dataset = listDatasets(db).find((d) => d.id === run.datasetId) ?? null;
   if (!dataset) throw new ApiError('not_found', `Run ${run.id}'s dataset ${run.datasetId} is no longer imported.`);
   const kinds: EvalItem['kind'][] = run.task === 'nlvr2' ? ['nlvr2'] : ['caption', 'image'];
+  const clusters = new Map<EvalItem['kind'], Clusters | null>();
+  for (const kind of kinds)
+    clusters.set(kind, deps.cacheDir ? await embeddingClusters(db, deps.cacheDir, run.id, kind) : null);
   const slices = kinds.map((kind) =>
     findFailureSlices(db, {
       runId: run.id,
@@ -162,6 +168,7 @@ export async function gatherReport(deps: ReportDeps, q: { runId: number; compare
       at: run.task === 'nlvr2' ? 1 : 5,
       minSupport: 30,
       limit: REPORT_LIMITS.slices,
+      clusters: clusters.get(kind),
     }),
   );
   // a comparison: the groups this run fixed and broke most against the other, by the same metric as the slices
@@ -174,6 +181,7 @@ export async function gatherReport(deps: ReportDeps, q: { runId: number; compare
           at: run.task === 'nlvr2' ? 1 : 5,
           minSupport: 30,
           limit: REPORT_LIMITS.slices,
+          clusters: clusters.get(kind),
         }),
       )
     : [];
