@@ -505,6 +505,20 @@ export const ModelCard = z.object({
     .lazy(() => LabelSnapshot)
     .nullable()
     .optional(),
+  /**
+   * A version fine-tuned here: its held-out result against its parent's (the fine-tune's before and after runs),
+   * per metric the paired Δ with its 95% interval and label (McNemar for NLVR2). Null otherwise.
+   */
+  heldOut: z
+    .object({
+      jobId: z.number().int(),
+      split: z.string(),
+      beforeRunId: z.number().int(),
+      afterRunId: z.number().int(),
+      differences: z.array(MetricDifference),
+    })
+    .nullable()
+    .optional(),
   /** Every registered version (removed ones too) with its newest metrics per task, dataset and split. */
   versions: z.array(
     z.object({

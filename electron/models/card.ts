@@ -2,7 +2,8 @@
 // every other registered version (removed ones included), so the card can chart how versions compare.
 import type { EvalRun, ModelCard } from '../api/schemas';
 import type { Db } from '../store/db';
-import { listEvalRuns } from '../eval/repository';
+import { getEvalRun, listEvalRuns } from '../eval/repository';
+import { compareIntervals, DEFAULT_BOOTSTRAP } from '../eval/stats';
 import type { ModelRegistry } from './registry';
 import { snapshotOfModel } from '../labels/snapshots';
 
@@ -47,6 +48,21 @@ export function modelCard(db: Db, registry: ModelRegistry, id: number): ModelCar
     runs: (byDir.get(model.dir) ?? []).sort((a, b) => b.id - a.id),
     labelSnapshot: snapshotOfModel(db, model.id),
     parentLabelSnapshot: parent ? snapshotOfModel(db, parent.id) : null,
+    heldOut: heldOutAgainstParent(db, model.id),
     versions,
   };
+}
+
+/** The fine-tune that made this version: its held-out before/after runs compared, as the job recorded them. */
+function heldOutAgainstParent(db: Db, modelId: number): ModelCard['heldOut'] {
+  const row = db
+    .prepare(
+      `SELECT job_id AS jobId, before_run_id AS beforeRunId, after_run_id AS afterRunId FROM finetunes
+       WHERE model_id = ? AND before_run_id IS NOT NULL AND after_run_id IS NOT NULL ORDER BY job_id DESC LIMIT 1`,
+    )
+    .get(modelId) as { jobId: number; beforeRunId: number; afterRunId: number } | undefined;
+  if (!row) return null;
+  const before = getEvalRun(db, row.beforeRunId);
+  const after = getEvalRun(db, row.afterRunId);
+  return { ...row, split: after.split, differences: compareIntervals(db, before, after, DEFAULT_BOOTSTRAP) };
 }

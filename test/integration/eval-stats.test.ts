@@ -6,7 +6,14 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChangedSlices, EvalComparison, EvalItem, EvalRun, FailureSlices } from '../../electron/api/schemas';
+import type {
+  ChangedSlices,
+  EvalComparison,
+  EvalItem,
+  EvalRun,
+  FailureSlices,
+  ModelCard,
+} from '../../electron/api/schemas';
 import { createBackend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
 import { runEvaluation } from '../../electron/eval/run-eval';
@@ -270,6 +277,16 @@ describe('a fine-tune', () => {
     expect(acc.name).toBe('accuracy');
     expect(acc.mcnemar).toBeDefined();
     expect(['better', 'worse', 'no detectable difference at 95%']).toContain(acc.label);
+    // the new version's card carries the same record of its lineage; its parent's card none
+    const card = (await backend.call('getModelCard', { id: ft.modelId! })) as ModelCard;
+    expect(card.heldOut).toEqual({
+      jobId: ft.jobId,
+      split: 'dev',
+      beforeRunId: ft.beforeRunId,
+      afterRunId: ft.afterRunId,
+      differences: held.differences,
+    });
+    expect(((await backend.call('getModelCard', { id: baseModelId })) as ModelCard).heldOut).toBeNull();
   }, 300_000);
 });
 

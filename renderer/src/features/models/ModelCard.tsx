@@ -7,6 +7,34 @@ import { useReview } from '../labels/review-store';
 import { useLabels } from '../labels/store';
 import { useNav } from '../../stores/nav';
 
+/** A fine-tuned version against its parent on the held-out split: Δ, paired 95% interval and what it amounts to. */
+function HeldOut({ card }: { card: Card }) {
+  const h = card.heldOut;
+  if (!h) return <dd className="muted">— (not fine-tuned here)</dd>;
+  const pp = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(1)}`;
+  return (
+    <dd data-testid="card-held-out">
+      <span className="muted">
+        fine-tune {h.jobId}, {h.split} split: run {h.beforeRunId} (parent) → run {h.afterRunId}
+      </span>
+      <ul>
+        {h.differences.map((d) => (
+          <li key={d.name} data-testid={`held-out-${d.name}`}>
+            {LABEL[d.name] ?? d.name} {pp(d.delta)}{' '}
+            <span className="muted">
+              ({pp(d.ci95[0])} to {pp(d.ci95[1])}
+              {d.mcnemar &&
+                `; McNemar p = ${d.mcnemar.p < 0.001 ? d.mcnemar.p.toExponential(1) : d.mcnemar.p.toFixed(3)}`}
+              )
+            </span>{' '}
+            <span className={d.label === 'better' ? 'better' : d.label === 'worse' ? 'worse' : 'muted'}>{d.label}</span>
+          </li>
+        ))}
+      </ul>
+    </dd>
+  );
+}
+
 /** The snapshot of the labels a version was trained on, with a link to what changed since its parent's. */
 function TrainedOn({ card }: { card: Card }) {
   const name = useDatasetName();
@@ -212,6 +240,8 @@ export function ModelCardView({ card }: { card: Card }) {
         <Architecture card={card} />
         <dt>Trained on labels</dt>
         <TrainedOn card={card} />
+        <dt>Against its parent</dt>
+        <HeldOut card={card} />
         <dt>Size on disk</dt>
         <dd>{m.removedAt ? 'folder deleted' : fmtBytes(m.sizeBytes)}</dd>
         <dt>Created</dt>
