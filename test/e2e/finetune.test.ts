@@ -82,5 +82,15 @@ describe('fine-tune', () => {
     const active = models.find((m: { active: boolean }) => m.active);
     expect(active.parentId).not.toBeNull();
     expect(active.name).toMatch(/-ft-nlvr2-sample-/);
+    // the new version's card: its lineage, with the held-out difference from its parent the job recorded
+    await page.keyboard.press('Alt+7');
+    await page.locator(`tr[data-model="${active.name}"]`).click();
+    const heldOut = page.getByTestId('model-card').getByTestId('card-held-out');
+    await heldOut.waitFor({ timeout: 30_000 });
+    const card = await page.evaluate((id) => (window as any).mome.getModelCard({ id }), active.id);
+    const [acc] = card.heldOut.differences;
+    expect(await heldOut.getByTestId('held-out-accuracy').textContent()).toContain(acc.label);
+    expect(await heldOut.textContent()).toMatch(/McNemar p = /);
+    await page.getByTestId('model-card').screenshot({ path: path.join(screenshotDir, 'model-card-lineage.png') });
   }, 240_000);
 });
