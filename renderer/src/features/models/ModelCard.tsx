@@ -22,7 +22,7 @@ function HeldOut({ card }: { card: Card }) {
           <li key={d.name} data-testid={`held-out-${d.name}`}>
             {LABEL[d.name] ?? d.name} {pp(d.delta)}{' '}
             <span className="muted">
-              ({pp(d.ci95[0])} to {pp(d.ci95[1])}
+              ({pp(d.ci95[0]).replace('±', '')} to {pp(d.ci95[1]).replace('±', '')}
               {d.mcnemar &&
                 `; McNemar p = ${d.mcnemar.p < 0.001 ? d.mcnemar.p.toExponential(1) : d.mcnemar.p.toFixed(3)}`}
               )
