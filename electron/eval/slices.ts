@@ -29,6 +29,23 @@ const LENGTHS: [number, string][] = [
   [Infinity, '16+ words'],
 ];
 
+/** Kinds of word a caption or statement can use, each a group of its own beside the single words. */
+export const CATEGORIES: Record<string, string[]> = {
+  count: 'one two three four five six seven eight nine ten several many few pair couple both'.split(' '),
+  colour: 'red blue green yellow black white brown orange pink purple grey gray violet'.split(' '),
+  spatial: 'left right above below under behind beside next near top bottom front between middle centre center'.split(
+    ' ',
+  ),
+  negation: "no not none neither nor without nobody nothing isn't aren't doesn't don't".split(' '),
+};
+const CATEGORY_OF = new Map(Object.entries(CATEGORIES).flatMap(([c, ws]) => ws.map((w) => [w, c] as const)));
+const CATEGORY_TEXT: Record<string, string> = {
+  count: 'a count',
+  colour: 'a colour',
+  spatial: 'a spatial word',
+  negation: 'a negation',
+};
+
 export const words = (text: string): string[] => text.toLowerCase().match(/[a-z0-9]+(?:'[a-z]+)?/g) ?? [];
 
 /** The named groups a query belongs to, as "feature\tvalue". */
@@ -43,7 +60,11 @@ function featuresOf(q: Query, kind: Kind, clusters?: Clusters | null): Set<strin
     return out;
   }
   const ws = words(text);
-  for (const w of ws) out.add(`word\t${w}`);
+  for (const w of ws) {
+    out.add(`word\t${w}`);
+    const c = CATEGORY_OF.get(w);
+    if (c) out.add(`category\t${c}`);
+  }
   for (let i = 0; i + 1 < ws.length; i++) out.add(`bigram\t${ws[i]} ${ws[i + 1]}`);
   out.add(`length\t${LENGTHS.find(([max]) => ws.length <= max)![1]}`);
   return out;
@@ -54,6 +75,7 @@ function describe(feature: Feature, value: string, kind: Kind): string {
   if (feature === 'split') return `split ${value}`;
   if (feature === 'length') return `${what} of ${value}`;
   if (feature === 'cluster') return `${kind === 'image' ? 'image' : 'caption'} in embedding cluster ${value}`;
+  if (feature === 'category') return `${what} with ${CATEGORY_TEXT[value] ?? value}`;
   return `${what} ${kind === 'image' ? 'mention' : 'has'} “${value}”`;
 }
 

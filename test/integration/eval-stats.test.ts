@@ -18,7 +18,7 @@ import { createBackend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
 import { runEvaluation } from '../../electron/eval/run-eval';
 import { embeddingClusters } from '../../electron/eval/clusters';
-import { words } from '../../electron/eval/slices';
+import { CATEGORIES, words } from '../../electron/eval/slices';
 import { mcnemarExact } from '../../model-runtime/src/retrieval/bootstrap';
 import { fineTune, importModel, randomModelDir } from './helpers/finetune';
 import { exportRandomModels } from './helpers/models';
@@ -152,9 +152,10 @@ describe('failure slices', () => {
         const ws = words(x.text ?? '');
         if (sl.feature === 'word') return ws.includes(sl.value);
         if (sl.feature === 'bigram') return ws.some((w, i) => `${w} ${ws[i + 1]}` === sl.value);
+        if (sl.feature === 'category') return ws.some((w) => CATEGORIES[sl.value].includes(w));
         return true;
       };
-      if (sl.feature === 'word' || sl.feature === 'bigram') {
+      if (sl.feature === 'word' || sl.feature === 'bigram' || sl.feature === 'category') {
         const members = page.items.filter(member);
         expect(members.length, sl.label).toBe(sl.size);
         expect(members.filter((x) => x.rank! >= 5).length).toBe(sl.missedCount);
@@ -196,7 +197,7 @@ describe('failure slices', () => {
     const { runId } = await evaluate('nlvr2', models[0], nlvr2, 'dev');
     const s = await slicesOf({ runId, minSupport: 5 });
     expect(s.metric).toBe('accuracy');
-    for (const sl of s.slices) expect(['word', 'bigram', 'length', 'split']).toContain(sl.feature); // no clusters
+    for (const sl of s.slices) expect(['word', 'bigram', 'category', 'length', 'split']).toContain(sl.feature); // no clusters
     expect((await slicesOf({ runId, minSupport: 100_000 })).slices).toEqual([]);
   });
 });
