@@ -79,6 +79,29 @@ function describe(feature: Feature, value: string, kind: Kind): string {
   return `${what} ${kind === 'image' ? 'mention' : 'has'} “${value}”`;
 }
 
+/** Which queries and metric a slice list is over: a retrieval run's captions (IR) or images (TR) at R@at; an
+ * NLVR2 run's examples by accuracy. */
+function measure(task: string, q: { kind?: Kind; at: number } & Partial<BootstrapSettings>) {
+  const kind: Kind = task === 'nlvr2' ? 'nlvr2' : q.kind === 'image' ? 'image' : 'caption';
+  const at = kind === 'nlvr2' ? 1 : q.at;
+  const metric = kind === 'nlvr2' ? 'accuracy' : `${kind === 'caption' ? 'ir' : 'tr'}_r${at}`;
+  const bootstrap = { resamples: q.resamples ?? DEFAULT_BOOTSTRAP.resamples, seed: q.seed ?? DEFAULT_BOOTSTRAP.seed };
+  return { kind, at, metric, bootstrap };
+}
+
+/** Every candidate group ("feature\tvalue") with its members (indices into qs). */
+function groupQueries(qs: Query[], kind: Kind, clusters?: Clusters | null): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  qs.forEach((x, i) => {
+    for (const f of featuresOf(x, kind, clusters)) {
+      let g = groups.get(f);
+      if (!g) groups.set(f, (g = []));
+      g.push(i);
+    }
+  });
+  return groups;
+}
+
 export function findFailureSlices(
   db: Db,
   q: {
@@ -92,24 +115,13 @@ export function findFailureSlices(
 ): FailureSlices {
   const run = getEvalRun(db, q.runId);
   // a retrieval run's queries are captions (IR) or images (TR); an NLVR2 run's its examples
-  const kind: Kind = run.task === 'nlvr2' ? 'nlvr2' : q.kind === 'image' ? 'image' : 'caption';
-  const at = kind === 'nlvr2' ? 1 : q.at;
-  const metric = kind === 'nlvr2' ? 'accuracy' : `${kind === 'caption' ? 'ir' : 'tr'}_r${at}`;
-  const bootstrap = { resamples: q.resamples ?? DEFAULT_BOOTSTRAP.resamples, seed: q.seed ?? DEFAULT_BOOTSTRAP.seed };
+  const { kind, at, metric, bootstrap } = measure(run.task, q);
   const qs = rankedQueries(db, run.id, run.datasetId, kind);
   const n = qs.length;
   const hit = qs.map((x) => x.rank < at);
   const hits = hit.filter(Boolean).length;
 
-  // every candidate group: its members (indices into qs)
-  const groups = new Map<string, number[]>();
-  qs.forEach((x, i) => {
-    for (const f of featuresOf(x, kind, q.clusters)) {
-      let g = groups.get(f);
-      if (!g) groups.set(f, (g = []));
-      g.push(i);
-    }
-  });
+  const groups = groupQueries(qs, kind, q.clusters);
   const pWhole = n ? hits / n : 0;
   const tested = [...groups.values()].filter((g) => g.length >= q.minSupport && n - g.length >= q.minSupport);
   const z = normalQuantile(1 - 0.025 / Math.max(1, tested.length));
@@ -198,24 +210,14 @@ export function findChangedSlices(
   const runA = getEvalRun(db, q.a);
   const runB = getEvalRun(db, q.b);
   checkComparable(runA, runB);
-  const kind: Kind = runA.task === 'nlvr2' ? 'nlvr2' : q.kind === 'image' ? 'image' : 'caption';
-  const at = kind === 'nlvr2' ? 1 : q.at;
-  const metric = kind === 'nlvr2' ? 'accuracy' : `${kind === 'caption' ? 'ir' : 'tr'}_r${at}`;
-  const bootstrap = { resamples: q.resamples ?? DEFAULT_BOOTSTRAP.resamples, seed: q.seed ?? DEFAULT_BOOTSTRAP.seed };
+  const { kind, at, metric, bootstrap } = measure(runA.task, q);
   const rankA = new Map(rankedQueries(db, runA.id, runA.datasetId, kind).map((x) => [x.key, x.rank]));
   const qs = rankedQueries(db, runB.id, runB.datasetId, kind).filter((x) => rankA.has(x.key));
   const n = qs.length;
   const ra = Int32Array.from(qs, (x) => rankA.get(x.key)!);
   const rb = Int32Array.from(qs, (x) => x.rank);
 
-  const groups = new Map<string, number[]>();
-  qs.forEach((x, i) => {
-    for (const f of featuresOf(x, kind, q.clusters)) {
-      let g = groups.get(f);
-      if (!g) groups.set(f, (g = []));
-      g.push(i);
-    }
-  });
+  const groups = groupQueries(qs, kind, q.clusters);
   const scored: { key: string; members: number[]; fixed: number; broken: number; delta: number; se: number }[] = [];
   for (const [key, members] of groups) {
     const ns = members.length;

@@ -6,6 +6,7 @@ import { useEffect, useState } from 'react';
 import type { ChangedSlices as Changed } from '../../../../electron/api/schemas';
 import { errorMessage, mome } from '../../api/mome';
 import { fmtInt, METRIC_LABELS } from '../../format';
+import { SliceQueryPicker } from './SliceQueryPicker';
 import { useEval } from './store';
 
 const pp = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(1)}`;
@@ -106,21 +107,14 @@ export function ChangedSlices({ a, b, task }: { a: number; b: number; task: 'ret
       <h3>Slices that changed most</h3>
       <div className="row">
         {task === 'retrieval' && (
-          <>
-            <select
-              aria-label="Changed slices queries"
-              value={kind}
-              onChange={(e) => setKind(e.target.value as 'caption' | 'image')}
-            >
-              <option value="caption">Caption queries (IR)</option>
-              <option value="image">Image queries (TR)</option>
-            </select>
-            {([1, 5, 10] as const).map((k) => (
-              <label key={k}>
-                <input type="radio" name="changed-at" checked={at === k} onChange={() => setAt(k)} /> R@{k}
-              </label>
-            ))}
-          </>
+          <SliceQueryPicker
+            label="Changed slices queries"
+            name="changed-at"
+            kind={kind}
+            setKind={setKind}
+            at={at}
+            setAt={setAt}
+          />
         )}
         {found && (
           <span className="muted">

@@ -6,6 +6,7 @@ import { useEffect, useState } from 'react';
 import type { EvalRun, FailureSlices as Slices } from '../../../../electron/api/schemas';
 import { errorMessage, mome } from '../../api/mome';
 import { fmtInt, METRIC_LABELS } from '../../format';
+import { SliceQueryPicker } from './SliceQueryPicker';
 import { useEval } from './store';
 
 const pp = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(1)}`;
@@ -34,21 +35,7 @@ export function FailureSlices({ run }: { run: EvalRun }) {
     <div className="failure-slices" data-testid="failure-slices">
       <div className="row">
         {run.task === 'retrieval' && (
-          <>
-            <select
-              aria-label="Slice queries"
-              value={kind}
-              onChange={(e) => setKind(e.target.value as 'caption' | 'image')}
-            >
-              <option value="caption">Caption queries (IR)</option>
-              <option value="image">Image queries (TR)</option>
-            </select>
-            {([1, 5, 10] as const).map((k) => (
-              <label key={k}>
-                <input type="radio" name="slice-at" checked={at === k} onChange={() => setAt(k)} /> R@{k}
-              </label>
-            ))}
-          </>
+          <SliceQueryPicker label="Slice queries" name="slice-at" kind={kind} setKind={setKind} at={at} setAt={setAt} />
         )}
         <label>
           at least{' '}
