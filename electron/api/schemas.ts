@@ -340,7 +340,7 @@ export const FailureSlices = z.object({
   tested: z.number().int(),
   slices: z.array(
     z.object({
-      feature: z.enum(['word', 'bigram', 'category', 'length', 'split', 'cluster']),
+      feature: z.enum(['word', 'bigram', 'category', 'length', 'split', 'aspect', 'size', 'cluster']),
       value: z.string(),
       /** In words: 'caption has “striped green”', 'caption of 16+ words', 'split val'. */
       label: z.string(),
@@ -368,7 +368,7 @@ export type FailureSlices = z.infer<typeof FailureSlices>;
  * what it broke, each with the paired difference and its 95% interval.
  */
 const ChangedSlice = z.object({
-  feature: z.enum(['word', 'bigram', 'category', 'length', 'split', 'cluster']),
+  feature: z.enum(['word', 'bigram', 'category', 'length', 'split', 'aspect', 'size', 'cluster']),
   value: z.string(),
   label: z.string(),
   size: z.number().int(),

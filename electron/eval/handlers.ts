@@ -13,6 +13,7 @@ import { getEvalItemDetail } from './inspect';
 import { exportEvalReport } from './report/index';
 import { getEvalItems, listEvalRuns } from './repository';
 import { embeddingClusters } from './clusters';
+import { imageShapes } from './image-shapes';
 import { findChangedSlices, findFailureSlices } from './slices';
 import { withIntervals } from './stats';
 import { getEvalSummary } from './summary';
@@ -75,9 +76,17 @@ export function evalHandlers(deps: {
     getEvalItemDetail: (q) => getEvalItemDetail(db, q),
     getEvalSummary: ({ runId }) => getEvalSummary(db, runId),
     findFailureSlices: async (q) =>
-      findFailureSlices(db, { ...q, clusters: await embeddingClusters(db, cacheDir, q.runId, q.kind) }),
+      findFailureSlices(db, {
+        ...q,
+        clusters: await embeddingClusters(db, cacheDir, q.runId, q.kind),
+        shapes: await imageShapes(db, q.runId),
+      }),
     findChangedSlices: async (q) =>
-      findChangedSlices(db, { ...q, clusters: await embeddingClusters(db, cacheDir, q.b, q.kind) }),
+      findChangedSlices(db, {
+        ...q,
+        clusters: await embeddingClusters(db, cacheDir, q.b, q.kind),
+        shapes: await imageShapes(db, q.b),
+      }),
     getEmbeddingMap: (q) => getEmbeddingMap(db, cacheDir, q),
     exportEvalReport: (q) => exportEvalReport({ db, registry: models, cacheDir }, q),
     getEvalMetricsWithMarks: ({ runId }) => evalMetricsWithMarks(db, runId),

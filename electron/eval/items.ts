@@ -217,6 +217,8 @@ export interface RankedQuery {
   split: string | null;
   /** An image query: its captions' texts (the words it is described with). */
   captions?: string;
+  /** The image a retrieval query is of (an image query's own, a caption's image): its file in the dataset. */
+  imageFile?: string;
 }
 
 /** A run's ranked queries of one kind with their text and split (and an image's captions). */
@@ -224,7 +226,7 @@ export function rankedQueries(db: Db, runId: number, datasetId: number, kind: Ki
   if (kind === 'caption')
     return db
       .prepare(
-        `SELECT e.item_key AS key, e.rank, c.raw AS text, i.split FROM eval_items e
+        `SELECT e.item_key AS key, e.rank, c.raw AS text, i.split, i.file AS imageFile FROM eval_items e
          JOIN captions c ON c.dataset_id = @datasetId AND c.sentid = CAST(e.item_key AS INTEGER)
          JOIN images i ON i.id = c.image_id
          WHERE e.run_id = @runId AND e.kind = 'caption' AND e.rank IS NOT NULL`,
@@ -233,7 +235,7 @@ export function rankedQueries(db: Db, runId: number, datasetId: number, kind: Ki
   if (kind === 'image')
     return db
       .prepare(
-        `SELECT e.item_key AS key, e.rank, i.file AS text, i.split,
+        `SELECT e.item_key AS key, e.rank, i.file AS text, i.split, i.file AS imageFile,
                 (SELECT group_concat(c.raw, ' | ') FROM captions c WHERE c.image_id = i.id) AS captions
          FROM eval_items e JOIN images i ON i.dataset_id = @datasetId AND i.source_id = e.item_key
          WHERE e.run_id = @runId AND e.kind = 'image' AND e.rank IS NOT NULL`,

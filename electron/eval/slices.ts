@@ -11,6 +11,7 @@ import type { ChangedSlices, EvalItemKind, FailureSlices } from '../api/schemas'
 import type { Db } from '../store/db';
 import { groupGap, labelDifference, normalQuantile, pairedBootstrapRecall } from '../../model-runtime/src/index';
 import type { Clusters } from './clusters';
+import type { ImageShapes } from './image-shapes';
 import { checkComparable } from './compare';
 import { rankedQueries, type RankedQuery } from './items';
 import { getEvalRun } from './repository';
@@ -49,9 +50,21 @@ const CATEGORY_TEXT: Record<string, string> = {
 export const words = (text: string): string[] => text.toLowerCase().match(/[a-z0-9]+(?:'[a-z]+)?/g) ?? [];
 
 /** The named groups a query belongs to, as "feature\tvalue". */
-function featuresOf(q: Query, kind: Kind, clusters?: Clusters | null): Set<string> {
+/** What a slice list may group by beyond the queries' own text: the model's embedding clusters, image shapes. */
+export interface SliceContext {
+  clusters?: Clusters | null;
+  shapes?: ImageShapes | null;
+}
+
+function featuresOf(q: Query, kind: Kind, ctx: SliceContext = {}): Set<string> {
+  const { clusters } = ctx;
   const out = new Set<string>();
   if (q.split) out.add(`split\t${q.split}`);
+  const shape = q.imageFile ? ctx.shapes?.get(q.imageFile) : undefined;
+  if (shape) {
+    out.add(`aspect\t${shape.aspect}`);
+    out.add(`size\t${shape.size}`);
+  }
   const cluster = clusters?.get(q.key);
   if (cluster) out.add(`cluster\t${cluster}`);
   const text = kind === 'image' ? (q.captions ?? '') : q.text;
@@ -74,6 +87,8 @@ function describe(feature: Feature, value: string, kind: Kind): string {
   const what = kind === 'caption' ? 'caption' : kind === 'image' ? "image's captions" : 'statement';
   if (feature === 'split') return `split ${value}`;
   if (feature === 'length') return `${what} of ${value}`;
+  if (feature === 'aspect' || feature === 'size')
+    return kind === 'image' ? `${value} image` : `caption of a ${value} image`;
   if (feature === 'cluster') return `${kind === 'image' ? 'image' : 'caption'} in embedding cluster ${value}`;
   if (feature === 'category') return `${what} with ${CATEGORY_TEXT[value] ?? value}`;
   return `${what} ${kind === 'image' ? 'mention' : 'has'} “${value}”`;
@@ -90,10 +105,10 @@ function measure(task: string, q: { kind?: Kind; at: number } & Partial<Bootstra
 }
 
 /** Every candidate group ("feature\tvalue") with its members (indices into qs). */
-function groupQueries(qs: Query[], kind: Kind, clusters?: Clusters | null): Map<string, number[]> {
+export function groupQueries(qs: Query[], kind: Kind, ctx: SliceContext = {}): Map<string, number[]> {
   const groups = new Map<string, number[]>();
   qs.forEach((x, i) => {
-    for (const f of featuresOf(x, kind, clusters)) {
+    for (const f of featuresOf(x, kind, ctx)) {
       let g = groups.get(f);
       if (!g) groups.set(f, (g = []));
       g.push(i);
@@ -110,8 +125,8 @@ export function findFailureSlices(
     at: number;
     minSupport: number;
     limit: number;
-    clusters?: Clusters | null;
-  } & Partial<BootstrapSettings>,
+  } & SliceContext &
+    Partial<BootstrapSettings>,
 ): FailureSlices {
   const run = getEvalRun(db, q.runId);
   // a retrieval run's queries are captions (IR) or images (TR); an NLVR2 run's its examples
@@ -121,7 +136,7 @@ export function findFailureSlices(
   const hit = qs.map((x) => x.rank < at);
   const hits = hit.filter(Boolean).length;
 
-  const groups = groupQueries(qs, kind, q.clusters);
+  const groups = groupQueries(qs, kind, q);
   const pWhole = n ? hits / n : 0;
   const tested = [...groups.values()].filter((g) => g.length >= q.minSupport && n - g.length >= q.minSupport);
   const z = normalQuantile(1 - 0.025 / Math.max(1, tested.length));
@@ -204,8 +219,8 @@ export function findChangedSlices(
     at: number;
     minSupport: number;
     limit: number;
-    clusters?: Clusters | null;
-  } & Partial<BootstrapSettings>,
+  } & SliceContext &
+    Partial<BootstrapSettings>,
 ): ChangedSlices {
   const runA = getEvalRun(db, q.a);
   const runB = getEvalRun(db, q.b);
@@ -217,7 +232,7 @@ export function findChangedSlices(
   const ra = Int32Array.from(qs, (x) => rankA.get(x.key)!);
   const rb = Int32Array.from(qs, (x) => x.rank);
 
-  const groups = groupQueries(qs, kind, q.clusters);
+  const groups = groupQueries(qs, kind, q);
   const scored: { key: string; members: number[]; fixed: number; broken: number; delta: number; se: number }[] = [];
   for (const [key, members] of groups) {
     const ns = members.length;

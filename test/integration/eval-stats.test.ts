@@ -18,6 +18,7 @@ import { createBackend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
 import { runEvaluation } from '../../electron/eval/run-eval';
 import { embeddingClusters } from '../../electron/eval/clusters';
+import { aspectOf, imageShapes, sizeOf } from '../../electron/eval/image-shapes';
 import { CATEGORIES, words } from '../../electron/eval/slices';
 import { mcnemarExact } from '../../model-runtime/src/retrieval/bootstrap';
 import { fineTune, importModel, randomModelDir } from './helpers/finetune';
@@ -191,6 +192,46 @@ describe('failure slices', () => {
     // an NLVR2 run has no embeddings to cluster
     const nl = await evaluate('nlvr2', models[0], nlvr2, 'dev');
     expect(await embeddingClusters(backend.db, cacheDir, nl.runId, 'nlvr2')).toBeNull();
+  });
+
+  it("image aspect and size: each query grouped by its image's shape, as the image files' headers say", async () => {
+    const { runId } = await evaluate('retrieval', models[0], coco, 'test');
+    const shapes = (await imageShapes(backend.db, runId))!;
+    const rows = backend.db
+      .prepare(
+        `SELECT c.sentid AS key, i.file FROM captions c JOIN images i ON i.id = c.image_id
+         WHERE i.dataset_id = ? AND i.split = 'test'`,
+      )
+      .all(coco) as { key: number; file: string }[];
+    const files = [...new Set(rows.map((r) => r.file))];
+    // the sizes as Pillow reads them (another decoder than the app's)
+    const root = path.join(repo, 'assets', 'datasets', 'coco-sample');
+    const pil = spawnSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        'import sys, json\nfrom PIL import Image\nprint(json.dumps([Image.open(f).size for f in sys.argv[1:]]))',
+        ...files.map((f) => path.join(root, f)),
+      ],
+      { encoding: 'utf8' },
+    );
+    const sizes = JSON.parse(pil.stdout) as [number, number][];
+    files.forEach((f, i) =>
+      expect(shapes.get(f), f).toEqual({ aspect: aspectOf(...sizes[i]), size: sizeOf(...sizes[i]) }),
+    );
+    expect(new Set([...shapes.values()].map((x) => x.aspect)).size).toBeGreaterThan(1);
+    const s = await slicesOf({ runId, at: 5, minSupport: 5, limit: 200 });
+    const page = (await backend.call('getEvalItems', { runId, kind: 'caption', limit: 1000 })) as {
+      items: EvalItem[];
+    };
+    const fileOf = new Map(rows.map((r) => [String(r.key), r.file]));
+    for (const sl of s.slices.filter((x) => x.feature === 'aspect' || x.feature === 'size')) {
+      const members = page.items.filter(
+        (x) => shapes.get(fileOf.get(x.key)!)![sl.feature as 'aspect' | 'size'] === sl.value,
+      );
+      expect(members.length, sl.label).toBe(sl.size);
+      expect(sl.label).toBe(`caption of a ${sl.value} image`);
+    }
   });
 
   it('NLVR2 statements by word and length; a minimum support above every group leaves none', async () => {

@@ -20,6 +20,7 @@ import { compareEvalRuns } from '../compare';
 import { getEvalItemDetail } from '../inspect';
 import { getEvalItems, getEvalRun } from '../repository';
 import { embeddingClusters, type Clusters } from '../clusters';
+import { imageShapes } from '../image-shapes';
 import { findChangedSlices, findFailureSlices } from '../slices';
 import { withIntervals } from '../stats';
 import { getEvalSummary } from '../summary';
@@ -161,6 +162,7 @@ export async function gatherReport(deps: ReportDeps, q: { runId: number; compare
   const clusters = new Map<EvalItem['kind'], Clusters | null>();
   for (const kind of kinds)
     clusters.set(kind, deps.cacheDir ? await embeddingClusters(db, deps.cacheDir, run.id, kind) : null);
+  const shapes = await imageShapes(db, run.id);
   const slices = kinds.map((kind) =>
     findFailureSlices(db, {
       runId: run.id,
@@ -169,6 +171,7 @@ export async function gatherReport(deps: ReportDeps, q: { runId: number; compare
       minSupport: 30,
       limit: REPORT_LIMITS.slices,
       clusters: clusters.get(kind),
+      shapes,
     }),
   );
   // a comparison: the groups this run fixed and broke most against the other, by the same metric as the slices
@@ -182,6 +185,7 @@ export async function gatherReport(deps: ReportDeps, q: { runId: number; compare
           minSupport: 30,
           limit: REPORT_LIMITS.slices,
           clusters: clusters.get(kind),
+          shapes,
         }),
       )
     : [];
