@@ -288,4 +288,38 @@ describe('bad input', () => {
     expect(misplaced.status).toBe(1);
     expect(misplaced.stderr).toMatch(/--target goes with --image/);
   }, 60_000);
+
+  it("the CLI's --queries output is the evaluation's top-10 ranking with its scores, query by query", async () => {
+    const items = (await captionItems((await evaluate(0)).runId)).slice(0, 20);
+    const queries = path.join(tempDir(), 'captions.txt');
+    fs.writeFileSync(queries, items.map((it) => it.text.replace(/\s+/g, ' ').trim()).join('\n') + '\n');
+    const dataset = path.join(repo, 'assets', 'datasets', 'coco-sample');
+    const out = execFileSync(
+      'node',
+      [
+        '--import',
+        'tsx',
+        'electron/cli/main.ts',
+        'search',
+        '--model',
+        tiny,
+        '--dataset',
+        dataset,
+        '--split',
+        'test',
+      ].concat(['--queries', queries, '--k', '10', '--home', backend.home.root]),
+      { cwd: repo, encoding: 'utf8' },
+    );
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { query: string; results: { imgid: number; score: number }[] });
+    expect(lines).toHaveLength(items.length);
+    lines.forEach((line, i) =>
+      expect(
+        line.results.map((h) => [String(h.imgid), +h.score.toFixed(5)]),
+        line.query,
+      ).toEqual(items[i].top),
+    );
+  }, 60_000);
 });
