@@ -5,6 +5,7 @@ import { evalCommand } from './eval';
 import { importCommand } from './import';
 import { modelsCommand } from './models';
 import { reportCommand } from './report';
+import { reviewQueueCommand } from './review-queue';
 import { searchCommand } from './search';
 
 const APP_COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
@@ -23,6 +24,10 @@ const APP_COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; h
   report: {
     run: reportCommand,
     help: 'report --run ID [--compare ID] --out FILE.html [--home DIR]   a run (or two compared) as one self-contained HTML file',
+  },
+  'review-queue': {
+    run: reviewQueueCommand,
+    help: 'review-queue --model DIR --dataset DIR [--split S|all] [--json OUT]   the review queue the app would show',
   },
   search: {
     run: searchCommand,

@@ -156,4 +156,23 @@ describe('search', () => {
     expect(num(await withM.textContent())).toBeCloseTo(run.metrics.ir_r1 + 100 / items.length, 1);
     await shot('search-mark-moves-metric.png');
   });
+
+  it('C saves a free-text query as a new caption of the picked image, through the label history', async () => {
+    const bar = page.getByTestId('search');
+    await bar.getByLabel('Search images by text').fill('a lonely white star on green grass');
+    await bar.getByRole('button', { name: 'Search' }).click();
+    const hits = page.getByTestId('search-hit');
+    await expect.poll(() => page.getByTestId('search-status').textContent()).not.toMatch(/The query is caption/);
+    await hits.first().click();
+    const imgid = await hits.first().getAttribute('data-imgid');
+    await page.keyboard.press('c');
+    await page.getByText(`Saved “a lonely white star on green grass” as a new caption of image ${imgid}`).waitFor();
+    const events = await api<{ items: { key: string; field: string; newValue: unknown; view: string }[] }>(
+      'listLabelEvents',
+      { kind: 'caption', limit: 10 },
+    );
+    const raw = events.items.find((e) => e.field === 'raw' && e.newValue === 'a lonely white star on green grass');
+    expect(raw).toMatchObject({ view: 'search' });
+    expect(events.items.find((e) => e.key === raw!.key && e.field === 'image')?.newValue).toBe(imgid);
+  });
 });
