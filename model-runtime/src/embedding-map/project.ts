@@ -1,20 +1,30 @@
 // Runs a 2-D projection in a worker thread (runtime-paths finds the worker in every mode the app runs).
 import { startWorker } from '../runtime-paths';
 
-/** t-SNE (PCA-initialised) of the rows of `data` [n, d] to [n, 2], in a worker thread. */
+/** t-SNE (PCA-initialised, the default) or UMAP (umap-js) of the rows of `data` [n, d] to [n, 2], in a worker thread. */
 export function projectInWorker(
   data: Float32Array,
   n: number,
   d: number,
-  opts: { seed?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  opts: {
+    seed?: number;
+    method?: 'tsne' | 'umap';
+    signal?: AbortSignal;
+    onProgress?: (done: number, total: number) => void;
+  } = {},
 ): Promise<Float32Array> {
   const copy = Float32Array.from(data.subarray(0, n * d));
   const worker = startWorker('projection-worker', {
-    workerData: { data: copy, n, d, seed: opts.seed ?? 1 },
+    workerData: { data: copy, n, d, seed: opts.seed ?? 1, method: opts.method ?? 'tsne' },
     transferList: [copy.buffer],
   });
   return new Promise((resolve, reject) => {
-    const abort = () => void worker.terminate().then(() => reject(new Error('Cancelled')));
+    let cancelled = false;
+    const abort = () => {
+      cancelled = true; // terminating exits with code 1: the 'exit' handler must not report that as a failure
+      reject(new Error('Cancelled'));
+      void worker.terminate();
+    };
     opts.signal?.addEventListener('abort', abort, { once: true });
     worker.on('message', (m: { xy?: Float32Array; done?: number; total?: number }) => {
       if (m.xy) {
@@ -24,6 +34,9 @@ export function projectInWorker(
       } else opts.onProgress?.(m.done!, m.total!);
     });
     worker.on('error', reject);
-    worker.on('exit', (code) => code !== 0 && reject(new Error(`the projection worker stopped (exit code ${code})`)));
+    worker.on(
+      'exit',
+      (code) => code !== 0 && !cancelled && reject(new Error(`the projection worker stopped (exit code ${code})`)),
+    );
   });
 }

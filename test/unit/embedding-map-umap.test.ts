@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { rng } from '../../model-runtime/src/embedding-map/projection';
+import { umap } from '../../model-runtime/src/embedding-map/umap';
+import { projectInWorker } from '../../model-runtime/src/embedding-map/project';
+
+function clusters(n: number, d: number, C: number, spread: number, seed = 3) {
+  const r = rng(seed);
+  const g = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+  const centers = Array.from({ length: C }, () => Array.from({ length: d }, g));
+  const X = new Float32Array(n * d);
+  const label = Int32Array.from({ length: n }, (_, i) => i % C);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) X[i * d + j] = centers[label[i]][j] + spread * g();
+  return { X, label };
+}
+
+/** Share of points whose nearest neighbour in the map belongs to their own cluster. */
+function neighbourAgreement(Y: Float32Array, label: Int32Array): number {
+  let ok = 0;
+  for (let i = 0; i < label.length; i++) {
+    let best = -1;
+    let bd = Infinity;
+    for (let j = 0; j < label.length; j++) {
+      if (j === i) continue;
+      const dd = (Y[2 * i] - Y[2 * j]) ** 2 + (Y[2 * i + 1] - Y[2 * j + 1]) ** 2;
+      if (dd < bd) [bd, best] = [dd, j];
+    }
+    if (label[best] === label[i]) ok++;
+  }
+  return ok / label.length;
+}
+
+describe('embedding map by UMAP (umap-js)', () => {
+  it('keeps separated clusters apart in the map', () => {
+    const { X, label } = clusters(300, 32, 4, 0.2);
+    const Y = umap(X, 300, 32, { seed: 1 });
+    expect(Y.length).toBe(600);
+    expect(Y.every(Number.isFinite)).toBe(true);
+    expect(neighbourAgreement(Y, label)).toBeGreaterThan(0.95);
+  });
+
+  it('gives the same map for the same seed, another for another seed', () => {
+    const { X } = clusters(120, 16, 3, 0.3);
+    const a = umap(X, 120, 16, { seed: 7 });
+    expect(Array.from(umap(X, 120, 16, { seed: 7 }))).toEqual(Array.from(a));
+    expect(Array.from(umap(X, 120, 16, { seed: 8 }))).not.toEqual(Array.from(a));
+  });
+
+  it('reports progress up to the total number of epochs', () => {
+    const { X } = clusters(100, 8, 2, 0.3);
+    const seen: [number, number][] = [];
+    umap(X, 100, 8, { seed: 1, onProgress: (done, total) => seen.push([done, total]) });
+    expect(seen.length).toBeGreaterThan(2);
+    const [done, total] = seen[seen.length - 1];
+    expect(done).toBe(total);
+    expect(total).toBeGreaterThan(100);
+  });
+
+  it('computes the same map in a worker thread, with progress', async () => {
+    const { X } = clusters(150, 16, 3, 0.3);
+    let progress = 0;
+    const W = await projectInWorker(X, 150, 16, { seed: 2, method: 'umap', onProgress: () => progress++ });
+    expect(progress).toBeGreaterThan(0);
+    expect(Array.from(W)).toEqual(Array.from(umap(X, 150, 16, { seed: 2 })));
+  });
+
+  it('a cancelled projection stops the worker and rejects', async () => {
+    const { X } = clusters(400, 32, 4, 0.3);
+    const ac = new AbortController();
+    const p = projectInWorker(X, 400, 32, { seed: 1, method: 'umap', signal: ac.signal });
+    setTimeout(() => ac.abort(), 50);
+    await expect(p).rejects.toThrow('Cancelled');
+  });
+});
