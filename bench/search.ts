@@ -81,8 +81,7 @@ export async function benchSearch(): Promise<Record<string, unknown>> {
       split: 'test',
     }));
     const index = makeIndex({
-      fingerprint,
-      imageFingerprint: fingerprint,
+      keys: { texts: fingerprint, images: fingerprint },
       datasetId: 1,
       split: 'test',
       root: coco,
@@ -139,8 +138,7 @@ export async function benchSearch(): Promise<Record<string, unknown>> {
     const base = await loadSearchModel(baseDir, 'cpu', 32);
     const DB = base.config.embedDim;
     const baseIndex = makeIndex({
-      fingerprint: 'bench-search-base',
-      imageFingerprint: 'bench-search-base',
+      keys: { texts: 'bench-search-base', images: 'bench-search-base' },
       datasetId: 1,
       split: 'test',
       root: coco,

@@ -12,7 +12,7 @@ import { getEvalRun } from './repository';
 /** Image file (as the dataset lists it) → its shape group values. */
 export type ImageShapes = Map<string, { aspect: string; size: string }>;
 
-const memo = new Map<string, Promise<ImageShapes | null>>();
+const memos = new WeakMap<Db, Map<string, Promise<ImageShapes>>>();
 
 export function aspectOf(width: number, height: number): string {
   const r = width / height;
@@ -28,12 +28,14 @@ export function sizeOf(width: number, height: number): string {
 export function imageShapes(db: Db, runId: number): Promise<ImageShapes | null> {
   const run = getEvalRun(db, runId);
   if (run.task !== 'retrieval') return Promise.resolve(null);
+  let memo = memos.get(db);
+  if (!memo) memos.set(db, (memo = new Map()));
   const key = `${run.datasetId}|${run.split}`;
   let m = memo.get(key);
   if (!m) {
     m = read(db, run.id, run.datasetId);
     memo.set(key, m);
-    m.catch(() => memo.delete(key));
+    m.catch(() => memo!.delete(key));
     if (memo.size > 8) memo.delete(memo.keys().next().value!);
   }
   return m;

@@ -49,15 +49,14 @@ const CATEGORY_TEXT: Record<string, string> = {
 
 export const words = (text: string): string[] => text.toLowerCase().match(/[a-z0-9]+(?:'[a-z]+)?/g) ?? [];
 
-/** The named groups a query belongs to, as "feature\tvalue". */
 /** What a slice list may group by beyond the queries' own text: the model's embedding clusters, image shapes. */
 export interface SliceContext {
   clusters?: Clusters | null;
   shapes?: ImageShapes | null;
 }
 
+/** The named groups a query belongs to, as "feature\tvalue". */
 function featuresOf(q: Query, kind: Kind, ctx: SliceContext = {}): Set<string> {
-  const { clusters } = ctx;
   const out = new Set<string>();
   if (q.split) out.add(`split\t${q.split}`);
   const shape = q.imageFile ? ctx.shapes?.get(q.imageFile) : undefined;
@@ -65,7 +64,7 @@ function featuresOf(q: Query, kind: Kind, ctx: SliceContext = {}): Set<string> {
     out.add(`aspect\t${shape.aspect}`);
     out.add(`size\t${shape.size}`);
   }
-  const cluster = clusters?.get(q.key);
+  const cluster = ctx.clusters?.get(q.key);
   if (cluster) out.add(`cluster\t${cluster}`);
   const text = kind === 'image' ? (q.captions ?? '') : q.text;
   if (kind === 'image') {
@@ -205,8 +204,7 @@ type ChangedSlice = ChangedSlices['fixed'][number];
 /**
  * Two runs of the same split (b against a, e.g. a fine-tune against its parent): the named groups of the
  * queries both ranked whose metric changed most, what b fixed (`fixed`: most surely improved first) and what it
- * broke (`broke`: most surely worsened first). The groups are the failure slices' (words, word pairs, length,
- * split). The ranking key is the end of the paired difference's family-wise 95% bound nearest 0 (normal
+ * broke (`broke`: most surely worsened first). The groups are the failure slices' (featuresOf). The ranking key is the end of the paired difference's family-wise 95% bound nearest 0 (normal
  * approximation, Bonferroni over every group tested), so a large group that surely moved comes before a small
  * one that may have; each listed group's Δ carries its plain paired-bootstrap 95% interval and label.
  */

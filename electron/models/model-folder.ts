@@ -43,10 +43,12 @@ export function modelFingerprint(dir: string): string {
  * folder's fingerprint.
  */
 export function imageFingerprint(dir: string): string {
+  return imageTowerKey(dir) ?? modelFingerprint(dir);
+}
+
+function imageTowerKey(dir: string): string | null {
   const tower = readModelConfig(dir).raw.image_tower_sha256;
-  return typeof tower === 'string' && /^[0-9a-f]{64}$/.test(tower)
-    ? `image-${tower.slice(0, 16)}`
-    : modelFingerprint(dir);
+  return typeof tower === 'string' && /^[0-9a-f]{64}$/.test(tower) ? `image-${tower.slice(0, 16)}` : null;
 }
 
 /** The embedding caches of a model folder: texts by its fingerprint, images by its image tower. */
@@ -56,7 +58,8 @@ export interface CacheKeys {
 }
 
 export function cacheKeys(dir: string): CacheKeys {
-  return { texts: modelFingerprint(dir), images: imageFingerprint(dir) };
+  const texts = modelFingerprint(dir);
+  return { texts, images: imageTowerKey(dir) ?? texts };
 }
 
 /** A file's sha256, streamed (checkpoints are gigabytes). */

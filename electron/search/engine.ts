@@ -31,9 +31,8 @@ import {
 
 /** A split's images with their embeddings, held in memory between queries. */
 export interface SearchIndex {
-  /** The model's text-cache key (its folder's fingerprint) and image-cache key (cacheKeys in models/). */
-  fingerprint: string;
-  imageFingerprint: string;
+  /** The model's embedding-cache keys (cacheKeys in models/): texts by its fingerprint, images by its image tower. */
+  keys: CacheKeys;
   datasetId: number;
   split: string;
   root: string;
@@ -135,18 +134,7 @@ export async function indexFromCache(
   });
   if (toEncode > 0) return { index: null, toEncode, images: images.length };
   return {
-    index: makeIndex({
-      fingerprint: keys.texts,
-      imageFingerprint: keys.images,
-      datasetId,
-      split,
-      root,
-      kind,
-      images,
-      dim,
-      embeddings,
-      unreadable,
-    }),
+    index: makeIndex({ keys, datasetId, split, root, kind, images, dim, embeddings, unreadable }),
     toEncode,
     images: images.length,
   };
@@ -167,18 +155,7 @@ export async function buildIndex(
   const emb = await embedSplit(model, keys, root, images, [], cacheDir, ctx, [0.02, 0.98]);
   const dim = model.config.embedDim;
   const unreadable = new Set(emb.unreadable.keys());
-  return makeIndex({
-    fingerprint: keys.texts,
-    imageFingerprint: keys.images,
-    datasetId,
-    split,
-    root,
-    kind,
-    images,
-    dim,
-    embeddings: emb.images,
-    unreadable,
-  });
+  return makeIndex({ keys, datasetId, split, root, kind, images, dim, embeddings: emb.images, unreadable });
 }
 
 export function makeIndex(i: Omit<SearchIndex, 'tensor' | 'captions'>): SearchIndex {
@@ -270,7 +247,7 @@ export async function searchText(
   const length = queryLength(model.tokenizer, text, model.config.maxTextLen);
   const caption = captionOfQuery(db, index, text);
   const asked = caption ? caption.raw : text; // a caption exactly as the evaluation encoded it
-  const q = await embedQuery(model, index.fingerprint, cacheDir, asked, caption !== null);
+  const q = await embedQuery(model, index.keys.texts, cacheDir, asked, caption !== null);
   // unreadable images score 0 (zero rows); ask for enough to leave them out
   const want = Math.max(o.k, o.rerankK);
   const ranked = await rankImages(q, index.tensor, index.dim, want + index.unreadable.size);
@@ -389,8 +366,7 @@ export async function searchImageCaptions(
 ): Promise<{ queryImage: { file: string; imgid: string | null }; results: CaptionHit[] }> {
   const { at, q } = await queryImage(model, index, o.file);
   const captions = splitCaptions(db, index.datasetId, index.split);
-  const keys = { texts: index.fingerprint, images: index.imageFingerprint };
-  const emb = await embedSplit(model, keys, index.root, [], captions, cacheDir, ctx, [0, 1]);
+  const emb = await embedSplit(model, index.keys, index.root, [], captions, cacheDir, ctx, [0, 1]);
   const ranked = await rankImages(q, imagesTensor(emb.texts, index.dim), index.dim, Math.min(o.k, captions.length));
   const imgid = new Map(index.images.map((im) => [im.id, im.source_id]));
   const results = [...ranked.index].map((row, j): CaptionHit => {

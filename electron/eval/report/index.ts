@@ -163,31 +163,18 @@ export async function gatherReport(deps: ReportDeps, q: { runId: number; compare
   for (const kind of kinds)
     clusters.set(kind, deps.cacheDir ? await embeddingClusters(db, deps.cacheDir, run.id, kind) : null);
   const shapes = await imageShapes(db, run.id);
-  const slices = kinds.map((kind) =>
-    findFailureSlices(db, {
-      runId: run.id,
-      kind,
-      at: run.task === 'nlvr2' ? 1 : 5,
-      minSupport: 30,
-      limit: REPORT_LIMITS.slices,
-      clusters: clusters.get(kind),
-      shapes,
-    }),
-  );
+  const settings = (kind: EvalItem['kind']) => ({
+    kind,
+    at: run.task === 'nlvr2' ? 1 : 5,
+    minSupport: 30,
+    limit: REPORT_LIMITS.slices,
+    clusters: clusters.get(kind),
+    shapes,
+  });
+  const slices = kinds.map((kind) => findFailureSlices(db, { runId: run.id, ...settings(kind) }));
   // a comparison: the groups this run fixed and broke most against the other, by the same metric as the slices
   const changed = comparison
-    ? kinds.map((kind) =>
-        findChangedSlices(db, {
-          a: comparison.a.id,
-          b: run.id,
-          kind,
-          at: run.task === 'nlvr2' ? 1 : 5,
-          minSupport: 30,
-          limit: REPORT_LIMITS.slices,
-          clusters: clusters.get(kind),
-          shapes,
-        }),
-      )
+    ? kinds.map((kind) => findChangedSlices(db, { a: comparison.a.id, b: run.id, ...settings(kind) }))
     : [];
   const thumbs = new Thumbnails(dataset.root, REPORT_LIMITS.thumbnails, REPORT_LIMITS.thumbSize);
   const worst: ReportData['worst'] = [];
