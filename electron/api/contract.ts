@@ -17,6 +17,8 @@ import {
   EvalMarkedMetrics,
   EvalSummary,
   EmbeddingMap,
+  EmbeddingMapItem,
+  EmbeddingMapPoints,
   EvalRun,
   FailureSlices,
   ChangedSlices,
@@ -358,6 +360,15 @@ export const methods = {
   getEmbeddingMap: {
     input: z.object({ runId: id, maxPoints: z.number().int().min(10).max(5000).default(1500) }).strict(),
     output: EmbeddingMap,
+  },
+  /** Computes (or reads from the cache) the map of every image and caption of a retrieval run, as a job. */
+  startEmbeddingMap: { input: z.object({ runId: id }).strict(), output: Job },
+  /** The whole map as it stands: the landmarks' first map while the job runs, every point after. */
+  getEmbeddingMapPoints: { input: z.object({ runId: id }).strict(), output: EmbeddingMapPoints },
+  /** Points of the whole map by index, to preview or list (a selection's page). */
+  getEmbeddingMapItems: {
+    input: z.object({ runId: id, indices: z.array(z.number().int().min(0)).max(1000) }).strict(),
+    output: z.array(EmbeddingMapItem),
   },
   listModels: {
     input: z.object({ includeRemoved: z.boolean().default(false) }).strict(),

@@ -430,6 +430,53 @@ export const EmbeddingMap = z.object({
 });
 export type EmbeddingMap = z.infer<typeof EmbeddingMap>;
 
+/**
+ * The map of every image and caption of a retrieval run (those with cached embeddings), as compact columns:
+ * each a base64 string of a little-endian typed array with one value per point, so 740K points travel as a few
+ * strings, not 740K objects.
+ */
+export const EmbeddingMapPoints = z.object({
+  runId: z.number().int(),
+  /** none: not computed yet; first: the landmark sample is placed (others NaN); full: every point. */
+  stage: z.enum(['none', 'first', 'full']),
+  method: z.string(),
+  /** Images and captions in the run's split(s); `n` of them have cached embeddings and are points. */
+  total: z.number().int(),
+  n: z.number().int(),
+  /** The job computing the map, while it runs. */
+  jobId: z.number().int().nullable(),
+  /** Seconds the projection took (when it was computed, not read from the cache). */
+  seconds: z.number().nullable(),
+  cached: z.boolean(),
+  splits: z.array(z.string()),
+  /** Float32: positions (NaN where not placed yet). */
+  x: z.string(),
+  y: z.string(),
+  /** Uint8: 0 image, 1 caption. */
+  kind: z.string(),
+  /** Uint8: index into `splits`. */
+  split: z.string(),
+  /** Int32: the ground truth's rank for the point as a query (0 = first), −1 where it was not ranked. */
+  rank: z.string(),
+  /** Uint8: 0 never edited, 1 a label edited, 2 in a judged pair (hard negative or also a match). */
+  label: z.string(),
+});
+export type EmbeddingMapPoints = z.infer<typeof EmbeddingMapPoints>;
+
+/** One point of a run's whole map, to preview it or list it in a selection. */
+export const EmbeddingMapItem = z.object({
+  index: z.number().int(),
+  kind: z.enum(['image', 'caption']),
+  key: z.string(),
+  /** The caption's text, or the image's file. */
+  text: z.string(),
+  split: z.string(),
+  rank: z.number().int().nullable(),
+  /** The image's absolute path (a caption's: its image's), for a thumbnail. */
+  path: z.string(),
+});
+export type EmbeddingMapItem = z.infer<typeof EmbeddingMapItem>;
+
 export const ModelVersion = z.object({
   id: z.number().int(),
   name: z.string(),

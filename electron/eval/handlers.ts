@@ -8,6 +8,7 @@ import type { ModelRegistry } from '../models/registry';
 import type { Db } from '../store/db';
 import { compareEvalRuns } from './compare';
 import { getEmbeddingMap } from './embedding-map';
+import { getEmbeddingMapItems, getEmbeddingMapPoints, startEmbeddingMap } from './whole-map';
 import { evalMetricsWithMarks } from './extra-positives';
 import { getEvalItemDetail } from './inspect';
 import { exportEvalReport } from './report/index';
@@ -29,6 +30,9 @@ type EvalHandlers = Pick<
   | 'findFailureSlices'
   | 'findChangedSlices'
   | 'getEmbeddingMap'
+  | 'startEmbeddingMap'
+  | 'getEmbeddingMapPoints'
+  | 'getEmbeddingMapItems'
   | 'exportEvalReport'
   | 'getEvalMetricsWithMarks'
 >;
@@ -88,6 +92,9 @@ export function evalHandlers(deps: {
         shapes: await imageShapes(db, q.b),
       }),
     getEmbeddingMap: (q) => getEmbeddingMap(db, cacheDir, q),
+    startEmbeddingMap: ({ runId }) => startEmbeddingMap(db, jobs, cacheDir, runId),
+    getEmbeddingMapPoints: ({ runId }) => getEmbeddingMapPoints(db, runId),
+    getEmbeddingMapItems: ({ runId, indices }) => getEmbeddingMapItems(runId, indices),
     exportEvalReport: (q) => exportEvalReport({ db, registry: models, cacheDir }, q),
     getEvalMetricsWithMarks: ({ runId }) => evalMetricsWithMarks(db, runId),
   };

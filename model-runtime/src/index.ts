@@ -64,7 +64,8 @@ export {
 } from './retrieval/bootstrap';
 
 // Embedding maps: a 2-D projection of embeddings, computed in a worker thread
-export { projectInWorker } from './embedding-map/project';
+export { projectInWorker, wholeMapInWorker } from './embedding-map/project';
+export { sampleIndices, type WholeMapStage } from './embedding-map/whole-map';
 export { rng } from './embedding-map/projection';
 
 // The model commands of the `mome` CLI (embed, run-graphs, tokenize, and the Python ones)

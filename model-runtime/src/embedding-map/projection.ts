@@ -16,6 +16,14 @@ export function rng(seed: number): () => number {
 
 /** Top `p` principal components of the centred rows of X [n, d]; returns the projections [n, p]. */
 export function pca(X: Float32Array, n: number, d: number, p: number, seed = 1): Float64Array {
+  const { mean, Q, p: q } = pcaBasis(X, n, d, p, seed);
+  const C = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) C[i * d + j] = X[i * d + j] - mean[j];
+  return matmul(C, Q, n, d, q);
+}
+
+/** The mean and the top `p` principal directions Q [d, p] of the rows of X [n, d] (block power iteration). */
+export function pcaBasis(X: Float32Array, n: number, d: number, p: number, seed = 1) {
   p = Math.min(p, d, n);
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += X[i * d + j] / n;
@@ -28,7 +36,7 @@ export function pca(X: Float32Array, n: number, d: number, p: number, seed = 1):
     const Z = matmulT(C, Y, n, d, p); // Cᵀ Y: [d, p]
     Q = orthonormalize(Z, d, p);
   }
-  return matmul(C, Q, n, d, p);
+  return { mean, Q, p };
 }
 
 function matmul(A: Float64Array, B: Float64Array, n: number, d: number, p: number): Float64Array {

@@ -9,6 +9,7 @@ import { useEval, type EvalTab, type EvalTask } from './store';
 import { useJobs } from '../jobs/store';
 import { toastError } from '../../stores/toasts';
 import { EmbeddingMap } from './EmbeddingMap';
+import { WholeMap } from './map/WholeMap';
 import { FailureSlices } from './FailureSlices';
 import { LikelyErrors } from './LikelyErrors';
 import { Nlvr2Item } from './Nlvr2Item';
@@ -108,7 +109,9 @@ export function EvaluationView({ task }: { task: EvalTask }) {
   const run = runs.find((r) => r.id === runId) ?? null;
   const tabs: [EvalTab, string][] = [
     ['queries', task === 'nlvr2' ? 'Predictions' : 'Queries'],
-    ...(task === 'retrieval' ? [['map', 'Embedding map'] as [EvalTab, string]] : []),
+    ...(task === 'retrieval'
+      ? [['map', 'Embedding map'] as [EvalTab, string], ['whole', 'Whole map'] as [EvalTab, string]]
+      : []),
     ['errors', 'Likely label errors'],
     ['slices', 'Failure slices'],
     ['compare', compare ? `Compare with run ${compare}` : 'Compare'],
@@ -164,6 +167,7 @@ export function EvaluationView({ task }: { task: EvalTask }) {
           <ReportExport runId={run.id} compareRunId={tab === 'compare' ? compare : null} />
           {tab === 'queries' && <Inspection run={run} task={task} />}
           {tab === 'map' && task === 'retrieval' && <EmbeddingMap runId={run.id} />}
+          {tab === 'whole' && task === 'retrieval' && <WholeMap runId={run.id} />}
           {tab === 'errors' && (
             <LikelyErrors
               task={task}

@@ -7,7 +7,7 @@ import { useNav } from '../../stores/nav';
 
 export type EvalTask = 'retrieval' | 'nlvr2';
 export type EvalItemKind = 'caption' | 'image' | 'nlvr2';
-export type EvalTab = 'queries' | 'map' | 'errors' | 'slices' | 'compare';
+export type EvalTab = 'queries' | 'map' | 'whole' | 'errors' | 'slices' | 'compare';
 
 export interface ItemRef {
   runId: number;
