@@ -19,7 +19,7 @@ import { getEvalRun } from './repository';
 import { splitCaptions } from './retrieval-eval';
 
 const METHOD =
-  'UMAP (umap-js) of a 10K landmark sample of the dual-encoder embeddings (PCA to 16 dimensions); every other point at the membership-weighted mean of its 8 nearest landmarks';
+  'UMAP (umap-js) of an 8K landmark sample of the dual-encoder embeddings (PCA to 16 dimensions); every other point at the membership-weighted mean of its 8 nearest landmarks';
 const MAGIC = 'MOMEMAP1';
 
 interface MapState {
@@ -100,7 +100,10 @@ export function startEmbeddingMap(db: Db, jobs: JobService, cacheDir: string, ru
     throw new ApiError('invalid_arguments', `Run ${run.id} is an NLVR2 run; the embedding map needs a retrieval run.`);
   const dim = cachedDim(cacheDir, run.modelVersion);
   if (!dim)
-    throw new ApiError('not_found', `No cached embeddings of model ${run.modelName} (${run.modelVersion}): run it again.`);
+    throw new ApiError(
+      'not_found',
+      `No cached embeddings of model ${run.modelName} (${run.modelVersion}): run it again.`,
+    );
   const s = states.get(runId);
   if (s?.jobId !== null && s?.jobId !== undefined) {
     const j = jobs.get(s.jobId);
@@ -196,8 +199,8 @@ async function computeWholeMap(db: Db, cacheDir: string, runId: number, dim: num
   rows.forEach((v, i) => data.set(v, i * dim));
   rows.length = 0;
   const started = performance.now();
-  const weights = { pca: [0.05, 0.1], umap: [0.1, 0.7], place: [0.7, 0.99] } as const;
-  const names = { pca: 'Reducing dimensions (PCA)', umap: 'UMAP of the landmarks', place: 'Placing every point' };
+  const weights = { umap: [0.05, 0.6], pca: [0.6, 0.7], place: [0.7, 0.99] } as const;
+  const names = { umap: 'UMAP of the landmarks', pca: 'Reducing the other points (PCA)', place: 'Placing every point' };
   const xy = await wholeMapInWorker(data, n, dim, {
     seed: 1,
     transfer: true,
@@ -286,12 +289,23 @@ export function getEmbeddingMapItems(runId: number, indices: number[]): Embeddin
   if (!s) throw new ApiError('not_found', `Run ${runId} has no map in memory: open its map first.`);
   return indices.map((i) => {
     if (i >= s.ref.length)
-      throw new ApiError('invalid_arguments', `Point ${i} is outside the map of run ${runId} (${s.ref.length} points).`);
+      throw new ApiError(
+        'invalid_arguments',
+        `Point ${i} is outside the map of run ${runId} (${s.ref.length} points).`,
+      );
     const rank = s.rank[i] < 0 ? null : s.rank[i];
     const split = s.splits[s.split[i]];
     if (s.kind[i] === 0) {
       const im = s.images[s.ref[i]];
-      return { index: i, kind: 'image', key: im.source_id, text: im.file, split, rank, path: path.join(s.root, im.file) };
+      return {
+        index: i,
+        kind: 'image',
+        key: im.source_id,
+        text: im.file,
+        split,
+        rank,
+        path: path.join(s.root, im.file),
+      };
     }
     const c = s.captions[s.ref[i]];
     const im = s.images[s.imageIndex.get(c.image_id)!];

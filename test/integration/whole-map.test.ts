@@ -32,8 +32,7 @@ async function mapJob(runId: number): Promise<Job> {
   const job = (await backend.call('startEmbeddingMap', { runId })) as Job;
   return backend.jobs.wait(job.id);
 }
-const points = async (runId: number) =>
-  (await backend.call('getEmbeddingMapPoints', { runId })) as EmbeddingMapPoints;
+const points = async (runId: number) => (await backend.call('getEmbeddingMapPoints', { runId })) as EmbeddingMapPoints;
 
 let run: EvalResult;
 let coco: number;
@@ -119,7 +118,13 @@ describe('the whole map of a run', () => {
     });
     await backend.call('editLabels', {
       edits: [
-        { datasetId: coco, kind: 'pair', key: `${caption.key}|${image.key}`, field: 'relation', value: 'hard_negative' },
+        {
+          datasetId: coco,
+          kind: 'pair',
+          key: `${caption.key}|${image.key}`,
+          field: 'relation',
+          value: 'hard_negative',
+        },
       ],
     });
     const label = bytes((await points(run.runId)).label);
@@ -157,9 +162,9 @@ describe('the whole map of a run', () => {
 
   it('refuses an NLVR2 run and points outside the map, with messages', async () => {
     await expect(backend.call('startEmbeddingMap', { runId: nlvr2Run })).rejects.toThrow(/NLVR2 run/);
-    await expect(
-      backend.call('getEmbeddingMapItems', { runId: run.runId, indices: [first.n + 5] }),
-    ).rejects.toThrow(/outside the map/);
+    await expect(backend.call('getEmbeddingMapItems', { runId: run.runId, indices: [first.n + 5] })).rejects.toThrow(
+      /outside the map/,
+    );
     await expect(backend.call('getEmbeddingMapPoints', { runId: 99999 })).rejects.toThrow();
   });
 });

@@ -29,7 +29,7 @@ describe('the map of every point (UMAP of landmarks, the rest placed by them)', 
       },
       onProgress: (s) => stages.add(s),
     });
-    expect([...stages]).toEqual(['pca', 'umap', 'place']);
+    expect([...stages]).toEqual(['umap', 'place']); // PCA reports in steps of 16,384 points: none here
     expect(firstAt!.length).toBe(400);
     firstAt!.forEach((i, r) => {
       expect(Y[2 * i]).toBe(firstXy![2 * r]);

@@ -7,6 +7,9 @@
 import { pcaBasis, rng } from './projection';
 import { umap } from './umap';
 
+/** Rows the PCA is fitted on (a spread subset of the landmarks). */
+const PCA_ROWS = 4000;
+
 /** Cells of the landmark index searched per placed point. */
 const PROBE = 2;
 
@@ -41,24 +44,36 @@ export function sampleIndices(n: number, m: number, seed: number): Uint32Array {
   return a.subarray(0, m).sort();
 }
 
-/** The rows of X [n, d] reduced to `p` dimensions by a PCA fitted on the rows `fit`. */
-function reduce(X: Float32Array, n: number, d: number, p: number, fit: Uint32Array, seed: number, tick: () => void) {
-  if (d <= p) return { Z: X.slice(0, n * d), p: d };
-  const S = new Float32Array(fit.length * d);
-  fit.forEach((i, r) => S.set(X.subarray(i * d, (i + 1) * d), r * d));
-  const { mean, Q } = pcaBasis(S, fit.length, d, p, seed);
-  const Z = new Float32Array(n * p);
-  const row = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < d; j++) row[j] = X[i * d + j] - mean[j];
-    for (let k = 0; k < p; k++) {
-      let s = 0;
-      for (let j = 0; j < d; j++) s += row[j] * Q[j * p + k];
-      Z[i * p + k] = s;
-    }
-    if ((i & 16383) === 0) tick();
+/**
+ * PCA to `p` dimensions fitted on the rows `fit` of X [n, d]; `project(rows, into)` writes rows' coordinates
+ * into Z [n, p] (the landmarks first, so that their map need not wait for the rest).
+ */
+function reducer(X: Float32Array, n: number, d: number, p: number, fit: Uint32Array, seed: number) {
+  const q = Math.min(p, d);
+  const Z = new Float32Array(n * q);
+  if (d <= p) {
+    Z.set(X.subarray(0, n * d));
+    return { Z, p: q, project: (_rows: Iterable<number>, _tick: () => void) => undefined };
   }
-  return { Z, p };
+  // a few thousand rows pin down 16 principal directions; more only cost time before the first map
+  const rows = fit.length > PCA_ROWS ? fit.filter((_, r) => r % Math.ceil(fit.length / PCA_ROWS) === 0) : fit;
+  const S = new Float32Array(rows.length * d);
+  rows.forEach((i, r) => S.set(X.subarray(i * d, (i + 1) * d), r * d));
+  const { mean, Q } = pcaBasis(S, rows.length, d, p, seed);
+  const row = new Float64Array(d);
+  const project = (rows: Iterable<number>, tick: () => void) => {
+    let done = 0;
+    for (const i of rows) {
+      for (let j = 0; j < d; j++) row[j] = X[i * d + j] - mean[j];
+      for (let k = 0; k < p; k++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += row[j] * Q[j * p + k];
+        Z[i * p + k] = s;
+      }
+      if ((++done & 16383) === 0) tick();
+    }
+  };
+  return { Z, p: q, project };
 }
 
 function dist2(Z: Float32Array, a: number, B: Float32Array, b: number, p: number): number {
@@ -114,26 +129,30 @@ function cells(L: Float32Array, m: number, p: number, probe: number, seed: numbe
 export function wholeMap(X: Float32Array, n: number, d: number, opts: WholeMapOptions = {}): Float32Array {
   const seed = opts.seed ?? 1;
   const k = opts.k ?? 8;
-  const landmarks = sampleIndices(n, opts.landmarks ?? 10_000, seed);
+  const landmarks = sampleIndices(n, opts.landmarks ?? 8_000, seed);
   const m = landmarks.length;
-  let ticks = 0;
-  const pcaTicks = Math.ceil(n / 16384);
-  const { Z, p } = reduce(X, n, d, opts.dims ?? 16, landmarks, seed, () =>
-    opts.onProgress?.('pca', ++ticks, pcaTicks),
-  );
+  const { Z, p, project } = reducer(X, n, d, opts.dims ?? 16, landmarks, seed);
+  project(landmarks, () => undefined);
   const L = new Float32Array(m * p);
   landmarks.forEach((i, r) => L.set(Z.subarray(i * p, (i + 1) * p), r * p));
   const ly = umap(L, m, p, {
     seed,
     epochs: opts.epochs ?? 200, // umap-js would run 500 up to 10K points
+    exactNeighbours: true,
     onProgress: (done, total) => opts.onProgress?.('umap', done, total),
   });
   opts.onFirst?.(landmarks, ly);
+  const isLandmark = new Int32Array(n).fill(-1);
+  landmarks.forEach((i, r) => (isLandmark[i] = r));
+  function* others() {
+    for (let i = 0; i < n; i++) if (isLandmark[i] < 0) yield i;
+  }
+  let ticks = 0;
+  const pcaTicks = Math.floor((n - m) / 16384);
+  project(others(), () => opts.onProgress?.('pca', ++ticks, pcaTicks));
 
   const xy = new Float32Array(n * 2);
-  const isLandmark = new Int32Array(n).fill(-1);
   landmarks.forEach((i, r) => {
-    isLandmark[i] = r;
     xy[2 * i] = ly[2 * r];
     xy[2 * i + 1] = ly[2 * r + 1];
   });

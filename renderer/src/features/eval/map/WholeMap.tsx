@@ -26,10 +26,17 @@ const PALETTE: [number, number, number][] = [
 const GREY: [number, number, number] = [120, 128, 140];
 
 /** The legend of a colouring: its classes, in order, and the class of each point. */
-function classes(d: MapData, by: ColorBy): { names: string[]; colors: [number, number, number][]; of(i: number): number } {
+function classes(
+  d: MapData,
+  by: ColorBy,
+): { names: string[]; colors: [number, number, number][]; of(i: number): number } {
   switch (by) {
     case 'split':
-      return { names: d.splits.map((s) => s || '—'), colors: d.splits.map((_, i) => PALETTE[i % 8]), of: (i) => d.split[i] };
+      return {
+        names: d.splits.map((s) => s || '—'),
+        colors: d.splits.map((_, i) => PALETTE[i % 8]),
+        of: (i) => d.split[i],
+      };
     case 'kind':
       return { names: ['image', 'caption'], colors: [PALETTE[0], PALETTE[1]], of: (i) => d.kind[i] };
     case 'rank':
@@ -58,6 +65,8 @@ export function WholeMap({ runId }: { runId: number }) {
   const [view, setView] = useState<View>(FIT);
   const [lassoMode, setLassoMode] = useState(false);
   const [lasso, setLasso] = useState<[number, number][]>([]);
+  const lassoRef = useRef<[number, number][]>([]);
+  lassoRef.current = lasso;
   const [selection, setSelection] = useState<{ indices: Uint32Array; ms: number } | null>(null);
   const [hover, setHover] = useState<{ at: [number, number]; item: EmbeddingMapItem | null; index: number } | null>(
     null,
@@ -111,8 +120,11 @@ export function WholeMap({ runId }: { runId: number }) {
     const m = data.ids.length;
     const color = new Uint8Array(m * 4);
     for (let i = 0; i < m; i++) {
-      const [cr, cg, cb] = legend.colors[legend.of(i)];
-      color.set([cr, cg, cb, 217], 4 * i);
+      const c = legend.colors[legend.of(i)];
+      color[4 * i] = c[0];
+      color[4 * i + 1] = c[1];
+      color[4 * i + 2] = c[2];
+      color[4 * i + 3] = 217;
     }
     const flags = new Uint8Array(m);
     for (let i = 0; i < m; i++) flags[i] = data.kind[i];
@@ -127,8 +139,9 @@ export function WholeMap({ runId }: { runId: number }) {
   useEffect(() => renderer.current?.draw(view), [view]);
 
   const local = (e: { clientX: number; clientY: number }): [number, number] => {
-    const b = canvas.current!.getBoundingClientRect();
-    return [e.clientX - b.left, e.clientY - b.top];
+    const c = canvas.current!;
+    const b = c.getBoundingClientRect();
+    return [e.clientX - b.left - c.clientLeft, e.clientY - b.top - c.clientTop]; // from the drawn area, inside the border
   };
   const size = () => [canvas.current!.clientWidth, canvas.current!.clientHeight] as const;
 
@@ -246,11 +259,10 @@ export function WholeMap({ runId }: { runId: number }) {
             const d = drag.current;
             drag.current = null;
             if (d?.lasso) {
-              const poly = lasso;
+              const poly = lassoRef.current;
               setLasso([]);
               void finishLasso(poly);
-            } else if (d && !d.moved && hover?.item)
-              openItem({ runId, kind: hover.item.kind, key: hover.item.key });
+            } else if (d && !d.moved && hover?.item) openItem({ runId, kind: hover.item.kind, key: hover.item.key });
           }}
           onMouseLeave={() => setHover(null)}
           onWheel={(e) => {
@@ -267,6 +279,7 @@ export function WholeMap({ runId }: { runId: number }) {
             <polyline points={lasso.map((p) => p.join(',')).join(' ')} />
           </svg>
         )}
+        {hover && <div className="map-marker" style={{ left: hover.at[0] + 1, top: hover.at[1] + 1 }} />}
         {hover && (
           <div className="map-hover" style={{ left: hover.at[0] + 12, top: hover.at[1] + 12 }} data-testid="map-hover">
             {hover.item ? (

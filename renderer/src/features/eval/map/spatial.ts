@@ -87,10 +87,14 @@ export function inPolygon(poly: Float64Array, x: number, y: number): boolean {
   return ins;
 }
 
-const yieldToEventLoop = () =>
+/** Lets the event loop run (input, paint) before the next slice of work. */
+export const yieldToEventLoop = () =>
   new Promise<void>((resolve) => {
     const ch = new MessageChannel(); // unlike setTimeout, not clamped to 4 ms after a few nested calls
-    ch.port1.onmessage = () => resolve();
+    ch.port1.onmessage = () => {
+      ch.port1.close(); // an open port would keep a Node process (the bench) alive
+      resolve();
+    };
     ch.port2.postMessage(null);
   });
 

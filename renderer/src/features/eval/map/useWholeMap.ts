@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import type { EmbeddingMapPoints } from '../../../../../electron/api/schemas';
 import { errorMessage, mome } from '../../../api/mome';
 import { useJobs } from '../../jobs/store';
+import { yieldToEventLoop } from './spatial';
 
 export interface MapData {
   stage: EmbeddingMapPoints['stage'];
@@ -30,14 +31,21 @@ function decode(s: string): Uint8Array {
   return out;
 }
 
-/** Keeps the placed points (a first map has NaN for the others) and scales them into [-1, 1]. */
-export function toMapData(p: EmbeddingMapPoints): MapData {
+/**
+ * Keeps the placed points (a first map has NaN for the others) and scales them into [-1, 1]; one column per
+ * task, so decoding 740K points never holds the main thread for long.
+ */
+export async function toMapData(p: EmbeddingMapPoints): Promise<MapData> {
   const x = new Float32Array(decode(p.x).buffer);
+  await yieldToEventLoop();
   const y = new Float32Array(decode(p.y).buffer);
+  await yieldToEventLoop();
   const kind = decode(p.kind);
   const split = decode(p.split);
-  const rank = new Int32Array(decode(p.rank).buffer);
   const label = decode(p.label);
+  await yieldToEventLoop();
+  const rank = new Int32Array(decode(p.rank).buffer);
+  await yieldToEventLoop();
   let m = 0;
   let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
   for (let i = 0; i < p.n; i++)
@@ -95,7 +103,7 @@ export function useWholeMap(runId: number) {
       try {
         const now = await api.getEmbeddingMapPoints({ runId });
         if (stale) return;
-        if (now.stage === 'full') return setData(toMapData(now));
+        if (now.stage === 'full') return setData(await toMapData(now));
         const j = await api.startEmbeddingMap({ runId });
         if (!stale) setJobId(j.id);
       } catch (e) {
@@ -119,7 +127,9 @@ export function useWholeMap(runId: number) {
         if (stale) return;
         if (p.stage !== shown && p.stage !== 'none') {
           shown = p.stage;
-          setData(toMapData(p));
+          const d = await toMapData(p);
+          if (stale) return;
+          setData(d);
         }
         if (j.state === 'failed' || j.state === 'cancelled' || j.state === 'interrupted')
           return setError(j.error ?? `The map's job was ${j.state}.`);
