@@ -27,12 +27,12 @@ type EvalHandlers = Pick<
   | 'compareEvalRuns'
   | 'getEvalItemDetail'
   | 'getEvalSummary'
-  | 'findFailureSlices'
-  | 'findChangedSlices'
-  | 'getEmbeddingMap'
   | 'startEmbeddingMap'
   | 'getEmbeddingMapPoints'
   | 'getEmbeddingMapItems'
+  | 'findFailureSlices'
+  | 'findChangedSlices'
+  | 'getEmbeddingMap'
   | 'exportEvalReport'
   | 'getEvalMetricsWithMarks'
 >;
@@ -79,6 +79,9 @@ export function evalHandlers(deps: {
     compareEvalRuns: (q) => compareEvalRuns(db, q),
     getEvalItemDetail: (q) => getEvalItemDetail(db, q),
     getEvalSummary: ({ runId }) => getEvalSummary(db, runId),
+    startEmbeddingMap: ({ runId }) => startEmbeddingMap(db, jobs, cacheDir, runId),
+    getEmbeddingMapPoints: ({ runId }) => getEmbeddingMapPoints(db, runId),
+    getEmbeddingMapItems: ({ runId, indices }) => getEmbeddingMapItems(runId, indices),
     findFailureSlices: async (q) =>
       findFailureSlices(db, {
         ...q,
@@ -92,9 +95,6 @@ export function evalHandlers(deps: {
         shapes: await imageShapes(db, q.b),
       }),
     getEmbeddingMap: (q) => getEmbeddingMap(db, cacheDir, q),
-    startEmbeddingMap: ({ runId }) => startEmbeddingMap(db, jobs, cacheDir, runId),
-    getEmbeddingMapPoints: ({ runId }) => getEmbeddingMapPoints(db, runId),
-    getEmbeddingMapItems: ({ runId, indices }) => getEmbeddingMapItems(runId, indices),
     exportEvalReport: (q) => exportEvalReport({ db, registry: models, cacheDir }, q),
     getEvalMetricsWithMarks: ({ runId }) => evalMetricsWithMarks(db, runId),
   };

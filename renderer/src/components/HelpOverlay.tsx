@@ -52,10 +52,10 @@ export function HelpOverlay() {
               ['F', 'Flip the NLVR2 label and move on to the next example'],
               ['T', 'Add a note'],
               ['H', 'Mark the selected result a hard negative (Retrieval)'],
+              ['L, Shift+drag', 'Lasso on the whole map (drag pans, the wheel zooms); Esc clears the lasso'],
               ['N / P', 'Next / previous item (Browse, with the item panel following) or query (Retrieval, NLVR2)'],
               ['X, Ctrl+click, Shift+click', 'Select items in the grid for a bulk action (Browse)'],
               ['A / B / F / T with a selection', 'Apply to every selected item; Esc clears the selection'],
-              ['L, Shift+drag', 'Lasso on the whole map (drag pans, the wheel zooms); Esc clears the lasso'],
               ['Ctrl+Z / Ctrl+Shift+Z', 'Undo / redo a whole action, bulk ones included (also after a restart)'],
               ['?', 'This help'],
             ].map(([k, what]) => (
