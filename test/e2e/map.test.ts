@@ -82,6 +82,22 @@ describe('the whole map of a run', () => {
     await shot('whole-map.png');
   });
 
+  it('colours by label state, and follows a label edit', async () => {
+    await page.getByLabel('Colour by').selectOption('label');
+    const legend = page.locator('.whole-map .legend');
+    await legend.getByText('edited 0').waitFor();
+    const datasetId = await page.evaluate(async () => (await (window as any).mome.listDatasets())[0].id);
+    await page.evaluate(
+      (id) =>
+        (window as any).mome.editLabels({
+          edits: [{ datasetId: id, kind: 'image', key: '3', field: 'flag', value: 'bad' }],
+        }),
+      datasetId,
+    );
+    await legend.getByText('edited 1').waitFor();
+    await page.getByLabel('Colour by').selectOption('split');
+  });
+
   it('previews the point under the pointer', async () => {
     const box = (await page.locator('canvas.whole-map-canvas').boundingBox())!;
     const { xs, ys } = await screenPositions();

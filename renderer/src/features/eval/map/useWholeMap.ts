@@ -1,10 +1,11 @@
 // The whole map of a run as typed arrays: asks the backend for what it has (a finished map is read back at once),
 // starts the job that computes it otherwise, and reads the points again when the first map (the landmarks) and
 // the full map are ready.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { EmbeddingMapPoints } from '../../../../../electron/api/schemas';
 import { errorMessage, mome } from '../../../api/mome';
 import { useJobs } from '../../jobs/store';
+import { useLabels } from '../../labels/store';
 import { yieldToEventLoop } from './spatial';
 
 export interface MapData {
@@ -146,6 +147,31 @@ export function useWholeMap(runId: number) {
       clearTimeout(timer);
     };
   }, [jobId, runId]);
+
+  // label edits (here or anywhere) change the label-state column: read it again, once the edits pause
+  const labels = useLabels((s) => s.version);
+  const full = data?.stage === 'full';
+  const seen = useRef<{ runId: number; labels: number } | null>(null);
+  useEffect(() => {
+    if (!full) return;
+    if (seen.current?.runId !== runId) seen.current = { runId, labels }; // the map just read is current
+    if (seen.current.labels === labels) return;
+    seen.current.labels = labels;
+    let stale = false;
+    const timer = setTimeout(async () => {
+      try {
+        const p = await mome().getEmbeddingMapPoints({ runId });
+        const d = await toMapData(p);
+        if (!stale) setData(d);
+      } catch (e) {
+        if (!stale) setError(errorMessage(e));
+      }
+    }, 800);
+    return () => {
+      stale = true;
+      clearTimeout(timer);
+    };
+  }, [labels, full, runId]);
 
   return { data, job, error };
 }
