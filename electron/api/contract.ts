@@ -46,6 +46,8 @@ import {
   Page,
   PythonInterpreter,
   PythonInUse,
+  ReviewQueue,
+  ReviewWeights,
   SearchResult,
 } from './schemas';
 
@@ -354,6 +356,23 @@ export const methods = {
       })
       .strict(),
     output: ChangedSlices,
+  },
+  /**
+   * A dataset's review queue (one per split): label-error score, model uncertainty and near-duplicate spacing,
+   * weighted; from the newest evaluation of the active model. Decided items (the Review view's edits) drop out.
+   */
+  getReviewQueue: {
+    input: z
+      .object({
+        datasetId: id,
+        /** A split the dataset has runs for ('*': all splits); absent: the newest run's. */
+        split: z.string().min(1).max(20).optional(),
+        weights: ReviewWeights.optional(),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(500).default(50),
+      })
+      .strict(),
+    output: ReviewQueue,
   },
   getEmbeddingMap: {
     input: z.object({ runId: id, maxPoints: z.number().int().min(10).max(5000).default(1500) }).strict(),

@@ -45,6 +45,7 @@ export const METHOD_NAMES = [
   'findFailureSlices',
   'findChangedSlices',
   'getEmbeddingMap',
+  'getReviewQueue',
   'listModels',
   'getModelCard',
   'setModelDevice',
