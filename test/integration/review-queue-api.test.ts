@@ -7,7 +7,7 @@ import type { ReviewQueue } from '../../electron/api/schemas';
 import { createBackend } from '../../electron/backend/index';
 import { importDataset } from '../../electron/datasets/importer';
 import { ALL_SPLITS, runEvaluation } from '../../electron/eval/run-eval';
-import { decisionEdits } from '../../electron/eval/review-decisions';
+import { decisionEdits } from '../../electron/api/review-decisions';
 import { REVIEW_VIEW } from '../../electron/eval/review-queue';
 import { combineScores, marginUncertainty, orderQueue } from '../../electron/eval/review-score';
 import { tempDir } from './helpers/temp';
