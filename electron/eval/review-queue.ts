@@ -2,6 +2,7 @@
 // model on the dataset (and split) gives each query a label-error score (its mistakenness) and an uncertainty; the
 // two are mixed by rank with the user's weights, and near-duplicates (by the run's cached embeddings) are spaced.
 // Items the Review view has decided (its label edits, not undone) drop out; the order of the rest is kept.
+import { startWorker } from '../../model-runtime/src/runtime-paths';
 import { ApiError } from '../api/contract';
 import type { EvalRun, ReviewQueue, ReviewWeights } from '../api/schemas';
 import { datasetInfo } from '../datasets/repository';
@@ -56,8 +57,30 @@ export async function orderRunQueue(
   const uncertainty = kind === 'nlvr2' ? probabilityUncertainty(labelError) : marginUncertainty(labelError);
   const scores = combineScores(labelError, uncertainty, weights);
   const emb = weights.diversity > 0 && embeddingsFor ? await embeddingsFor(run, kind, keys) : undefined;
-  const order = orderQueue(scores, emb ? { ...emb, diversity: weights.diversity } : {});
+  const order = emb ? await orderSpaced(scores, emb.embeddings, emb.dim, weights.diversity) : orderQueue(scores);
   return { run, kind, keys, labelError, uncertainty, scores, order, diversityApplied: !!emb };
+}
+
+/** Items spaced at or above this many are ordered in a worker thread (below, inline: a worker costs its start). */
+export const ORDER_IN_WORKER_FROM = 2000;
+
+/** orderQueue with near-duplicate spacing, in a worker thread for a long queue. */
+export function orderSpaced(
+  scores: Float32Array,
+  embeddings: Float32Array,
+  dim: number,
+  diversity: number,
+): Promise<number[]> {
+  if (scores.length < ORDER_IN_WORKER_FROM) return Promise.resolve(orderQueue(scores, { embeddings, dim, diversity }));
+  return new Promise((resolve, reject) => {
+    const worker = startWorker('review-order-worker', { workerData: { scores, embeddings, dim, diversity } });
+    worker.once('message', (m: { order?: Int32Array; error?: string }) => {
+      if (m.order) resolve(Array.from(m.order));
+      else reject(new Error(`ordering the review queue failed: ${m.error}`));
+      void worker.terminate();
+    });
+    worker.once('error', (e) => reject(new Error(`ordering the review queue failed: ${e.message}`)));
+  });
 }
 
 /** The run a dataset's queue comes from: the newest of the active model (on the split, if given), else the newest. */
