@@ -2,8 +2,9 @@
 // of the active model: label-error score, model uncertainty and near-duplicate spacing, with visible weights.
 // K keep · F fix · H hard negative · M also a match · A ambiguous · S skip · B back · U undo the last decision.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { decisionEdits, type ReviewFix } from '../../../../electron/api/review-decisions';
+import { REVIEW_KEYS, decisionEdits, type ReviewFix } from '../../../../electron/api/review-decisions';
 import type { EvalItemDetail, ReviewQueueItem } from '../../../../electron/api/schemas';
+import { DatasetOptions } from '../../components/DatasetOptions';
 import { mome } from '../../api/mome';
 import { ProgressBar } from '../../components/ProgressBar';
 import { fmtInt } from '../../format';
@@ -17,14 +18,7 @@ import { WeightSliders } from './WeightSliders';
 import { useReview, type Decision } from './store';
 import './review.css';
 
-const KEYS: Record<string, Decision> = {
-  k: 'keep',
-  f: 'fix',
-  h: 'hard_negative',
-  m: 'also_match',
-  a: 'ambiguous',
-  s: 'skip',
-};
+const KEYS: Record<string, Decision> = REVIEW_KEYS;
 const WORDS: Record<Decision, string> = {
   keep: 'keep',
   fix: 'fix',
@@ -182,11 +176,7 @@ export function ReviewView() {
     <section className="view review" data-testid="review">
       <div className="row">
         <select aria-label="Dataset" value={datasetId ?? ''} onChange={(e) => setDataset(Number(e.target.value))}>
-          {datasets.map((d) => (
-            <option key={d.id} value={d.id}>
-              {d.name}
-            </option>
-          ))}
+          <DatasetOptions datasets={datasets} />
         </select>
         <select
           aria-label="Split"
