@@ -135,6 +135,14 @@ export type Nlvr2Example = z.infer<typeof Nlvr2Example>;
 export const Page = <T extends z.ZodTypeAny>(item: T) =>
   z.object({ total: z.number().int(), offset: z.number().int(), items: z.array(item) });
 
+/**
+ * A page of a dataset's images. A caption search counts at most `searchCap` matching images: with more,
+ * `total` is that cap, `capped` is true (the UI shows "10,000+") and the pages come from the first `searchCap`
+ * matching images in the order of the caption index (the file order), sorted as asked.
+ */
+export const ImagePage = Page(ImageItem).extend({ capped: z.boolean().optional() });
+export type ImagePage = z.infer<typeof ImagePage>;
+
 export const DatasetStats = z.object({
   datasetId: z.number().int(),
   splits: z.record(z.string(), SplitCounts),

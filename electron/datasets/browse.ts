@@ -2,9 +2,10 @@
 // captions, the item a label is about, and the caption-length statistics.
 import path from 'node:path';
 import { ApiError } from '../api/contract';
-import type { DatasetStats, ImageDetail, ImageItem, LabelTarget, Nlvr2Example } from '../api/schemas';
+import type { DatasetStats, ImageDetail, ImageItem, ImagePage, LabelTarget, Nlvr2Example } from '../api/schemas';
 import type { Db } from '../store/db';
 import type { Nlvr2ExampleRow } from './records';
+import { startWorker } from '../../model-runtime/src/runtime-paths'; // not index: it runs in the dataset worker too
 import { listDatasets, readyDataset } from './repository';
 
 const datasetRoot = (db: Db, datasetId: number) => readyDataset(db, datasetId).root;
@@ -60,6 +61,9 @@ const IMAGE_ORDER = {
   flags: "i.flags = '', i.id",
 } as const;
 
+/** A caption search counts (and pages through) at most this many matching images. */
+export const SEARCH_CAP = 10_000;
+
 export function browseImages(
   db: Db,
   q: {
@@ -70,22 +74,43 @@ export function browseImages(
     offset: number;
     limit: number;
   },
-): { total: number; offset: number; items: ImageItem[] } {
+  searchCap = SEARCH_CAP,
+): ImagePage {
   const root = datasetRoot(db, q.datasetId);
-  const where = ['i.dataset_id = @datasetId'];
   const fts = q.search ? ftsQuery(q.search) : null;
+  const params = { datasetId: q.datasetId, split: q.split, fts, limit: q.limit, offset: q.offset, cap: searchCap };
+  const order = IMAGE_ORDER[q.sort];
+  if (fts) {
+    // Counting every match costs as much as the matches (seconds for a common word over millions of captions):
+    // the matching images are read in the caption index's order, distinct, and only up to the cap (one more to
+    // tell "exactly the cap" from "more"); the index drives the join, so a common word stops early.
+    const hits = (n: string) =>
+      `SELECT DISTINCT c.image_id AS id FROM captions_fts CROSS JOIN captions c ON c.id = captions_fts.rowid
+       ${q.split ? 'CROSS JOIN images s ON s.id = c.image_id AND s.split = @split' : ''}
+       WHERE captions_fts MATCH @fts AND c.dataset_id = @datasetId LIMIT ${n}`;
+    const found = (db.prepare(`SELECT count(*) AS n FROM (${hits('@cap + 1')})`).get(params) as { n: number }).n;
+    const rows = db
+      .prepare(
+        `WITH hits AS (${hits('@cap')}),
+         page AS (SELECT i.id FROM hits h CROSS JOIN images i ON i.id = h.id ORDER BY ${order} LIMIT @limit OFFSET @offset)
+         SELECT ${IMAGE_COLUMNS} FROM page p CROSS JOIN images i ON i.id = p.id ORDER BY ${order}`,
+      )
+      .all(params) as ImageRow[];
+    return {
+      total: Math.min(found, searchCap),
+      offset: q.offset,
+      items: rows.map((r) => toImageItem(root, r)),
+      capped: found > searchCap,
+    };
+  }
+  const where = ['i.dataset_id = @datasetId'];
   if (q.split) where.push('i.split = @split');
-  if (fts)
-    where.push(
-      'i.id IN (SELECT c.image_id FROM captions c JOIN captions_fts f ON f.rowid = c.id WHERE captions_fts MATCH @fts)',
-    );
-  const params = { datasetId: q.datasetId, split: q.split, fts, limit: q.limit, offset: q.offset };
   const total = (
     db.prepare(`SELECT count(*) AS n FROM images i WHERE ${where.join(' AND ')}`).get(params) as { n: number }
   ).n;
   const rows = db
     .prepare(
-      `SELECT ${IMAGE_COLUMNS} FROM images i WHERE ${where.join(' AND ')} ORDER BY ${IMAGE_ORDER[q.sort]} LIMIT @limit OFFSET @offset`,
+      `SELECT ${IMAGE_COLUMNS} FROM images i WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
     )
     .all(params) as ImageRow[];
   return { total, offset: q.offset, items: rows.map((r) => toImageItem(root, r)) };
@@ -182,32 +207,71 @@ export function findLabelItem(
   return { image, example: null };
 }
 
-/** Length histograms per dataset version: the captions of an imported dataset change only by a refresh. */
-const statsCache = new WeakMap<Db, Map<string, DatasetStats['lengthHistogram']>>();
+/** Caption (or NLVR2 sentence) lengths in words, binned by two words, the last bin holding 60 words and more. */
+export function lengthHistogram(db: Db, datasetId: number, kind: string): DatasetStats['lengthHistogram'] {
+  const binWidth = 2;
+  const column = kind === 'nlvr2' ? 'sentence' : 'raw';
+  const table = kind === 'nlvr2' ? 'nlvr2_examples' : 'captions';
+  // words = spaces + 1 on trimmed text; binned in SQL so the captions never cross into JS
+  const rows = db
+    .prepare(
+      `SELECT min((length(trim(${column})) - length(replace(trim(${column}), ' ', '')) + 1) / ${binWidth}, 30) AS bin, count(*) AS n
+       FROM ${table} WHERE dataset_id = ? GROUP BY bin ORDER BY bin`,
+    )
+    .all(datasetId) as { bin: number; n: number }[];
+  const counts = new Array<number>(rows.length ? rows[rows.length - 1].bin + 1 : 0).fill(0);
+  for (const r of rows) counts[r.bin] = r.n;
+  return { binWidth, counts };
+}
 
-export function getDatasetStats(db: Db, datasetId: number): DatasetStats {
+/**
+ * Above this many captions (or sentences) the histogram is computed in the dataset worker: its scan takes
+ * about 1.2 s per million rows, which the event loop must not wait for.
+ */
+export const STATS_INLINE_ROWS = 50_000;
+
+/** Length histograms per dataset version (the captions change only by a refresh), and those being computed. */
+const statsCache = new WeakMap<Db, Map<string, Promise<DatasetStats['lengthHistogram']>>>();
+
+function histogramInWorker(db: Db, datasetId: number, kind: string): Promise<DatasetStats['lengthHistogram']> {
+  return new Promise((resolve, reject) => {
+    const worker = startWorker('dataset-worker', {
+      workerData: { task: 'stats', dbFile: db.name, datasetId, kind },
+    });
+    let result: DatasetStats['lengthHistogram'] | null = null;
+    worker.on('message', (m: { type: string; histogram?: DatasetStats['lengthHistogram']; error?: unknown }) => {
+      if (m.type === 'stats') result = m.histogram!;
+      else if (m.type === 'error')
+        reject(new Error(`Computing the caption lengths failed: ${JSON.stringify(m.error)}`));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) =>
+      result ? resolve(result) : reject(new Error(`Computing the caption lengths stopped (exit code ${code}).`)),
+    );
+  });
+}
+
+export async function getDatasetStats(
+  db: Db,
+  datasetId: number,
+  inlineRows = STATS_INLINE_ROWS,
+): Promise<DatasetStats> {
   const ds = listDatasets(db).find((d) => d.id === datasetId);
   if (!ds) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
   let cache = statsCache.get(db);
   if (!cache) statsCache.set(db, (cache = new Map()));
   const key = `${datasetId}|${ds.importedAt}|${ds.refreshedAt}`;
-  let lengthHistogram = cache.get(key);
-  if (!lengthHistogram) {
-    const binWidth = 2;
-    const column = ds.kind === 'nlvr2' ? 'sentence' : 'raw';
-    const table = ds.kind === 'nlvr2' ? 'nlvr2_examples' : 'captions';
-    // words = spaces + 1 on trimmed text; binned in SQL so 600K captions never cross into JS
-    const rows = db
-      .prepare(
-        `SELECT min((length(trim(${column})) - length(replace(trim(${column}), ' ', '')) + 1) / ${binWidth}, 30) AS bin, count(*) AS n
-       FROM ${table} WHERE dataset_id = ? GROUP BY bin ORDER BY bin`,
-      )
-      .all(datasetId) as { bin: number; n: number }[];
-    const counts = new Array<number>(rows.length ? rows[rows.length - 1].bin + 1 : 0).fill(0);
-    for (const r of rows) counts[r.bin] = r.n;
-    lengthHistogram = { binWidth, counts };
+  let histogram = cache.get(key);
+  if (!histogram) {
+    const rows = ds.kind === 'nlvr2' ? ds.examples : ds.captions;
+    histogram =
+      rows > inlineRows
+        ? histogramInWorker(db, datasetId, ds.kind)
+        : Promise.resolve(lengthHistogram(db, datasetId, ds.kind));
     for (const k of cache.keys()) if (k.startsWith(`${datasetId}|`)) cache.delete(k);
-    cache.set(key, lengthHistogram);
+    cache.set(key, histogram);
+    const c = cache;
+    histogram.catch(() => c.get(key) === histogram && c.delete(key)); // a failure is not kept: the next call retries
   }
-  return { datasetId, splits: ds.splits, missingImages: ds.missingImages, lengthHistogram };
+  return { datasetId, splits: ds.splits, missingImages: ds.missingImages, lengthHistogram: await histogram };
 }

@@ -362,7 +362,8 @@ export function BrowseView() {
           </select>
         )}
         <span className="muted num" data-testid="browse-total">
-          {fmtInt(b.total)} {isNlvr2 ? 'examples' : 'images'}
+          {fmtInt(b.total)}
+          {b.capped ? '+ matches' : isNlvr2 ? ' examples' : ' images'}
         </span>
       </div>
       <Stats datasetId={dataset.id} />
