@@ -4,21 +4,21 @@ import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { DatasetStats, ImageDetail, ImageItem, ImagePage, LabelTarget, Nlvr2Example } from '../api/schemas';
 import type { Db } from '../store/db';
-import type { Nlvr2ExampleRow } from './records';
+import type { ImportSummary, Nlvr2ExampleRow } from './records';
 import { startWorker } from '../../model-runtime/src/runtime-paths'; // not index: it runs in the dataset worker too
 import { listDatasets, readyDataset } from './repository';
 
 const datasetRoot = (db: Db, datasetId: number) => readyDataset(db, datasetId).root;
 
-/** A user's search words as an FTS5 query: every word must occur, the last one as a prefix. */
-export function ftsQuery(text: string): string | null {
+/** A user's search words as an FTS5 query: every word must occur, the last one as a prefix (unless `prefix` is false). */
+export function ftsQuery(text: string, prefix = true): string | null {
   const words = text
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean)
     .slice(0, 20);
   if (words.length === 0) return null;
-  return words.map((w, i) => `"${w}"${i === words.length - 1 ? '*' : ''}`).join(' AND ');
+  return words.map((w, i) => `"${w}"${prefix && i === words.length - 1 ? '*' : ''}`).join(' AND ');
 }
 
 const flagList = (f: string) => (f ? f.split(',') : []);
@@ -77,43 +77,80 @@ export function browseImages(
   searchCap = SEARCH_CAP,
 ): ImagePage {
   const root = datasetRoot(db, q.datasetId);
-  const fts = q.search ? ftsQuery(q.search) : null;
-  const params = { datasetId: q.datasetId, split: q.split, fts, limit: q.limit, offset: q.offset, cap: searchCap };
+  // what the import counted (a refresh counts again): a count(*) over a million images costs 100 ms a page
+  const summary = JSON.parse(
+    db.prepare('SELECT summary FROM datasets WHERE id = ?').pluck().get(q.datasetId) as string,
+  ) as ImportSummary;
+  const counted = q.split ? summary.splits[q.split] : { images: summary.images, captions: summary.captions };
+  const params = { datasetId: q.datasetId, split: q.split, limit: q.limit, offset: q.offset };
   const order = IMAGE_ORDER[q.sort];
-  if (fts) {
-    // Counting every match costs as much as the matches (seconds for a common word over millions of captions):
-    // the matching images are read in the caption index's order, distinct, and only up to the cap (one more to
-    // tell "exactly the cap" from "more"); the index drives the join, so a common word stops early.
-    const hits = (n: string) =>
-      `SELECT DISTINCT c.image_id AS id FROM captions_fts CROSS JOIN captions c ON c.id = captions_fts.rowid
-       ${q.split ? 'CROSS JOIN images s ON s.id = c.image_id AND s.split = @split' : ''}
-       WHERE captions_fts MATCH @fts AND c.dataset_id = @datasetId LIMIT ${n}`;
-    const found = (db.prepare(`SELECT count(*) AS n FROM (${hits('@cap + 1')})`).get(params) as { n: number }).n;
+  const search = q.search ? { prefix: ftsQuery(q.search), exact: ftsQuery(q.search, false) } : null;
+  if (search?.prefix && search.exact) {
+    const ids = searchHits(db, q, search as { prefix: string; exact: string }, counted?.captions ?? 0, searchCap);
     const rows = db
       .prepare(
-        `WITH hits AS (${hits('@cap')}),
-         page AS (SELECT i.id FROM hits h CROSS JOIN images i ON i.id = h.id ORDER BY ${order} LIMIT @limit OFFSET @offset)
+        `WITH page AS (SELECT i.id FROM json_each(@ids) h CROSS JOIN images i ON i.id = h.value
+                       ORDER BY ${order} LIMIT @limit OFFSET @offset)
          SELECT ${IMAGE_COLUMNS} FROM page p CROSS JOIN images i ON i.id = p.id ORDER BY ${order}`,
       )
-      .all(params) as ImageRow[];
+      .all({ ...params, ids: JSON.stringify(ids.slice(0, searchCap)) }) as ImageRow[];
     return {
-      total: Math.min(found, searchCap),
+      total: Math.min(ids.length, searchCap),
       offset: q.offset,
       items: rows.map((r) => toImageItem(root, r)),
-      capped: found > searchCap,
+      capped: ids.length > searchCap,
     };
   }
   const where = ['i.dataset_id = @datasetId'];
   if (q.split) where.push('i.split = @split');
-  const total = (
-    db.prepare(`SELECT count(*) AS n FROM images i WHERE ${where.join(' AND ')}`).get(params) as { n: number }
-  ).n;
   const rows = db
     .prepare(
       `SELECT ${IMAGE_COLUMNS} FROM images i WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
     )
     .all(params) as ImageRow[];
-  return { total, offset: q.offset, items: rows.map((r) => toImageItem(root, r)) };
+  return { total: counted?.images ?? 0, offset: q.offset, items: rows.map((r) => toImageItem(root, r)) };
+}
+
+/**
+ * The images whose captions match, distinct, in file order, at most `cap` + 1 (one more tells "exactly the cap"
+ * from "more"): counting every match would cost as much as the matches (seconds for a common word over millions
+ * of captions). One full-text index serves every dataset, so two plans:
+ * - the dataset (or split) holds most of the index: read the index in order, joined to the captions, until the
+ *   cap; a common word stops early. A prefix term makes FTS5 gather every posting of every word it starts before
+ *   the first match comes out, so the words as typed go first, and their matches are the pages when they alone
+ *   pass the cap;
+ * - a small part of the index (a split, a small dataset beside a large one): the matching caption ids once into
+ *   a set (SQLite's, with a Bloom filter), then the part's own captions looked up in it, in image order.
+ */
+function searchHits(
+  db: Db,
+  q: { datasetId: number; split?: string },
+  fts: { prefix: string; exact: string },
+  captions: number,
+  cap: number,
+): number[] {
+  const params = { datasetId: q.datasetId, split: q.split, cap: cap + 1 };
+  const indexed = (db.prepare('SELECT max(id) FROM captions').pluck().get() as number | null) ?? 0;
+  if (captions * 4 < indexed) {
+    return db
+      .prepare(
+        `SELECT DISTINCT c.image_id FROM images s CROSS JOIN captions c ON c.image_id = s.id
+         WHERE s.dataset_id = @datasetId ${q.split ? 'AND s.split = @split' : ''}
+           AND c.id IN (SELECT rowid FROM captions_fts WHERE captions_fts MATCH @fts)
+         ORDER BY s.id LIMIT @cap`,
+      )
+      .pluck()
+      .all({ ...params, fts: fts.prefix }) as number[];
+  }
+  const hits = db
+    .prepare(
+      `SELECT DISTINCT c.image_id FROM captions_fts CROSS JOIN captions c ON c.id = captions_fts.rowid
+       ${q.split ? 'CROSS JOIN images s ON s.id = c.image_id AND s.split = @split' : ''}
+       WHERE captions_fts MATCH @fts AND c.dataset_id = @datasetId LIMIT @cap`,
+    )
+    .pluck();
+  const exact = hits.all({ ...params, fts: fts.exact }) as number[];
+  return exact.length > cap ? exact : (hits.all({ ...params, fts: fts.prefix }) as number[]);
 }
 
 export function getImageItem(db: Db, id: number): ImageDetail {

@@ -74,6 +74,8 @@ describe('browse', () => {
     expect(ids(browseImages(b.db, { ...q, split: 'test' }, 25))).toEqual([0, 10, 20, 30]);
     expect(browseImages(b.db, { ...q, search: 'number 17 thing' }, 25)).toMatchObject({ total: 1, capped: false });
     expect(browseImages(b.db, { ...q, search: 'zebra' }, 25)).toMatchObject({ total: 0, capped: false, items: [] });
+    // the last word is also a prefix (no word is "phot"), the matches still counted only up to the cap
+    expect(browseImages(b.db, { ...q, search: 'phot' }, 25)).toMatchObject({ total: 25, capped: true });
   });
 
   it('says "10,000+" through the API when a search matches more images than it counts', async () => {
