@@ -163,7 +163,13 @@ async function measure(images: number, seed: number, repo: string): Promise<Reco
     }
     await longTasks();
     const paintMs: Record<string, number[]> = Object.fromEntries(QUERIES.map((q) => [q, []]));
-    for (let r = 0; r < 3; r++) for (const q of QUERIES) paintMs[q].push(await uiSearch(page, q, shownTotal[q]));
+    for (let r = 0; r < 3; r++)
+      for (const q of QUERIES) {
+        // a settled grid (its thumbnail requests answered), as when a user types the next search
+        await page.waitForFunction(() => [...document.querySelectorAll('img.thumb')].every((i) => (i as any).complete));
+        await page.waitForTimeout(100);
+        paintMs[q].push(await uiSearch(page, q, shownTotal[q]));
+      }
     for (const q of QUERIES) searches[q].toPaintMs = median(paintMs[q]);
     const searchLongTasks = await longTasks();
     // a search within a split (the matches narrowed after the caption index is read: not the headline figure)
@@ -173,7 +179,8 @@ async function measure(images: number, seed: number, repo: string): Promise<Reco
       await call('browseImages', { datasetId, search: 'dog', split: 'test', offset: 0, limit: 200, sort: 'id' });
       if (r) splitMs.push(performance.now() - t);
     }
-    // the dataset's statistics (the Browse view asks for them on opening): computed off the event loop
+    // the dataset's statistics: the Browse view asked for them on opening (their histogram is computed in the
+    // dataset worker); this call is answered from the cache, or waits for that computation if it is still running
     const s0 = performance.now();
     await call('getDatasetStats', { datasetId });
     const statsMs = Math.round(performance.now() - s0);
@@ -198,7 +205,7 @@ async function measure(images: number, seed: number, repo: string): Promise<Reco
       searchLongestTaskMs: Math.round(Math.max(0, ...searchLongTasks)),
       searches,
       searchInSplitApiMs: median(splitMs),
-      statsCachedMs: statsMs,
+      statsCallMs: statsMs,
       pageErrors,
     };
   } catch (e) {
