@@ -35,7 +35,7 @@ import {
   LabelSnapshotDiff,
   LabelTarget,
   LabelTargetKind,
-  ImageItem,
+  ImagePage,
   Job,
   MediaRoot,
   ModelCard,
@@ -129,7 +129,7 @@ export const methods = {
         limit: z.number().int().min(1).max(1000).default(200),
       })
       .strict(),
-    output: Page(ImageItem),
+    output: ImagePage,
   },
   getImageItem: { input: z.object({ id: id }).strict(), output: ImageDetail },
   /** The item a label is about (an image or an NLVR2 example), to open it from the Labels view. */

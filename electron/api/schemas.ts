@@ -135,6 +135,15 @@ export type Nlvr2Example = z.infer<typeof Nlvr2Example>;
 export const Page = <T extends z.ZodTypeAny>(item: T) =>
   z.object({ total: z.number().int(), offset: z.number().int(), items: z.array(item) });
 
+/**
+ * A page of a dataset's images. A caption search (every word, the last one also as a prefix) counts at most
+ * 10,000 matching images: with more, `total` is that cap, `capped` is true (the UI shows "10,000+") and the pages
+ * come from the first 10,000 in the caption index's order (the file order), sorted as asked; they match the words
+ * as typed when those alone match more than the cap.
+ */
+export const ImagePage = Page(ImageItem).extend({ capped: z.boolean().optional() });
+export type ImagePage = z.infer<typeof ImagePage>;
+
 export const DatasetStats = z.object({
   datasetId: z.number().int(),
   splits: z.record(z.string(), SplitCounts),
