@@ -56,7 +56,7 @@ describe('browse a capped search', () => {
     expect(await page.locator('.cell[data-index="10000"]').count()).toBe(0);
     await search.fill('number 10049');
     await search.press('Enter');
-    await expect.poll(() => page.getByTestId('browse-total').textContent()).toBe('1 images');
+    await expect.poll(() => page.getByTestId('browse-total').textContent()).toBe('1 image');
     await expect.poll(() => page.locator('.cell[data-index="0"] .caption').textContent()).toMatch(/number 10049 /);
   });
 });

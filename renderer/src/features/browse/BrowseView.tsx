@@ -371,7 +371,7 @@ export function BrowseView() {
         )}
         <span className="muted num" data-testid="browse-total">
           {fmtInt(b.total)}
-          {b.capped ? '+ matches' : isNlvr2 ? ' examples' : ' images'}
+          {b.capped ? '+ matches' : ` ${isNlvr2 ? 'example' : 'image'}${b.total === 1 ? '' : 's'}`}
         </span>
       </div>
       <Stats datasetId={dataset.id} />
