@@ -1,5 +1,7 @@
 // Writes a dataset_coco.json with the full COCO-Karpathy shape (123,287 images, 616,767 captions:
 // 113,287 train+restval, 5,000 val, 5,000 test) streamed to disk; images are not written (they show as missing).
+// Other sizes keep the shape (5,000 test and 5,000 val images, then restval and train; five captions an image,
+// the extra ones on the first images), and the seed picks the words.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -36,11 +38,12 @@ export function writeKarpathyScale(
   root: string,
   images = 123_287,
   captions = 616_767,
+  seed = 12345,
 ): { images: number; captions: number } {
   fs.mkdirSync(path.join(root, 'train2014'), { recursive: true });
   fs.mkdirSync(path.join(root, 'val2014'), { recursive: true });
   const fd = fs.openSync(path.join(root, 'dataset_coco.json'), 'w');
-  let rng = 12345;
+  let rng = seed;
   const rand = () => (rng = (rng * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const extra = captions - images * 5; // a few images have 6 or 7 captions, as in the real file
   let sentid = 0;

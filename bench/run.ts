@@ -14,6 +14,7 @@ import { benchResponsiveness } from './responsiveness';
 import { benchSearch } from './search';
 import { benchCorrections } from './corrections';
 import { benchSnapshots } from './snapshots';
+import { benchMillion } from './million';
 import { benchMap } from './map';
 
 const benchmarks: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
@@ -29,6 +30,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<Record<string, unkn
   search: benchSearch,
   corrections: benchCorrections,
   snapshots: benchSnapshots,
+  million: benchMillion,
   map: benchMap,
 };
 
@@ -37,6 +39,8 @@ const argv = process.argv.slice(2);
 const names = argv.filter((a, i) => !a.startsWith('-') && !argv[i - 1]?.startsWith('--'));
 // the corrections bench runs fine-tunes for many minutes: only when named
 const selected = names.length ? names : Object.keys(benchmarks).filter((n) => n !== 'corrections');
+// the million bench imports 5,000,000 captions for minutes: only when named
+if (!names.length) selected.splice(selected.indexOf('million'), 1);
 const unknown = selected.filter((n) => !benchmarks[n]);
 if (unknown.length) {
   console.error(`unknown benchmark ${unknown.join(', ')}; available: ${Object.keys(benchmarks).join(', ')}`);

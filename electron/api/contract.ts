@@ -37,7 +37,7 @@ import {
   LabelSnapshotDiff,
   LabelTarget,
   LabelTargetKind,
-  ImageItem,
+  ImagePage,
   Job,
   MediaRoot,
   ModelCard,
@@ -48,6 +48,8 @@ import {
   Page,
   PythonInterpreter,
   PythonInUse,
+  ReviewQueue,
+  ReviewWeights,
   SearchResult,
 } from './schemas';
 
@@ -129,7 +131,7 @@ export const methods = {
         limit: z.number().int().min(1).max(1000).default(200),
       })
       .strict(),
-    output: Page(ImageItem),
+    output: ImagePage,
   },
   getImageItem: { input: z.object({ id: id }).strict(), output: ImageDetail },
   /** The item a label is about (an image or an NLVR2 example), to open it from the Labels view. */
@@ -356,6 +358,23 @@ export const methods = {
       })
       .strict(),
     output: ChangedSlices,
+  },
+  /**
+   * A dataset's review queue (one per split): label-error score, model uncertainty and near-duplicate spacing,
+   * weighted; from the newest evaluation of the active model. Decided items (the Review view's edits) drop out.
+   */
+  getReviewQueue: {
+    input: z
+      .object({
+        datasetId: id,
+        /** A split the dataset has runs for ('*': all splits); absent: the newest run's. */
+        split: z.string().min(1).max(20).optional(),
+        weights: ReviewWeights.optional(),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(500).default(50),
+      })
+      .strict(),
+    output: ReviewQueue,
   },
   getEmbeddingMap: {
     input: z.object({ runId: id, maxPoints: z.number().int().min(10).max(5000).default(1500) }).strict(),

@@ -48,6 +48,7 @@ export const METHOD_NAMES = [
   'findFailureSlices',
   'findChangedSlices',
   'getEmbeddingMap',
+  'getReviewQueue',
   'listModels',
   'getModelCard',
   'setModelDevice',

@@ -135,6 +135,15 @@ export type Nlvr2Example = z.infer<typeof Nlvr2Example>;
 export const Page = <T extends z.ZodTypeAny>(item: T) =>
   z.object({ total: z.number().int(), offset: z.number().int(), items: z.array(item) });
 
+/**
+ * A page of a dataset's images. A caption search (every word, the last one also as a prefix) counts at most
+ * 10,000 matching images: with more, `total` is that cap, `capped` is true (the UI shows "10,000+") and the pages
+ * come from the first 10,000 in the caption index's order (the file order), sorted as asked; they match the words
+ * as typed when those alone match more than the cap.
+ */
+export const ImagePage = Page(ImageItem).extend({ capped: z.boolean().optional() });
+export type ImagePage = z.infer<typeof ImagePage>;
+
 export const DatasetStats = z.object({
   datasetId: z.number().int(),
   splits: z.record(z.string(), SplitCounts),
@@ -873,3 +882,48 @@ export const LabelSnapshotDiff = z.object({
   ),
 });
 export type LabelSnapshotDiff = z.infer<typeof LabelSnapshotDiff>;
+
+/** The review queue's weights: label-error score and uncertainty (mixed by rank), near-duplicate spacing (0–1). */
+export const ReviewWeights = z
+  .object({
+    labelError: z.number().min(0).max(1),
+    uncertainty: z.number().min(0).max(1),
+    diversity: z.number().min(0).max(1),
+  })
+  .strict();
+export type ReviewWeights = z.infer<typeof ReviewWeights>;
+
+/** One item of the review queue: a caption (sentid), an image (imgid) or an NLVR2 example (identifier). */
+export const ReviewQueueItem = z.object({
+  kind: EvalItemKind,
+  key: z.string(),
+  /** Its place in the whole queue (0 = first), reviewed items included. */
+  position: z.number().int(),
+  score: z.number(),
+  signals: z.object({ labelError: z.number(), uncertainty: z.number() }),
+  text: z.string().nullable(),
+  split: z.string().nullable(),
+});
+export type ReviewQueueItem = z.infer<typeof ReviewQueueItem>;
+
+/**
+ * A dataset's review queue, scored from the newest evaluation of the active model (of another model where the
+ * active one has none yet: `fromActiveModel` false). Items already decided in the Review view are left out.
+ */
+export const ReviewQueue = z.object({
+  run: EvalRun.nullable(),
+  /** The splits this dataset has runs for, for the task its kind implies ('*': all splits). */
+  splits: z.array(z.string()),
+  fromActiveModel: z.boolean(),
+  weights: ReviewWeights,
+  /** Whether near-duplicates could be spaced (the run's embeddings are cached). */
+  diversityApplied: z.boolean(),
+  /** Items in the queue, decided ones included, and how many are decided. */
+  size: z.number().int(),
+  decided: z.number().int(),
+  /** Undecided items left, and one page of them in queue order. */
+  total: z.number().int(),
+  offset: z.number().int(),
+  items: z.array(ReviewQueueItem),
+});
+export type ReviewQueue = z.infer<typeof ReviewQueue>;

@@ -2,22 +2,23 @@
 // captions, the item a label is about, and the caption-length statistics.
 import path from 'node:path';
 import { ApiError } from '../api/contract';
-import type { DatasetStats, ImageDetail, ImageItem, LabelTarget, Nlvr2Example } from '../api/schemas';
+import type { DatasetStats, ImageDetail, ImageItem, ImagePage, LabelTarget, Nlvr2Example } from '../api/schemas';
 import type { Db } from '../store/db';
-import type { Nlvr2ExampleRow } from './records';
+import type { ImportSummary, Nlvr2ExampleRow } from './records';
+import { startWorker } from '../../model-runtime/src/runtime-paths'; // not index: it runs in the dataset worker too
 import { listDatasets, readyDataset } from './repository';
 
 const datasetRoot = (db: Db, datasetId: number) => readyDataset(db, datasetId).root;
 
-/** A user's search words as an FTS5 query: every word must occur, the last one as a prefix. */
-export function ftsQuery(text: string): string | null {
+/** A user's search words as an FTS5 query: every word must occur, the last one as a prefix (unless `prefix` is false). */
+export function ftsQuery(text: string, prefix = true): string | null {
   const words = text
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean)
     .slice(0, 20);
   if (words.length === 0) return null;
-  return words.map((w, i) => `"${w}"${i === words.length - 1 ? '*' : ''}`).join(' AND ');
+  return words.map((w, i) => `"${w}"${prefix && i === words.length - 1 ? '*' : ''}`).join(' AND ');
 }
 
 const flagList = (f: string) => (f ? f.split(',') : []);
@@ -60,6 +61,9 @@ const IMAGE_ORDER = {
   flags: "i.flags = '', i.id",
 } as const;
 
+/** A caption search counts (and pages through) at most this many matching images. */
+export const SEARCH_CAP = 10_000;
+
 export function browseImages(
   db: Db,
   q: {
@@ -70,25 +74,83 @@ export function browseImages(
     offset: number;
     limit: number;
   },
-): { total: number; offset: number; items: ImageItem[] } {
+  searchCap = SEARCH_CAP,
+): ImagePage {
   const root = datasetRoot(db, q.datasetId);
+  // what the import counted (a refresh counts again): a count(*) over a million images costs 100 ms a page
+  const summary = JSON.parse(
+    db.prepare('SELECT summary FROM datasets WHERE id = ?').pluck().get(q.datasetId) as string,
+  ) as ImportSummary;
+  const counted = q.split ? summary.splits[q.split] : { images: summary.images, captions: summary.captions };
+  const params = { datasetId: q.datasetId, split: q.split, limit: q.limit, offset: q.offset };
+  const order = IMAGE_ORDER[q.sort];
+  const search = q.search ? { prefix: ftsQuery(q.search), exact: ftsQuery(q.search, false) } : null;
+  if (search?.prefix && search.exact) {
+    const ids = searchHits(db, q, search as { prefix: string; exact: string }, counted?.captions ?? 0, searchCap);
+    const rows = db
+      .prepare(
+        `WITH page AS (SELECT i.id FROM json_each(@ids) h CROSS JOIN images i ON i.id = h.value
+                       ORDER BY ${order} LIMIT @limit OFFSET @offset)
+         SELECT ${IMAGE_COLUMNS} FROM page p CROSS JOIN images i ON i.id = p.id ORDER BY ${order}`,
+      )
+      .all({ ...params, ids: JSON.stringify(ids.slice(0, searchCap)) }) as ImageRow[];
+    return {
+      total: Math.min(ids.length, searchCap),
+      offset: q.offset,
+      items: rows.map((r) => toImageItem(root, r)),
+      capped: ids.length > searchCap,
+    };
+  }
   const where = ['i.dataset_id = @datasetId'];
-  const fts = q.search ? ftsQuery(q.search) : null;
   if (q.split) where.push('i.split = @split');
-  if (fts)
-    where.push(
-      'i.id IN (SELECT c.image_id FROM captions c JOIN captions_fts f ON f.rowid = c.id WHERE captions_fts MATCH @fts)',
-    );
-  const params = { datasetId: q.datasetId, split: q.split, fts, limit: q.limit, offset: q.offset };
-  const total = (
-    db.prepare(`SELECT count(*) AS n FROM images i WHERE ${where.join(' AND ')}`).get(params) as { n: number }
-  ).n;
   const rows = db
     .prepare(
-      `SELECT ${IMAGE_COLUMNS} FROM images i WHERE ${where.join(' AND ')} ORDER BY ${IMAGE_ORDER[q.sort]} LIMIT @limit OFFSET @offset`,
+      `SELECT ${IMAGE_COLUMNS} FROM images i WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
     )
     .all(params) as ImageRow[];
-  return { total, offset: q.offset, items: rows.map((r) => toImageItem(root, r)) };
+  return { total: counted?.images ?? 0, offset: q.offset, items: rows.map((r) => toImageItem(root, r)) };
+}
+
+/**
+ * The images whose captions match, distinct, in file order, at most `cap` + 1 (one more tells "exactly the cap"
+ * from "more"): counting every match would cost as much as the matches (seconds for a common word over millions
+ * of captions). One full-text index serves every dataset, so two plans:
+ * - the dataset (or split) holds most of the index: read the index in order, joined to the captions, until the
+ *   cap; a common word stops early. A prefix term makes FTS5 gather every posting of every word it starts before
+ *   the first match comes out, so the words as typed go first, and their matches are the pages when they alone
+ *   pass the cap;
+ * - a small part of the index (a split, a small dataset beside a large one): the matching caption ids once into
+ *   a set (SQLite's, with a Bloom filter), then the part's own captions looked up in it, in image order.
+ */
+function searchHits(
+  db: Db,
+  q: { datasetId: number; split?: string },
+  fts: { prefix: string; exact: string },
+  captions: number,
+  cap: number,
+): number[] {
+  const params = { datasetId: q.datasetId, split: q.split, cap: cap + 1 };
+  const indexed = (db.prepare('SELECT max(id) FROM captions').pluck().get() as number | null) ?? 0;
+  if (captions * 4 < indexed) {
+    return db
+      .prepare(
+        `SELECT DISTINCT c.image_id FROM images s CROSS JOIN captions c ON c.image_id = s.id
+         WHERE s.dataset_id = @datasetId ${q.split ? 'AND s.split = @split' : ''}
+           AND c.id IN (SELECT rowid FROM captions_fts WHERE captions_fts MATCH @fts)
+         ORDER BY s.id LIMIT @cap`,
+      )
+      .pluck()
+      .all({ ...params, fts: fts.prefix }) as number[];
+  }
+  const hits = db
+    .prepare(
+      `SELECT DISTINCT c.image_id FROM captions_fts CROSS JOIN captions c ON c.id = captions_fts.rowid
+       ${q.split ? 'CROSS JOIN images s ON s.id = c.image_id AND s.split = @split' : ''}
+       WHERE captions_fts MATCH @fts AND c.dataset_id = @datasetId LIMIT @cap`,
+    )
+    .pluck();
+  const exact = hits.all({ ...params, fts: fts.exact }) as number[];
+  return exact.length > cap ? exact : (hits.all({ ...params, fts: fts.prefix }) as number[]);
 }
 
 export function getImageItem(db: Db, id: number): ImageDetail {
@@ -182,32 +244,71 @@ export function findLabelItem(
   return { image, example: null };
 }
 
-/** Length histograms per dataset version: the captions of an imported dataset change only by a refresh. */
-const statsCache = new WeakMap<Db, Map<string, DatasetStats['lengthHistogram']>>();
+/** Caption (or NLVR2 sentence) lengths in words, binned by two words, the last bin holding 60 words and more. */
+export function lengthHistogram(db: Db, datasetId: number, kind: string): DatasetStats['lengthHistogram'] {
+  const binWidth = 2;
+  const column = kind === 'nlvr2' ? 'sentence' : 'raw';
+  const table = kind === 'nlvr2' ? 'nlvr2_examples' : 'captions';
+  // words = spaces + 1 on trimmed text; binned in SQL so the captions never cross into JS
+  const rows = db
+    .prepare(
+      `SELECT min((length(trim(${column})) - length(replace(trim(${column}), ' ', '')) + 1) / ${binWidth}, 30) AS bin, count(*) AS n
+       FROM ${table} WHERE dataset_id = ? GROUP BY bin ORDER BY bin`,
+    )
+    .all(datasetId) as { bin: number; n: number }[];
+  const counts = new Array<number>(rows.length ? rows[rows.length - 1].bin + 1 : 0).fill(0);
+  for (const r of rows) counts[r.bin] = r.n;
+  return { binWidth, counts };
+}
 
-export function getDatasetStats(db: Db, datasetId: number): DatasetStats {
+/**
+ * Above this many captions (or sentences) the histogram is computed in the dataset worker: its scan takes
+ * about 1.2 s per million rows, which the event loop must not wait for.
+ */
+export const STATS_INLINE_ROWS = 50_000;
+
+/** Length histograms per dataset version (the captions change only by a refresh), and those being computed. */
+const statsCache = new WeakMap<Db, Map<string, Promise<DatasetStats['lengthHistogram']>>>();
+
+function histogramInWorker(db: Db, datasetId: number, kind: string): Promise<DatasetStats['lengthHistogram']> {
+  return new Promise((resolve, reject) => {
+    const worker = startWorker('dataset-worker', {
+      workerData: { task: 'stats', dbFile: db.name, datasetId, kind },
+    });
+    let result: DatasetStats['lengthHistogram'] | null = null;
+    worker.on('message', (m: { type: string; histogram?: DatasetStats['lengthHistogram']; error?: unknown }) => {
+      if (m.type === 'stats') result = m.histogram!;
+      else if (m.type === 'error')
+        reject(new Error(`Computing the caption lengths failed: ${JSON.stringify(m.error)}`));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) =>
+      result ? resolve(result) : reject(new Error(`Computing the caption lengths stopped (exit code ${code}).`)),
+    );
+  });
+}
+
+export async function getDatasetStats(
+  db: Db,
+  datasetId: number,
+  inlineRows = STATS_INLINE_ROWS,
+): Promise<DatasetStats> {
   const ds = listDatasets(db).find((d) => d.id === datasetId);
   if (!ds) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
   let cache = statsCache.get(db);
   if (!cache) statsCache.set(db, (cache = new Map()));
   const key = `${datasetId}|${ds.importedAt}|${ds.refreshedAt}`;
-  let lengthHistogram = cache.get(key);
-  if (!lengthHistogram) {
-    const binWidth = 2;
-    const column = ds.kind === 'nlvr2' ? 'sentence' : 'raw';
-    const table = ds.kind === 'nlvr2' ? 'nlvr2_examples' : 'captions';
-    // words = spaces + 1 on trimmed text; binned in SQL so 600K captions never cross into JS
-    const rows = db
-      .prepare(
-        `SELECT min((length(trim(${column})) - length(replace(trim(${column}), ' ', '')) + 1) / ${binWidth}, 30) AS bin, count(*) AS n
-       FROM ${table} WHERE dataset_id = ? GROUP BY bin ORDER BY bin`,
-      )
-      .all(datasetId) as { bin: number; n: number }[];
-    const counts = new Array<number>(rows.length ? rows[rows.length - 1].bin + 1 : 0).fill(0);
-    for (const r of rows) counts[r.bin] = r.n;
-    lengthHistogram = { binWidth, counts };
+  let histogram = cache.get(key);
+  if (!histogram) {
+    const rows = ds.kind === 'nlvr2' ? ds.examples : ds.captions;
+    histogram =
+      rows > inlineRows
+        ? histogramInWorker(db, datasetId, ds.kind)
+        : Promise.resolve(lengthHistogram(db, datasetId, ds.kind));
     for (const k of cache.keys()) if (k.startsWith(`${datasetId}|`)) cache.delete(k);
-    cache.set(key, lengthHistogram);
+    cache.set(key, histogram);
+    const c = cache;
+    histogram.catch(() => c.get(key) === histogram && c.delete(key)); // a failure is not kept: the next call retries
   }
-  return { datasetId, splits: ds.splits, missingImages: ds.missingImages, lengthHistogram };
+  return { datasetId, splits: ds.splits, missingImages: ds.missingImages, lengthHistogram: await histogram };
 }

@@ -1,21 +1,23 @@
-// The dataset worker thread: a large import, or the deletion of a large dataset's rows, on its own
-// better-sqlite3 connection (WAL: the main thread keeps reading and writing meanwhile). Started through
-// runtime-paths' startWorker('dataset-worker'); reports progress, the result or a serialized error. Before each
-// write transaction it leaves the write lock to the main thread's queued writes (WriteGate), so the main
-// thread never waits for it long and never waits inside SQLite.
+// The dataset worker thread: a large import, the deletion of a large dataset's rows, or the caption-length
+// histogram of a large dataset, on its own better-sqlite3 connection (WAL: the main thread keeps reading and
+// writing meanwhile). Started through runtime-paths' startWorker('dataset-worker'); reports progress, the result
+// or a serialized error. Before each write transaction it leaves the write lock to the main thread's queued
+// writes (WriteGate), so the main thread never waits for it long and never waits inside SQLite.
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { JobCancelled, type JobContext } from '../jobs/service';
 import { openDatabase } from '../store/db';
 import { yieldToMainThread } from '../store/write-gate';
 import { runImport, serializeError, type ImportJob, type WorkerMessage, type Write } from './importer';
+import { lengthHistogram } from './browse';
 import { purgeDataset } from './repository';
 
 const WORKER_NICE = 10;
 
 type Task =
   | { task: 'import'; dbFile: string; job: ImportJob; cancel: SharedArrayBuffer; gate?: SharedArrayBuffer }
-  | { task: 'purge'; dbFile: string; datasetId: number; gate?: SharedArrayBuffer };
+  | { task: 'purge'; dbFile: string; datasetId: number; gate?: SharedArrayBuffer }
+  | { task: 'stats'; dbFile: string; datasetId: number; kind: string; gate?: undefined };
 
 const data = workerData as Task;
 // On a busy machine this thread yields the CPU to the main thread (which answers requests): on Linux a nice
@@ -37,6 +39,10 @@ const write: Write = async (fn) => {
 };
 
 async function main() {
+  if (data.task === 'stats') {
+    parentPort!.postMessage({ type: 'stats', histogram: lengthHistogram(db, data.datasetId, data.kind) });
+    return;
+  }
   if (data.task === 'purge') {
     await purgeDataset(db, data.datasetId, write);
     post({ type: 'done', summary: null as never });

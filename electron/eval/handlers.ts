@@ -15,6 +15,7 @@ import { exportEvalReport } from './report/index';
 import { getEvalItems, listEvalRuns } from './repository';
 import { embeddingClusters } from './clusters';
 import { imageShapes } from './image-shapes';
+import { ReviewQueues } from './review-queue';
 import { findChangedSlices, findFailureSlices } from './slices';
 import { withIntervals } from './stats';
 import { getEvalSummary } from './summary';
@@ -35,6 +36,7 @@ type EvalHandlers = Pick<
   | 'getEmbeddingMap'
   | 'exportEvalReport'
   | 'getEvalMetricsWithMarks'
+  | 'getReviewQueue'
 >;
 
 /** An evaluation job's result keeps at most this many likely label errors (the run's items hold them all). */
@@ -50,6 +52,7 @@ export function evalHandlers(deps: {
   defaultModelDir: () => string | null;
 }): EvalHandlers {
   const { db, jobs, models, events, cacheDir } = deps;
+  const queues = new ReviewQueues(db);
   return {
     startEvaluation: ({ task, datasetId, split, modelDir, k, rerankK, device: asked }) => {
       const device = asked === 'auto' ? models.device() : asked; // the user may have chosen CPU explicitly
@@ -95,6 +98,7 @@ export function evalHandlers(deps: {
         shapes: await imageShapes(db, q.b),
       }),
     getEmbeddingMap: (q) => getEmbeddingMap(db, cacheDir, q),
+    getReviewQueue: (q) => queues.page({ ...q, activeModelDir: models.active()?.dir ?? deps.defaultModelDir() }),
     exportEvalReport: (q) => exportEvalReport({ db, registry: models, cacheDir }, q),
     getEvalMetricsWithMarks: ({ runId }) => evalMetricsWithMarks(db, runId),
   };

@@ -249,3 +249,30 @@ export function rankedQueries(db: Db, runId: number, datasetId: number, kind: Ki
     )
     .all({ runId, datasetId }) as RankedQuery[];
 }
+
+/** The text (caption, image file or NLVR2 sentence) and split of some queries of a run, by item key. */
+export function itemTexts(
+  db: Db,
+  datasetId: number,
+  runId: number,
+  kind: Kind,
+  keys: string[],
+): Map<string, { text: string | null; split: string | null }> {
+  const stmt = db.prepare(
+    `SELECT COALESCE(c.raw, i.file, n.sentence) AS text, COALESCE(ci.split, i.split, n.split) AS split
+     ${ITEMS_WITH_TEXT} WHERE e.run_id = @runId AND e.kind = @kind AND e.item_key = @key`,
+  );
+  const out = new Map<string, { text: string | null; split: string | null }>();
+  for (const key of keys) {
+    const r = stmt.get({ datasetId, runId, kind, key }) as { text: string | null; split: string | null } | undefined;
+    out.set(key, { text: r?.text ?? null, split: r?.split ?? null });
+  }
+  return out;
+}
+
+/** A run's queries of one kind with their label-error score (mistakenness), in item-key order. */
+export function itemMistakenness(db: Db, runId: number, kind: Kind): { key: string; mistakenness: number }[] {
+  return db
+    .prepare('SELECT item_key AS key, mistakenness FROM eval_items WHERE run_id = ? AND kind = ? ORDER BY item_key')
+    .all(runId, kind) as { key: string; mistakenness: number }[];
+}

@@ -586,3 +586,27 @@ export function labelEventsSince(db: Db, afterId: number): { datasetId: number; 
     .prepare('SELECT dataset_id AS datasetId, max(id) AS lastId FROM label_events WHERE id > ? GROUP BY dataset_id')
     .all(afterId) as { datasetId: number; lastId: number }[];
 }
+
+/**
+ * The targets a view's decisions stand on now: for each target (kind and key) the view wrote to, whether the newest
+ * of those events is an edit or redo (decided) rather than an undo (taken back). A pair "sentid|imgid" counts for
+ * both its caption and its image.
+ */
+export function decidedTargets(db: Db, datasetId: number, view: string): Set<string> {
+  const rows = db
+    .prepare(
+      `SELECT target_kind AS kind, target_key AS key, action FROM label_events
+       WHERE dataset_id = ? AND view = ? ORDER BY id`,
+    )
+    .all(datasetId, view) as { kind: TargetKind; key: string; action: string }[];
+  const last = new Map<string, boolean>();
+  for (const r of rows) {
+    const decided = r.action !== 'undo';
+    if (r.kind === 'pair') {
+      const [sentid, imgid] = r.key.split('|');
+      last.set(`caption:${sentid}`, decided);
+      last.set(`image:${imgid}`, decided);
+    } else last.set(`${r.kind}:${r.key}`, decided);
+  }
+  return new Set([...last].filter(([, d]) => d).map(([k]) => k));
+}

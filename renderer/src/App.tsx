@@ -14,6 +14,7 @@ import { LabelsView } from './features/labels/LabelsView';
 import { EvaluationView } from './features/eval/EvaluationView';
 import { ModelsView } from './features/models/ModelsView';
 import { FineTuneView } from './features/finetune/FineTuneView';
+import { ReviewView } from './features/review/ReviewView';
 import { useLabels } from './features/labels/store';
 import { isTyping } from './keys';
 import { followBackendEvents } from './backend-events';
@@ -36,6 +37,8 @@ function View({ id }: { id: ViewId }) {
       return <EvaluationView key="retrieval" task="retrieval" />;
     case 'nlvr2':
       return <EvaluationView key="nlvr2" task="nlvr2" />;
+    case 'review':
+      return <ReviewView />;
   }
 }
 

@@ -8,7 +8,7 @@ import { launchChromium, screenshotDir, startServe, type Serve } from './harness
 import { cocoImages } from '../integration/helpers/datasets';
 import { tempDir } from '../integration/helpers/temp';
 
-const VIEWS = ['Datasets', 'Browse', 'Retrieval', 'NLVR2', 'Labels', 'Fine-tune', 'Models', 'Jobs'];
+const VIEWS = ['Datasets', 'Browse', 'Retrieval', 'NLVR2', 'Labels', 'Fine-tune', 'Models', 'Jobs', 'Review'];
 let serve: Serve;
 let browser: Browser;
 let page: Page;

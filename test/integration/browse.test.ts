@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, type Backend } from '../../electron/backend/index';
 import type { Dataset, Job } from '../../electron/api/schemas';
-import { ftsQuery } from '../../electron/datasets/browse';
+import { browseImages, ftsQuery, getDatasetStats, lengthHistogram } from '../../electron/datasets/browse';
 import { cocoImages, writeCoco } from './helpers/datasets';
 import { tempDir } from './helpers/temp';
 
@@ -52,6 +52,78 @@ describe('browse', () => {
     expect(detail.captions).toHaveLength(5);
     expect(detail.file).toMatch(/^(train|val)2014\/COCO_(train|val)2014_000000100017\.jpg$/);
     expect(detail.path).toBe(path.join(coco.root, detail.file));
+  });
+
+  it('counts a caption search only up to its cap, and pages through the first matches in file order', () => {
+    const q = { datasetId: coco.id, search: 'photo', sort: 'id' as const, offset: 0, limit: 10 };
+    const ids = (p: { items: { sourceId: string }[] }) => p.items.map((i) => Number(i.sourceId));
+    const first = browseImages(b.db, q, 25);
+    expect(first).toMatchObject({ total: 25, capped: true });
+    expect(ids(first)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // the last page of the capped set ends at the cap; past it there is nothing
+    expect(ids(browseImages(b.db, { ...q, offset: 20 }, 25))).toEqual([20, 21, 22, 23, 24]);
+    expect(browseImages(b.db, { ...q, offset: 25 }, 25).items).toEqual([]);
+    // sorted as asked within the capped set (most captions first: all have 5, ties in file order)
+    expect(ids(browseImages(b.db, { ...q, sort: 'captions', offset: 15 }, 25))).toEqual([
+      15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+    ]);
+    // exactly the cap is not "more"
+    expect(browseImages(b.db, q, 40)).toMatchObject({ total: 40, capped: false });
+    // a split filter and several words narrow the matches before they are counted
+    expect(browseImages(b.db, { ...q, split: 'test' }, 3)).toMatchObject({ total: 3, capped: true });
+    expect(ids(browseImages(b.db, { ...q, split: 'test' }, 25))).toEqual([0, 10, 20, 30]);
+    expect(browseImages(b.db, { ...q, search: 'number 17 thing' }, 25)).toMatchObject({ total: 1, capped: false });
+    expect(browseImages(b.db, { ...q, search: 'zebra' }, 25)).toMatchObject({ total: 0, capped: false, items: [] });
+    // the last word is also a prefix (no word is "phot"), the matches still counted only up to the cap
+    expect(browseImages(b.db, { ...q, search: 'phot' }, 25)).toMatchObject({ total: 25, capped: true });
+  });
+
+  it('says "10,000+" through the API when a search matches more images than it counts', async () => {
+    const root = tempDir();
+    await writeCoco(root, cocoImages(10_050), { withImages: false });
+    const ds = await importVia(root);
+    const page = (await b.call('browseImages', {
+      datasetId: ds.id,
+      search: 'showing thing',
+      offset: 9_990,
+      limit: 20,
+    })) as any;
+    expect(page).toMatchObject({ total: 10_000, capped: true });
+    expect(page.items.map((i: any) => i.sourceId)).toEqual(Array.from({ length: 10 }, (_, k) => String(9_990 + k)));
+    expect(await b.call('browseImages', { datasetId: ds.id, search: 'number 10049', limit: 5 })).toMatchObject({
+      total: 1,
+      capped: false,
+      items: [{ sourceId: '10049' }],
+    });
+    // without a search the count is exact and says nothing of a cap
+    const all = (await b.call('browseImages', { datasetId: ds.id, limit: 1 })) as any;
+    expect(all.total).toBe(10_050);
+    expect(all.capped).toBeUndefined();
+    await b.call('removeDataset', { id: ds.id });
+  });
+
+  it("computes a large dataset's caption-length histogram in the dataset worker, with the same result", async () => {
+    const root = tempDir();
+    const images = cocoImages(300);
+    images[7].sentences[0].raw = 'A much longer caption than the others, of exactly fourteen words in all here.';
+    await writeCoco(root, images, { withImages: false });
+    const ds = await importVia(root);
+    const inline = lengthHistogram(b.db, ds.id, 'coco');
+    expect(inline.counts[3]).toBe(1499);
+    expect(inline.counts[7]).toBe(1);
+    // over the threshold (0 rows here): the event loop turns while the worker scans
+    let done = false;
+    const stats = getDatasetStats(b.db, ds.id, 0).then((s) => ((done = true), s));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(false);
+    expect((await stats).lengthHistogram).toEqual(inline);
+    expect(await stats).toMatchObject({ datasetId: ds.id, splits: { test: { images: 30 } } });
+    // kept per dataset version: the next call answers from the cache without a worker
+    done = false;
+    const again = getDatasetStats(b.db, ds.id, 0).then((s) => ((done = true), s));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(true);
+    expect((await again).lengthHistogram).toEqual(inline);
   });
 
   it('turns user text into a safe FTS query', () => {

@@ -6,7 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dataset, EmbeddingMap, Job, ModelVersion } from '../../electron/api/schemas';
+import type { Dataset, EmbeddingMap, Job, ModelVersion, ReviewQueue } from '../../electron/api/schemas';
+import { WORKER_ENTRIES } from '../../model-runtime/src/runtime-paths';
 import { findTorchPython } from '../../scripts/lib.mjs';
 import { exportRandomModels, writeRandomCheckpoint } from './helpers/models';
 import { repo } from './helpers/finetune';
@@ -105,7 +106,7 @@ describe('the shipped layout, run under plain Node', () => {
 
   it('has the bundle, its worker entries, only the runtime node_modules, and assets/ and python/ outside it', () => {
     const built = fs.readdirSync(path.dirname(layout.serve));
-    for (const f of ['main.cjs', 'preload.cjs', 'serve.cjs', 'preprocess-worker.cjs', 'projection-worker.cjs']) {
+    for (const f of ['main.cjs', 'preload.cjs', 'serve.cjs', ...Object.keys(WORKER_ENTRIES).map((w) => `${w}.cjs`)]) {
       expect(built).toContain(f);
     }
     const modules = fs.readdirSync(path.join(layout.app, 'node_modules'));
@@ -186,6 +187,13 @@ describe('the shipped layout, run under plain Node', () => {
     expect(map.points).toHaveLength(60);
     expect(map.points.every((p) => Number.isFinite(p.x) && Number.isFinite(p.y))).toBe(true);
   }, 120_000);
+
+  it('the review queue of the NLVR2 run', async () => {
+    const q = await call<ReviewQueue>('getReviewQueue', { datasetId: byName('nlvr2-sample') });
+    expect(q.run?.task).toBe('nlvr2');
+    expect(q.items.length).toBeGreaterThan(0);
+    expect(q.items[0].kind).toBe('nlvr2');
+  });
 
   it.skipIf(!hasTorch)(
     'a 2-step fine-tune, registered as a new model version',

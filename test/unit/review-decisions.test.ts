@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fieldSchema } from '../../electron/labels/fields';
-import { REVIEW_KEYS, decisionEdits } from '../../electron/eval/review-decisions';
+import { REVIEW_KEYS, decisionEdits } from '../../electron/api/review-decisions';
 
 describe('review decisions', () => {
   const caption = { datasetId: 1, kind: 'caption' as const, id: '42', partner: '7' };

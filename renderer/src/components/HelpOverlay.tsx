@@ -56,6 +56,8 @@ export function HelpOverlay() {
               ['N / P', 'Next / previous item (Browse, with the item panel following) or query (Retrieval, NLVR2)'],
               ['X, Ctrl+click, Shift+click', 'Select items in the grid for a bulk action (Browse)'],
               ['A / B / F / T with a selection', 'Apply to every selected item; Esc clears the selection'],
+              ['K / F / H / M / A / S (Review)', 'Keep / fix / hard negative / also a match / ambiguous / skip'],
+              ['B / U (Review)', 'Back to the previous item / undo the last decision'],
               ['Ctrl+Z / Ctrl+Shift+Z', 'Undo / redo a whole action, bulk ones included (also after a restart)'],
               ['?', 'This help'],
             ].map(([k, what]) => (

@@ -9,6 +9,7 @@ export const VIEWS = [
   { id: 'finetune', label: 'Fine-tune', key: '6' },
   { id: 'models', label: 'Models', key: '7' },
   { id: 'jobs', label: 'Jobs', key: '8' },
+  { id: 'review', label: 'Review', key: '9' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
 

@@ -11,6 +11,7 @@ import { SearchPanel } from '../search/SearchPanel';
 
 const CELL_W = 200;
 const CELL_H = 210;
+const MAX_SCROLL_PX = 15_000_000;
 const ROW_H = 150;
 
 function Thumb({ path, alt, size = 192 }: { path: string; alt: string; size?: number }) {
@@ -201,8 +202,15 @@ export function BrowseView() {
   const cols = isNlvr2 ? 1 : Math.max(1, Math.floor(viewport.width / CELL_W));
   const rowH = isNlvr2 ? ROW_H : CELL_H;
   const rows = Math.ceil(b.total / cols);
-  const first = Math.max(0, Math.floor(viewport.top / rowH) - 2);
-  const last = Math.min(rows, Math.ceil((viewport.top + viewport.height) / rowH) + 2);
+  // Browsers cap an element's height (Chromium near 33.5M px, Firefox 17.9M): a taller grid (a million images)
+  // gets a scroll range of at most MAX_SCROLL_PX, each scrolled pixel moving the rows by `scale` pixels.
+  const fullH = rows * rowH;
+  const scrollH = Math.min(fullH, MAX_SCROLL_PX);
+  const scale = scrollH > viewport.height ? Math.max(1, (fullH - viewport.height) / (scrollH - viewport.height)) : 1;
+  const top = viewport.top * scale; // the grid position at the top of the viewport
+  const shift = top - viewport.top; // drawn rows are moved up by this much
+  const first = Math.max(0, Math.floor(top / rowH) - 2);
+  const last = Math.min(rows, Math.ceil((top + viewport.height) / rowH) + 2);
   const { ensure } = b;
   // fetch the pages on screen once scrolling pauses, so a fast scroll does not queue every page it passes
   useEffect(() => {
@@ -251,7 +259,7 @@ export function BrowseView() {
     b.move(to);
     const el = scroller.current;
     const y = Math.floor(to / cols) * rowH;
-    if (el && (y < el.scrollTop || y + rowH > el.scrollTop + el.clientHeight)) el.scrollTop = y - el.clientHeight / 2;
+    if (el && (y < top || y + rowH > top + el.clientHeight)) el.scrollTop = (y - el.clientHeight / 2) / scale;
     if (b.open) void b.ensure(to).then(() => useBrowse.getState().openAt(to));
   }
 
@@ -281,7 +289,7 @@ export function BrowseView() {
       const index = r * cols + c;
       if (index >= b.total) break;
       const item = itemAt(b, index);
-      const style = { top: r * rowH, left: c * CELL_W, width: isNlvr2 ? '100%' : CELL_W - 8, height: rowH - 8 };
+      const style = { top: r * rowH - shift, left: c * CELL_W, width: isNlvr2 ? '100%' : CELL_W - 8, height: rowH - 8 };
       cells.push(
         <div
           key={index}
@@ -362,7 +370,8 @@ export function BrowseView() {
           </select>
         )}
         <span className="muted num" data-testid="browse-total">
-          {fmtInt(b.total)} {isNlvr2 ? 'examples' : 'images'}
+          {fmtInt(b.total)}
+          {b.capped ? '+ matches' : ` ${isNlvr2 ? 'example' : 'image'}${b.total === 1 ? '' : 's'}`}
         </span>
       </div>
       <Stats datasetId={dataset.id} />
@@ -378,7 +387,7 @@ export function BrowseView() {
           }}
           data-testid="grid"
         >
-          <div className="grid-inner" style={{ height: rows * rowH }}>
+          <div className="grid-inner" style={{ height: scrollH }}>
             {cells}
           </div>
         </div>

@@ -15,6 +15,8 @@ interface BrowseState {
   search: string;
   sort: 'id' | 'file' | 'captions' | 'flags';
   total: number;
+  /** A caption search matched more images than it counts (`total` is the cap). */
+  capped: boolean;
   pages: Record<number, Item[]>;
   generation: number;
   cursor: number;
@@ -43,6 +45,7 @@ export const useBrowse = create<BrowseState>((set, get) => ({
   search: '',
   sort: 'id',
   total: 0,
+  capped: false,
   pages: {},
   generation: 0,
   cursor: 0,
@@ -70,6 +73,7 @@ export const useBrowse = create<BrowseState>((set, get) => ({
       ...q,
       pages: {},
       total: 0,
+      capped: false,
       cursor: 0,
       open: null,
       selected: {},
@@ -96,7 +100,7 @@ export const useBrowse = create<BrowseState>((set, get) => ({
       const res =
         s.kind === 'nlvr2' ? await mome().browseNlvr2(args) : await mome().browseImages({ ...args, sort: s.sort });
       if (get().generation !== s.generation) return;
-      set({ total: res.total, pages: { ...get().pages, [page]: res.items } });
+      set({ total: res.total, capped: 'capped' in res && !!res.capped, pages: { ...get().pages, [page]: res.items } });
     } catch (e) {
       toastError(e);
     } finally {

@@ -3,6 +3,7 @@
 // likely label errors of the whole dataset, and a comparison with a second run.
 import { useCallback, useEffect, useState } from 'react';
 import type { EvalRun } from '../../../../electron/api/schemas';
+import { DatasetOptions } from '../../components/DatasetOptions';
 import { mome } from '../../api/mome';
 import { useDatasets } from '../datasets/store';
 import { useEval, type EvalTab, type EvalTask } from './store';
@@ -120,11 +121,7 @@ export function EvaluationView({ task }: { task: EvalTask }) {
     <section className="view evaluation">
       <div className="row">
         <select aria-label="Dataset" value={ds.id} onChange={(e) => setDatasetId(Number(e.target.value))}>
-          {datasets.map((d) => (
-            <option key={d.id} value={d.id}>
-              {d.name}
-            </option>
-          ))}
+          <DatasetOptions datasets={datasets} />
         </select>
         <RunForm key={ds.id} task={task} ds={ds} onStarted={onStarted} />
       </div>

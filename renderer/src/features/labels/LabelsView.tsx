@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { LabelEvent } from '../../../../electron/api/schemas';
+import { DatasetOptions } from '../../components/DatasetOptions';
 import { mome } from '../../api/mome';
 import { useBrowse } from '../browse/store';
 import { useNav } from '../../stores/nav';
@@ -145,11 +146,7 @@ function History() {
           onChange={(e) => void load({ ...filter, datasetId: e.target.value ? Number(e.target.value) : undefined })}
         >
           <option value="">All datasets</option>
-          {datasets.map((d) => (
-            <option key={d.id} value={d.id}>
-              {d.name}
-            </option>
-          ))}
+          <DatasetOptions datasets={datasets} />
         </select>
         <select
           aria-label="Filter kind"

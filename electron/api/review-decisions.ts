@@ -1,6 +1,9 @@
-// Review queue decisions: one key per decision, each turned into label edits written through the label history
-// (one transaction committed before it returns, so an acknowledged decision survives a crash).
-import type { LabelEdit } from '../labels/history';
+// Review queue decisions: one key per decision, each turned into the label edits `editLabels` writes (one
+// transaction committed before it replies, so an acknowledged decision survives a crash). Pure: the Review view,
+// the CLI and the tests share it.
+import type { LabelTarget } from './schemas';
+
+export type LabelEdit = LabelTarget & { field: string; value: unknown };
 
 export type ReviewKind = 'caption' | 'image' | 'nlvr2';
 export type ReviewDecision = 'keep' | 'fix' | 'hard_negative' | 'also_match' | 'ambiguous' | 'skip';
