@@ -62,7 +62,7 @@ export async function reviewQueueCommand(argv: string[]): Promise<number> {
     );
     ctx.dispose();
     // every item the run scored (the result's list of likely errors stops at its first thousand)
-    const kind = task === 'nlvr2' ? 'nlvr2' : 'caption';
+    const kind: 'caption' | 'nlvr2' = task === 'nlvr2' ? 'nlvr2' : 'caption';
     const m = getEvalItems(backend.db, {
       runId: result.runId,
       kind,

@@ -49,7 +49,7 @@ describe('mome review-queue', () => {
     const shipped = path.join(repo, 'assets', 'models', 'mome-tiny');
     const r = mome(['review-queue', '--model', shipped, '--dataset', dataset, '--split', 'all', '--json', out]);
     expect(r.status, r.stderr).toBe(0);
-    const j = JSON.parse(fs.readFileSync(out, 'utf8'));
+    const j = JSON.parse(fs.readFileSync(out, 'utf8')) as Queue;
     const sentids = new Set<number>(
       JSON.parse(fs.readFileSync(path.join(dataset, 'dataset_flickr30k.json'), 'utf8')).images.flatMap(
         (im: { sentences: { sentid: number }[] }) => im.sentences.map((s) => s.sentid),
@@ -57,10 +57,10 @@ describe('mome review-queue', () => {
     );
     // every caption once
     expect(j.items.length).toBe(sentids.size);
-    expect(new Set(j.items.map((i: { id: number }) => i.id)).size).toBe(j.items.length);
+    expect(new Set(j.items.map((i) => i.id)).size).toBe(j.items.length);
     for (const it of j.items) {
       expect(it.kind).toBe('caption');
-      expect(sentids.has(it.id)).toBe(true);
+      expect(sentids.has(it.id as number)).toBe(true);
     }
     checkShape(j, false);
     // near-duplicates spaced by the cached embeddings: no more of them in any 50 items than in the score order
