@@ -14,6 +14,7 @@ import { benchResponsiveness } from './responsiveness';
 import { benchSearch } from './search';
 import { benchCorrections } from './corrections';
 import { benchSnapshots } from './snapshots';
+import { benchReview } from './review';
 
 const benchmarks: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   import: benchImport,
@@ -28,6 +29,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<Record<string, unkn
   search: benchSearch,
   corrections: benchCorrections,
   snapshots: benchSnapshots,
+  review: benchReview,
 };
 
 // options (`--seed 3`) go to the benchmarks; the other words name them
