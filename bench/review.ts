@@ -92,7 +92,7 @@ function timeOrder(n: number) {
 async function nextItem(images: number) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mome-bench-review-coco-'));
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mome-bench-review-home-'));
-  const captions = Math.round(images * 5.0028); // the real file's captions per image
+  const captions = Math.round((images * 616_767) / 123_287); // the real file's captions per image
   const shape = writeKarpathyScale(root, images, captions);
   const b = createBackend({ home, mode: 'browser' });
   try {

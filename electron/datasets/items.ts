@@ -97,6 +97,16 @@ export function importedCaption(
     .get(datasetId, sentid) as { raw: string; source_id: string } | undefined;
 }
 
+/** The captions imported on one image, and those with the given sentids (moved to it), in import order. */
+export function imageCaptionRows(db: Db, datasetId: number, imageId: number, sentids: number[]): SplitCaption[] {
+  return db
+    .prepare(
+      `SELECT sentid, raw, image_id FROM captions WHERE dataset_id = ?
+       AND (image_id = ? OR sentid IN (SELECT value FROM json_each(?))) ORDER BY id`,
+    )
+    .all(datasetId, imageId, JSON.stringify(sentids)) as SplitCaption[];
+}
+
 export function nlvr2Example(db: Db, datasetId: number, identifier: string): Nlvr2ExampleFields | undefined {
   return db
     .prepare(
