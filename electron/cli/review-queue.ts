@@ -69,7 +69,10 @@ export async function reviewQueueCommand(argv: string[]): Promise<number> {
       order: 'mistakenness',
       offset: 0,
       limit: Number.MAX_SAFE_INTEGER,
-    }).items.map((x) => ({ kind, id: x.key, score: x.mistakenness }));
+    })
+      .items.map((x) => ({ kind, id: x.key, score: x.mistakenness }))
+      // in item-key order, as the app's queue lists them before ordering: equal scores keep the same order
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const labelError = Float32Array.from(m, (x) => x.score);
     // retrieval: the mistakenness is a margin (near 0 = undecided); NLVR2: the probability of the other label
     const uncertainty = task === 'nlvr2' ? probabilityUncertainty(labelError) : marginUncertainty(labelError);
