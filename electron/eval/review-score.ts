@@ -124,17 +124,18 @@ function nearTest(emb: Float32Array, dim: number, n: number, threshold: number) 
     const na = sq[a];
     const nb = sq[b];
     if (!(na > 0 && nb > 0)) return 0 >= threshold;
-    const need = threshold * Math.sqrt(na * nb);
-    // slack for rounding in the bound only; the answer is the exact expression below
-    const slack = 1e-6 * Math.sqrt(na * nb) + 1e-12;
-    const oa = a * dim;
-    const ob = b * dim;
     const ta = a * (blocks + 1);
     const tb = b * (blocks + 1);
+    const norms = tail[ta] * tail[tb];
+    // the bound's target, less a slack for rounding in the bound only; the answer is the exact expression below
+    const need = threshold * norms - (1e-6 * norms + 1e-12);
+    const oa = a * dim;
+    const ob = b * dim;
     let dot = 0;
-    for (let k = 0; k < blocks; k++) {
-      if (dot + tail[ta + k] * tail[tb + k] < need - slack) return false;
-      for (let d = k * BLOCK, end = Math.min(dim, d + BLOCK); d < end; d++) dot += emb[oa + d] * emb[ob + d];
+    let d = 0;
+    for (let k = 1; k <= blocks; k++) {
+      for (const end = Math.min(dim, k * BLOCK); d < end; d++) dot += emb[oa + d] * emb[ob + d];
+      if (k < blocks && dot + tail[ta + k] * tail[tb + k] < need) return false;
     }
     return dot / Math.sqrt(na * nb) >= threshold;
   };
@@ -157,17 +158,26 @@ export function orderQueue(scores: Float32Array, opts: OrderOptions = {}): numbe
   if (emb.length < scores.length * dim) throw new Error('review order: fewer embeddings than items');
   const near = nearTest(emb, dim, scores.length, opts.threshold ?? NEAR_DUPLICATE_COSINE);
   const out: number[] = [];
-  // held items in score order, each with the position in `out` of its latest near-duplicate
+  // held items in score order, each with the position in `out` of its latest near-duplicate as of `checked`
+  // (the length of `out` when it was last looked at: later items are compared only when it might be free)
   let held: number[] = [];
   let lastNear: number[] = [];
-  const latestNear = (i: number) => {
-    for (let k = out.length - 1; k >= Math.max(0, out.length - gap); k--) if (near(i, out[k])) return k;
+  let checked: number[] = [];
+  const latestNear = (i: number, since: number) => {
+    for (let k = out.length - 1; k >= Math.max(since, out.length - gap); k--) if (near(i, out[k])) return k;
     return -1;
   };
-  const place = (i: number) => {
+  const refresh = (h: number) => {
+    const k = latestNear(held[h], checked[h]);
+    if (k >= 0) lastNear[h] = k;
+    checked[h] = out.length;
+  };
+  const take = (h: number) => {
+    const i = held[h];
+    held.splice(h, 1);
+    lastNear.splice(h, 1);
+    checked.splice(h, 1);
     out.push(i);
-    const p = out.length - 1;
-    for (let h = 0; h < held.length; h++) if (near(held[h], i)) lastNear[h] = p;
   };
   let next = 0;
   // where the first item placed beside a near-duplicate went: everything before it is spaced
@@ -176,23 +186,25 @@ export function orderQueue(scores: Float32Array, opts: OrderOptions = {}): numbe
     // a held item (higher score than anything after it was held) goes first once it is no longer near the window
     const from = out.length - gap;
     let free = -1;
-    for (let h = 0; h < held.length && free < 0; h++) if (lastNear[h] < from) free = h;
+    for (let h = 0; h < held.length && free < 0; h++) {
+      if (lastNear[h] >= from) continue; // still near the window: later items cannot change that
+      refresh(h);
+      if (lastNear[h] < from) free = h;
+    }
     if (free >= 0) {
-      const i = held[free];
-      held.splice(free, 1);
-      lastNear.splice(free, 1);
-      place(i);
+      take(free);
       continue;
     }
     let placed = false;
     while (next < byScore.length) {
       const i = byScore[next++];
-      const k = latestNear(i);
+      const k = latestNear(i, 0);
       if (k >= 0) {
         held.push(i);
         lastNear.push(k);
+        checked.push(out.length);
       } else {
-        place(i);
+        out.push(i);
         placed = true;
         break;
       }
@@ -203,15 +215,14 @@ export function orderQueue(scores: Float32Array, opts: OrderOptions = {}): numbe
       out.push(...held);
       held = [];
       lastNear = [];
+      checked = [];
       continue;
     }
     // only near-duplicates of the window are left: the one whose conflict is oldest
+    for (let h = 0; h < held.length; h++) refresh(h);
     let pick = 0;
     for (let h = 1; h < held.length; h++) if (lastNear[h] < lastNear[pick]) pick = h;
-    const i = held[pick];
-    held.splice(pick, 1);
-    lastNear.splice(pick, 1);
-    place(i);
+    take(pick);
   }
   return firstClose < 0 ? out : moveForward(out, near, gap, firstClose);
 }
