@@ -3,6 +3,7 @@
 //   (a fifth of the items in clusters of five near-duplicates, cosine about 0.97, with close scores: the case
 //   the diversity step has work in), against the baseline of the same queue ordered by score alone, in the same
 //   run; with the worst number of near-duplicates in any 50 consecutive items of each order.
+// - The whole queue of a COCO-Karpathy test split (25,000 captions): reading its cached embeddings and ordering it.
 // - Next item (goal <= 100 ms): from a decision to the next item's data, through the dispatcher on a real SQLite
 //   file of the COCO-Karpathy shape (123,287 images, 616,767 captions; --images N for fewer) with a stored
 //   evaluation run of its test split: editLabels (the decision's label edits) then getEvalItemDetail (the next
@@ -23,8 +24,9 @@ import {
   orderQueue,
   worstNearDuplicatesPerWindow,
 } from '../electron/eval/review-score';
+import { reviewEmbeddings } from '../electron/eval/review-embeddings';
 import type { ItemRow } from '../electron/eval/types';
-import { rng } from '../model-runtime/src/index';
+import { EmbeddingCache, rng, textKey } from '../model-runtime/src/index';
 import { writeKarpathyScale } from './karpathy-scale';
 
 const DIM = 256;
@@ -149,6 +151,43 @@ async function nextItem(images: number) {
       seconds: 0,
       items,
     });
+    // the whole queue of the run's captions, as the app builds it: the cached embeddings read (written here as
+    // the evaluation would have: 256-d, by caption text), the signals combined and the order spaced
+    const cacheDir = path.join(b.home.cache, 'embeddings');
+    const cache = EmbeddingCache.open(cacheDir, 'bench', 'texts', DIM);
+    const { emb } = queueData(caps.length, 3);
+    cache.put(caps.map((c, i) => [textKey(c.raw), emb.subarray(i * DIM, (i + 1) * DIM)]));
+    const queue = () => {
+      const t0 = performance.now();
+      const keys = caps.map((c) => ({ kind: 'caption' as const, id: c.sentid }));
+      return reviewEmbeddings(b.db, runId, cacheDir, keys).then((e) => {
+        const t1 = performance.now();
+        const margin = Float32Array.from(items.slice(0, caps.length), (it) => it[4]);
+        const scores = combineScores(margin, marginUncertainty(margin), DEFAULT_REVIEW_WEIGHTS);
+        orderQueue(scores, { embeddings: e!.embeddings, dim: e!.dim });
+        return { embeddingsMs: t1 - t0, orderMs: performance.now() - t1, found: e!.found };
+      });
+    };
+    await queue(); // warm-up
+    const q = [await queue(), await queue(), await queue()];
+    const fullQueue = {
+      items: caps.length,
+      embedded: q[0].found,
+      embeddingsMs: round(
+        quantile(
+          q.map((x) => x.embeddingsMs),
+          0.5,
+        ),
+      ),
+      orderMs: round(
+        quantile(
+          q.map((x) => x.orderMs),
+          0.5,
+        ),
+      ),
+    };
+    log(`queue of ${caps.length} captions: embeddings ${fullQueue.embeddingsMs} ms, order ${fullQueue.orderMs} ms`);
+
     const decisions: ReviewDecision[] = ['keep', 'ambiguous', 'fix', 'keep', 'skip'];
     const step = async (kind: 'caption' | 'image', i: number, list: string[]) => {
       const id = list[i];
@@ -175,6 +214,7 @@ async function nextItem(images: number) {
     return {
       dataset: shape,
       runItems: items.length,
+      fullQueue,
       caption: await measure('caption', captionKeys, 205),
       image: await measure('image', imageKeys, 105),
     };

@@ -4,11 +4,11 @@
 // edited since, an image changed on disk) gets a row of zeros, which is a near-duplicate of nothing.
 import type { Db } from '../store/db';
 import { datasetRoot } from '../datasets/repository';
-import { importedCaptions, splitImages } from '../datasets/items';
+import { itemLookups, splitImages } from '../datasets/items';
 import { textKey } from '../../model-runtime/src/index';
+import { corrected, readCorrections } from './corrections';
 import { cachedDim, embeddingKeys, openCaches, runCacheKeys } from './embed';
 import { getEvalRun } from './repository';
-import { splitCaptions } from './retrieval-eval';
 
 /** A queue item as the queue names it: sentid, imgid (source id) or NLVR2 identifier. */
 export interface ReviewItemKey {
@@ -51,11 +51,13 @@ export async function reviewEmbeddings(
   const captionRows = items.flatMap((it, row) => (it.kind === 'caption' ? [row] : []));
   if (captionRows.length) {
     // the text the run embedded: the caption as corrected (what an evaluation reads), else as imported
-    const corrected = new Map(splitCaptions(db, run.datasetId, run.split).map((c) => [String(c.sentid), c.raw]));
-    const imported = new Map(importedCaptions(db, run.datasetId).map((c) => [String(c.sentid), c.raw]));
+    const fix = readCorrections(db, run.datasetId);
+    const { captionBySentid } = itemLookups(db);
     for (const row of captionRows) {
       const id = String(items[row].id);
-      const texts = [corrected.get(id), imported.get(id)].filter((t): t is string => t !== undefined);
+      const imported = captionBySentid(run.datasetId, Number(id))?.raw;
+      if (imported === undefined) continue;
+      const texts = [String(corrected(fix, 'caption', id, 'raw', imported)), imported];
       put(
         row,
         texts.map((t) => caches.texts.get(textKey(t))).find((v) => v !== undefined),
