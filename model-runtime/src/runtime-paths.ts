@@ -21,6 +21,7 @@ export const WORKER_ENTRIES = {
   'preprocess-worker': 'model-runtime/src/image/preprocess-worker.ts',
   'projection-worker': 'model-runtime/src/embedding-map/projection-worker.ts',
   'dataset-worker': 'electron/datasets/dataset-worker.ts',
+  'review-order-worker': 'electron/eval/review-order-worker.ts',
 } as const;
 export type WorkerName = keyof typeof WORKER_ENTRIES;
 
