@@ -4,7 +4,7 @@
 // edited since, an image changed on disk) gets a row of zeros, which is a near-duplicate of nothing.
 import type { Db } from '../store/db';
 import { datasetRoot } from '../datasets/repository';
-import { itemLookups, splitImages } from '../datasets/items';
+import { captionTexts, splitImages } from '../datasets/items';
 import { textKey } from '../../model-runtime/src/index';
 import { corrected, readCorrections } from './corrections';
 import { cachedDim, embeddingKeys, openCaches, runCacheKeys } from './embed';
@@ -52,10 +52,14 @@ export async function reviewEmbeddings(
   if (captionRows.length) {
     // the text the run embedded: the caption as corrected (what an evaluation reads), else as imported
     const fix = readCorrections(db, run.datasetId);
-    const { captionBySentid } = itemLookups(db);
+    const importedText = captionTexts(
+      db,
+      run.datasetId,
+      captionRows.map((row) => Number(items[row].id)),
+    );
     for (const row of captionRows) {
       const id = String(items[row].id);
-      const imported = captionBySentid(run.datasetId, Number(id))?.raw;
+      const imported = importedText.get(Number(id));
       if (imported === undefined) continue;
       const texts = [String(corrected(fix, 'caption', id, 'raw', imported)), imported];
       put(
