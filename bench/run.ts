@@ -16,6 +16,7 @@ import { benchCorrections } from './corrections';
 import { benchSnapshots } from './snapshots';
 import { benchMillion } from './million';
 import { benchMap } from './map';
+import { benchReview } from './review';
 
 const benchmarks: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   import: benchImport,
@@ -32,6 +33,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<Record<string, unkn
   snapshots: benchSnapshots,
   million: benchMillion,
   map: benchMap,
+  review: benchReview,
 };
 
 // options (`--seed 3`) go to the benchmarks; the other words name them

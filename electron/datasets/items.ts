@@ -97,6 +97,29 @@ export function importedCaption(
     .get(datasetId, sentid) as { raw: string; source_id: string } | undefined;
 }
 
+/** The imported text of each of the given captions, by sentid (one statement for many). */
+export function captionTexts(db: Db, datasetId: number, sentids: number[]): Map<number, string> {
+  const rows = db
+    .prepare(`SELECT sentid, raw FROM captions WHERE dataset_id = ? AND sentid IN (SELECT value FROM json_each(?))`)
+    .all(datasetId, JSON.stringify(sentids)) as { sentid: number; raw: string }[];
+  return new Map(rows.map((r) => [r.sentid, r.raw]));
+}
+
+/** The captions imported on one image, and those with the given sentids (moved to it), in import order. */
+export function imageCaptionRows(db: Db, datasetId: number, imageId: number, sentids: number[]): SplitCaption[] {
+  // two indexed reads (an OR of the two would scan the dataset's captions)
+  return db
+    .prepare(
+      `SELECT sentid, raw, image_id FROM (
+         SELECT id, sentid, raw, image_id FROM captions WHERE image_id = @imageId AND dataset_id = @datasetId
+         UNION
+         SELECT id, sentid, raw, image_id FROM captions
+         WHERE dataset_id = @datasetId AND sentid IN (SELECT value FROM json_each(@sentids))
+       ) ORDER BY id`,
+    )
+    .all({ datasetId, imageId, sentids: JSON.stringify(sentids) }) as SplitCaption[];
+}
+
 export function nlvr2Example(db: Db, datasetId: number, identifier: string): Nlvr2ExampleFields | undefined {
   return db
     .prepare(

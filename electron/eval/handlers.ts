@@ -15,7 +15,7 @@ import { exportEvalReport } from './report/index';
 import { getEvalItems, listEvalRuns } from './repository';
 import { embeddingClusters } from './clusters';
 import { imageShapes } from './image-shapes';
-import { ReviewQueues } from './review-queue';
+import { ReviewQueues, cachedEmbeddings } from './review-queue';
 import { findChangedSlices, findFailureSlices } from './slices';
 import { withIntervals } from './stats';
 import { getEvalSummary } from './summary';
@@ -52,7 +52,7 @@ export function evalHandlers(deps: {
   defaultModelDir: () => string | null;
 }): EvalHandlers {
   const { db, jobs, models, events, cacheDir } = deps;
-  const queues = new ReviewQueues(db);
+  const queues = new ReviewQueues(db, cachedEmbeddings(db, cacheDir));
   return {
     startEvaluation: ({ task, datasetId, split, modelDir, k, rerankK, device: asked }) => {
       const device = asked === 'auto' ? models.device() : asked; // the user may have chosen CPU explicitly

@@ -4,12 +4,11 @@ import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { EvalCandidate, EvalItemDetail } from '../api/schemas';
 import type { Db } from '../store/db';
-import { itemLookups, nlvr2Example } from '../datasets/items';
+import { imageCaptionRows, itemLookups, nlvr2Example } from '../datasets/items';
 import { datasetRoot } from '../datasets/repository';
 import { corrected, readCorrections } from './corrections';
 import { captionResults, evalItem } from './items';
 import { getEvalRun } from './repository';
-import { splitCaptions } from './retrieval-eval';
 
 export function getEvalItemDetail(db: Db, q: { runId: number; kind: string; key: string }): EvalItemDetail {
   const run = getEvalRun(db, q.runId);
@@ -57,10 +56,22 @@ export function getEvalItemDetail(db: Db, q: { runId: number; kind: string; key:
     const img = imageBySource(run.datasetId, item.key);
     if (!img) throw new ApiError('not_found', `Dataset ${run.datasetId} no longer has image ${item.key}.`);
     const resultOf = captionResults(db, run.id);
-    const ownCaptions = splitCaptions(db, run.datasetId, run.split)
-      .filter((c) => c.image_id === img.id)
+    // its captions as the user's corrections have them (splitCaptions' rule for one image, without reading the
+    // dataset's every caption): imported on it or moved to it, not moved away, not removed
+    const movedHere = [...fix]
+      .filter(([k, f]) => k.startsWith('caption:') && String(f.get('image')) === img.source_id)
+      .map(([k]) => Number(k.slice('caption:'.length)));
+    const ownCaptions = imageCaptionRows(db, run.datasetId, img.id, movedHere)
+      .filter((c) => {
+        const key = String(c.sentid);
+        if (corrected<unknown>(fix, 'caption', key, 'removed', false) === true) return false;
+        const given = c.image_id === img.id ? img.source_id : null;
+        return String(corrected(fix, 'caption', key, 'image', given)) === img.source_id;
+      })
       .map((c) => ({
         ...c,
+        raw: String(corrected(fix, 'caption', String(c.sentid), 'raw', c.raw)),
+        image_id: img.id,
         ...(resultOf(c.sentid) ?? { rank: null, score: null }),
       }));
     const ownKeys = new Set(ownCaptions.map((c) => String(c.sentid)));

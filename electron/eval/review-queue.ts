@@ -2,7 +2,6 @@
 // model on the dataset (and split) gives each query a label-error score (its mistakenness) and an uncertainty; the
 // two are mixed by rank with the user's weights, and near-duplicates (by the run's cached embeddings) are spaced.
 // Items the Review view has decided (its label edits, not undone) drop out; the order of the rest is kept.
-import { startWorker } from '../../model-runtime/src/runtime-paths';
 import { ApiError } from '../api/contract';
 import type { EvalRun, ReviewQueue, ReviewWeights } from '../api/schemas';
 import { datasetInfo } from '../datasets/repository';
@@ -10,13 +9,9 @@ import { decidedTargets } from '../labels/history';
 import type { Db } from '../store/db';
 import { itemMistakenness, itemTexts } from './items';
 import { listEvalRuns } from './repository';
-import {
-  DEFAULT_REVIEW_WEIGHTS,
-  combineScores,
-  marginUncertainty,
-  orderQueue,
-  probabilityUncertainty,
-} from './review-score';
+import { reviewEmbeddings } from './review-embeddings';
+import { orderQueueOffThread } from './review-order';
+import { DEFAULT_REVIEW_WEIGHTS, combineScores, marginUncertainty, probabilityUncertainty } from './review-score';
 
 /** The view name the Review view's label edits carry: what marks an item decided. */
 export const REVIEW_VIEW = 'review';
@@ -28,7 +23,7 @@ export type EmbeddingsFor = (
   run: EvalRun,
   kind: QueueKind,
   keys: string[],
-) => Promise<{ embeddings: Float32Array; dim: number } | undefined>;
+) => Promise<{ embeddings: Float32Array; dim: number; found?: number } | undefined>;
 
 export interface OrderedQueue {
   run: EvalRun;
@@ -40,6 +35,8 @@ export interface OrderedQueue {
   /** indices into keys, in queue order */
   order: number[];
   diversityApplied: boolean;
+  /** how many items the spacing could compare (those with a cached embedding) */
+  embedded: number;
 }
 
 /** Scores and orders every query of one kind of a run (a retrieval run's captions; an NLVR2 run's examples). */
@@ -57,30 +54,37 @@ export async function orderRunQueue(
   const uncertainty = kind === 'nlvr2' ? probabilityUncertainty(labelError) : marginUncertainty(labelError);
   const scores = combineScores(labelError, uncertainty, weights);
   const emb = weights.diversity > 0 && embeddingsFor ? await embeddingsFor(run, kind, keys) : undefined;
-  const order = emb ? await orderSpaced(scores, emb.embeddings, emb.dim, weights.diversity) : orderQueue(scores);
-  return { run, kind, keys, labelError, uncertainty, scores, order, diversityApplied: !!emb };
+  // (an item without a cached embedding has a row of zeros: a near-duplicate of nothing)
+  // a long queue with spacing is ordered in a worker thread (review-order.ts): it never holds the event loop
+  const order = await orderQueueOffThread(
+    scores,
+    emb ? { embeddings: emb.embeddings, dim: emb.dim, diversity: weights.diversity } : {},
+  );
+  const embedded = emb ? (emb.found ?? keys.length) : 0;
+  return { run, kind, keys, labelError, uncertainty, scores, order, diversityApplied: !!emb, embedded };
 }
 
-/** Items spaced at or above this many are ordered in a worker thread (below, inline: a worker costs its start). */
-export const ORDER_IN_WORKER_FROM = 2000;
-
-/** orderQueue with near-duplicate spacing, in a worker thread for a long queue. */
-export function orderSpaced(
-  scores: Float32Array,
-  embeddings: Float32Array,
-  dim: number,
-  diversity: number,
-): Promise<number[]> {
-  if (scores.length < ORDER_IN_WORKER_FROM) return Promise.resolve(orderQueue(scores, { embeddings, dim, diversity }));
-  return new Promise((resolve, reject) => {
-    const worker = startWorker('review-order-worker', { workerData: { scores, embeddings, dim, diversity } });
-    worker.once('message', (m: { order?: Int32Array; error?: string }) => {
-      if (m.order) resolve(Array.from(m.order));
-      else reject(new Error(`ordering the review queue failed: ${m.error}`));
-      void worker.terminate();
-    });
-    worker.once('error', (e) => reject(new Error(`ordering the review queue failed: ${e.message}`)));
-  });
+/**
+ * The near-duplicate spacing's embeddings from the evaluations' cache folder (review-embeddings.ts), remembered for
+ * the last few runs: a change of weights re-orders without re-reading them.
+ */
+export function cachedEmbeddings(db: Db, cacheDir: string, size = 2): EmbeddingsFor {
+  const byRun = new Map<number, ReturnType<EmbeddingsFor>>();
+  return (run, kind, keys) => {
+    let e = byRun.get(run.id);
+    if (!e) {
+      e = reviewEmbeddings(
+        db,
+        run.id,
+        cacheDir,
+        keys.map((id) => ({ kind, id })),
+      );
+      e.catch(() => byRun.delete(run.id));
+      byRun.set(run.id, e);
+      while (byRun.size > size) byRun.delete(byRun.keys().next().value as number);
+    }
+    return e;
+  };
 }
 
 /** The run a dataset's queue comes from: the newest of the active model (on the split, if given), else the newest. */

@@ -334,6 +334,14 @@ describe('the user corrections count', () => {
       key: images[1].source_id,
     })) as EvalItemDetail;
     expect(img.truth.map((t) => t.key)).toContain(String(cap.sentid));
+    // and the image it left no longer lists it
+    const left = (await backend.call('getEvalItemDetail', {
+      runId: moved.runId,
+      kind: 'image',
+      key: images[0].source_id,
+    })) as EvalItemDetail;
+    expect(left.truth.length).toBeGreaterThan(0);
+    expect(left.truth.map((t) => t.key)).not.toContain(String(cap.sentid));
   });
 });
 

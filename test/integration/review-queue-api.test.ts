@@ -9,6 +9,7 @@ import { importDataset } from '../../electron/datasets/importer';
 import { ALL_SPLITS, runEvaluation } from '../../electron/eval/run-eval';
 import { decisionEdits } from '../../electron/api/review-decisions';
 import { REVIEW_VIEW } from '../../electron/eval/review-queue';
+import { reviewEmbeddings } from '../../electron/eval/review-embeddings';
 import { combineScores, marginUncertainty, orderQueue } from '../../electron/eval/review-score';
 import { tempDir } from './helpers/temp';
 
@@ -32,7 +33,7 @@ const evaluate = async () =>
         datasetId,
         split: ALL_SPLITS,
         device: 'cpu',
-        cacheDir: path.join(backend.home.cache, 'emb'),
+        cacheDir: path.join(backend.home.cache, 'embeddings'),
       },
       quiet,
     )
@@ -66,11 +67,20 @@ describe('getReviewQueue', () => {
     for (let offset = 0; offset < q.total; offset += 500)
       all.push(...(await queue({ offset, limit: 500 })).items.map((i) => i.key));
     expect(new Set(all).size).toBe(rows.length);
-    // recomputed from the stored mistakenness with the pure functions (no embeddings cached for spacing here)
+    // recomputed from the stored mistakenness and the run's cached embeddings with the pure functions
     const err = Float32Array.from(rows, (r) => r.mistakenness);
     const scores = combineScores(err, marginUncertainty(err), q.weights);
-    const expected = orderQueue(scores).map((i) => rows[i].item_key);
-    if (!q.diversityApplied) expect(all).toEqual(expected);
+    expect(q.diversityApplied).toBe(true);
+    const emb = await reviewEmbeddings(
+      backend.db,
+      runId,
+      path.join(backend.home.cache, 'embeddings'),
+      rows.map((r) => ({ kind: 'caption' as const, id: r.item_key })),
+    );
+    const expected = orderQueue(scores, { embeddings: emb!.embeddings, dim: emb!.dim, diversity: 1 });
+    expect(all).toEqual(expected.map((i) => rows[i].item_key));
+    // spacing moved something: score order alone differs
+    expect(all).not.toEqual(orderQueue(scores).map((i) => rows[i].item_key));
     expect(q.items[0].text).toBeTruthy();
     expect(['train', 'val', 'test']).toContain(q.items[0].split);
   });

@@ -33,6 +33,19 @@ describe('review score', () => {
     expect(orderQueue(mixed)[0]).toBe(0);
   });
 
+  it('a confident label error is not buried under undecided items', () => {
+    // one item the model is sure is mislabelled (largest label-error score, least uncertain), many undecided ones
+    const err = new Float32Array([5, ...Array.from({ length: 20 }, (_, i) => 0.5 + i / 100)]);
+    const unc = new Float32Array([0, ...Array.from({ length: 20 }, () => 1)]);
+    expect(orderQueue(combineScores(err, unc, DEFAULT_REVIEW_WEIGHTS))[0]).toBe(0);
+    // with uncertainty weighted above label error, the undecided ones lead
+    expect(orderQueue(combineScores(err, unc, { labelError: 0.3, uncertainty: 0.7, diversity: 1 }))[0]).not.toBe(0);
+    // scores span [0, 1]
+    const s = combineScores(err, unc, DEFAULT_REVIEW_WEIGHTS);
+    expect(Math.max(...s)).toBe(1);
+    expect(Math.min(...s)).toBeGreaterThanOrEqual(0);
+  });
+
   it('near-duplicates are held back from the same window and every item is kept', () => {
     // items 0..9 are one cluster (identical direction), 10..99 are distinct
     const n = 100;
