@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { launchChromium, startServe } from '../test/e2e/harness';
 import { writeKarpathyScale } from './karpathy-scale';
+import { observedPage } from './observed-page';
 
 export async function benchBrowse(): Promise<Record<string, unknown>> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mome-bench-browse-'));
@@ -22,17 +23,7 @@ export async function benchBrowse(): Promise<Record<string, unknown>> {
   const serve = await startServe({ home });
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(serve.url);
-    await page.getByTestId('dataset-table').waitFor();
-    await page.evaluate(() => {
-      (window as any).__longTasks = [];
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) (window as any).__longTasks.push(e.duration);
-      }).observe({ type: 'longtask', buffered: false });
-    });
+    const { page, pageErrors, longTasks } = await observedPage(browser, serve.url);
     // open the dataset: click Browse and wait for the first grid cell with its caption painted
     const t0 = await page.evaluate(() => performance.now());
     await page.getByTestId('dataset-table').getByRole('button', { name: 'Browse' }).click();
@@ -44,7 +35,7 @@ export async function benchBrowse(): Promise<Record<string, unknown>> {
       () => new Promise<number>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now())))),
     );
     const firstPaintMs = painted - t0;
-    const openLongTasks = await page.evaluate(() => (window as any).__longTasks.splice(0));
+    const openLongTasks = await longTasks();
 
     // scroll 10,000 rows in steps, letting every frame render, waiting for the rows to be filled at the end
     const rows = await page.evaluate(async () => {
@@ -72,7 +63,7 @@ export async function benchBrowse(): Promise<Record<string, unknown>> {
           `rows did not fill after scrolling: ${JSON.stringify(state)}\n${serve.output().slice(-2000)}\n${e}`,
         );
       });
-    const scrollLongTasks: number[] = await page.evaluate(() => (window as any).__longTasks.splice(0));
+    const scrollLongTasks: number[] = await longTasks();
     return {
       benchmark: 'browse',
       images: 123_287,

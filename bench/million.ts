@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium, startServe, type Serve } from '../test/e2e/harness';
 import { writeKarpathyScale } from './karpathy-scale';
+import { observedPage } from './observed-page';
 
 const QUERIES = ['dog', 'man riding', 'red bench plate water', 'zebra'];
 const GOALS = { importPeakRssMB: 2048, firstGridPaintMs: 1500, scrollLongestTaskMs: 100, searchMs: 200 };
@@ -99,18 +100,7 @@ async function measure(images: number, seed: number, repo: string): Promise<Reco
     serve = await startServe({ home });
     const call = api(serve);
     browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(serve.url);
-    await page.getByTestId('dataset-table').waitFor();
-    await page.evaluate(() => {
-      (window as any).__longTasks = [];
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) (window as any).__longTasks.push(e.duration);
-      }).observe({ type: 'longtask', buffered: false });
-    });
-    const longTasks = (): Promise<number[]> => page.evaluate(() => (window as any).__longTasks.splice(0));
+    const { page, pageErrors, longTasks } = await observedPage(browser, serve.url);
 
     // open the dataset: click Browse, wait for the first grid cell with its caption painted
     const open0 = await page.evaluate(() => performance.now());
