@@ -164,7 +164,7 @@ describe('the app shell in Chromium (browser mode)', () => {
     await page.keyboard.press('Enter');
     await page
       .getByTestId('browse-total')
-      .filter({ hasText: /^1 images$/ })
+      .filter({ hasText: /^1 image$/ })
       .waitFor();
   });
 
