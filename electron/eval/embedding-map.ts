@@ -2,7 +2,7 @@
 // dual-encoder embeddings projected to 2-D (PCA-initialised t-SNE in a worker thread), each point with its
 // split and its ground-truth rank so the UI can colour by split or by error and open the item.
 import { ApiError } from '../api/contract';
-import type { EmbeddingMap } from '../api/schemas';
+import type { EmbeddingMap, EvalRun } from '../api/schemas';
 import type { Db } from '../store/db';
 import { datasetRoot } from '../datasets/repository';
 import { projectInWorker, rng } from '../../model-runtime/src/index';
@@ -39,8 +39,9 @@ export function getEmbeddingMap(
   return m;
 }
 
-async function computeMap(db: Db, cacheDir: string, q: { runId: number; maxPoints: number }): Promise<EmbeddingMap> {
-  const run = getEvalRun(db, q.runId);
+/** A retrieval run whose embeddings are cached (with their width), or a clear error: what a map is made from. */
+export function mappableRun(db: Db, cacheDir: string, runId: number): { run: EvalRun; dim: number } {
+  const run = getEvalRun(db, runId);
   if (run.task !== 'retrieval')
     throw new ApiError('invalid_arguments', `Run ${run.id} is an NLVR2 run; the embedding map needs a retrieval run.`);
   const dim = cachedDim(cacheDir, run.modelVersion);
@@ -49,6 +50,11 @@ async function computeMap(db: Db, cacheDir: string, q: { runId: number; maxPoint
       'not_found',
       `No cached embeddings of model ${run.modelName} (${run.modelVersion}): run it again.`,
     );
+  return { run, dim };
+}
+
+async function computeMap(db: Db, cacheDir: string, q: { runId: number; maxPoints: number }): Promise<EmbeddingMap> {
+  const { run, dim } = mappableRun(db, cacheDir, q.runId);
   const root = datasetRoot(db, run.datasetId);
   const allImages = splitImages(db, run.datasetId, run.split);
   const allCaptions = splitCaptions(db, run.datasetId, run.split);

@@ -13,8 +13,9 @@ import { datasetRoot } from '../datasets/repository';
 import { splitImages, type SplitCaption, type SplitImage } from '../datasets/items';
 import { judgedPairs, newestValues } from '../labels/history';
 import { wholeMapInWorker } from '../../model-runtime/src/index';
-import { cachedDim, embeddingKeys, openCaches, runCacheKeys } from './embed';
+import { embeddingKeys, openCaches, runCacheKeys } from './embed';
 import { itemRanks } from './items';
+import { mappableRun } from './embedding-map';
 import { getEvalRun } from './repository';
 import { splitCaptions } from './retrieval-eval';
 
@@ -95,15 +96,7 @@ function writeMapFile(file: string, hash: string, xy: Float32Array, seconds: num
 
 /** Starts (or joins) the job that makes a run's whole map. */
 export function startEmbeddingMap(db: Db, jobs: JobService, cacheDir: string, runId: number): Job {
-  const run = getEvalRun(db, runId);
-  if (run.task !== 'retrieval')
-    throw new ApiError('invalid_arguments', `Run ${run.id} is an NLVR2 run; the embedding map needs a retrieval run.`);
-  const dim = cachedDim(cacheDir, run.modelVersion);
-  if (!dim)
-    throw new ApiError(
-      'not_found',
-      `No cached embeddings of model ${run.modelName} (${run.modelVersion}): run it again.`,
-    );
+  const { run, dim } = mappableRun(db, cacheDir, runId);
   const s = states.get(runId);
   if (s?.jobId !== null && s?.jobId !== undefined) {
     const j = jobs.get(s.jobId);
