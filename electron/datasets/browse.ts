@@ -275,6 +275,8 @@ function histogramInWorker(db: Db, datasetId: number, kind: string): Promise<Dat
     const worker = startWorker('dataset-worker', {
       workerData: { task: 'stats', dbFile: db.name, datasetId, kind },
     });
+    // a read on its own connection: it never keeps the app from exiting (at 5M captions it runs for seconds)
+    worker.unref();
     let result: DatasetStats['lengthHistogram'] | null = null;
     worker.on('message', (m: { type: string; histogram?: DatasetStats['lengthHistogram']; error?: unknown }) => {
       if (m.type === 'stats') result = m.histogram!;
