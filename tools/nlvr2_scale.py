@@ -86,7 +86,7 @@ def main(argv) -> int:
     p.add_argument('--workers', type=int, default=max(1, (os.cpu_count() or 2) - 1))
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--max-seconds', type=float, default=0,
-                   help='a time budget for training: after 50 steps the schedule shrinks to the steps that fit (0: none)')
+                   help='a time budget for training: after 50 steps the schedule shrinks to fit it (0: none)')
     p.add_argument('--data-cache', help='a .pt file: the generated tensors are read from it, or written to it')
     p.add_argument('--train-subset', type=int, default=0, help='train on the first N examples only (0: all)')
     p.add_argument('--generate-only', action='store_true', help='write --data-cache and stop')
