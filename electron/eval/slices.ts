@@ -116,17 +116,11 @@ export function groupQueries(qs: Query[], kind: Kind, ctx: SliceContext = {}): M
   return groups;
 }
 
-export function findFailureSlices(
-  db: Db,
-  q: {
-    runId: number;
-    kind?: Kind;
-    at: number;
-    minSupport: number;
-    limit: number;
-  } & SliceContext &
-    Partial<BootstrapSettings>,
-): FailureSlices {
+/** What both slice finders are asked: which queries, the cut-off rank, the smallest group, how many groups. */
+type SliceQuery = { kind?: Kind; at: number; minSupport: number; limit: number } & SliceContext &
+  Partial<BootstrapSettings>;
+
+export function findFailureSlices(db: Db, q: { runId: number } & SliceQuery): FailureSlices {
   const run = getEvalRun(db, q.runId);
   // a retrieval run's queries are captions (IR) or images (TR); an NLVR2 run's its examples
   const { kind, at, metric, bootstrap } = measure(run.task, q);
@@ -208,18 +202,7 @@ type ChangedSlice = ChangedSlices['fixed'][number];
  * approximation, Bonferroni over every group tested), so a large group that surely moved comes before a small
  * one that may have; each listed group's Δ carries its plain paired-bootstrap 95% interval and label.
  */
-export function findChangedSlices(
-  db: Db,
-  q: {
-    a: number;
-    b: number;
-    kind?: Kind;
-    at: number;
-    minSupport: number;
-    limit: number;
-  } & SliceContext &
-    Partial<BootstrapSettings>,
-): ChangedSlices {
+export function findChangedSlices(db: Db, q: { a: number; b: number } & SliceQuery): ChangedSlices {
   const runA = getEvalRun(db, q.a);
   const runB = getEvalRun(db, q.b);
   checkComparable(runA, runB);

@@ -1,18 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cocoImages, writeCoco } from './helpers/datasets';
+import { runMome } from './helpers/cli';
 import { tempDir } from './helpers/temp';
 
 const repo = path.resolve(__dirname, '..', '..');
-const mome = (args: string[], input?: string) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'electron/cli/main.ts', ...args], {
-    cwd: repo,
-    input,
-    encoding: 'utf8',
-    env: { ...process.env, MOME_HOME: tempDir() },
-  });
+const mome = (args: string[], input?: string) => runMome(tempDir(), args, input);
 
 describe('mome CLI', () => {
   it('import prints a JSON summary with counts per split and missing files', async () => {

@@ -1,22 +1,17 @@
 // `mome eval` from the command line: the JSON file holds the metrics in percent, the provider, the time and
 // the likely label errors, most likely wrong first, with ids as the dataset file writes them.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportRandomModels } from './helpers/models';
+import { runMome } from './helpers/cli';
 import { tempDir } from './helpers/temp';
 
 const repo = path.resolve(__dirname, '..', '..');
 const home = tempDir();
 let model: string;
 
-const mome = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'electron/cli/main.ts', ...args], {
-    cwd: repo,
-    encoding: 'utf8',
-    env: { ...process.env, MOME_HOME: home },
-  });
+const mome = (args: string[]) => runMome(home, args);
 
 beforeAll(() => {
   model = exportRandomModels([{ out: path.join(tempDir('mome-cli-model-'), 'model'), seed: 4 }])[0];

@@ -1,7 +1,6 @@
 // `mome review-queue` from the command line: the queue the app would show, as {"items": [{kind, id, score, signals}]},
 // with ids as the dataset files write them, every evaluated item once, highest score first except where the
 // diversity step holds a near-duplicate back (captions: by the embeddings the evaluation cached).
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,18 +8,14 @@ import { createBackend } from '../../electron/backend/index';
 import { reviewEmbeddings } from '../../electron/eval/review-embeddings';
 import { worstNearDuplicatesPerWindow } from '../../electron/eval/review-score';
 import { exportRandomModels } from './helpers/models';
+import { runMome } from './helpers/cli';
 import { tempDir } from './helpers/temp';
 
 const repo = path.resolve(__dirname, '..', '..');
 const home = tempDir();
 let model: string;
 
-const mome = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'electron/cli/main.ts', ...args], {
-    cwd: repo,
-    encoding: 'utf8',
-    env: { ...process.env, MOME_HOME: home },
-  });
+const mome = (args: string[]) => runMome(home, args);
 
 beforeAll(() => {
   model = exportRandomModels([{ out: path.join(tempDir('mome-review-model-'), 'model'), seed: 4 }])[0];
