@@ -1,9 +1,12 @@
 // Review queue decisions: one key per decision, each turned into the label edits `editLabels` writes (one
 // transaction committed before it replies, so an acknowledged decision survives a crash). Pure: the Review view,
 // the CLI and the tests share it.
-import type { LabelTarget } from './schemas';
+import type { LabelTarget, ReviewWeights } from './schemas';
 
 export type LabelEdit = LabelTarget & { field: string; value: unknown };
+
+/** The review queue's default weights: label-error score, uncertainty, near-duplicate spacing. */
+export const DEFAULT_REVIEW_WEIGHTS: ReviewWeights = { labelError: 0.7, uncertainty: 0.3, diversity: 1 };
 
 export type ReviewKind = 'caption' | 'image' | 'nlvr2';
 export type ReviewDecision = 'keep' | 'fix' | 'hard_negative' | 'also_match' | 'ambiguous' | 'skip';

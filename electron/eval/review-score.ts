@@ -13,7 +13,7 @@ export interface ReviewWeights {
   diversity: number;
 }
 
-export const DEFAULT_REVIEW_WEIGHTS: ReviewWeights = { labelError: 0.7, uncertainty: 0.3, diversity: 1 };
+export { DEFAULT_REVIEW_WEIGHTS } from '../api/review-decisions';
 export const NEAR_DUPLICATE_COSINE = 0.95;
 export const NEAR_DUPLICATE_GAP = 50;
 

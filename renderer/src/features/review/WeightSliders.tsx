@@ -2,7 +2,8 @@
 // near-duplicates are spaced apart. A change re-orders the queue (the backend keeps the last few orders).
 import { useEffect, useState } from 'react';
 import type { ReviewWeights } from '../../../../electron/api/schemas';
-import { DEFAULT_WEIGHTS, useReview } from './store';
+import { DEFAULT_REVIEW_WEIGHTS } from '../../../../electron/api/review-decisions';
+import { useReview } from './store';
 
 const LABELS: [keyof ReviewWeights, string, string][] = [
   ['labelError', 'Label error', 'how strongly the model prefers another image (or the other NLVR2 label)'],
@@ -38,7 +39,7 @@ export function WeightSliders() {
           <output>{draft[k].toFixed(2)}</output>
         </label>
       ))}
-      <button type="button" onClick={() => setDraft(DEFAULT_WEIGHTS)}>
+      <button type="button" onClick={() => setDraft(DEFAULT_REVIEW_WEIGHTS)}>
         Defaults
       </button>
     </fieldset>

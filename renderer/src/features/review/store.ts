@@ -3,10 +3,10 @@
 // reply means it is stored); skipped items stay undecided and come back in the next session.
 import { create } from 'zustand';
 import type { EvalItemDetail, ReviewQueue, ReviewQueueItem, ReviewWeights } from '../../../../electron/api/schemas';
+import { DEFAULT_REVIEW_WEIGHTS } from '../../../../electron/api/review-decisions';
 import { mome } from '../../api/mome';
 import { toastError } from '../../stores/toasts';
 
-export const DEFAULT_WEIGHTS: ReviewWeights = { labelError: 0.7, uncertainty: 0.3, diversity: 1 };
 const PAGE = 50;
 
 export type Decision = 'keep' | 'fix' | 'hard_negative' | 'also_match' | 'ambiguous' | 'skip';
@@ -38,7 +38,7 @@ interface ReviewState {
 export const useReview = create<ReviewState>((set, get) => ({
   datasetId: null,
   split: undefined,
-  weights: DEFAULT_WEIGHTS,
+  weights: DEFAULT_REVIEW_WEIGHTS,
   queue: null,
   items: [],
   cursor: 0,
