@@ -7,18 +7,39 @@ import type { Db } from '../store/db';
 import type { ImportSummary, Nlvr2ExampleRow } from './records';
 import { startWorker } from '../../model-runtime/src/runtime-paths'; // not index: it runs in the dataset worker too
 import { listDatasets, readyDataset } from './repository';
+import { prefixWords } from './caption-terms';
 
 const datasetRoot = (db: Db, datasetId: number) => readyDataset(db, datasetId).root;
 
-/** A user's search words as an FTS5 query: every word must occur, the last one as a prefix (unless `prefix` is false). */
-export function ftsQuery(text: string, prefix = true): string | null {
-  const words = text
+const searchWords = (text: string) =>
+  text
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean)
     .slice(0, 20);
+
+/** A user's search words as an FTS5 query: every word must occur, the last one as a prefix (unless `prefix` is false). */
+export function ftsQuery(text: string, prefix = true): string | null {
+  const words = searchWords(text);
   if (words.length === 0) return null;
   return words.map((w, i) => `"${w}"${prefix && i === words.length - 1 ? '*' : ''}`).join(' AND ');
+}
+
+/**
+ * ftsQuery's prefix query with its last word spelled out as the indexed words it starts (caption-terms.ts):
+ * the same matches, read lazily. '' when no indexed word starts with it (nothing matches); the plain prefix
+ * query when the word list cannot say.
+ */
+function prefixQuery(db: Db, text: string): string | null {
+  const plain = ftsQuery(text);
+  const words = searchWords(text);
+  const starts = plain ? prefixWords(db, words[words.length - 1]) : null;
+  if (!starts) return plain;
+  if (starts.length === 0) return '';
+  const last = starts.map((t) => `"${t.replace(/"/g, '""')}"`);
+  return [...words.slice(0, -1).map((w) => `"${w}"`), last.length === 1 ? last[0] : `(${last.join(' OR ')})`].join(
+    ' AND ',
+  );
 }
 
 const flagList = (f: string) => (f ? f.split(',') : []);
@@ -85,7 +106,8 @@ export function browseImages(
   const counted = q.split ? summary.splits[q.split] : { images: summary.images, captions: summary.captions };
   const params = { datasetId: q.datasetId, split: q.split, limit: q.limit, offset: q.offset };
   const order = IMAGE_ORDER[q.sort];
-  const search = q.search ? { prefix: ftsQuery(q.search), exact: ftsQuery(q.search, false) } : null;
+  const search = q.search ? { prefix: prefixQuery(db, q.search), exact: ftsQuery(q.search, false) } : null;
+  if (search?.prefix === '') return { total: 0, offset: q.offset, items: [], capped: false };
   if (search?.prefix && search.exact) {
     const part = { captions: counted?.captions ?? 0, version: `${ds.importedAt}|${ds.refreshedAt}` };
     const ids = searchHits(db, q, search as { prefix: string; exact: string }, part, searchCap);
@@ -224,7 +246,10 @@ function searchHits(
     )
     .pluck();
   const exact = hits.all({ ...params, fts: fts.exact }) as number[];
-  return exact.length > cap ? exact : (hits.all({ ...params, fts: fts.prefix }) as number[]);
+  // (the last word starts no other indexed word: its prefix query is the exact one)
+  return exact.length > cap || fts.prefix === fts.exact
+    ? exact
+    : (hits.all({ ...params, fts: fts.prefix }) as number[]);
 }
 
 interface PartBounds {

@@ -321,4 +321,22 @@ export const migrations: Migration[] = [
       CREATE INDEX captions_search ON captions(id, dataset_id, image_id);
     `,
   },
+  {
+    version: 11,
+    name: 'the words of the caption index',
+    sql: `
+      -- The indexed words, so that a search's last word (a prefix) is read as the words it starts
+      -- (datasets/caption-terms.ts); valid while the index's structure record is the one kept with it.
+      CREATE TABLE caption_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
+      CREATE TABLE caption_terms_state (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        structure BLOB NOT NULL
+      );
+      CREATE VIRTUAL TABLE temp.captions_vocab_v11 USING fts5vocab(main, captions_fts, 'row');
+      INSERT INTO caption_terms (term) SELECT term FROM temp.captions_vocab_v11;
+      INSERT INTO caption_terms_state (id, structure)
+        VALUES (1, coalesce((SELECT block FROM captions_fts_data WHERE id = 10), x''));
+      DROP TABLE temp.captions_vocab_v11;
+    `,
+  },
 ];

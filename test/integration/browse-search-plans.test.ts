@@ -8,7 +8,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, type Backend } from '../../electron/backend/index';
 import type { Dataset, Job } from '../../electron/api/schemas';
+import Database from 'better-sqlite3';
 import { browseImages, ftsQuery } from '../../electron/datasets/browse';
+import { prefixWords } from '../../electron/datasets/caption-terms';
+import { openDatabase } from '../../electron/store/db';
 import { cocoImages, writeCoco, type KarpathyImage } from './helpers/datasets';
 import { tempDir } from './helpers/temp';
 
@@ -120,6 +123,33 @@ describe('caption search over a part of the index', () => {
     expect(checkSearches(large, ['val'])).toBe(24);
   });
 
+  it('over most of the index: the first cap + 1 images in index order, the words as typed first if they pass the cap', () => {
+    const large = b.db.prepare('SELECT max(id) FROM datasets').pluck().get() as number;
+    const inOrder = b.db
+      .prepare(
+        `SELECT c.image_id FROM captions_fts JOIN captions c ON c.id = captions_fts.rowid
+         WHERE captions_fts MATCH ? AND c.dataset_id = ? ORDER BY captions_fts.rowid`,
+      )
+      .pluck();
+    const firstImages = (fts: string, cap: number) => {
+      const seen = new Set<number>();
+      for (const id of inOrder.all(fts, large) as number[]) if (seen.add(id).size > cap) break;
+      return [...seen];
+    };
+    for (const search of QUERIES)
+      for (const cap of [5, 60, 10_000]) {
+        const exact = firstImages(ftsQuery(search, false)!, cap);
+        const ids = exact.length > cap ? exact : firstImages(ftsQuery(search)!, cap);
+        const want = ids.slice(0, cap).sort((x, y) => x - y);
+        const got = browseImages(b.db, { datasetId: large, search, sort: 'id', offset: 0, limit: 100 }, cap);
+        expect({ total: got.total, capped: got.capped }, `${search} (cap ${cap})`).toEqual({
+          total: want.length,
+          capped: ids.length > cap,
+        });
+        expect(got.items.map((i) => i.id)).toEqual(want.slice(0, 100));
+      }
+  });
+
   it('pages deep in file order, in any order of pages, as OFFSET does', () => {
     const large = b.db.prepare('SELECT max(id) FROM datasets').pluck().get() as number;
     for (const split of [undefined, 'train', 'test'])
@@ -186,5 +216,53 @@ describe('caption search over a part of the index', () => {
           (i) => i.id,
         ),
       ).toEqual(plainPage(small.id, 'test', offset, 50));
+  });
+});
+
+describe('the words of the caption index', () => {
+  it('a prefix is read as the indexed words it starts while the list is current; else FTS5 expands it, alike', async () => {
+    expect(prefixWords(b.db, 'do')).toEqual(['dog', 'doghouse', 'dogs']);
+    expect(prefixWords(b.db, 'zeb')).toEqual(['zebra']); // written by the refresh
+    expect(prefixWords(b.db, 'qu')).toEqual([]);
+    expect(prefixWords(b.db, 'café')).toBeNull(); // the tokenizer folds it: the list's order is not its order
+    expect(browseImages(b.db, { datasetId: small.id, search: 'red qu', sort: 'id', offset: 0, limit: 5 })).toEqual({
+      total: 0,
+      offset: 0,
+      items: [],
+      capped: false,
+    });
+    // a caption written outside an import: the list is older than the index, so it is not used
+    const imageId = b.db
+      .prepare(`SELECT min(id) FROM images WHERE dataset_id = ? AND split = 'test'`)
+      .pluck()
+      .get(small.id) as number;
+    b.db
+      .prepare('INSERT INTO captions (dataset_id, image_id, sentid, position, raw) VALUES (?, ?, ?, ?, ?)')
+      .run(small.id, imageId, 999_999, 9, 'a zebroid on a bench.');
+    expect(prefixWords(b.db, 'zeb')).toBeNull();
+    const zebro = browseImages(b.db, { datasetId: small.id, search: 'zebro', sort: 'id', offset: 0, limit: 5 });
+    expect(zebro.items.map((i) => i.id)).toEqual([imageId]);
+    expect(checkSearches(small.id, [undefined, 'test'])).toBe(48);
+    // the next import writes the list again
+    const root = tempDir();
+    await writeCoco(root, images(30, 3), { withImages: false });
+    await importVia(root);
+    expect(prefixWords(b.db, 'zeb')).toEqual(['zebra', 'zebroid']);
+    expect(checkSearches(small.id, ['test'])).toBe(24);
+  });
+
+  it('the migration that adds the list fills it from the index already there', () => {
+    const file = path.join(tempDir(), 'copy.sqlite');
+    b.db.exec(`VACUUM INTO '${file}'`);
+    const old = new Database(file);
+    old.exec('DROP TABLE caption_terms; DROP TABLE caption_terms_state; PRAGMA user_version = 10');
+    old.close();
+    const db = openDatabase(file);
+    try {
+      expect(prefixWords(db, 'do')).toEqual(['dog', 'doghouse', 'dogs']);
+      expect(prefixWords(db, 'zeb')).toEqual(['zebra', 'zebroid']);
+    } finally {
+      db.close();
+    }
   });
 });
