@@ -399,7 +399,7 @@ async function readAndWrite(db: Db, job: ImportJob, ctx: JobContext, write: Writ
       fingerprint: fp,
       summary: JSON.stringify(summary),
     });
-    if (kind !== 'nlvr2') recordCaptionTerms(db); // the caption index's words, for prefix search
+    if (kind !== 'nlvr2') recordCaptionTerms(db); // the caption index's words, for prefix search (if cheap here)
   };
   if (claim.fresh) await writeChunks(db, id, images, examples, ctx, write);
   else await writeDiff(db, id, images, examples, write);

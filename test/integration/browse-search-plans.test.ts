@@ -11,6 +11,7 @@ import type { Dataset, Job } from '../../electron/api/schemas';
 import Database from 'better-sqlite3';
 import { browseImages, ftsQuery } from '../../electron/datasets/browse';
 import { prefixWords } from '../../electron/datasets/caption-terms';
+import { importDataset } from '../../electron/datasets/importer';
 import { openDatabase } from '../../electron/store/db';
 import { cocoImages, writeCoco, type KarpathyImage } from './helpers/datasets';
 import { tempDir } from './helpers/temp';
@@ -249,6 +250,20 @@ describe('the words of the caption index', () => {
     await importVia(root);
     expect(prefixWords(b.db, 'zeb')).toEqual(['zebra', 'zebroid']);
     expect(checkSearches(small.id, ['test'])).toBe(24);
+  });
+
+  it('an import in the dataset worker writes the list again', async () => {
+    const imageId = b.db.prepare('SELECT min(id) FROM images WHERE dataset_id = ?').pluck().get(small.id) as number;
+    b.db
+      .prepare('INSERT INTO captions (dataset_id, image_id, sentid, position, raw) VALUES (?, ?, ?, ?, ?)')
+      .run(small.id, imageId, 999_998, 10, 'a quokka on a bench.');
+    expect(prefixWords(b.db, 'qu')).toBeNull();
+    const root = tempDir();
+    await writeCoco(root, images(20, 5), { withImages: false });
+    const c = new AbortController();
+    const ctx = { signal: c.signal, progress: () => undefined, throwIfCancelled: () => undefined };
+    await importDataset(b.db, { root, thread: 'worker' }, ctx);
+    expect(prefixWords(b.db, 'qu')).toEqual(['quokka']);
   });
 
   it('the migration that adds the list fills it from the index already there', () => {
