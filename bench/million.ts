@@ -169,6 +169,19 @@ async function measure(images: number, seed: number, repo: string): Promise<Reco
       await call('browseImages', { datasetId, search: 'dog', split: 'test', offset: 0, limit: 200, sort: 'id' });
       if (r) splitMs.push(performance.now() - t);
     }
+    // a page deep in file order: the last page of the train split, first from nothing read near it (its images
+    // stepped over), then again (from the page read before); the whole dataset's last page after the scroll
+    const trainImages = (
+      await call<{ total: number }>('browseImages', { datasetId, split: 'train', offset: 0, limit: 1, sort: 'id' })
+    ).total;
+    const deepPage = async (split?: string) => {
+      const offset = Math.max(0, (split ? trainImages : images) - 200);
+      const t = performance.now();
+      await call('browseImages', { datasetId, split, offset, limit: 200, sort: 'id' });
+      return Math.round((performance.now() - t) * 10) / 10;
+    };
+    const deepPageApiMs = { splitFirst: await deepPage('train'), splitAgain: await deepPage('train'), afterScroll: 0 };
+    deepPageApiMs.afterScroll = await deepPage();
     // the dataset's statistics: the Browse view asked for them on opening (their histogram is computed in the
     // dataset worker); this call is answered from the cache, or waits for that computation if it is still running
     const s0 = performance.now();
@@ -195,6 +208,7 @@ async function measure(images: number, seed: number, repo: string): Promise<Reco
       searchLongestTaskMs: Math.round(Math.max(0, ...searchLongTasks)),
       searches,
       searchInSplitApiMs: median(splitMs),
+      deepPageApiMs,
       statsCallMs: statsMs,
       pageErrors,
     };

@@ -7,18 +7,39 @@ import type { Db } from '../store/db';
 import type { ImportSummary, Nlvr2ExampleRow } from './records';
 import { startWorker } from '../../model-runtime/src/runtime-paths'; // not index: it runs in the dataset worker too
 import { listDatasets, readyDataset } from './repository';
+import { prefixWords } from './caption-terms';
 
 const datasetRoot = (db: Db, datasetId: number) => readyDataset(db, datasetId).root;
 
-/** A user's search words as an FTS5 query: every word must occur, the last one as a prefix (unless `prefix` is false). */
-export function ftsQuery(text: string, prefix = true): string | null {
-  const words = text
+const searchWords = (text: string) =>
+  text
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean)
     .slice(0, 20);
+
+/** A user's search words as an FTS5 query: every word must occur, the last one as a prefix (unless `prefix` is false). */
+export function ftsQuery(text: string, prefix = true): string | null {
+  const words = searchWords(text);
   if (words.length === 0) return null;
   return words.map((w, i) => `"${w}"${prefix && i === words.length - 1 ? '*' : ''}`).join(' AND ');
+}
+
+/**
+ * ftsQuery's prefix query with its last word spelled out as the indexed words it starts (caption-terms.ts):
+ * the same matches, read lazily. '' when no indexed word starts with it (nothing matches); the plain prefix
+ * query when the word list cannot say.
+ */
+function prefixQuery(db: Db, text: string): string | null {
+  const plain = ftsQuery(text);
+  const words = searchWords(text);
+  const starts = plain ? prefixWords(db, words[words.length - 1]) : null;
+  if (!starts) return plain;
+  if (starts.length === 0) return '';
+  const last = starts.map((t) => `"${t.replace(/"/g, '""')}"`);
+  return [...words.slice(0, -1).map((w) => `"${w}"`), last.length === 1 ? last[0] : `(${last.join(' OR ')})`].join(
+    ' AND ',
+  );
 }
 
 const flagList = (f: string) => (f ? f.split(',') : []);
@@ -78,24 +99,38 @@ export function browseImages(
 ): ImagePage {
   const root = datasetRoot(db, q.datasetId);
   // what the import counted (a refresh counts again): a count(*) over a million images costs 100 ms a page
-  const summary = JSON.parse(
-    db.prepare('SELECT summary FROM datasets WHERE id = ?').pluck().get(q.datasetId) as string,
-  ) as ImportSummary;
+  const ds = db
+    .prepare('SELECT summary, imported_at AS importedAt, refreshed_at AS refreshedAt FROM datasets WHERE id = ?')
+    .get(q.datasetId) as { summary: string; importedAt: string; refreshedAt: string | null };
+  const summary = JSON.parse(ds.summary) as ImportSummary;
   const counted = q.split ? summary.splits[q.split] : { images: summary.images, captions: summary.captions };
   const params = { datasetId: q.datasetId, split: q.split, limit: q.limit, offset: q.offset };
   const order = IMAGE_ORDER[q.sort];
-  const search = q.search ? { prefix: ftsQuery(q.search), exact: ftsQuery(q.search, false) } : null;
+  const search = q.search ? { prefix: prefixQuery(db, q.search), exact: ftsQuery(q.search, false) } : null;
+  if (search?.prefix === '') return { total: 0, offset: q.offset, items: [], capped: false };
   if (search?.prefix && search.exact) {
-    const ids = searchHits(db, q, search as { prefix: string; exact: string }, counted?.captions ?? 0, searchCap);
-    const rows = db
-      .prepare(
-        `WITH page AS (SELECT i.id FROM json_each(@ids) h CROSS JOIN images i ON i.id = h.value
-                       ORDER BY ${order} LIMIT @limit OFFSET @offset)
-         SELECT ${IMAGE_COLUMNS} FROM page p CROSS JOIN images i ON i.id = p.id ORDER BY ${order}`,
-      )
-      .all({ ...params, ids: JSON.stringify(ids.slice(0, searchCap)) }) as ImageRow[];
+    const part = { captions: counted?.captions ?? 0, version: `${ds.importedAt}|${ds.refreshedAt}` };
+    const ids = searchHits(db, q, search as { prefix: string; exact: string }, part, searchCap);
+    const capped = ids.slice(0, searchCap);
+    // in file order the page is a slice of the ids; another order reads the matching images' keys
+    const rows =
+      q.sort === 'id'
+        ? (db
+            .prepare(
+              `SELECT ${IMAGE_COLUMNS} FROM json_each(@ids) h CROSS JOIN images i ON i.id = h.value ORDER BY i.id`,
+            )
+            .all({
+              ids: JSON.stringify(capped.sort((a, b) => a - b).slice(q.offset, q.offset + q.limit)),
+            }) as ImageRow[])
+        : (db
+            .prepare(
+              `WITH page AS (SELECT i.id FROM json_each(@ids) h CROSS JOIN images i ON i.id = h.value
+                             ORDER BY ${order} LIMIT @limit OFFSET @offset)
+               SELECT ${IMAGE_COLUMNS} FROM page p CROSS JOIN images i ON i.id = p.id ORDER BY ${order}`,
+            )
+            .all({ ...params, ids: JSON.stringify(capped) }) as ImageRow[]);
     return {
-      total: Math.min(ids.length, searchCap),
+      total: capped.length,
       offset: q.offset,
       items: rows.map((r) => toImageItem(root, r)),
       capped: ids.length > searchCap,
@@ -103,12 +138,54 @@ export function browseImages(
   }
   const where = ['i.dataset_id = @datasetId'];
   if (q.split) where.push('i.split = @split');
+  // in file order a page deep in a large dataset starts from the nearest page already read (its first image id)
+  // instead of stepping over every image before it: 20-40 ms at a million images, then well under 1 ms
+  const marks =
+    q.sort === 'id' ? pageMarks(db, `${q.datasetId}|${q.split ?? ''}|${ds.importedAt}|${ds.refreshedAt}`) : null;
+  const mark = marks ? nearestMark(marks, q.offset) : null;
+  if (mark) where.push('i.id >= @markId');
   const rows = db
     .prepare(
       `SELECT ${IMAGE_COLUMNS} FROM images i WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
     )
-    .all(params) as ImageRow[];
+    .all({ ...params, markId: mark?.[1], offset: q.offset - (mark?.[0] ?? 0) }) as ImageRow[];
+  if (marks && rows.length) addMark(marks, [q.offset, rows[0].id]);
   return { total: counted?.images ?? 0, offset: q.offset, items: rows.map((r) => toImageItem(root, r)) };
+}
+
+/** Per database: by dataset (or split) version, known [position in file order, image id] pairs, ascending. */
+const marksCache = new WeakMap<Db, Map<string, [number, number][]>>();
+
+function pageMarks(db: Db, key: string): [number, number][] {
+  let cache = marksCache.get(db);
+  if (!cache) marksCache.set(db, (cache = new Map()));
+  let marks = cache.get(key);
+  if (!marks) {
+    if (cache.size >= 32) cache.delete(cache.keys().next().value!);
+    cache.set(key, (marks = []));
+  }
+  return marks;
+}
+
+/** The last mark at or before `offset` (not the first page's: it saves nothing). */
+function nearestMark(marks: [number, number][], offset: number): [number, number] | null {
+  let lo = 0;
+  let hi = marks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (marks[mid][0] <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  const m = lo > 0 ? marks[lo - 1] : null;
+  return m && m[0] > 0 ? m : null;
+}
+
+function addMark(marks: [number, number][], mark: [number, number]) {
+  let at = marks.findIndex((m) => m[0] >= mark[0]);
+  if (at < 0) at = marks.length;
+  if (marks[at]?.[0] === mark[0]) return;
+  if (marks.length >= 20_000) return; // a page every 50 images of a million: enough
+  marks.splice(at, 0, mark);
 }
 
 /**
@@ -119,19 +196,37 @@ export function browseImages(
  *   cap; a common word stops early. A prefix term makes FTS5 gather every posting of every word it starts before
  *   the first match comes out, so the words as typed go first, and their matches are the pages when they alone
  *   pass the cap;
- * - a small part of the index (a split, a small dataset beside a large one): the matching caption ids once into
- *   a set (SQLite's, with a Bloom filter), then the part's own captions looked up in it, in image order.
+ * - a small part of the index (a split, a small dataset beside a large one): the index read only between the
+ *   part's lowest and highest caption id (`partBounds`), every match of the part gathered, the first in image
+ *   order kept. Where those bounds hold much of the index (a split scattered through it), the matching caption
+ *   ids once into a set (SQLite's, with a Bloom filter), then the part's own captions looked up in it.
+ * Each matching caption's dataset and image come from the narrow `captions_search` index, not the captions' rows.
  */
 function searchHits(
   db: Db,
   q: { datasetId: number; split?: string },
   fts: { prefix: string; exact: string },
-  captions: number,
+  part: { captions: number; version: string },
   cap: number,
 ): number[] {
   const params = { datasetId: q.datasetId, split: q.split, cap: cap + 1 };
   const indexed = (db.prepare('SELECT max(id) FROM captions').pluck().get() as number | null) ?? 0;
-  if (captions * 4 < indexed) {
+  if (part.captions * 4 < indexed) {
+    const within = partBounds(db, q, `${part.version}|${indexed}`);
+    if (within.lo === null || within.hi === null) return [];
+    if ((within.hi - within.lo + 1) * 4 < indexed) {
+      // (the bounds as integers: FTS5 seeks only to an integer rowid bound, and a JS number binds as a real)
+      const inBounds = db
+        .prepare(
+          `SELECT c.image_id FROM captions_fts CROSS JOIN captions c INDEXED BY captions_search ON c.id = captions_fts.rowid
+           WHERE captions_fts MATCH @fts AND captions_fts.rowid BETWEEN CAST(@lo AS INTEGER) AND CAST(@hi AS INTEGER)
+             AND c.dataset_id = @datasetId`,
+        )
+        .pluck()
+        .all({ datasetId: q.datasetId, fts: fts.prefix, lo: within.lo, hi: within.hi }) as number[];
+      const found = new Set(within.images ? inBounds.filter((id) => within.images!.has(id)) : inBounds);
+      return [...found].sort((a, b) => a - b).slice(0, cap + 1);
+    }
     return db
       .prepare(
         `SELECT DISTINCT c.image_id FROM images s CROSS JOIN captions c ON c.image_id = s.id
@@ -144,13 +239,58 @@ function searchHits(
   }
   const hits = db
     .prepare(
-      `SELECT DISTINCT c.image_id FROM captions_fts CROSS JOIN captions c ON c.id = captions_fts.rowid
+      `SELECT DISTINCT c.image_id FROM captions_fts CROSS JOIN captions c INDEXED BY captions_search
+         ON c.id = captions_fts.rowid
        ${q.split ? 'CROSS JOIN images s ON s.id = c.image_id AND s.split = @split' : ''}
        WHERE captions_fts MATCH @fts AND c.dataset_id = @datasetId LIMIT @cap`,
     )
     .pluck();
   const exact = hits.all({ ...params, fts: fts.exact }) as number[];
-  return exact.length > cap ? exact : (hits.all({ ...params, fts: fts.prefix }) as number[]);
+  // (the last word starts no other indexed word: its prefix query is the exact one)
+  return exact.length > cap || fts.prefix === fts.exact
+    ? exact
+    : (hits.all({ ...params, fts: fts.prefix }) as number[]);
+}
+
+interface PartBounds {
+  /** The lowest and highest caption id of the part's captions (null: it has none). */
+  lo: number | null;
+  hi: number | null;
+  /** The split's image ids, to drop the other splits' captions between the bounds (null: the whole dataset). */
+  images: Set<number> | null;
+}
+
+/** Per database: the bounds of a dataset's or a split's captions, by dataset version and the index's last id. */
+const boundsCache = new WeakMap<Db, Map<string, PartBounds>>();
+
+/**
+ * The caption-id bounds of a dataset's (or a split's) captions: one range, as FTS5 reads a prefix term's
+ * postings whole once per statement (a statement per range would read them once per range). A fresh import
+ * writes each image's captions after it, so a split written in one run is just its own captions.
+ */
+function partBounds(db: Db, q: { datasetId: number; split?: string }, version: string): PartBounds {
+  let cache = boundsCache.get(db);
+  if (!cache) boundsCache.set(db, (cache = new Map()));
+  const key = `${q.datasetId}|${q.split ?? ''}|${version}`;
+  const known = cache.get(key);
+  if (known) return known;
+  const ids = db
+    .prepare(
+      q.split
+        ? 'SELECT id FROM images WHERE dataset_id = ? AND split = ? ORDER BY id'
+        : 'SELECT id FROM images WHERE dataset_id = ? ORDER BY id',
+    )
+    .pluck()
+    .all(...(q.split ? [q.datasetId, q.split] : [q.datasetId])) as number[];
+  const bounds = db
+    .prepare(
+      `SELECT min(c.id) AS lo, max(c.id) AS hi FROM json_each(@ids) j CROSS JOIN captions c ON c.image_id = j.value`,
+    )
+    .get({ ids: JSON.stringify(ids) }) as { lo: number | null; hi: number | null };
+  const part: PartBounds = { ...bounds, images: q.split ? new Set(ids) : null };
+  if (cache.size >= 32) cache.delete(cache.keys().next().value!);
+  cache.set(key, part);
+  return part;
 }
 
 export function getImageItem(db: Db, id: number): ImageDetail {

@@ -23,6 +23,7 @@ import { readNlvr2 } from './nlvr2';
 import type { ImageRecord, ImportClaim, ImportSummary, Nlvr2ExampleRow, Nlvr2Record } from './records';
 import { isInside } from '../media/roots';
 import { claimImport, purgeDataset, recordImport, releaseClaim, settleClaim } from './repository';
+import { recordCaptionTerms } from './caption-terms';
 
 export interface ImportOptions {
   root: string;
@@ -398,6 +399,7 @@ async function readAndWrite(db: Db, job: ImportJob, ctx: JobContext, write: Writ
       fingerprint: fp,
       summary: JSON.stringify(summary),
     });
+    if (kind !== 'nlvr2') recordCaptionTerms(db); // the caption index's words, for prefix search (if cheap here)
   };
   if (claim.fresh) await writeChunks(db, id, images, examples, ctx, write);
   else await writeDiff(db, id, images, examples, write);
