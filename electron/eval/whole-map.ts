@@ -20,7 +20,7 @@ import { getEvalRun } from './repository';
 import { splitCaptions } from './retrieval-eval';
 
 const METHOD =
-  'UMAP (umap-js) of an 8K landmark sample of the dual-encoder embeddings (PCA to 16 dimensions); every other point at the membership-weighted mean of its 8 nearest landmarks';
+  'UMAP (umap-js) of a 3K sample of the dual-encoder embeddings (PCA to 16 dimensions) first, refined as UMAP of an 8K landmark sample that contains it; every other point at the membership-weighted mean of its 8 nearest landmarks';
 const MAGIC = 'MOMEMAP1';
 
 interface MapState {
@@ -192,8 +192,13 @@ async function computeWholeMap(db: Db, cacheDir: string, runId: number, dim: num
   rows.forEach((v, i) => data.set(v, i * dim));
   rows.length = 0;
   const started = performance.now();
-  const weights = { umap: [0.05, 0.6], pca: [0.6, 0.7], place: [0.7, 0.99] } as const;
-  const names = { umap: 'UMAP of the landmarks', pca: 'Reducing the other points (PCA)', place: 'Placing every point' };
+  const weights = { umap: [0.05, 0.25], landmarks: [0.25, 0.65], pca: [0.65, 0.75], place: [0.75, 0.99] } as const;
+  const names = {
+    umap: 'UMAP of a first sample',
+    landmarks: 'UMAP of the landmarks',
+    pca: 'Reducing the other points (PCA)',
+    place: 'Placing every point',
+  };
   const xy = await wholeMapInWorker(data, n, dim, {
     seed: 1,
     transfer: true,
