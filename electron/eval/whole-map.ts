@@ -70,7 +70,6 @@ async function sliced(n: number, body: (i: number) => void): Promise<void> {
   }
 }
 
-const b64 = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /** The file a run's map is kept in: per model (text and image cache keys), dataset and split. */
@@ -274,13 +273,26 @@ export async function pointColumns(
     y[i] = xy[2 * i + 1];
   });
   return {
-    x: b64(x),
-    y: b64(y),
-    kind: b64(cols.kind),
-    split: b64(cols.split),
-    rank: b64(cols.rank),
-    label: b64(cols.label),
+    x: await b64Sliced(x),
+    y: await b64Sliced(y),
+    kind: await b64Sliced(cols.kind),
+    split: await b64Sliced(cols.split),
+    rank: await b64Sliced(cols.rank),
+    label: await b64Sliced(cols.label),
   };
+}
+
+/** Base64 of a column in pieces of 768 KB (a multiple of 3 bytes, so the pieces join), yielding between them. */
+async function b64Sliced(a: ArrayBufferView): Promise<string> {
+  const PIECE = 3 * 262_144;
+  const bytes = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  if (bytes.length <= PIECE) return bytes.toString('base64');
+  const parts: string[] = [];
+  for (let at = 0; at < bytes.length; at += PIECE) {
+    parts.push(bytes.subarray(at, at + PIECE).toString('base64'));
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  return parts.join('');
 }
 
 export async function getEmbeddingMapPoints(db: Db, runId: number): Promise<EmbeddingMapPoints> {

@@ -23,7 +23,7 @@ export interface WholeMapOptions {
   seed?: number;
   /** Points of the landmark sample that UMAP lays out (the full map's). */
   landmarks?: number;
-  /** Points of the first map's sample, a part of the landmarks (all of them when there are fewer). */
+  /** Points of the first map's sample, a part of the landmarks (all of them when they are under twice as many). */
   firstLandmarks?: number;
   /** UMAP epochs of the first map. */
   firstEpochs?: number;
@@ -219,7 +219,9 @@ export function wholeMap(X: Float32Array, n: number, d: number, opts: WholeMapOp
   // a partial Fisher–Yates shuffle: the smaller sample is the first part of the larger one, so it is contained in it
   const landmarks = sampleIndices(n, opts.landmarks ?? 8_000, seed);
   const m = landmarks.length;
-  const first = m > (opts.firstLandmarks ?? FIRST) ? sampleIndices(n, opts.firstLandmarks ?? FIRST, seed) : landmarks;
+  // a landmark sample under twice the first one's size is laid out in one pass: a second would cost more than it saves
+  const firstWanted = opts.firstLandmarks ?? FIRST;
+  const first = m >= 2 * firstWanted ? sampleIndices(n, firstWanted, seed) : landmarks;
   const f = first.length;
   const { Z, p, project } = reducer(X, n, d, opts.dims ?? 16, landmarks, seed);
   const isLandmark = new Int32Array(n).fill(-1);
