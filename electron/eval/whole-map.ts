@@ -20,7 +20,7 @@ import { getEvalRun } from './repository';
 import { splitCaptions } from './retrieval-eval';
 
 const METHOD =
-  'UMAP (umap-js) of an 8K landmark sample of the dual-encoder embeddings (PCA to 16 dimensions); every other point at the membership-weighted mean of its 8 nearest landmarks';
+  'UMAP (umap-js) of a 3K sample of the dual-encoder embeddings (PCA to 16 dimensions) first, refined as UMAP of an 8K landmark sample that contains it; every other point at the membership-weighted mean of its 8 nearest landmarks';
 const MAGIC = 'MOMEMAP1';
 
 interface MapState {
@@ -55,7 +55,21 @@ function remember(s: MapState) {
   while (states.size > KEEP) states.delete(states.keys().next().value!);
 }
 
-const b64 = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+/** Longest stretch a loop over the points holds the event loop before it yields (a 740K-point map has many). */
+const SLICE_MS = 25;
+
+/** Calls `body(i)` for i in [0, n), yielding to the event loop every SLICE_MS. */
+async function sliced(n: number, body: (i: number) => void): Promise<void> {
+  let until = performance.now() + SLICE_MS;
+  for (let i = 0; i < n; i++) {
+    body(i);
+    if ((i & 1023) === 1023 && performance.now() > until) {
+      await new Promise<void>((r) => setImmediate(r));
+      until = performance.now() + SLICE_MS;
+    }
+  }
+}
+
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /** The file a run's map is kept in: per model (text and image cache keys), dataset and split. */
@@ -136,7 +150,7 @@ async function computeWholeMap(db: Db, cacheDir: string, runId: number, dim: num
   const ref: number[] = [];
   const kind: number[] = [];
   const hash = crypto.createHash('sha1');
-  images.forEach((im, i) => {
+  await sliced(images.length, (i) => {
     const v = caches.images.get(imageKeys[i]);
     if (!v) return;
     rows.push(v);
@@ -144,7 +158,7 @@ async function computeWholeMap(db: Db, cacheDir: string, runId: number, dim: num
     kind.push(0);
     hash.update(`${imageKeys[i]}\n`);
   });
-  captions.forEach((c, t) => {
+  await sliced(captions.length, (t) => {
     const v = caches.texts.get(textKeys[t]);
     if (!v) return;
     rows.push(v);
@@ -152,6 +166,7 @@ async function computeWholeMap(db: Db, cacheDir: string, runId: number, dim: num
     kind.push(1);
     hash.update(`${textKeys[t]}\n`);
   });
+  ctx.throwIfCancelled();
   const n = rows.length;
   if (n < 3)
     throw new ApiError('not_found', `Run ${run.id} has ${n} items with cached embeddings: run the evaluation again.`);
@@ -169,16 +184,18 @@ async function computeWholeMap(db: Db, cacheDir: string, runId: number, dim: num
     imageIndex,
     ref: Int32Array.from(ref),
     kind: Uint8Array.from(kind),
-    split: Uint8Array.from(ref, (r, i) =>
-      splitIndex.get(kind[i] === 0 ? images[r].split : images[imageIndex.get(captions[r].image_id)!].split)!,
-    ),
+    split: new Uint8Array(n),
     splits,
-    rank: Int32Array.from(ref, (r, i) => {
-      const key = kind[i] === 0 ? `image:${images[r].source_id}` : `caption:${captions[r].sentid}`;
-      return ranks.get(key) ?? -1;
-    }),
+    rank: new Int32Array(n),
     xy: new Float32Array(n * 2).fill(NaN),
   };
+  await sliced(n, (i) => {
+    const r = ref[i];
+    const im = kind[i] === 0 ? images[r] : images[imageIndex.get(captions[r].image_id)!];
+    state.split[i] = splitIndex.get(im.split)!;
+    state.rank[i] = ranks.get(kind[i] === 0 ? `image:${im.source_id}` : `caption:${captions[r].sentid}`) ?? -1;
+  });
+  ctx.throwIfCancelled();
   pendingJob.delete(runId);
   remember(state);
   const digest = hash.update(`${dim}`).digest('hex');
@@ -189,11 +206,17 @@ async function computeWholeMap(db: Db, cacheDir: string, runId: number, dim: num
     return { points: n, cached: true, seconds: kept.seconds };
   }
   const data = new Float32Array(n * dim);
-  rows.forEach((v, i) => data.set(v, i * dim));
+  await sliced(n, (i) => data.set(rows[i], i * dim));
   rows.length = 0;
+  ctx.throwIfCancelled();
   const started = performance.now();
-  const weights = { umap: [0.05, 0.6], pca: [0.6, 0.7], place: [0.7, 0.99] } as const;
-  const names = { umap: 'UMAP of the landmarks', pca: 'Reducing the other points (PCA)', place: 'Placing every point' };
+  const weights = { umap: [0.05, 0.25], landmarks: [0.25, 0.65], pca: [0.65, 0.75], place: [0.75, 0.99] } as const;
+  const names = {
+    umap: 'UMAP of a first sample',
+    landmarks: 'UMAP of the landmarks',
+    pca: 'Reducing the other points (PCA)',
+    place: 'Placing every point',
+  };
   const xy = await wholeMapInWorker(data, n, dim, {
     seed: 1,
     transfer: true,
@@ -217,7 +240,7 @@ async function computeWholeMap(db: Db, cacheDir: string, runId: number, dim: num
 }
 
 /** Each point's label state: 2 in a judged pair, 1 with an edited field, 0 untouched. */
-function labelStates(db: Db, s: MapState): Uint8Array {
+async function labelStates(db: Db, s: MapState): Promise<Uint8Array> {
   const edited = new Set(
     newestValues(db, s.datasetId)
       .filter((v) => v.kind === 'image' || v.kind === 'caption')
@@ -227,14 +250,52 @@ function labelStates(db: Db, s: MapState): Uint8Array {
   for (const p of judgedPairs(db, s.datasetId)) paired.add(`caption:${p.sentid}`).add(`image:${p.imgid}`);
   const out = new Uint8Array(s.ref.length);
   if (edited.size === 0 && paired.size === 0) return out;
-  for (let i = 0; i < s.ref.length; i++) {
+  await sliced(s.ref.length, (i) => {
     const key = s.kind[i] === 0 ? `image:${s.images[s.ref[i]].source_id}` : `caption:${s.captions[s.ref[i]].sentid}`;
     out[i] = paired.has(key) ? 2 : edited.has(key) ? 1 : 0;
-  }
+  });
   return out;
 }
 
-export function getEmbeddingMapPoints(db: Db, runId: number): EmbeddingMapPoints {
+/**
+ * A map's columns as the API sends them (base64 of typed arrays), built in slices that yield to the event loop:
+ * at 740K points one pass over the points takes longer than a UI frame.
+ */
+export async function pointColumns(
+  xy: Float32Array,
+  cols: { kind: Uint8Array; split: Uint8Array; rank: Int32Array; label: Uint8Array },
+) {
+  const n = xy.length / 2;
+  const x = new Float32Array(n);
+  const y = new Float32Array(n);
+  await sliced(n, (i) => {
+    x[i] = xy[2 * i];
+    y[i] = xy[2 * i + 1];
+  });
+  return {
+    x: await b64Sliced(x),
+    y: await b64Sliced(y),
+    kind: await b64Sliced(cols.kind),
+    split: await b64Sliced(cols.split),
+    rank: await b64Sliced(cols.rank),
+    label: await b64Sliced(cols.label),
+  };
+}
+
+/** Base64 of a column in pieces of 768 KB (a multiple of 3 bytes, so the pieces join), yielding between them. */
+async function b64Sliced(a: ArrayBufferView): Promise<string> {
+  const PIECE = 3 * 262_144;
+  const bytes = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  if (bytes.length <= PIECE) return bytes.toString('base64');
+  const parts: string[] = [];
+  for (let at = 0; at < bytes.length; at += PIECE) {
+    parts.push(bytes.subarray(at, at + PIECE).toString('base64'));
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  return parts.join('');
+}
+
+export async function getEmbeddingMapPoints(db: Db, runId: number): Promise<EmbeddingMapPoints> {
   const s = states.get(runId);
   if (!s) {
     getEvalRun(db, runId); // an unknown run is not_found, a known one has no map yet
@@ -251,29 +312,21 @@ export function getEmbeddingMapPoints(db: Db, runId: number): EmbeddingMapPoints
       ...{ x: '', y: '', kind: '', split: '', rank: '', label: '' },
     };
   }
-  const n = s.ref.length;
-  const x = new Float32Array(n);
-  const y = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    x[i] = s.xy[2 * i];
-    y[i] = s.xy[2 * i + 1];
-  }
+  // read before the slices: the job may finish (and replace the positions) while they run
+  const { stage, xy, seconds, cached, jobId } = s;
+  const label = await labelStates(db, s);
+  const columns = await pointColumns(xy, { kind: s.kind, split: s.split, rank: s.rank, label });
   return {
     runId,
-    stage: s.stage,
+    stage,
     method: METHOD,
     total: s.total,
-    n,
-    jobId: s.stage === 'full' ? null : s.jobId,
-    seconds: s.seconds,
-    cached: s.cached,
+    n: s.ref.length,
+    jobId: stage === 'full' ? null : jobId,
+    seconds,
+    cached,
     splits: s.splits,
-    x: b64(x),
-    y: b64(y),
-    kind: b64(s.kind),
-    split: b64(s.split),
-    rank: b64(s.rank),
-    label: b64(labelStates(db, s)),
+    ...columns,
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clusters } from './helpers/clusters';
-import { umap } from '../../model-runtime/src/embedding-map/umap';
+import { exactNeighbours, umap } from '../../model-runtime/src/embedding-map/umap';
 import { projectInWorker } from '../../model-runtime/src/embedding-map/project';
 
 /** Share of points whose nearest neighbour in the map belongs to their own cluster. */
@@ -59,5 +59,24 @@ describe('embedding map by UMAP (umap-js)', () => {
     const p = projectInWorker(X, 400, 32, { seed: 1, method: 'umap', signal: ac.signal });
     setTimeout(() => ac.abort(), 50);
     await expect(p).rejects.toThrow('Cancelled');
+  });
+});
+
+describe('exact neighbours for umap-js', () => {
+  it('finds each row itself first, then its nearest rows in order, as a full sort does', () => {
+    const { X } = clusters(257, 5, 3, 0.5);
+    X.set(X.subarray(0, 5), 5); // row 1 duplicates row 0: each still lists itself first
+    const k = 7;
+    const { indices, distances } = exactNeighbours(X, 257, 5, k);
+    for (let i = 0; i < 257; i++) {
+      const d = (j: number) =>
+        Math.sqrt(X.subarray(i * 5, i * 5 + 5).reduce((s, v, c) => s + (v - X[j * 5 + c]) ** 2, 0));
+      const sorted = Array.from({ length: 257 }, (_, j) => j)
+        .filter((j) => j !== i)
+        .sort((a, b) => d(a) - d(b));
+      expect(indices[i][0]).toBe(i);
+      expect(distances[i][0]).toBe(0);
+      expect(distances[i].slice(1)).toEqual(sorted.slice(0, k - 1).map((j) => expect.closeTo(d(j), 5)));
+    }
   });
 });

@@ -50,7 +50,7 @@ export function wholeMapInWorker(
   data: Float32Array,
   n: number,
   d: number,
-  opts: Pick<WholeMapOptions, 'landmarks' | 'dims' | 'epochs' | 'k'> & {
+  opts: Pick<WholeMapOptions, 'landmarks' | 'firstLandmarks' | 'firstEpochs' | 'dims' | 'epochs' | 'k'> & {
     seed?: number;
     signal?: AbortSignal;
     onProgress?: (stage: WholeMapStage, done: number, total: number) => void;
@@ -60,9 +60,16 @@ export function wholeMapInWorker(
   } = {},
 ): Promise<Float32Array> {
   const rows = opts.transfer && data.length === n * d ? data : Float32Array.from(data.subarray(0, n * d));
-  const { landmarks, dims, epochs, k } = opts;
+  const { landmarks, firstLandmarks, firstEpochs, dims, epochs, k } = opts;
   const worker = startWorker('projection-worker', {
-    workerData: { data: rows, n, d, seed: opts.seed ?? 1, method: 'whole', whole: { landmarks, dims, epochs, k } },
+    workerData: {
+      data: rows,
+      n,
+      d,
+      seed: opts.seed ?? 1,
+      method: 'whole',
+      whole: { landmarks, firstLandmarks, firstEpochs, dims, epochs, k },
+    },
     transferList: [rows.buffer as ArrayBuffer],
   });
   return new Promise((resolve, reject) => {

@@ -11,7 +11,7 @@ const { data, n, d, seed, method, whole } = workerData as {
   d: number;
   seed: number;
   method: 'tsne' | 'umap' | 'whole';
-  whole?: Pick<WholeMapOptions, 'landmarks' | 'dims' | 'epochs' | 'k'>;
+  whole?: Pick<WholeMapOptions, 'landmarks' | 'firstLandmarks' | 'firstEpochs' | 'dims' | 'epochs' | 'k'>;
 };
 const onProgress = (done: number, total: number) => parentPort!.postMessage({ done, total });
 const xy =
