@@ -45,6 +45,14 @@ export {
   type RetrievalMetrics,
   type ScoreResult,
 } from './retrieval/score';
+export {
+  chunkCaptions,
+  createMatmulSession,
+  DEFAULT_SCORE_BUDGET_BYTES,
+  scoreRetrievalStream,
+  type CaptionChunk,
+  type StreamScoreResult,
+} from './retrieval/score-stream';
 export { matmulGraph } from './retrieval/score-graph';
 export { rerankWithItm } from './retrieval/rerank';
 export { imagesTensor, itmOrder, itmProbabilities, queryLength, querySession, rankImages } from './retrieval/query';
