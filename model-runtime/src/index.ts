@@ -46,12 +46,13 @@ export {
   type ScoreResult,
 } from './retrieval/score';
 export {
-  chunkCaptions,
   createMatmulSession,
+  DEFAULT_CHUNK_CAPTIONS,
   DEFAULT_SCORE_BUDGET_BYTES,
   scoreRetrievalStream,
   type CaptionChunk,
   type StreamScoreResult,
+  tileImages,
 } from './retrieval/score-stream';
 export { matmulGraph } from './retrieval/score-graph';
 export { rerankWithItm } from './retrieval/rerank';

@@ -4,7 +4,6 @@
 import { describe, expect, it } from 'vitest';
 import { scoreRetrieval } from '../../model-runtime/src/retrieval/score';
 import {
-  chunkCaptions,
   createMatmulSession,
   scoreRetrievalStream,
   type CaptionChunk,
@@ -58,8 +57,15 @@ describe('scoreRetrievalStream', () => {
     expect(old.counted.captions).toBeGreaterThan(100); // ranks counted beyond the top k are exercised
     expect(old.counted.images).toBeGreaterThan(10);
     const session = await createMatmulSession();
-    // one caption per chunk, an odd size, and the default budget (one chunk)
-    for (const budgetBytes of [4 * 700, 4 * 700 * 37, undefined]) {
+    // one caption per chunk; odd chunks and tiles; many tiles; the defaults (one tile of all images)
+    const shapes = [
+      { chunkCaptions: 1, budgetBytes: 4 * 700 },
+      { chunkCaptions: 7, budgetBytes: 4 * 7 * 37 },
+      { chunkCaptions: 256, budgetBytes: 4 * 256 * 100 },
+      { chunkCaptions: 500, budgetBytes: 4 * 500 * 3 },
+      {},
+    ];
+    for (const shape of shapes) {
       const rank = new Int32Array(f.T).fill(-9);
       const topIndex = new Int32Array(f.T * K);
       const topScore = new Float32Array(f.T * K);
@@ -70,7 +76,7 @@ describe('scoreRetrievalStream', () => {
         dim: f.D,
         textImage: f.textImage,
         k: K,
-        budgetBytes,
+        ...shape,
         session,
         readTexts: (start, count) => {
           reads++;
@@ -83,7 +89,7 @@ describe('scoreRetrievalStream', () => {
           own.set(c.own, c.start);
         },
       });
-      expect(s.chunk).toBe(chunkCaptions(700, 32, budgetBytes));
+      expect(s.block).toBe(Math.min(700, Math.floor((shape.budgetBytes ?? 16 << 20) / 4 / s.chunk)));
       expect(reads).toBeGreaterThanOrEqual(Math.ceil(f.T / s.chunk));
       expect(s.k).toBe(old.k);
       expect(Array.from(s.textRank)).toEqual(Array.from(old.textRank));
@@ -118,7 +124,7 @@ describe('scoreRetrievalStream', () => {
         images: f.images,
         dim: f.D,
         textImage: f.textImage,
-        budgetBytes: 4 * 50 * 10,
+        chunkCaptions: 10,
         signal: ac.signal,
         readTexts: (start, count) => f.texts.slice(start * f.D, (start + count) * f.D),
         onCaptions: (c) => void (c.start >= 100 && ac.abort()),

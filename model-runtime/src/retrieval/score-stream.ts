@@ -1,18 +1,19 @@
 // Retrieval scoring with bounded memory: the same figures as scoreRetrieval (score.ts), bit for bit, with the
 // captions' embeddings streamed in chunks and each chunk's results handed out as soon as they are final.
 //
-// Held for the whole run (I images, T captions, D dimensions, K the top-k):
-//   images I·D·4 bytes, each image's running top-k I·K·8, per-image ranks and best own caption I·28,
-//   per-caption ground-truth ranks and image indices T·8,
-// and per chunk: a score matrix and its caption embeddings within `budgetBytes` each (M = floor(budget / (4·max(I, D)))
-// captions, at least one). Nothing of size T·I or T·K is ever held: the caption queries' top lists go to
-// `onCaptions` chunk by chunk.
+// Memory (I images, T captions, D dimensions, K the top-k, M captions per chunk, B the score budget in bytes):
+//   held for the whole run: the image embeddings I·D·4, each image's running top-k I·K·8, per-image best own
+//   caption and ranks I·28, per-caption ranks (and the caller's image indices) T·8;
+//   per chunk: its caption embeddings M·D·4 (twice, with the ground-truth images), its running top lists M·K·8,
+//   and one score tile of M × N images within B (N = floor(B / (4·M))).
+// Nothing of size T·I or T·K is held: the caption queries' results go to `onCaptions` chunk by chunk.
 //
-// Per chunk, one Gemm (the same ONNX Runtime product as score.ts) gives the chunk's M×I scores, and in JS:
-//   - each caption's top-k images, ties in index order (what ONNX Runtime's TopK gives), and the rank of its
-//     image by counts: p = (images scoring above it) + (images scoring the same with a lower index) is its
-//     position in the sorted list; beyond k the rank is the count of images strictly above, at least k
-//     (exactly score.ts's pass 1 and pass 2);
+// Per tile, one Gemm (the same ONNX Runtime product as score.ts) gives M×N scores, and in JS:
+//   - each caption's running top-k images, ties in index order (what ONNX Runtime's TopK gives), and the rank of
+//     its image by counts: p = (images scoring above it) + (images scoring the same with a lower index) is its
+//     position in the sorted list; beyond k its rank is the count of images strictly above, at least k (exactly
+//     score.ts's pass 1 and pass 2). The ground-truth score comes from the same kernel (a Gemm of the chunk
+//     against its own images' rows), so the counts compare like with like;
 //   - each image's running top-k captions, merged across chunks with the earlier caption first on ties;
 //   - each image's best own caption (by a float64 dot product, the first best) and that pair's Gemm score.
 // After the last chunk, an image whose own captions all lie beyond its top-k is ranked by counting, in a second
@@ -21,8 +22,10 @@ import * as ort from 'onnxruntime-node';
 import { matmulGraph } from './score-graph';
 import { recallMetrics, type RetrievalMetrics } from './score';
 
-/** The score matrix of one chunk is kept within this many bytes unless told otherwise. */
-export const DEFAULT_SCORE_BUDGET_BYTES = 64 * 1024 * 1024;
+/** One score tile is kept within this many bytes unless told otherwise (its JS pass takes some 20 ms). */
+export const DEFAULT_SCORE_BUDGET_BYTES = 16 * 1024 * 1024;
+/** Captions per chunk unless told otherwise: enough rows for the product to run at full speed. */
+export const DEFAULT_CHUNK_CAPTIONS = 256;
 
 export interface CaptionChunk {
   /** The chunk's first caption and how many it holds. */
@@ -44,8 +47,10 @@ export interface StreamScoreInput {
   /** The embeddings of captions [start, start + count), row-major (read twice when some image needs counting). */
   readTexts: (start: number, count: number) => Float32Array | Promise<Float32Array>;
   k?: number;
-  /** Bytes of one chunk's score matrix (default 64 MiB). */
+  /** Bytes of one score tile (default 16 MiB). */
   budgetBytes?: number;
+  /** Captions per chunk (default 256). */
+  chunkCaptions?: number;
   /** Each chunk's caption results, in order; its arrays are reused after the call returns (copy what you keep). */
   onCaptions?: (chunk: CaptionChunk) => void | Promise<void>;
   signal?: AbortSignal;
@@ -55,8 +60,9 @@ export interface StreamScoreInput {
 
 export interface StreamScoreResult {
   k: number;
-  /** Captions per chunk. */
+  /** Captions per chunk and images per tile. */
   chunk: number;
+  block: number;
   /** Per caption: 0-based rank of its image among all images. */
   textRank: Int32Array;
   /** Per image: 0-based rank of its best caption among all captions. */
@@ -79,9 +85,9 @@ export async function createMatmulSession(threads?: number): Promise<ort.Inferen
   });
 }
 
-/** Captions per chunk for a score matrix within `budgetBytes` against I images. */
-export function chunkCaptions(images: number, dim: number, budgetBytes = DEFAULT_SCORE_BUDGET_BYTES): number {
-  return Math.max(1, Math.floor(budgetBytes / (4 * Math.max(1, images, dim))));
+/** Images per tile for a score tile of `captions` rows within `budgetBytes`. */
+export function tileImages(captions: number, budgetBytes = DEFAULT_SCORE_BUDGET_BYTES): number {
+  return Math.max(1, Math.floor(budgetBytes / (4 * Math.max(1, captions))));
 }
 
 /** Inserts (score, index) into a descending list of `len` at `base`, after every entry scoring the same. */
@@ -102,9 +108,17 @@ export async function scoreRetrievalStream(input: StreamScoreInput): Promise<Str
   const T = textImage.length;
   if (!Number.isInteger(I)) throw new Error('the image embeddings are not a multiple of the dimension');
   const K = Math.min(input.k ?? 10, I, T);
-  const M0 = chunkCaptions(I, D, input.budgetBytes);
+  const M0 = Math.max(1, Math.min(input.chunkCaptions ?? DEFAULT_CHUNK_CAPTIONS, T));
+  const N0 = Math.min(I, tileImages(M0, input.budgetBytes));
   const session = input.session ?? (await createMatmulSession());
-  const imagesT = new ort.Tensor('float32', images, [I, D]);
+  const blocks = Array.from({ length: Math.ceil(I / N0) }, (_, b) => {
+    const n = Math.min(N0, I - b * N0);
+    return {
+      from: b * N0,
+      n,
+      tensor: new ort.Tensor('float32', images.subarray(b * N0 * D, (b * N0 + n) * D), [n, D]),
+    };
+  });
 
   const textRank = new Int32Array(T);
   const imgScore = new Float32Array(I * K).fill(-Infinity);
@@ -117,6 +131,10 @@ export async function scoreRetrievalStream(input: StreamScoreInput): Promise<Str
   const cIndex = new Int32Array(M0 * K);
   const cScore = new Float32Array(M0 * K);
   const cOwn = new Float32Array(M0);
+  const truthScore = new Float32Array(M0);
+  const above = new Int32Array(M0);
+  const same = new Int32Array(M0);
+  const truthRows = new Float32Array(M0 * D);
   let beyond = 0;
 
   const gemm = async (texts: Float32Array, M: number, keys: ort.Tensor) => {
@@ -133,56 +151,77 @@ export async function scoreRetrievalStream(input: StreamScoreInput): Promise<Str
     if (input.signal?.aborted) throw new Error('Cancelled');
     const M = Math.min(M0, T - start);
     const texts = await input.readTexts(start, M);
-    const out = await gemm(texts, M, imagesT);
-    const S = out.data as Float32Array;
+    // the ground truth's scores, from the same kernel as the tiles: the chunk against its own images' rows
+    for (let m = 0; m < M; m++)
+      truthRows.set(images.subarray(textImage[start + m] * D, (textImage[start + m] + 1) * D), m * D);
+    const own = await gemm(texts, M, new ort.Tensor('float32', truthRows.subarray(0, M * D), [M, D]));
+    const G = own.data as Float32Array;
     for (let m = 0; m < M; m++) {
       const t = start + m;
-      const row = m * I;
       const truth = textImage[t];
+      truthScore[m] = G[m * M + m];
       // own score: as the evaluation computes it (a float64 dot, kept as float32), and the image's best caption
-      let own = 0;
-      for (let j = 0; j < D; j++) own += texts[m * D + j] * images[truth * D + j];
-      cOwn[m] = own;
+      let dot = 0;
+      for (let j = 0; j < D; j++) dot += texts[m * D + j] * images[truth * D + j];
+      cOwn[m] = dot;
       if (cOwn[m] > ownBest[truth]) ownBest[truth] = cOwn[m];
-      if (own > bestOwn[truth]) {
-        bestOwn[truth] = own;
+      if (dot > bestOwn[truth]) {
+        bestOwn[truth] = dot;
         bestCaption[truth] = t;
-        bestTarget[truth] = S[row + truth];
+        bestTarget[truth] = truthScore[m];
       }
-      // top-k images (ties in index order) and the rank of its image by counts
-      const base = m * K;
-      cScore.fill(-Infinity, base, base + K);
-      cIndex.fill(-1, base, base + K);
-      const ts = S[row + truth];
-      let above = 0;
-      let same = 0;
-      let floor = -Infinity;
-      for (let i = 0; i < I; i++) {
-        const s = S[row + i];
-        if (s > ts) above++;
-        else if (s === ts && i < truth) same++;
-        if (s > floor || cIndex[base + K - 1] < 0) {
-          insert(cScore, cIndex, base, K, s, i);
-          floor = cScore[base + K - 1];
+    }
+    own.dispose?.();
+    cScore.fill(-Infinity);
+    cIndex.fill(-1);
+    above.fill(0);
+    same.fill(0);
+    for (const block of blocks) {
+      if (input.signal?.aborted) throw new Error('Cancelled');
+      const out = await gemm(texts, M, block.tensor);
+      const S = out.data as Float32Array;
+      const { from, n } = block;
+      // each caption: its running top-k images (ties in index order) and the counts that give its image's rank
+      for (let m = 0; m < M; m++) {
+        const row = m * n;
+        const base = m * K;
+        const truth = textImage[start + m];
+        const ts = truthScore[m];
+        let a = 0;
+        let e = 0;
+        let floor = cIndex[base + K - 1] < 0 ? -Infinity : cScore[base + K - 1];
+        let full = cIndex[base + K - 1] >= 0;
+        for (let j = 0; j < n; j++) {
+          const s = S[row + j];
+          if (s > ts) a++;
+          else if (s === ts && from + j < truth) e++;
+          if (s > floor || !full) {
+            insert(cScore, cIndex, base, K, s, from + j);
+            floor = cScore[base + K - 1];
+            full = cIndex[base + K - 1] >= 0;
+          }
+        }
+        above[m] += a;
+        same[m] += e;
+      }
+      // each image's running top-k captions: rows in caption order, so an earlier caption stays first on ties
+      for (let m = 0; m < M; m++) {
+        const t = start + m;
+        const row = m * n;
+        for (let j = 0; j < n; j++) {
+          const s = S[row + j];
+          const b = (from + j) * K;
+          if (s > imgScore[b + K - 1] || imgIndex[b + K - 1] < 0) insert(imgScore, imgIndex, b, K, s, t);
         }
       }
-      const p = above + same;
-      const r = p < K ? p : Math.max(K, above);
-      if (p >= K) beyond++;
-      cRank[m] = r;
-      textRank[t] = r;
+      out.dispose?.();
     }
-    // each image's running top-k captions: this chunk's rows in order, so an earlier caption stays first on ties
     for (let m = 0; m < M; m++) {
-      const t = start + m;
-      const row = m * I;
-      for (let i = 0; i < I; i++) {
-        const s = S[row + i];
-        const b = i * K;
-        if (s > imgScore[b + K - 1] || imgIndex[b + K - 1] < 0) insert(imgScore, imgIndex, b, K, s, t);
-      }
+      const p = above[m] + same[m];
+      if (p >= K) beyond++;
+      cRank[m] = p < K ? p : Math.max(K, above[m]);
+      textRank[start + m] = cRank[m];
     }
-    out.dispose?.();
     if (input.onCaptions)
       await input.onCaptions({
         start,
@@ -213,10 +252,11 @@ export async function scoreRetrievalStream(input: StreamScoreInput): Promise<Str
     if (bestCaption[i] < 0) [imageRank[i], captionless] = [T, captionless + 1];
     else lonely.push(i);
   }
-  if (lonely.length) await countImages(input, lonely, bestTarget, imageRank, K, gemm);
+  if (lonely.length) await countImages(input, lonely, bestTarget, imageRank, K, M0, N0, gemm);
   return {
     k: K,
     chunk: M0,
+    block: N0,
     textRank,
     imageRank,
     imageTopIndex: imgIndex,
@@ -234,24 +274,32 @@ async function countImages(
   target: Float32Array,
   imageRank: Int32Array,
   K: number,
+  M0: number,
+  N0: number,
   gemm: (texts: Float32Array, M: number, keys: ort.Tensor) => Promise<ort.Tensor>,
 ): Promise<void> {
   const { images, dim: D } = input;
   const T = input.textImage.length;
   const L = lonely.length;
-  const keys = new Float32Array(L * D);
-  lonely.forEach((i, n) => keys.set(images.subarray(i * D, (i + 1) * D), n * D));
-  const keysT = new ort.Tensor('float32', keys, [L, D]);
   const counts = new Int32Array(L);
   const thr = Float32Array.from(lonely, (i) => target[i]);
-  const M0 = chunkCaptions(L, D, input.budgetBytes);
+  const blocks: { from: number; n: number; tensor: ort.Tensor }[] = [];
+  for (let from = 0; from < L; from += N0) {
+    const n = Math.min(N0, L - from);
+    const keys = new Float32Array(n * D);
+    for (let j = 0; j < n; j++) keys.set(images.subarray(lonely[from + j] * D, (lonely[from + j] + 1) * D), j * D);
+    blocks.push({ from, n, tensor: new ort.Tensor('float32', keys, [n, D]) });
+  }
   for (let start = 0; start < T; start += M0) {
     if (input.signal?.aborted) throw new Error('Cancelled');
     const M = Math.min(M0, T - start);
-    const out = await gemm(await input.readTexts(start, M), M, keysT);
-    const S = out.data as Float32Array;
-    for (let m = 0; m < M; m++) for (let n = 0; n < L; n++) if (S[m * L + n] > thr[n]) counts[n]++;
-    out.dispose?.();
+    const texts = await input.readTexts(start, M);
+    for (const { from, n, tensor } of blocks) {
+      const out = await gemm(texts, M, tensor);
+      const S = out.data as Float32Array;
+      for (let m = 0; m < M; m++) for (let j = 0; j < n; j++) if (S[m * n + j] > thr[from + j]) counts[from + j]++;
+      out.dispose?.();
+    }
   }
   lonely.forEach((i, n) => (imageRank[i] = Math.max(K, counts[n])));
 }
