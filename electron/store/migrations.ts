@@ -312,4 +312,16 @@ export const migrations: Migration[] = [
       CREATE INDEX label_snapshots_model ON label_snapshots(model_id);
     `,
   },
+  {
+    version: 10,
+    name: 'evaluation runs written in steps',
+    sql: `
+      -- A run's per-query rows are written in committed batches (a million-image split has six million); the run
+      -- stays 'writing', hidden from every read, until the transaction that stores its metrics makes it
+      -- 'complete'. busy_pid is the process writing it, so a killed process's partial run is recognised and
+      -- deleted at the next start.
+      ALTER TABLE eval_runs ADD COLUMN state TEXT NOT NULL DEFAULT 'complete' CHECK (state IN ('writing', 'complete'));
+      ALTER TABLE eval_runs ADD COLUMN busy_pid INTEGER;
+    `,
+  },
 ];

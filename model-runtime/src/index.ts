@@ -35,7 +35,7 @@ export { chooseProviders, cudaStatus } from './session/providers';
 export { decodeRgb, ImageDecodeError, MAX_INPUT_PIXELS, toTensor } from './image/preprocess';
 
 // Embeddings cached on disk, keyed by image file or caption text
-export { EmbeddingCache, fileKey, textKey } from './cache/embedding-cache';
+export { EmbeddingCache, fileKey, readEmbeddings, textKey } from './cache/embedding-cache';
 
 // Retrieval: scoring a split, re-ranking with ITM, and ranking a split's images for one query
 export {
