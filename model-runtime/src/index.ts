@@ -46,12 +46,13 @@ export {
   type ScoreResult,
 } from './retrieval/score';
 export {
-  createMatmulSession,
+  createStreamSessions,
   DEFAULT_CHUNK_CAPTIONS,
   DEFAULT_SCORE_BUDGET_BYTES,
   scoreRetrievalStream,
   type CaptionChunk,
   type StreamScoreResult,
+  type StreamSessions,
   tileImages,
 } from './retrieval/score-stream';
 export { matmulGraph } from './retrieval/score-graph';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { scoreRetrieval } from '../../model-runtime/src/retrieval/score';
 import {
-  createMatmulSession,
+  createStreamSessions,
   scoreRetrievalStream,
   type CaptionChunk,
 } from '../../model-runtime/src/retrieval/score-stream';
@@ -56,7 +56,7 @@ describe('scoreRetrievalStream', () => {
     const old = await scoreRetrieval({ texts: f.texts, images: f.images, dim: f.D, textImage: f.textImage, k: K });
     expect(old.counted.captions).toBeGreaterThan(100); // ranks counted beyond the top k are exercised
     expect(old.counted.images).toBeGreaterThan(10);
-    const session = await createMatmulSession();
+    const session = await createStreamSessions();
     // one caption per chunk; odd chunks and tiles; many tiles; the defaults (one tile of all images)
     const shapes = [
       { chunkCaptions: 1, budgetBytes: 4 * 700 },

@@ -8,21 +8,22 @@
 //   and one score tile of M × N images within B (N = floor(B / (4·M))).
 // Nothing of size T·I or T·K is held: the caption queries' results go to `onCaptions` chunk by chunk.
 //
-// Per tile, one Gemm (the same ONNX Runtime product as score.ts) gives M×N scores, and in JS:
-//   - each caption's running top-k images, ties in index order (what ONNX Runtime's TopK gives), and the rank of
-//     its image by counts: p = (images scoring above it) + (images scoring the same with a lower index) is its
-//     position in the sorted list; beyond k its rank is the count of images strictly above, at least k (exactly
-//     score.ts's pass 1 and pass 2). The ground-truth score comes from the same kernel (a Gemm of the chunk
-//     against its own images' rows), so the counts compare like with like;
+// Per tile, one ONNX Runtime graph (score-graph.ts tileGraph: the same Gemm and TopK as score.ts) gives each
+// caption's k best images of the block, each image's k best captions of the chunk, and per caption how many of
+// the block's images score strictly above its ground truth. In JS, O((M + N)·k) per tile:
+//   - each caption's running top-k images, merged across blocks with the lower index first on ties (as TopK
+//     orders them); its image's rank is its place in that list, else the count of images strictly above, at
+//     least k (exactly score.ts's pass 1 and pass 2). The ground-truth score comes from the same kernel (a Gemm
+//     of the chunk against its own images' rows), so the counts compare like with like;
 //   - each image's running top-k captions, merged across chunks with the earlier caption first on ties;
 //   - each image's best own caption (by a float64 dot product, the first best) and that pair's Gemm score.
 // After the last chunk, an image whose own captions all lie beyond its top-k is ranked by counting, in a second
 // pass over the captions, how many score strictly above its best own caption (only those images' columns).
 import * as ort from 'onnxruntime-node';
-import { matmulGraph } from './score-graph';
-import { recallMetrics, type RetrievalMetrics } from './score';
+import { columnCountGraph, matmulGraph, tileGraph } from './score-graph';
+import { mergeColumn, recallMetrics, type RetrievalMetrics } from './score';
 
-/** One score tile is kept within this many bytes unless told otherwise (its JS pass takes some 20 ms). */
+/** One score tile is kept within this many bytes unless told otherwise. */
 export const DEFAULT_SCORE_BUDGET_BYTES = 16 * 1024 * 1024;
 /** Captions per chunk unless told otherwise: enough rows for the product to run at full speed. */
 export const DEFAULT_CHUNK_CAPTIONS = 256;
@@ -55,7 +56,13 @@ export interface StreamScoreInput {
   onCaptions?: (chunk: CaptionChunk) => void | Promise<void>;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
-  session?: ort.InferenceSession;
+  session?: StreamSessions;
+}
+
+export interface StreamSessions {
+  tile: ort.InferenceSession;
+  matmul: ort.InferenceSession;
+  columnCount: ort.InferenceSession;
 }
 
 export interface StreamScoreResult {
@@ -77,29 +84,24 @@ export interface StreamScoreResult {
   metrics: RetrievalMetrics;
 }
 
-export async function createMatmulSession(threads?: number): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(matmulGraph(), {
+export async function createStreamSessions(threads?: number): Promise<StreamSessions> {
+  const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
     ...(threads ? { intraOpNumThreads: threads } : {}),
     graphOptimizationLevel: 'all',
-  });
+  };
+  return {
+    tile: await ort.InferenceSession.create(tileGraph(), opts),
+    matmul: await ort.InferenceSession.create(matmulGraph(), opts),
+    columnCount: await ort.InferenceSession.create(columnCountGraph(), opts),
+  };
 }
+
+const int64 = (v: number) => new ort.Tensor('int64', BigInt64Array.from([BigInt(v)]), [1]);
 
 /** Images per tile for a score tile of `captions` rows within `budgetBytes`. */
 export function tileImages(captions: number, budgetBytes = DEFAULT_SCORE_BUDGET_BYTES): number {
   return Math.max(1, Math.floor(budgetBytes / (4 * Math.max(1, captions))));
-}
-
-/** Inserts (score, index) into a descending list of `len` at `base`, after every entry scoring the same. */
-function insert(sc: Float32Array, ix: Int32Array, base: number, len: number, s: number, idx: number): void {
-  let p = base + len - 1;
-  while (p > base && sc[p - 1] < s) {
-    sc[p] = sc[p - 1];
-    ix[p] = ix[p - 1];
-    p--;
-  }
-  sc[p] = s;
-  ix[p] = idx;
 }
 
 export async function scoreRetrievalStream(input: StreamScoreInput): Promise<StreamScoreResult> {
@@ -110,7 +112,7 @@ export async function scoreRetrievalStream(input: StreamScoreInput): Promise<Str
   const K = Math.min(input.k ?? 10, I, T);
   const M0 = Math.max(1, Math.min(input.chunkCaptions ?? DEFAULT_CHUNK_CAPTIONS, T));
   const N0 = Math.min(I, tileImages(M0, input.budgetBytes));
-  const session = input.session ?? (await createMatmulSession());
+  const sessions = input.session ?? (await createStreamSessions());
   const blocks = Array.from({ length: Math.ceil(I / N0) }, (_, b) => {
     const n = Math.min(N0, I - b * N0);
     return {
@@ -133,19 +135,22 @@ export async function scoreRetrievalStream(input: StreamScoreInput): Promise<Str
   const cOwn = new Float32Array(M0);
   const truthScore = new Float32Array(M0);
   const above = new Int32Array(M0);
-  const same = new Int32Array(M0);
+  const tmpScore = new Float32Array(K);
+  const tmpIndex = new Int32Array(K);
+  const axis1 = int64(1);
   const truthRows = new Float32Array(M0 * D);
   let beyond = 0;
 
-  const gemm = async (texts: Float32Array, M: number, keys: ort.Tensor) => {
+  // ONNX Runtime computes a one-row product another way (a matrix-vector kernel, rounding differently): a lone
+  // caption goes in twice, so every score comes from the same kernel whatever the chunk
+  const rowsOf = (texts: Float32Array, M: number) => {
     if (texts.length !== M * D) throw new Error(`read ${texts.length / D} caption embeddings, expected ${M}`);
-    // ONNX Runtime computes a one-row product another way (a matrix-vector kernel, rounding differently): a lone
-    // caption goes in twice, so every score comes from the same kernel whatever the chunk
-    const rows = M === 1 ? 2 : M;
-    const q = M === 1 ? Float32Array.of(...texts, ...texts) : texts;
-    const out = await session.run({ texts: new ort.Tensor('float32', q, [rows, D]), images: keys });
-    return out.scores;
+    return M === 1
+      ? new ort.Tensor('float32', Float32Array.of(...texts, ...texts), [2, D])
+      : new ort.Tensor('float32', texts, [M, D]);
   };
+  const gemm = async (texts: Float32Array, M: number, keys: ort.Tensor) =>
+    (await sessions.matmul.run({ texts: rowsOf(texts, M), images: keys })).scores;
 
   for (let start = 0; start < T; start += M0) {
     if (input.signal?.aborted) throw new Error('Cancelled');
@@ -175,51 +180,52 @@ export async function scoreRetrievalStream(input: StreamScoreInput): Promise<Str
     cScore.fill(-Infinity);
     cIndex.fill(-1);
     above.fill(0);
-    same.fill(0);
-    for (const block of blocks) {
+    const textsT = rowsOf(texts, M);
+    const truthT = new ort.Tensor(
+      'float32',
+      M === 1 ? Float32Array.of(truthScore[0], truthScore[0]) : truthScore.slice(0, M),
+      [M === 1 ? 2 : M, 1],
+    );
+    const kCols = int64(Math.min(K, M));
+    for (const { from, n, tensor } of blocks) {
       if (input.signal?.aborted) throw new Error('Cancelled');
-      const out = await gemm(texts, M, block.tensor);
-      const S = out.data as Float32Array;
-      const { from, n } = block;
-      // each caption: its running top-k images (ties in index order) and the counts that give its image's rank
+      const kr = Math.min(K, n);
+      const out = await sessions.tile.run({
+        texts: textsT,
+        images: tensor,
+        k_rows: int64(kr),
+        k_cols: kCols,
+        truth: truthT,
+        axis1,
+      });
+      const tv = out.text_topv.data as Float32Array;
+      const ti = out.text_topi.data as BigInt64Array;
+      const count = out.above_count.data as Int32Array;
+      // each caption: the block's best images merged into its running top-k (an earlier block first on ties)
       for (let m = 0; m < M; m++) {
-        const row = m * n;
-        const base = m * K;
-        const truth = textImage[start + m];
-        const ts = truthScore[m];
-        let a = 0;
-        let e = 0;
-        let floor = cIndex[base + K - 1] < 0 ? -Infinity : cScore[base + K - 1];
-        let full = cIndex[base + K - 1] >= 0;
-        for (let j = 0; j < n; j++) {
-          const s = S[row + j];
-          if (s > ts) a++;
-          else if (s === ts && from + j < truth) e++;
-          if (s > floor || !full) {
-            insert(cScore, cIndex, base, K, s, from + j);
-            floor = cScore[base + K - 1];
-            full = cIndex[base + K - 1] >= 0;
-          }
-        }
-        above[m] += a;
-        same[m] += e;
+        above[m] += count[m];
+        mergeColumn(cScore, cIndex, m * K, K, tv, ti, m * kr, 1, kr, from, tmpScore, tmpIndex);
       }
-      // each image's running top-k captions: rows in caption order, so an earlier caption stays first on ties
-      for (let m = 0; m < M; m++) {
-        const t = start + m;
-        const row = m * n;
-        for (let j = 0; j < n; j++) {
-          const s = S[row + j];
-          const b = (from + j) * K;
-          if (s > imgScore[b + K - 1] || imgIndex[b + K - 1] < 0) insert(imgScore, imgIndex, b, K, s, t);
-        }
-      }
-      out.dispose?.();
+      // each image: the chunk's best captions merged into its running top-k (an earlier chunk first on ties)
+      const iv = out.image_topv.data as Float32Array;
+      const ii = out.image_topi.data as BigInt64Array;
+      const kc = out.image_topv.dims[0] as number;
+      if (M === 1) ii.fill(0n); // the lone caption, not its copy
+      for (let j = 0; j < n; j++)
+        mergeColumn(imgScore, imgIndex, (from + j) * K, K, iv, ii, j, n, kc, start, tmpScore, tmpIndex);
+      for (const t of Object.values(out)) t.dispose?.();
     }
     for (let m = 0; m < M; m++) {
-      const p = above[m] + same[m];
-      if (p >= K) beyond++;
-      cRank[m] = p < K ? p : Math.max(K, above[m]);
+      const base = m * K;
+      const truth = textImage[start + m];
+      let p = -1;
+      for (let j = 0; j < K; j++)
+        if (cIndex[base + j] === truth) {
+          p = j;
+          break;
+        }
+      if (p < 0) beyond++;
+      cRank[m] = p >= 0 ? p : Math.max(K, above[m]);
       textRank[start + m] = cRank[m];
     }
     if (input.onCaptions)
@@ -252,7 +258,7 @@ export async function scoreRetrievalStream(input: StreamScoreInput): Promise<Str
     if (bestCaption[i] < 0) [imageRank[i], captionless] = [T, captionless + 1];
     else lonely.push(i);
   }
-  if (lonely.length) await countImages(input, lonely, bestTarget, imageRank, K, M0, N0, gemm);
+  if (lonely.length) await countImages(input, sessions, lonely, bestTarget, imageRank, K, M0, N0);
   return {
     k: K,
     chunk: M0,
@@ -270,35 +276,47 @@ export async function scoreRetrievalStream(input: StreamScoreInput): Promise<Str
 /** For images whose own captions lie beyond their top-k: the captions scoring strictly above the best own one. */
 async function countImages(
   input: StreamScoreInput,
+  sessions: StreamSessions,
   lonely: number[],
   target: Float32Array,
   imageRank: Int32Array,
   K: number,
   M0: number,
   N0: number,
-  gemm: (texts: Float32Array, M: number, keys: ort.Tensor) => Promise<ort.Tensor>,
 ): Promise<void> {
   const { images, dim: D } = input;
   const T = input.textImage.length;
   const L = lonely.length;
-  const counts = new Int32Array(L);
-  const thr = Float32Array.from(lonely, (i) => target[i]);
-  const blocks: { from: number; n: number; tensor: ort.Tensor }[] = [];
+  const counts = new Float64Array(L);
+  const axis0 = int64(0);
+  const blocks: { from: number; n: number; keys: ort.Tensor; limit: ort.Tensor }[] = [];
   for (let from = 0; from < L; from += N0) {
     const n = Math.min(N0, L - from);
     const keys = new Float32Array(n * D);
     for (let j = 0; j < n; j++) keys.set(images.subarray(lonely[from + j] * D, (lonely[from + j] + 1) * D), j * D);
-    blocks.push({ from, n, tensor: new ort.Tensor('float32', keys, [n, D]) });
+    const limit = Float32Array.from({ length: n }, (_, j) => target[lonely[from + j]]);
+    blocks.push({
+      from,
+      n,
+      keys: new ort.Tensor('float32', keys, [n, D]),
+      limit: new ort.Tensor('float32', limit, [1, n]),
+    });
   }
   for (let start = 0; start < T; start += M0) {
     if (input.signal?.aborted) throw new Error('Cancelled');
     const M = Math.min(M0, T - start);
     const texts = await input.readTexts(start, M);
-    for (const { from, n, tensor } of blocks) {
-      const out = await gemm(texts, M, tensor);
-      const S = out.data as Float32Array;
-      for (let m = 0; m < M; m++) for (let j = 0; j < n; j++) if (S[m * n + j] > thr[from + j]) counts[from + j]++;
-      out.dispose?.();
+    if (texts.length !== M * D) throw new Error(`read ${texts.length / D} caption embeddings, expected ${M}`);
+    // a lone caption goes in twice (see rowsOf): each count is then doubled
+    const textsT =
+      M === 1
+        ? new ort.Tensor('float32', Float32Array.of(...texts, ...texts), [2, D])
+        : new ort.Tensor('float32', texts, [M, D]);
+    for (const { from, n, keys, limit } of blocks) {
+      const out = await sessions.columnCount.run({ texts: textsT, images: keys, limit, axis0 });
+      const c = out.count.data as Int32Array;
+      for (let j = 0; j < n; j++) counts[from + j] += M === 1 ? c[j] / 2 : c[j];
+      out.count.dispose?.();
     }
   }
   lonely.forEach((i, n) => (imageRank[i] = Math.max(K, counts[n])));
