@@ -161,8 +161,25 @@ async function whole(c: ChildConfig, t0: number) {
   captions.forEach((cap, t) => texts.set(textCache.get(textKey(cap.raw))!, t * D));
   const textImage = Int32Array.from(captions, (cap) => cap.image);
   const setupSeconds = (performance.now() - t0) / 1000;
+  const rssLoaded = rssMB();
   const s0 = performance.now();
-  const scored = await scoreRetrieval({ texts, images, dim: D, textImage, k: K });
+  const ac = new AbortController();
+  const timer = c.limitSeconds ? setTimeout(() => ac.abort(), c.limitSeconds * 1000) : undefined;
+  const scored = await scoreRetrieval({ texts, images, dim: D, textImage, k: K, signal: ac.signal }).catch(
+    (e: Error) => {
+      if (e.message !== 'Cancelled') throw e;
+      return null;
+    },
+  );
+  clearTimeout(timer);
+  // stopped: what it held before building its rows is its peak so far
+  if (!scored)
+    return {
+      setupSeconds,
+      scoringSeconds: (performance.now() - s0) / 1000,
+      complete: false,
+      rssLoadedMB: Math.round(rssLoaded),
+    };
   const own = Float32Array.from(captions, (_, t) => {
     let s = 0;
     for (let j = 0; j < D; j++) s += texts[t * D + j] * images[textImage[t] * D + j];

@@ -89,7 +89,7 @@ describe('scoreRetrievalStream', () => {
           own.set(c.own, c.start);
         },
       });
-      expect(s.block).toBe(Math.min(700, Math.floor((shape.budgetBytes ?? 16 << 20) / 4 / s.chunk)));
+      expect(s.block).toBe(Math.min(700, Math.floor((shape.budgetBytes ?? 64 << 20) / 4 / s.chunk)));
       expect(reads).toBeGreaterThanOrEqual(Math.ceil(f.T / s.chunk));
       expect(s.k).toBe(old.k);
       expect(Array.from(s.textRank)).toEqual(Array.from(old.textRank));
