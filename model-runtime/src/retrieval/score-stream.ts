@@ -5,8 +5,10 @@
 //   held for the whole run: the image embeddings I·D·4, each image's running top-k I·K·8, per-image best own
 //   caption and ranks I·28, per-caption ranks (and the caller's image indices) T·8;
 //   per chunk: its caption embeddings M·D·4 (twice, with the ground-truth images), its running top lists M·K·8,
-//   and one score tile of M × N images within B (N = floor(B / (4·M))).
-// Nothing of size T·I or T·K is held: the caption queries' results go to `onCaptions` chunk by chunk.
+//   and one score tile of M × N images within B (N = floor(B / (4·M))), which ONNX Runtime holds with about
+//   1.25·B more while it compares the tile with the ground truth (bytes, then int32 counts).
+// In all: I·(4·D + 8·K + 28) + 8·T + 8·M·D + 8·M·K + 2.25·B bytes, beside the caller's. Nothing of size T·I or
+// T·K is held: the caption queries' results go to `onCaptions` chunk by chunk.
 //
 // Per tile, one ONNX Runtime graph (score-graph.ts tileGraph: the same Gemm and TopK as score.ts) gives each
 // caption's k best images of the block, each image's k best captions of the chunk, and per caption how many of
@@ -295,19 +297,14 @@ async function countImages(
   const L = lonely.length;
   const counts = new Float64Array(L);
   const axis0 = int64(0);
-  const blocks: { from: number; n: number; keys: ort.Tensor; limit: ort.Tensor }[] = [];
+  // those images' rows are gathered a block at a time (N0·D·4 bytes), not copied all at once
+  const blocks: { from: number; n: number; limit: ort.Tensor }[] = [];
   for (let from = 0; from < L; from += N0) {
     const n = Math.min(N0, L - from);
-    const keys = new Float32Array(n * D);
-    for (let j = 0; j < n; j++) keys.set(images.subarray(lonely[from + j] * D, (lonely[from + j] + 1) * D), j * D);
     const limit = Float32Array.from({ length: n }, (_, j) => target[lonely[from + j]]);
-    blocks.push({
-      from,
-      n,
-      keys: new ort.Tensor('float32', keys, [n, D]),
-      limit: new ort.Tensor('float32', limit, [1, n]),
-    });
+    blocks.push({ from, n, limit: new ort.Tensor('float32', limit, [1, n]) });
   }
+  const keys = new Float32Array(Math.min(N0, L) * D);
   for (let start = 0; start < T; start += M0) {
     if (input.signal?.aborted) throw new Error('Cancelled');
     const M = Math.min(M0, T - start);
@@ -318,8 +315,10 @@ async function countImages(
       M === 1
         ? new ort.Tensor('float32', Float32Array.of(...texts, ...texts), [2, D])
         : new ort.Tensor('float32', texts, [M, D]);
-    for (const { from, n, keys, limit } of blocks) {
-      const out = await sessions.columnCount.run({ texts: textsT, images: keys, limit, axis0 });
+    for (const { from, n, limit } of blocks) {
+      for (let j = 0; j < n; j++) keys.set(images.subarray(lonely[from + j] * D, (lonely[from + j] + 1) * D), j * D);
+      const keysT = new ort.Tensor('float32', keys.subarray(0, n * D), [n, D]);
+      const out = await sessions.columnCount.run({ texts: textsT, images: keysT, limit, axis0 });
       const c = out.count.data as Int32Array;
       for (let j = 0; j < n; j++) counts[from + j] += M === 1 ? c[j] / 2 : c[j];
       out.count.dispose?.();
