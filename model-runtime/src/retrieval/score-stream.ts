@@ -63,7 +63,8 @@ export interface StreamScoreInput {
   /** Each chunk's caption results, in order; its arrays are reused after the call returns (copy what you keep). */
   onCaptions?: (chunk: CaptionChunk) => void | Promise<void>;
   signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
+  /** Captions done of all, in the scoring pass, then in the second pass when some image needs counting. */
+  onProgress?: (done: number, total: number, pass: 'scoring' | 'counting') => void;
   session?: StreamSessions;
 }
 
@@ -246,7 +247,7 @@ export async function scoreRetrievalStream(input: StreamScoreInput): Promise<Str
         topScore: cScore.subarray(0, M * K),
         own: cOwn.subarray(0, M),
       });
-    input.onProgress?.(start + M, T);
+    input.onProgress?.(start + M, T, 'scoring');
   }
 
   const imageRank = new Int32Array(I).fill(-1);
@@ -323,6 +324,7 @@ async function countImages(
       for (let j = 0; j < n; j++) counts[from + j] += M === 1 ? c[j] / 2 : c[j];
       out.count.dispose?.();
     }
+    input.onProgress?.(start + M, T, 'counting');
   }
   lonely.forEach((i, n) => (imageRank[i] = Math.max(K, counts[n])));
 }
