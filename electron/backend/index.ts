@@ -64,7 +64,8 @@ export function createBackend(options: BackendOptions): Backend {
   // rows of large removals and of killed imports are deleted in a worker thread, in the background
   const purger = new Purger(db);
   for (const id of recoverDatasets(db)) void purger.purge(id);
-  recoverEvalRuns(db); // runs a killed process was writing: hidden, deleted here
+  // runs a killed process was writing: hidden, deleted in steps in the background
+  void recoverEvalRuns(db).catch((e: Error) => console.error(`Deleting partial evaluation runs failed: ${e.message}`));
   const roots = new MediaRoots(db);
   const labels = new LabelHistory(db, importedItems(db));
   // main-thread writes that may meet a dataset worker's write lock are queued here, never waited for in SQLite

@@ -104,6 +104,7 @@ export class EvalRunWriter {
     this.done = true;
   }
 
+  /** Deletes what was written (a failed or cancelled run; many rows: recoverEvalRuns deletes in steps). */
   abandon(): void {
     if (this.done) return;
     this.done = true;
@@ -118,14 +119,30 @@ function deleteRun(db: Db, runId: number): void {
   })();
 }
 
-/** At start-up: deletes the partial runs of processes that are gone (killed while writing); returns how many. */
-export function recoverEvalRuns(db: Db): number {
+/**
+ * At start-up: the partial runs of processes that are gone (killed while writing), deleted a few thousand rows
+ * at a time with a turn for other work between (a killed million-image run left millions); hidden meanwhile, and
+ * a start after another kill finds them again. Resolves with how many runs were deleted.
+ */
+export async function recoverEvalRuns(db: Db): Promise<number> {
   const rows = db.prepare(`SELECT id, busy_pid FROM eval_runs WHERE state = 'writing'`).all() as {
     id: number;
     busy_pid: number | null;
   }[];
   const stale = rows.filter((r) => r.busy_pid === null || (r.busy_pid !== process.pid && !processAlive(r.busy_pid)));
-  for (const r of stale) deleteRun(db, r.id);
+  const step = db.prepare(
+    `DELETE FROM eval_items WHERE run_id = @id AND (kind, item_key) IN
+       (SELECT kind, item_key FROM eval_items WHERE run_id = @id LIMIT 5000)`,
+  );
+  for (const r of stale) {
+    for (;;) {
+      if (!db.open) return 0; // closed meanwhile: the next start goes on
+      if (step.run({ id: r.id }).changes === 0) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (!db.open) return 0;
+    deleteRun(db, r.id);
+  }
   return stale.length;
 }
 

@@ -11,7 +11,7 @@ import { importDataset } from '../../electron/datasets/importer';
 import { ALL_SPLITS, splitImages } from '../../electron/datasets/items';
 import { embedSplit } from '../../electron/eval/embed';
 import { captionMistakenness, imageMistakenness, rankMistakes } from '../../electron/eval/mistakes';
-import { EvalRunWriter, getEvalRun, listEvalRuns } from '../../electron/eval/repository';
+import { EvalRunWriter, getEvalRun, listEvalRuns, recoverEvalRuns } from '../../electron/eval/repository';
 import { evaluateRetrieval, splitCaptions, topMistakes } from '../../electron/eval/retrieval-eval';
 import { runEvaluation, type EvalResult } from '../../electron/eval/run-eval';
 import type { ItemRow } from '../../electron/eval/types';
@@ -220,6 +220,34 @@ describe('streamed retrieval evaluation', () => {
       await model.release();
     }
   }, 180_000);
+
+  it("a dead process's partial run is deleted in steps; a live one's is left alone", async () => {
+    const db = backend.db;
+    const facts = {
+      task: 'retrieval' as const,
+      modelName: 'm',
+      modelDir,
+      fingerprint: 'f',
+      datasetId,
+      split: 'test',
+      options: {},
+      provider: 'cpu',
+    };
+    const dead = new EvalRunWriter(db, facts);
+    const live = new EvalRunWriter(db, facts);
+    const rows = (n: number): ItemRow[] =>
+      Array.from({ length: n }, (_, r) => ['caption', String(r), r % 50, 0.5, 0, null] as ItemRow);
+    dead.add(rows(12_345));
+    live.add(rows(10));
+    db.prepare('UPDATE eval_runs SET busy_pid = ? WHERE id = ?').run(2 ** 22 + 12_345, dead.runId); // no such process
+    expect(await recoverEvalRuns(db)).toBe(1);
+    const count = (id: number) => db.prepare('SELECT count(*) FROM eval_items WHERE run_id = ?').pluck().get(id);
+    expect(count(dead.runId)).toBe(0);
+    expect(db.prepare('SELECT count(*) FROM eval_runs WHERE id = ?').pluck().get(dead.runId)).toBe(0);
+    expect(count(live.runId)).toBe(10); // this process is writing it
+    live.abandon();
+    expect(count(live.runId)).toBe(0);
+  });
 
   it('the first n likely errors are rankMistakes cut at n, ties in caption order', () => {
     const scores = Float32Array.from({ length: 5000 }, (_, t) => Math.round(Math.sin(t * 7.1) * 20) / 4);
