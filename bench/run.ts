@@ -17,6 +17,7 @@ import { benchSnapshots } from './snapshots';
 import { benchMillion } from './million';
 import { benchMap } from './map';
 import { benchReview } from './review';
+import { benchEvalMemory } from './eval-memory';
 
 const benchmarks: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   import: benchImport,
@@ -34,6 +35,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<Record<string, unkn
   million: benchMillion,
   map: benchMap,
   review: benchReview,
+  'eval-memory': benchEvalMemory,
 };
 
 // options (`--seed 3`) go to the benchmarks; the other words name them
@@ -43,6 +45,8 @@ const names = argv.filter((a, i) => !a.startsWith('-') && !argv[i - 1]?.startsWi
 const selected = names.length ? names : Object.keys(benchmarks).filter((n) => n !== 'corrections');
 // the million bench imports 5,000,000 captions for minutes: only when named
 if (!names.length) selected.splice(selected.indexOf('million'), 1);
+// the eval-memory bench writes a million cached embeddings and scores for minutes: only when named
+if (!names.length) selected.splice(selected.indexOf('eval-memory'), 1);
 const unknown = selected.filter((n) => !benchmarks[n]);
 if (unknown.length) {
   console.error(`unknown benchmark ${unknown.join(', ')}; available: ${Object.keys(benchmarks).join(', ')}`);

@@ -8,6 +8,7 @@ import { EventHub } from '../api/events';
 import { datasetHandlers } from '../datasets/handlers';
 import { Purger } from '../datasets/purge';
 import { recoverDatasets } from '../datasets/repository';
+import { recoverEvalRuns } from '../eval/repository';
 import { importedItems } from '../datasets/items';
 import { evalHandlers } from '../eval/handlers';
 import { fineTuneHandlers } from '../finetune/handlers';
@@ -63,6 +64,8 @@ export function createBackend(options: BackendOptions): Backend {
   // rows of large removals and of killed imports are deleted in a worker thread, in the background
   const purger = new Purger(db);
   for (const id of recoverDatasets(db)) void purger.purge(id);
+  // runs a killed process was writing: hidden, deleted in steps in the background
+  void recoverEvalRuns(db).catch((e: Error) => console.error(`Deleting partial evaluation runs failed: ${e.message}`));
   const roots = new MediaRoots(db);
   const labels = new LabelHistory(db, importedItems(db));
   // main-thread writes that may meet a dataset worker's write lock are queued here, never waited for in SQLite

@@ -47,6 +47,26 @@ export function importedCaptions(db: Db, datasetId: number): SplitCaption[] {
     .all({ datasetId }) as SplitCaption[];
 }
 
+/** The dataset's captions as imported after row `afterId`, in import order, `limit` of them: importedCaptions in pages. */
+export function importedCaptionPage(
+  db: Db,
+  datasetId: number,
+  afterId: number,
+  limit: number,
+): (SplitCaption & { id: number })[] {
+  return db
+    .prepare(
+      `SELECT c.id, c.sentid, c.raw, c.image_id FROM captions c JOIN images i ON i.id = c.image_id
+       WHERE i.dataset_id = @datasetId AND c.id > @afterId ORDER BY c.id LIMIT @limit`,
+    )
+    .all({ datasetId, afterId, limit }) as (SplitCaption & { id: number })[];
+}
+
+/** How many captions the dataset has as imported. */
+export function importedCaptionCount(db: Db, datasetId: number): number {
+  return db.prepare('SELECT count(*) FROM captions WHERE dataset_id = ?').pluck().get(datasetId) as number;
+}
+
 /** Each image's row id → its imgid (the id the dataset gives it). */
 export function imageSourceIds(db: Db, datasetId: number): Map<number, string> {
   const rows = db.prepare('SELECT id, source_id FROM images WHERE dataset_id = ?').all(datasetId) as {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ApiError } from '../api/contract';
 import { realPathInside, realRootOf } from '../media/roots';
 import type { JobContext } from '../jobs/service';
-import { EmbeddingCache, fileKey, textKey, type MomeModel } from '../../model-runtime/src/index';
+import { EmbeddingCache, fileKey, readEmbeddings, textKey, type MomeModel } from '../../model-runtime/src/index';
 import type { SplitCaption, SplitImage } from '../datasets/items';
 import { imageFingerprint, type CacheKeys } from '../models/model-folder';
 import type { EvalRun } from '../api/schemas';
@@ -69,11 +69,14 @@ export function cachedDim(cacheDir: string, fingerprint: string): number | null 
   return f ? Number(/\.d(\d+)\./.exec(f)![1]) : null;
 }
 
-/** A model's embedding caches: images under its image tower's key (shared by versions with the same one). */
-export function openCaches(cacheDir: string, keys: CacheKeys, dim: number) {
+/**
+ * A model's embedding caches: images under its image tower's key (shared by versions with the same one).
+ * `indexed` keeps only keys and offsets in memory (EmbeddingCache).
+ */
+export function openCaches(cacheDir: string, keys: CacheKeys, dim: number, opts: { indexed?: boolean } = {}) {
   return {
-    images: EmbeddingCache.open(cacheDir, keys.images, 'images', dim),
-    texts: EmbeddingCache.open(cacheDir, keys.texts, 'texts', dim),
+    images: EmbeddingCache.open(cacheDir, keys.images, 'images', dim, opts),
+    texts: EmbeddingCache.open(cacheDir, keys.texts, 'texts', dim, opts),
   };
 }
 
@@ -89,7 +92,13 @@ export async function embedSplit(
   [from, to]: [number, number],
 ): Promise<Embedded> {
   const E = model.config.embedDim;
-  const caches = openCaches(cacheDir, keys, E);
+  // indexed: the embeddings are read from the files, not every embedding the caches hold loaded first; a cache
+  // with nothing asked of it is not opened
+  const open = (key: string, ns: string) => EmbeddingCache.open(cacheDir, key, ns, E, { indexed: true });
+  const caches = {
+    images: images.length ? open(keys.images, 'images') : null,
+    texts: captions.length ? open(keys.texts, 'texts') : null,
+  };
   const { real, refused, imageKeys, textKeys } = await embeddingKeys(root, images, captions);
   const mid = from + (to - from) * 0.7;
 
@@ -111,7 +120,7 @@ export async function embedSplit(
       imageEmb.set(v, i * E);
       entries.push([imageKeys[i], v]);
     });
-    caches.images.put(entries);
+    caches.images!.put(entries);
     const done = Math.min(s + 256, todo.length);
     ctx.progress(from + ((mid - from) * done) / todo.length, `Encoding images: ${done} of ${todo.length}`);
   }
@@ -125,7 +134,7 @@ export async function embedSplit(
       part.map((i) => captions[i].raw),
       { signal: ctx.signal },
     );
-    caches.texts.put(
+    caches.texts!.put(
       part.map((i, j) => {
         const v = emb.subarray(j * E, (j + 1) * E);
         textEmb.set(v, i * E);
@@ -145,14 +154,25 @@ export async function embedSplit(
   };
 }
 
-/** Copies cached rows into `out`; returns the indices still to encode. */
-function fill(out: Float32Array, keys: string[], cache: EmbeddingCache, dim: number): number[] {
+/** Copies cached rows into `out` (read from the file in runs); returns the indices still to encode. */
+function fill(out: Float32Array, keys: string[], cache: EmbeddingCache | null, dim: number): number[] {
+  if (!cache) return [];
   const todo: number[] = [];
+  const rows: number[] = [];
+  const offsets: number[] = [];
+  const flush = () => {
+    const got = readEmbeddings(cache.file, dim, offsets);
+    rows.forEach((r, n) => out.set(got.subarray(n * dim, (n + 1) * dim), r * dim));
+    rows.length = offsets.length = 0;
+  };
   keys.forEach((k, i) => {
-    const hit = cache.get(k);
-    if (hit) out.set(hit, i * dim);
-    else todo.push(i);
+    const at = cache.offsetOf(k);
+    if (at === undefined) return void todo.push(i);
+    rows.push(i);
+    offsets.push(at);
+    if (rows.length === 8192) flush();
   });
+  if (rows.length) flush();
   return todo;
 }
 

@@ -339,4 +339,16 @@ export const migrations: Migration[] = [
       DROP TABLE temp.captions_vocab_v11;
     `,
   },
+  {
+    version: 12,
+    name: 'evaluation runs written in steps',
+    sql: `
+      -- A run's per-query rows are written in committed batches (a million-image split has six million); the run
+      -- stays 'writing', hidden from every read, until the transaction that stores its metrics makes it
+      -- 'complete'. busy_pid is the process writing it, so a killed process's partial run is recognised and
+      -- deleted at the next start.
+      ALTER TABLE eval_runs ADD COLUMN state TEXT NOT NULL DEFAULT 'complete' CHECK (state IN ('writing', 'complete'));
+      ALTER TABLE eval_runs ADD COLUMN busy_pid INTEGER;
+    `,
+  },
 ];

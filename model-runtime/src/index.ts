@@ -35,7 +35,7 @@ export { chooseProviders, cudaStatus } from './session/providers';
 export { decodeRgb, ImageDecodeError, MAX_INPUT_PIXELS, toTensor } from './image/preprocess';
 
 // Embeddings cached on disk, keyed by image file or caption text
-export { EmbeddingCache, fileKey, textKey } from './cache/embedding-cache';
+export { EmbeddingCache, fileKey, readEmbeddings, textKey } from './cache/embedding-cache';
 
 // Retrieval: scoring a split, re-ranking with ITM, and ranking a split's images for one query
 export {
@@ -45,6 +45,16 @@ export {
   type RetrievalMetrics,
   type ScoreResult,
 } from './retrieval/score';
+export {
+  createStreamSessions,
+  DEFAULT_CHUNK_CAPTIONS,
+  DEFAULT_SCORE_BUDGET_BYTES,
+  scoreRetrievalStream,
+  type CaptionChunk,
+  type StreamScoreResult,
+  type StreamSessions,
+  tileImages,
+} from './retrieval/score-stream';
 export { matmulGraph } from './retrieval/score-graph';
 export { rerankWithItm } from './retrieval/rerank';
 export { imagesTensor, itmOrder, itmProbabilities, queryLength, querySession, rankImages } from './retrieval/query';

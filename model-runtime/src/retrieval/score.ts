@@ -84,7 +84,7 @@ const int64 = (v: number) => new ort.Tensor('int64', BigInt64Array.from([BigInt(
  * Merges a chunk's column of candidates (descending, strided in `vs`/`is`) into an image's kept list
  * (descending, `len` long at `base`), keeping the best `len`. Linear in both lengths.
  */
-function mergeColumn(
+export function mergeColumn(
   keptScore: Float32Array,
   keptIndex: Int32Array,
   base: number,
