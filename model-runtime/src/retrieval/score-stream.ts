@@ -23,7 +23,7 @@
 // pass over the captions, how many score strictly above its best own caption (only those images' columns).
 import * as ort from 'onnxruntime-node';
 import { columnCountGraph, matmulGraph, tileGraph } from './score-graph';
-import { mergeColumn, recallMetrics, type RetrievalMetrics } from './score';
+import { mergeColumn, recallMetrics, type RetrievalMetrics, scoreSessionOptions } from './score';
 
 /**
  * One score tile is kept within this many bytes unless told otherwise (ONNX Runtime holds about twice that more
@@ -94,11 +94,7 @@ export interface StreamScoreResult {
 }
 
 export async function createStreamSessions(threads?: number): Promise<StreamSessions> {
-  const opts: ort.InferenceSession.SessionOptions = {
-    executionProviders: ['cpu'],
-    ...(threads ? { intraOpNumThreads: threads } : {}),
-    graphOptimizationLevel: 'all',
-  };
+  const opts = scoreSessionOptions(threads);
   return {
     tile: await ort.InferenceSession.create(tileGraph(), opts),
     matmul: await ort.InferenceSession.create(matmulGraph(), opts),

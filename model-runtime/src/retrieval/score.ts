@@ -60,12 +60,17 @@ export interface ScoreResult {
 
 const SCORES_PER_CHUNK = 8_000_000;
 
-export async function createScoreSession(threads?: number): Promise<ScoreSessions> {
-  const opts: ort.InferenceSession.SessionOptions = {
+/** The options of every retrieval scoring session (this file's and the streamed scoring's): CPU, fully optimized. */
+export function scoreSessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
+  return {
     executionProviders: ['cpu'],
     ...(threads ? { intraOpNumThreads: threads } : {}),
     graphOptimizationLevel: 'all',
   };
+}
+
+export async function createScoreSession(threads?: number): Promise<ScoreSessions> {
+  const opts = scoreSessionOptions(threads);
   return {
     score: await ort.InferenceSession.create(scoreGraph(), opts),
     count: await ort.InferenceSession.create(countGraph(), opts),
