@@ -168,26 +168,20 @@ describe('streamed retrieval evaluation', () => {
       options: { k: 10 },
       provider: 'cpu',
     };
+    // the evaluation, its rows to `onRows` in batches of 11
+    const evaluate = (onRows: (rows: ItemRow[]) => void) =>
+      evaluateRetrieval(db, model, cacheKeys(modelDir), root, o, quiet, onRows, 11);
     try {
       const before = listEvalRuns(db).length;
       const writer = new EvalRunWriter(db, facts);
       const batches: number[] = [];
-      const out = await evaluateRetrieval(
-        db,
-        model,
-        cacheKeys(modelDir),
-        root,
-        o,
-        quiet,
-        (rows) => {
-          writer.add(rows);
-          batches.push(rows.length);
-          // committed, yet invisible to every read
-          expect(listEvalRuns(db).length).toBe(before);
-          expect(() => getEvalRun(db, writer.runId)).toThrow(/no evaluation run/);
-        },
-        11,
-      );
+      const out = await evaluate((rows) => {
+        writer.add(rows);
+        batches.push(rows.length);
+        // committed, yet invisible to every read
+        expect(listEvalRuns(db).length).toBe(before);
+        expect(() => getEvalRun(db, writer.runId)).toThrow(/no evaluation run/);
+      });
       const n = db.prepare('SELECT count(*) FROM eval_items WHERE run_id = ?').pluck().get(writer.runId) as number;
       expect(n).toBe(out.counts.captions + out.counts.images);
       expect(batches.length).toBe(Math.ceil(n / 11));
@@ -199,19 +193,10 @@ describe('streamed retrieval evaluation', () => {
       // a run that fails midway: its rows and its run are gone
       const failing = new EvalRunWriter(db, facts);
       await expect(
-        evaluateRetrieval(
-          db,
-          model,
-          cacheKeys(modelDir),
-          root,
-          o,
-          quiet,
-          (rows) => {
-            failing.add(rows);
-            throw new Error('disk full');
-          },
-          11,
-        ),
+        evaluate((rows) => {
+          failing.add(rows);
+          throw new Error('disk full');
+        }),
       ).rejects.toThrow('disk full');
       failing.abandon();
       expect(db.prepare('SELECT count(*) FROM eval_items WHERE run_id = ?').pluck().get(failing.runId)).toBe(0);
