@@ -103,13 +103,14 @@ export function browseImages(
     .prepare('SELECT summary, imported_at AS importedAt, refreshed_at AS refreshedAt FROM datasets WHERE id = ?')
     .get(q.datasetId) as { summary: string; importedAt: string; refreshedAt: string | null };
   const summary = JSON.parse(ds.summary) as ImportSummary;
+  const version = `${ds.importedAt}|${ds.refreshedAt}`; // a refresh is a new version
   const counted = q.split ? summary.splits[q.split] : { images: summary.images, captions: summary.captions };
   const params = { datasetId: q.datasetId, split: q.split, limit: q.limit, offset: q.offset };
   const order = IMAGE_ORDER[q.sort];
   const search = q.search ? { prefix: prefixQuery(db, q.search), exact: ftsQuery(q.search, false) } : null;
   if (search?.prefix === '') return { total: 0, offset: q.offset, items: [], capped: false };
   if (search?.prefix && search.exact) {
-    const part = { captions: counted?.captions ?? 0, version: `${ds.importedAt}|${ds.refreshedAt}` };
+    const part = { captions: counted?.captions ?? 0, version };
     const ids = searchHits(db, q, search as { prefix: string; exact: string }, part, searchCap);
     const capped = ids.slice(0, searchCap);
     // in file order the page is a slice of the ids; another order reads the matching images' keys
@@ -140,8 +141,7 @@ export function browseImages(
   if (q.split) where.push('i.split = @split');
   // in file order a page deep in a large dataset starts from the nearest page already read (its first image id)
   // instead of stepping over every image before it: 20-40 ms at a million images, then well under 1 ms
-  const marks =
-    q.sort === 'id' ? pageMarks(db, `${q.datasetId}|${q.split ?? ''}|${ds.importedAt}|${ds.refreshedAt}`) : null;
+  const marks = q.sort === 'id' ? pageMarks(db, `${q.datasetId}|${q.split ?? ''}|${version}`) : null;
   const mark = marks ? nearestMark(marks, q.offset) : null;
   if (mark) where.push('i.id >= @markId');
   const rows = db
@@ -153,12 +153,18 @@ export function browseImages(
   return { total: counted?.images ?? 0, offset: q.offset, items: rows.map((r) => toImageItem(root, r)) };
 }
 
+/** The cache map `caches` keeps for `db` (made on first use; it goes with the connection). */
+function perDb<V>(caches: WeakMap<Db, Map<string, V>>, db: Db): Map<string, V> {
+  let cache = caches.get(db);
+  if (!cache) caches.set(db, (cache = new Map()));
+  return cache;
+}
+
 /** Per database: by dataset (or split) version, known [position in file order, image id] pairs, ascending. */
 const marksCache = new WeakMap<Db, Map<string, [number, number][]>>();
 
 function pageMarks(db: Db, key: string): [number, number][] {
-  let cache = marksCache.get(db);
-  if (!cache) marksCache.set(db, (cache = new Map()));
+  const cache = perDb(marksCache, db);
   let marks = cache.get(key);
   if (!marks) {
     if (cache.size >= 32) cache.delete(cache.keys().next().value!);
@@ -269,8 +275,7 @@ const boundsCache = new WeakMap<Db, Map<string, PartBounds>>();
  * writes each image's captions after it, so a split written in one run is just its own captions.
  */
 function partBounds(db: Db, q: { datasetId: number; split?: string }, version: string): PartBounds {
-  let cache = boundsCache.get(db);
-  if (!cache) boundsCache.set(db, (cache = new Map()));
+  const cache = perDb(boundsCache, db);
   const key = `${q.datasetId}|${q.split ?? ''}|${version}`;
   const known = cache.get(key);
   if (known) return known;
@@ -437,8 +442,7 @@ export async function getDatasetStats(
 ): Promise<DatasetStats> {
   const ds = listDatasets(db).find((d) => d.id === datasetId);
   if (!ds) throw new ApiError('not_found', `There is no dataset ${datasetId}.`);
-  let cache = statsCache.get(db);
-  if (!cache) statsCache.set(db, (cache = new Map()));
+  const cache = perDb(statsCache, db);
   const key = `${datasetId}|${ds.importedAt}|${ds.refreshedAt}`;
   let histogram = cache.get(key);
   if (!histogram) {
@@ -449,8 +453,7 @@ export async function getDatasetStats(
         : Promise.resolve(lengthHistogram(db, datasetId, ds.kind));
     for (const k of cache.keys()) if (k.startsWith(`${datasetId}|`)) cache.delete(k);
     cache.set(key, histogram);
-    const c = cache;
-    histogram.catch(() => c.get(key) === histogram && c.delete(key)); // a failure is not kept: the next call retries
+    histogram.catch(() => cache.get(key) === histogram && cache.delete(key)); // a failure is not kept: the next call retries
   }
   return { datasetId, splits: ds.splits, missingImages: ds.missingImages, lengthHistogram: await histogram };
 }
