@@ -23,7 +23,7 @@
 // pass over the captions, how many score strictly above its best own caption (only those images' columns).
 import * as ort from 'onnxruntime-node';
 import { columnCountGraph, matmulGraph, tileGraph } from './score-graph';
-import { mergeColumn, recallMetrics, type RetrievalMetrics, scoreSessionOptions } from './score';
+import { mergeColumn, ownRanksInTop, recallMetrics, type RetrievalMetrics, scoreSessionOptions } from './score';
 
 /**
  * One score tile is kept within this many bytes unless told otherwise (ONNX Runtime holds about twice that more
@@ -246,15 +246,7 @@ export async function scoreRetrievalStream(input: StreamScoreInput): Promise<Str
     input.onProgress?.(start + M, T, 'scoring');
   }
 
-  const imageRank = new Int32Array(I).fill(-1);
-  for (let i = 0; i < I; i++)
-    for (let j = 0; j < K; j++) {
-      const t = imgIndex[i * K + j];
-      if (t >= 0 && textImage[t] === i) {
-        imageRank[i] = j;
-        break;
-      }
-    }
+  const imageRank = ownRanksInTop(imgIndex, I, K, textImage);
   const lonely: number[] = [];
   let captionless = 0;
   for (let i = 0; i < I; i++) {

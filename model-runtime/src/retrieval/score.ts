@@ -77,6 +77,23 @@ export async function createScoreSession(threads?: number): Promise<ScoreSession
   };
 }
 
+/**
+ * Per image: the position of its first own caption (textImage[t] === image) in its top list of k captions,
+ * -1 where none is there (the rank then has to be counted).
+ */
+export function ownRanksInTop(topIndex: Int32Array, images: number, k: number, textImage: Int32Array): Int32Array {
+  const rank = new Int32Array(images).fill(-1);
+  for (let i = 0; i < images; i++)
+    for (let j = 0; j < k; j++) {
+      const t = topIndex[i * k + j];
+      if (t >= 0 && textImage[t] === i) {
+        rank[i] = j;
+        break;
+      }
+    }
+  return rank;
+}
+
 function dot(a: Float32Array, ai: number, b: Float32Array, bi: number, d: number): number {
   let s = 0;
   for (let j = 0; j < d; j++) s += a[ai + j] * b[bi + j];
@@ -177,15 +194,7 @@ export async function scoreRetrieval(input: ScoreInput): Promise<ScoreResult> {
     input.onProgress?.(start + M, T);
   }
 
-  const imageRank = new Int32Array(I).fill(-1);
-  for (let i = 0; i < I; i++)
-    for (let j = 0; j < KC; j++) {
-      const t = imgTopIndex[i * KC + j];
-      if (t >= 0 && textImage[t] === i) {
-        imageRank[i] = j;
-        break;
-      }
-    }
+  const imageRank = ownRanksInTop(imgTopIndex, I, KC, textImage);
   const counted = await countBeyondReach(input, sessions, { T, I, D, KR, KC, textRank, imageRank });
   const imageTopIndex = new Int32Array(I * K);
   const imageTopScore = new Float32Array(I * K);
