@@ -21,6 +21,7 @@ import time
 import torch
 from PIL import Image
 
+from mome.export import export_model_dir
 from mome.losses import nlvr2_loss
 from mome.model_dir import load_model_dir
 from mome.synth.nlvr2 import PAIRS_PER_SET, SENTENCES_PER_SET, example_set, set_numbers
@@ -29,6 +30,11 @@ from mome.synth.statements import LEVEL
 from mome.tiny.data import pixels, trim
 from mome.tiny.eval import nlvr2_accuracy
 from mome.tokenizer import WordPieceTokenizer
+
+
+# what only the image-text pair path runs: never the image-only or text-only passes that retrieval embeds with
+VL_ONLY = ('nlvr2_classifier.', 'pooler.') + tuple(
+    f'transformer.blocks.{i}.{part}' for i in range(64) for part in ('mlp_vl.', 'norm2_vl.'))
 
 
 def _one_set(args):
@@ -91,12 +97,19 @@ def main(argv) -> int:
     p.add_argument('--train-subset', type=int, default=0, help='train on the first N examples only (0: all)')
     p.add_argument('--generate-only', action='store_true', help='write --data-cache and stop')
     p.add_argument('--tag', default='', help='a label printed on every line')
+    p.add_argument('--scope', default='all', choices=('all', 'vl'),
+                   help="vl: train only what retrieval never runs (the top layers' vision-language FFN expert, the "
+                        'pooler and the NLVR2 classifier), so the retrieval embeddings stay bit-for-bit the same in PyTorch')
+    p.add_argument('--threads', type=int, default=0, help='torch threads (0: the default)')
+    p.add_argument('--save', help='export the trained model to this new folder (fp32), e.g. for encoder_probe.py')
     a = p.parse_args(argv)
     t0 = time.time()
 
     def out(kind, **f):
         print(json.dumps({'type': kind, 'tag': a.tag, 'seconds': round(time.time() - t0, 1), **f}), flush=True)
 
+    if a.threads:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     model, config, meta = load_model_dir(a.model)
     size, max_len = meta['image_size'], meta['max_text_len']
@@ -118,8 +131,12 @@ def main(argv) -> int:
     device = torch.device(a.device)
     model.to(device).train()
     out('eval', step=0, **nlvr2_accuracy(model, dev))
+    if a.scope == 'vl':
+        for n, p_ in model.named_parameters():
+            p_.requires_grad_(n.startswith(VL_ONLY))
     head = [p_ for n, p_ in model.named_parameters() if n.startswith('nlvr2_classifier.')]
-    rest = [p_ for n, p_ in model.named_parameters() if not n.startswith('nlvr2_classifier.')]
+    rest = [p_ for n, p_ in model.named_parameters() if not n.startswith('nlvr2_classifier.') and p_.requires_grad]
+    out('trainable', parameters=sum(p_.numel() for p_ in head + rest))
     opt = torch.optim.AdamW([{'params': rest, 'lr': a.lr}, {'params': head, 'lr': a.lr * a.head_mult}],
                             weight_decay=0.01)
     plan = {'total': a.steps}
@@ -158,6 +175,12 @@ def main(argv) -> int:
         if step % a.eval_every == 0 or step == plan['total']:
             out('eval', step=step, loss=round(sum(losses) / len(losses), 4), **nlvr2_accuracy(model, dev))
             losses = []
+    if a.save:
+        model.cpu().eval()
+        export_model_dir(model, config, a.save, os.path.join(a.model, meta.get('vocab_file', 'vocab.txt')),
+                         provenance={'trainer': 'tools/nlvr2_scale.py', 'from': a.model, 'args': vars(a),
+                                     'note': 'an experiment, not a shipped model'})
+        out('saved', folder=a.save)
     return 0
 
 
