@@ -99,7 +99,8 @@ def main(argv) -> int:
     p.add_argument('--tag', default='', help='a label printed on every line')
     p.add_argument('--scope', default='all', choices=('all', 'vl'),
                    help="vl: train only what retrieval never runs (the top layers' vision-language FFN expert, the "
-                        'pooler and the NLVR2 classifier), so the retrieval embeddings stay bit-for-bit the same in PyTorch')
+                        'pooler and the NLVR2 classifier), so the retrieval embeddings stay bit-for-bit the same '
+                        '(in PyTorch)')
     p.add_argument('--threads', type=int, default=0, help='torch threads (0: the default)')
     p.add_argument('--save', help='export the trained model to this new folder (fp32), e.g. for encoder_probe.py')
     a = p.parse_args(argv)
