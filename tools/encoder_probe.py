@@ -20,37 +20,19 @@ import random
 import sys
 
 import torch
-from PIL import Image
 
 from mome.model_dir import load_model_dir
 from mome.synth.captions import with_article
-from mome.synth.nlvr2 import PAIRS_PER_SET, example_set, set_numbers
-from mome.synth.render import render
 from mome.synth.scene import world_sets
 from mome.synth.statements import _selector
 from mome.tiny.data import pixels
 from mome.tokenizer import WordPieceTokenizer
+from scene_images import scene_images
 
 
 def auc(p: torch.Tensor, y: torch.Tensor) -> float:
     pos, neg = p[y == 1], p[y == 0]
     return float((pos[:, None] > neg[None, :]).float().mean() + 0.5 * (pos[:, None] == neg[None, :]).float().mean())
-
-
-def scenes_and_images(seed: int, sets: int, size: int):
-    """Every image of `sets` NLVR2 sets: (uint8 images [N, 3, size, size], scenes, each image's set theme)."""
-    ims, scenes, themes = [], [], []
-    for i, num in enumerate(set_numbers(seed, 'dev', sets)):
-        es = example_set(seed, 'dev', i, num, 'tiny')
-        for b in range(PAIRS_PER_SET):
-            for side, scene in enumerate(es.pairs[b]):
-                rng = random.Random(f'{seed}:nlvr2:dev:pixels:{es.number}:{b}:{side}')
-                img = render(scene, rng).convert('RGB').resize((size, size), Image.BICUBIC)
-                ims.append(torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8).view(size, size, 3)
-                           .permute(2, 0, 1))
-                scenes.append(scene)
-                themes.append(es.theme)
-    return torch.stack(ims), scenes, themes
 
 
 @torch.enable_grad()
@@ -83,7 +65,7 @@ def main(argv) -> int:
     model.eval()
     tok = WordPieceTokenizer.from_file(os.path.join(a.model, meta.get('vocab_file', 'vocab.txt')),
                                        max_len=meta['max_text_len'])
-    raw, scenes, themes = scenes_and_images(a.seed, a.sets, meta['image_size'])
+    raw, scenes, themes = scene_images(a.seed, 'dev', a.sets, meta['image_size'])
     px = pixels(raw)
     colours, shapes, _ = world_sets('tiny')
     has_shape = torch.tensor([[float(any(o.shape == s for o in sc.objects)) for s in shapes] for sc in scenes])

@@ -17,22 +17,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import time
 
 import torch
 import torch.nn as nn
-from PIL import Image
 
 from mome.config import MomeConfig
 from mome.model import MomeModel
 from mome.model_dir import load_model_dir
-from mome.synth.nlvr2 import PAIRS_PER_SET, example_set, set_numbers
-from mome.synth.render import render
 from mome.synth.scene import world_sets
 from mome.tiny.data import pixels
 from mome.tiny.train import MODEL_FULL, tiny_init
+from scene_images import scene_images
 
 
 def auc(p: torch.Tensor, y: torch.Tensor) -> float:
@@ -43,18 +40,10 @@ def auc(p: torch.Tensor, y: torch.Tensor) -> float:
 def presence_data(seed: int, split: str, sets: int, size: int):
     """Every image of `sets` NLVR2 sets and its labels: [shape present for each shape; colour present ...]."""
     colours, shapes, _ = world_sets('tiny')
-    ims, labels = [], []
-    for i, num in enumerate(set_numbers(seed, split, sets)):
-        es = example_set(seed, split, i, num, 'tiny')
-        for b in range(PAIRS_PER_SET):
-            for side, scene in enumerate(es.pairs[b]):
-                rng = random.Random(f'{seed}:nlvr2:{split}:pixels:{es.number}:{b}:{side}')
-                img = render(scene, rng).convert('RGB').resize((size, size), Image.BICUBIC)
-                ims.append(torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8).view(size, size, 3)
-                           .permute(2, 0, 1))
-                labels.append([float(any(o.shape == s for o in scene.objects)) for s in shapes]
-                              + [float(any(o.colour == c for o in scene.objects)) for c in colours])
-    return torch.stack(ims), torch.tensor(labels), len(shapes)
+    ims, scenes, _ = scene_images(seed, split, sets, size)
+    labels = [[float(any(o.shape == s for o in sc.objects)) for s in shapes]
+              + [float(any(o.colour == c for o in sc.objects)) for c in colours] for sc in scenes]
+    return ims, torch.tensor(labels), len(shapes)
 
 
 def conv_stem(width: int) -> nn.Module:

@@ -1,0 +1,28 @@
+"""Every image of N generated NLVR2 sets, rendered as the NLVR2 tools render them: a shared helper of
+encoder_probe.py and shape_learnability.py (a script's own folder is on its import path)."""
+from __future__ import annotations
+
+import random
+
+import torch
+from PIL import Image
+
+from mome.synth.nlvr2 import PAIRS_PER_SET, example_set, set_numbers
+from mome.synth.render import render
+
+
+def scene_images(seed: int, split: str, sets: int, size: int):
+    """(uint8 images [N, 3, size, size], their scenes, each image's set theme), in train-tiny's world."""
+    ims, scenes, themes = [], [], []
+    for i, num in enumerate(set_numbers(seed, split, sets)):
+        es = example_set(seed, split, i, num, 'tiny')
+        for b in range(PAIRS_PER_SET):
+            for side, scene in enumerate(es.pairs[b]):
+                rng = random.Random(f'{seed}:nlvr2:{split}:pixels:{es.number}:{b}:{side}')
+                img = render(scene, rng).convert('RGB').resize((size, size), Image.BICUBIC)
+                ims.append(torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8).view(size, size, 3)
+                           .permute(2, 0, 1))
+                scenes.append(scene)
+                themes.append(es.theme)
+    return torch.stack(ims), scenes, themes
+
