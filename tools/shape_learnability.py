@@ -7,8 +7,9 @@ prints the held-out mean ROC AUC for shapes and for colours as JSON lines.
     ... --encoder vit --readout max                   max over the patch tokens instead of [I_CLS]
     ... --encoder vit-stem | cnn                       a 4-convolution stem under the ViT | a small CNN alone
 
-Images: NLVR2-format scenes, 12,000 for training (seed 8821) and 2,000 held out (seed 8822), at the model's
-image size. A fresh ViT is train-tiny's (MODEL_FULL, tiny_init); --patch and --image-size change its tokens.
+Images: NLVR2-format scenes, 12,000 for training (seed 8821; --train-sets) and 2,000 held out (seed 8822), at
+the model's image size. A fresh ViT is train-tiny's (MODEL_FULL, tiny_init); --patch and --image-size change its
+tokens.
 
 Why it exists: the shipped tiny model's image encoder barely tells shapes apart (tools/encoder_probe.py), and
 NLVR2 statements mostly name shapes. This separates what the data allows from what the architecture learns in a
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 
@@ -44,6 +46,16 @@ def presence_data(seed: int, split: str, sets: int, size: int):
     labels = [[float(any(o.shape == s for o in sc.objects)) for s in shapes]
               + [float(any(o.colour == c for o in sc.objects)) for c in colours] for sc in scenes]
     return ims, torch.tensor(labels), len(shapes)
+
+
+def presence_auc(enc: nn.Module, x: torch.Tensor, y: torch.Tensor, shapes: int) -> tuple[float, float]:
+    """Mean ROC AUC over the shape labels and over the colour labels of `enc` on images `x`."""
+    enc.eval()
+    with torch.no_grad():
+        pred = torch.cat([enc(pixels(x[s:s + 256])) for s in range(0, len(x), 256)])
+    enc.train()
+    aucs = [auc(pred[:, j], y[:, j]) for j in range(y.shape[1])]
+    return round(sum(aucs[:shapes]) / shapes, 3), round(sum(aucs[shapes:]) / (len(aucs) - shapes), 3)
 
 
 def conv_stem(width: int) -> nn.Module:
@@ -94,7 +106,11 @@ def main(argv) -> int:
     p.add_argument('--steps', type=int, default=1000)
     p.add_argument('--batch', type=int, default=64)
     p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--warmup', type=int, default=0, help='linear learning-rate warm-up steps (default: none)')
+    p.add_argument('--cosine', action='store_true', help='cosine decay to 0 after the warm-up (default: constant)')
     p.add_argument('--eval-every', type=int, default=200)
+    p.add_argument('--train-sets', type=int, default=1500,
+                   help='NLVR2 sets rendered for training, 8 images each (default 1500: 12,000 images)')
     p.add_argument('--threads', type=int, default=1)
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -103,28 +119,30 @@ def main(argv) -> int:
     size = a.image_size
     if a.encoder.startswith('model:'):
         size = load_model_dir(a.encoder[len('model:'):])[2]['image_size']
-    train_x, train_y, shapes = presence_data(8821, 'train', 1500, size)
+    train_x, train_y, shapes = presence_data(8821, 'train', a.train_sets, size)
     dev_x, dev_y, _ = presence_data(8822, 'dev', 250, size)
     enc = Encoder(a.encoder, size, a.patch, a.readout, train_y.shape[1])
     opt = torch.optim.AdamW(enc.parameters(), lr=a.lr, weight_decay=0.01)
     g = torch.Generator().manual_seed(1)
     t1 = time.time()
     for step in range(1, a.steps + 1):
+        scale = min(1.0, step / a.warmup) if a.warmup else 1.0
+        if a.cosine:
+            scale *= 0.5 * (1 + math.cos(math.pi * max(0, step - a.warmup) / max(1, a.steps - a.warmup)))
+        for group in opt.param_groups:
+            group['lr'] = a.lr * scale
         idx = torch.randint(0, len(train_x), (a.batch,), generator=g)
         loss = nn.functional.binary_cross_entropy_with_logits(enc(pixels(train_x[idx])), train_y[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if step % a.eval_every == 0 or step == a.steps:
-            enc.eval()
-            with torch.no_grad():
-                pred = torch.cat([enc(pixels(dev_x[s:s + 256])) for s in range(0, len(dev_x), 256)])
-            enc.train()
-            aucs = [auc(pred[:, j], dev_y[:, j]) for j in range(dev_y.shape[1])]
+            seen = presence_auc(enc, train_x[:2000], train_y[:2000], shapes)
+            held_out = presence_auc(enc, dev_x, dev_y, shapes)
             print(json.dumps({'encoder': a.encoder, 'readout': a.readout, 'image_size': size, 'patch': a.patch,
+                              'lr': a.lr, 'warmup': a.warmup, 'cosine': a.cosine, 'train_images': len(train_x),
                               'step': step, 'loss': round(float(loss.detach()), 4),
-                              'auc_shape': round(sum(aucs[:shapes]) / shapes, 3),
-                              'auc_colour': round(sum(aucs[shapes:]) / (len(aucs) - shapes), 3),
+                              'auc_shape': held_out[0], 'auc_colour': held_out[1], 'auc_shape_train': seen[0],
                               'step_seconds': round((time.time() - t1) / step, 3),
                               'seconds': round(time.time() - t0)}), flush=True)
     return 0
