@@ -6,14 +6,18 @@ prints the held-out mean ROC AUC for shapes and for colours as JSON lines.
     ... --encoder model:assets/models/mome-tiny      the shipped image encoder, fine-tuned
     ... --encoder vit --readout max                   max over the patch tokens instead of [I_CLS]
     ... --encoder vit-stem | cnn                       a 4-convolution stem under the ViT | a small CNN alone
+    ... --encoder cnn16                                the CNN with its last map at the ViT's 16-pixel stride
+    ... --encoder vit-stem --readout max --layer-scale 0.1   a stem, small layer scale: near the CNN
 
 Images: NLVR2-format scenes, 12,000 for training (seed 8821; --train-sets) and 2,000 held out (seed 8822), at
 the model's image size. A fresh ViT is train-tiny's (MODEL_FULL, tiny_init); --patch and --image-size change its
-tokens.
+tokens, --init official keeps the model's own init, --layer-scale overrides the blocks' layer scale.
 
 Why it exists: the shipped tiny model's image encoder barely tells shapes apart (tools/encoder_probe.py), and
 NLVR2 statements mostly name shapes. This separates what the data allows from what the architecture learns in a
-CPU budget: on this machine a small CNN reached shape AUC 0.91 in 1,000 steps, train-tiny's ViT about 0.6."""
+CPU budget: on this machine a small CNN reached shape AUC 0.91 in 1,000 steps, train-tiny's ViT about 0.6 (0.73
+after 5,000 steps on 60,000 images), and the ViT under a convolutional stem with layer scale 0.1 and a read-out
+over its patch tokens 0.81 (the README's Tiny model section has the whole table)."""
 from __future__ import annotations
 
 import argparse
@@ -66,12 +70,15 @@ def conv_stem(width: int) -> nn.Module:
 
 
 class Encoder(nn.Module):
-    def __init__(self, kind: str, image_size: int, patch: int, readout: str, labels: int) -> None:
+    def __init__(self, kind: str, image_size: int, patch: int, readout: str, labels: int, init: str,
+                 layer_scale: float | None) -> None:
         super().__init__()
         self.kind, self.readout = kind, readout
-        if kind == 'cnn':
+        if kind in ('cnn', 'cnn16'):
+            # cnn16: the last convolution strides too, so its map is the ViT's 6x6 grid of 16-pixel patches
             self.net = nn.Sequential(nn.Conv2d(3, 32, 5, 2, 2), nn.GELU(), nn.Conv2d(32, 64, 3, 2, 1), nn.GELU(),
-                                     nn.Conv2d(64, 128, 3, 2, 1), nn.GELU(), nn.Conv2d(128, 128, 3, 1, 1), nn.GELU(),
+                                     nn.Conv2d(64, 128, 3, 2, 1), nn.GELU(),
+                                     nn.Conv2d(128, 128, 3, 2 if kind == 'cnn16' else 1, 1), nn.GELU(),
                                      nn.AdaptiveMaxPool2d(1), nn.Flatten())
             width = 128
         else:
@@ -80,7 +87,14 @@ class Encoder(nn.Module):
             else:
                 cfg = MomeConfig(vocab_size=8, heads=('itc',),
                                  **{**MODEL_FULL, 'image_size': image_size, 'patch_size': patch})
-                self.model = tiny_init(MomeModel(cfg))
+                self.model = MomeModel(cfg)
+                if init == 'tiny':
+                    tiny_init(self.model)
+                if layer_scale is not None:
+                    with torch.no_grad():
+                        for name, prm in self.model.named_parameters():
+                            if 'gamma_' in name:
+                                prm.fill_(layer_scale)
                 if kind == 'vit-stem':
                     if patch != 16:
                         raise SystemExit('--encoder vit-stem downsamples 16x: use --patch 16')
@@ -89,7 +103,7 @@ class Encoder(nn.Module):
         self.head = nn.Linear(width, labels)
 
     def forward(self, px: torch.Tensor) -> torch.Tensor:
-        if self.kind == 'cnn':
+        if self.kind in ('cnn', 'cnn16'):
             return self.head(self.net(px))
         m = self.model
         x = m.transformer.norm(m.run_blocks(m.embed_image(px), 'image', None, m.rel_biases(m.image_rel_index)))
@@ -98,9 +112,14 @@ class Encoder(nn.Module):
 
 def main(argv) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--encoder', default='vit', help="vit | vit-stem | cnn | model:DIR (a model folder's image "
-                                                    'encoder)')
+    p.add_argument('--encoder', default='vit', help="vit | vit-stem | cnn | cnn16 (its map at 16-pixel stride) | "
+                                                    "model:DIR (a model folder's image encoder)")
     p.add_argument('--readout', default='cls', choices=('cls', 'max'))
+    p.add_argument('--init', default='tiny', choices=('tiny', 'official'),
+                   help="a fresh ViT's init: train-tiny's tiny_init (default), or the model's own (N(0, 0.02), layer "
+                        'scale as configured)')
+    p.add_argument('--layer-scale', type=float, default=None,
+                   help="a fresh ViT's layer scale after its init (tiny_init: 1.0, the model's own: 0.1)")
     p.add_argument('--image-size', type=int, default=96)
     p.add_argument('--patch', type=int, default=16)
     p.add_argument('--steps', type=int, default=1000)
@@ -121,7 +140,7 @@ def main(argv) -> int:
         size = load_model_dir(a.encoder[len('model:'):])[2]['image_size']
     train_x, train_y, shapes = presence_data(8821, 'train', a.train_sets, size)
     dev_x, dev_y, _ = presence_data(8822, 'dev', 250, size)
-    enc = Encoder(a.encoder, size, a.patch, a.readout, train_y.shape[1])
+    enc = Encoder(a.encoder, size, a.patch, a.readout, train_y.shape[1], a.init, a.layer_scale)
     opt = torch.optim.AdamW(enc.parameters(), lr=a.lr, weight_decay=0.01)
     g = torch.Generator().manual_seed(1)
     t1 = time.time()
@@ -140,7 +159,8 @@ def main(argv) -> int:
             seen = presence_auc(enc, train_x[:2000], train_y[:2000], shapes)
             held_out = presence_auc(enc, dev_x, dev_y, shapes)
             print(json.dumps({'encoder': a.encoder, 'readout': a.readout, 'image_size': size, 'patch': a.patch,
-                              'lr': a.lr, 'warmup': a.warmup, 'cosine': a.cosine, 'train_images': len(train_x),
+                              'init': a.init, 'layer_scale': a.layer_scale, 'lr': a.lr, 'warmup': a.warmup,
+                              'cosine': a.cosine, 'train_images': len(train_x),
                               'step': step, 'loss': round(float(loss.detach()), 4),
                               'auc_shape': held_out[0], 'auc_colour': held_out[1], 'auc_shape_train': seen[0],
                               'step_seconds': round((time.time() - t1) / step, 3),
