@@ -1,6 +1,7 @@
 """What a model folder's encoders see of the synthetic world: linear probes for "this shape is in the image" and
 "this colour is in the image" on the image encoder's [I_CLS], and the ITM head's score for one-object phrases
-("a hexagon.", "a red shape.") against images with and without such an object. Prints one JSON object.
+("a hexagon.", "a red shape.") against images with and without such an object. Prints one JSON object; the
+probes also run on the max over the patch tokens (probe_auc_patch_max), which the fusion blocks can attend to.
 
     PYTHONPATH=model-runtime/python python3 tools/encoder_probe.py --model assets/models/mome-tiny
 
@@ -70,16 +71,18 @@ def main(argv) -> int:
     colours, shapes, _ = world_sets('tiny')
     has_shape = torch.tensor([[float(any(o.shape == s for o in sc.objects)) for s in shapes] for sc in scenes])
     has_colour = torch.tensor([[float(any(o.colour == c for o in sc.objects)) for c in colours] for sc in scenes])
-    cls = []
+    cls, patch_max = [], []
     for s in range(0, len(px), 128):
         x = model.embed_image(px[s:s + 128])
-        cls.append(model.transformer.norm(model.run_blocks(x, 'image', None,
-                                                           model.rel_biases(model.image_rel_index)))[:, 0])
-    feats = torch.cat(cls)
-    train = int(len(feats) * 0.7)
-    out = {'model': a.model, 'images': len(px), 'seed': a.seed,
-           'probe_auc': {'shape': round(probe_auc(feats, has_shape, train), 3),
-                         'colour': round(probe_auc(feats, has_colour, train), 3)}}
+        x = model.transformer.norm(model.run_blocks(x, 'image', None, model.rel_biases(model.image_rel_index)))
+        cls.append(x[:, 0])
+        patch_max.append(x[:, 1:].amax(dim=1))
+    train = int(len(px) * 0.7)
+    out = {'model': a.model, 'images': len(px), 'seed': a.seed}
+    # [I_CLS] (what ITC reads) and the max over the patch tokens (what the fusion blocks can attend to)
+    for key, feats in (('probe_auc', torch.cat(cls)), ('probe_auc_patch_max', torch.cat(patch_max))):
+        out[key] = {'shape': round(probe_auc(feats, has_shape, train), 3),
+                    'colour': round(probe_auc(feats, has_colour, train), 3)}
     if config.has('itm'):
         rng = random.Random(5)
         texts, labels, kinds = [], [], []
