@@ -24,16 +24,10 @@ import torch
 
 from mome.model_dir import load_model_dir
 from mome.synth.captions import with_article
-from mome.synth.scene import world_sets
 from mome.synth.statements import _selector
 from mome.tiny.data import pixels
 from mome.tokenizer import WordPieceTokenizer
-from scene_images import scene_images
-
-
-def auc(p: torch.Tensor, y: torch.Tensor) -> float:
-    pos, neg = p[y == 1], p[y == 0]
-    return float((pos[:, None] > neg[None, :]).float().mean() + 0.5 * (pos[:, None] == neg[None, :]).float().mean())
+from scene_images import auc, presence, scene_images
 
 
 @torch.enable_grad()
@@ -68,9 +62,7 @@ def main(argv) -> int:
                                        max_len=meta['max_text_len'])
     raw, scenes, themes = scene_images(a.seed, 'dev', a.sets, meta['image_size'])
     px = pixels(raw)
-    colours, shapes, _ = world_sets('tiny')
-    has_shape = torch.tensor([[float(any(o.shape == s for o in sc.objects)) for s in shapes] for sc in scenes])
-    has_colour = torch.tensor([[float(any(o.colour == c for o in sc.objects)) for c in colours] for sc in scenes])
+    has_shape, has_colour = presence(scenes)
     cls, patch_max = [], []
     for s in range(0, len(px), 128):
         x = model.embed_image(px[s:s + 128])
@@ -95,10 +87,9 @@ def main(argv) -> int:
         enc = tok.encode_batch(texts, max_len=meta['max_text_len'], pad='max_length', as_tensors=True)
         scores = torch.cat([model.fusion(px[s:s + 64], enc.input_ids[s:s + 64], enc.attention_mask[s:s + 64])[1]
                             .softmax(-1)[:, 1] for s in range(0, len(px), 64)])
-        y, kinds_t = torch.tensor(labels), kinds
-        out['itm_phrase_auc'] = {k: round(auc(scores[[i for i, v in enumerate(kinds_t) if v == k]],
-                                              y[[i for i, v in enumerate(kinds_t) if v == k]]), 3)
-                                 for k in ('colour', 'shape', 'colour+shape')}
+        y = torch.tensor(labels)
+        of_kind = {k: torch.tensor([v == k for v in kinds]) for k in ('colour', 'shape', 'colour+shape')}
+        out['itm_phrase_auc'] = {k: round(auc(scores[m], y[m]), 3) for k, m in of_kind.items()}
     print(json.dumps(out))
     return 0
 

@@ -32,9 +32,10 @@ from mome.tiny.eval import nlvr2_accuracy
 from mome.tokenizer import WordPieceTokenizer
 
 
-# what only the image-text pair path runs: never the image-only or text-only passes that retrieval embeds with
-VL_ONLY = ('nlvr2_classifier.', 'pooler.') + tuple(
-    f'transformer.blocks.{i}.{part}' for i in range(64) for part in ('mlp_vl.', 'norm2_vl.'))
+def vl_only(name: str) -> bool:
+    """Whether only the image-text pair path runs this parameter, never the image-only or text-only passes that
+    retrieval embeds with: the vision-language FFN expert, the pooler and the NLVR2 classifier."""
+    return name.startswith(('nlvr2_classifier.', 'pooler.')) or '.mlp_vl.' in name or '.norm2_vl.' in name
 
 
 def _one_set(args):
@@ -134,7 +135,7 @@ def main(argv) -> int:
     out('eval', step=0, **nlvr2_accuracy(model, dev))
     if a.scope == 'vl':
         for n, p_ in model.named_parameters():
-            p_.requires_grad_(n.startswith(VL_ONLY))
+            p_.requires_grad_(vl_only(n))
     head = [p_ for n, p_ in model.named_parameters() if n.startswith('nlvr2_classifier.')]
     rest = [p_ for n, p_ in model.named_parameters() if not n.startswith('nlvr2_classifier.') and p_.requires_grad]
     out('trainable', parameters=sum(p_.numel() for p_ in head + rest))

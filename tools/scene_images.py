@@ -1,5 +1,6 @@
-"""Every image of N generated NLVR2 sets, rendered as the NLVR2 tools render them: a shared helper of
-encoder_probe.py and shape_learnability.py (a script's own folder is on its import path)."""
+"""What encoder_probe.py and shape_learnability.py share (a script's own folder is on its import path): every
+image of N generated NLVR2 sets, rendered as the NLVR2 tools render them, which shapes and colours each holds,
+and ROC AUC."""
 from __future__ import annotations
 
 import random
@@ -9,6 +10,7 @@ from PIL import Image
 
 from mome.synth.nlvr2 import PAIRS_PER_SET, example_set, set_numbers
 from mome.synth.render import render
+from mome.synth.scene import world_sets
 
 
 def scene_images(seed: int, split: str, sets: int, size: int):
@@ -26,3 +28,16 @@ def scene_images(seed: int, split: str, sets: int, size: int):
                 themes.append(es.theme)
     return torch.stack(ims), scenes, themes
 
+
+def presence(scenes) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per scene, 1.0 for each shape and for each colour of train-tiny's world that it holds: ([N, shapes],
+    [N, colours])."""
+    colours, shapes, _ = world_sets('tiny')
+    return (torch.tensor([[float(any(o.shape == s for o in sc.objects)) for s in shapes] for sc in scenes]),
+            torch.tensor([[float(any(o.colour == c for o in sc.objects)) for c in colours] for sc in scenes]))
+
+
+def auc(p: torch.Tensor, y: torch.Tensor) -> float:
+    """ROC AUC of scores p for binary labels y (ties count half)."""
+    pos, neg = p[y == 1], p[y == 0]
+    return float((pos[:, None] > neg[None, :]).float().mean() + 0.5 * (pos[:, None] == neg[None, :]).float().mean())

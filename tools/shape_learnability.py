@@ -32,24 +32,16 @@ import torch.nn as nn
 from mome.config import MomeConfig
 from mome.model import MomeModel
 from mome.model_dir import load_model_dir
-from mome.synth.scene import world_sets
 from mome.tiny.data import pixels
 from mome.tiny.train import MODEL_FULL, tiny_init
-from scene_images import scene_images
-
-
-def auc(p: torch.Tensor, y: torch.Tensor) -> float:
-    pos, neg = p[y == 1], p[y == 0]
-    return float((pos[:, None] > neg[None, :]).float().mean() + 0.5 * (pos[:, None] == neg[None, :]).float().mean())
+from scene_images import auc, presence, scene_images
 
 
 def presence_data(seed: int, split: str, sets: int, size: int):
     """Every image of `sets` NLVR2 sets and its labels: [shape present for each shape; colour present ...]."""
-    colours, shapes, _ = world_sets('tiny')
     ims, scenes, _ = scene_images(seed, split, sets, size)
-    labels = [[float(any(o.shape == s for o in sc.objects)) for s in shapes]
-              + [float(any(o.colour == c for o in sc.objects)) for c in colours] for sc in scenes]
-    return ims, torch.tensor(labels), len(shapes)
+    has_shape, has_colour = presence(scenes)
+    return ims, torch.cat([has_shape, has_colour], dim=1), has_shape.shape[1]
 
 
 def presence_auc(enc: nn.Module, x: torch.Tensor, y: torch.Tensor, shapes: int) -> tuple[float, float]:
@@ -71,7 +63,7 @@ def conv_stem(width: int) -> nn.Module:
 
 class Encoder(nn.Module):
     def __init__(self, kind: str, image_size: int, patch: int, readout: str, labels: int, init: str,
-                 layer_scale: float | None) -> None:
+                 layer_scale: float | None, loaded=None) -> None:
         super().__init__()
         self.kind, self.readout = kind, readout
         if kind in ('cnn', 'cnn16'):
@@ -82,8 +74,8 @@ class Encoder(nn.Module):
                                      nn.AdaptiveMaxPool2d(1), nn.Flatten())
             width = 128
         else:
-            if kind.startswith('model:'):
-                self.model, cfg, _ = load_model_dir(kind[len('model:'):])
+            if loaded is not None:  # kind 'model:DIR': load_model_dir's (model, config, meta)
+                self.model, cfg, _ = loaded
             else:
                 cfg = MomeConfig(vocab_size=8, heads=('itc',),
                                  **{**MODEL_FULL, 'image_size': image_size, 'patch_size': patch})
@@ -135,12 +127,13 @@ def main(argv) -> int:
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     t0 = time.time()
-    size = a.image_size
+    size, loaded = a.image_size, None
     if a.encoder.startswith('model:'):
-        size = load_model_dir(a.encoder[len('model:'):])[2]['image_size']
+        loaded = load_model_dir(a.encoder[len('model:'):])
+        size = loaded[2]['image_size']
     train_x, train_y, shapes = presence_data(8821, 'train', a.train_sets, size)
     dev_x, dev_y, _ = presence_data(8822, 'dev', 250, size)
-    enc = Encoder(a.encoder, size, a.patch, a.readout, train_y.shape[1], a.init, a.layer_scale)
+    enc = Encoder(a.encoder, size, a.patch, a.readout, train_y.shape[1], a.init, a.layer_scale, loaded)
     opt = torch.optim.AdamW(enc.parameters(), lr=a.lr, weight_decay=0.01)
     g = torch.Generator().manual_seed(1)
     t1 = time.time()
