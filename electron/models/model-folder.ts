@@ -82,6 +82,7 @@ export function architecture(dir: string): Record<string, unknown> {
     'num_heads',
     'image_size',
     'patch_size',
+    'patch_embed',
     'vl_start',
     'embed_dim',
     'max_text_len',

@@ -13,6 +13,7 @@ import torch
 
 # Every head an official checkpoint may carry (spec §2), in a stable order for mome.json.
 KNOWN_HEADS = ('itc', 'itc_vl', 'itm', 'mlm', 'nlvr2', 'vqa')
+PATCH_EMBEDS = ('linear', 'conv')
 
 # Head counts of published architectures whose width is not a multiple of 64 (base-plus: 544 = 16 x 34).
 KNOWN_HEAD_COUNTS = {(544, 24): 16}
@@ -30,6 +31,9 @@ class MomeConfig:
     mlp_ratio: float = 4.0
     patch_size: int = 16
     image_size: int = 224
+    # 'linear': one patch_size x patch_size convolution (ViT, the official checkpoints); 'conv': log2(patch_size)
+    # stride-2 3x3 convolutions and a 1x1 projection to the same patch grid (a convolutional stem, PatchEmbed)
+    patch_embed: str = 'linear'
     vl_start: int = 10                   # blocks with index >= vl_start own mlp_vl + norm2_vl
     rel_pos_bias: bool = True            # one shared table [R, H*L] (spec §3.2)
     abs_pos_emb: bool = False            # transformer.pos_embed (base-plus)
@@ -53,6 +57,11 @@ class MomeConfig:
             raise ConfigError(f'embed_dim {self.embed_dim} is not divisible by num_heads {self.num_heads}')
         if self.image_size % self.patch_size:
             raise ConfigError(f'image_size {self.image_size} is not a multiple of patch_size {self.patch_size}')
+        if self.patch_embed not in PATCH_EMBEDS:
+            raise ConfigError(f'unknown patch_embed {self.patch_embed!r}; known: {PATCH_EMBEDS}')
+        if self.patch_embed == 'conv' and (self.patch_size < 2 or self.patch_size & (self.patch_size - 1)):
+            raise ConfigError(f'a convolutional stem halves the image per layer, so patch_size must be a power of '
+                              f'two; got {self.patch_size}')
         if not 0 <= self.vl_start <= self.depth:
             raise ConfigError(f'vl_start {self.vl_start} is outside 0..depth ({self.depth})')
         if self.shared_experts:
@@ -221,7 +230,8 @@ def config_from_state_dict(sd: Mapping[str, torch.Tensor], image_size: Optional[
                            num_heads: Optional[int] = None) -> MomeConfig:
     """Reads every size from the tensors of an (unwrapped, prefix-stripped) official state dict.
 
-    - depth: 1 + the largest `transformer.blocks.{i}` index; width D: cls_token; patch: the conv kernel.
+    - depth: 1 + the largest `transformer.blocks.{i}` index; width D: cls_token; patch: the conv kernel, or
+      2^(stride-2 convolutions) for a convolutional stem (`transformer.patch_embed.stem.*`).
     - heads: columns of relative_position_bias_table / depth; without that table (base-plus) a known
       architecture (544 wide, 24 deep: 16), else D / 64 (the usual head dim), else `num_heads` must be given.
     - vl_start: the first block with mlp_vl (depth when none, e.g. text-only pre-training).
@@ -238,7 +248,8 @@ def config_from_state_dict(sd: Mapping[str, torch.Tensor], image_size: Optional[
         missing = sorted(set(range(depth)) - set(blocks))
         raise ConfigError(f'transformer blocks {missing} are missing (found up to block {depth - 1})')
     dim = _require(sd, 'transformer.cls_token')[-1]
-    patch = _require(sd, 'transformer.patch_embed.proj.weight')[-1]
+    stem = [k for k in sd if k.startswith('transformer.patch_embed.stem.') and k.endswith('.weight')]
+    patch = 2 ** len(stem) if stem else _require(sd, 'transformer.patch_embed.proj.weight')[-1]
     shared = ('transformer.blocks.0.mlp_text.fc1.weight' in sd
               and 'transformer.blocks.0.mlp_imag.fc1.weight' not in sd)
     mlp_hidden = _require(sd, 'transformer.blocks.0.mlp_text.fc1.weight')[0]
@@ -253,6 +264,7 @@ def config_from_state_dict(sd: Mapping[str, torch.Tensor], image_size: Optional[
         num_heads=_num_heads(sd, dim, depth, num_heads),
         mlp_ratio=mlp_hidden / dim,
         patch_size=patch,
+        patch_embed='conv' if stem else 'linear',
         image_size=image_size if image_size is not None else window * patch,
         vl_start=vl_start,
         rel_pos_bias='relative_position_bias_table' in sd,

@@ -276,6 +276,7 @@ def model_json(cfg: MomeConfig, graphs: Dict[str, str], fp16: bool, provenance: 
         'vl_start': cfg.vl_start,
         'image_size': cfg.image_size,
         'patch_size': cfg.patch_size,
+        'patch_embed': cfg.patch_embed,
         'mean': [0.5, 0.5, 0.5],
         'std': [0.5, 0.5, 0.5],
         'resize': 'bicubic',

@@ -178,18 +178,42 @@ class Block(nn.Module):
         return torch.cat([x_text + self._expert('text', x_text), x_imag + self._expert('imag', x_imag)], dim=1)
 
 
+def conv_stem(patch: int, width: int) -> nn.Sequential:
+    """log2(patch) stride-2 3x3 convolutions with GELU (32, 64, 128, ... channels, the last one `width`): the same
+    grid as a patch x patch convolution, but each patch token is built from local edges and corners."""
+    layers: list = []
+    n = patch.bit_length() - 1
+    c_in = 3
+    for i in range(n):
+        c_out = width if i == n - 1 else 32 * 2 ** i
+        layers += [nn.Conv2d(c_in, c_out, kernel_size=3, stride=2, padding=1), nn.GELU()]
+        c_in = c_out
+    return nn.Sequential(*layers)
+
+
 class PatchEmbed(nn.Module):
+    """Pixels to patch tokens. 'linear' (ViT, the official checkpoints): one patch x patch convolution. 'conv': a
+    convolutional stem, then a 1x1 projection. On the tiny model's synthetic scenes the linear embedding learned
+    colour but hardly shape, which NLVR2 statements need; with the stem a supervised probe learned shape several
+    times faster (tools/shape_learnability.py, README)."""
+
     def __init__(self, cfg: MomeConfig) -> None:
         super().__init__()
         self.image_size = cfg.image_size
-        self.proj = nn.Conv2d(3, cfg.embed_dim, kernel_size=cfg.patch_size, stride=cfg.patch_size)
+        if cfg.patch_embed == 'conv':
+            self.stem = conv_stem(cfg.patch_size, cfg.embed_dim)
+            self.proj = nn.Conv2d(cfg.embed_dim, cfg.embed_dim, kernel_size=1)
+        else:
+            self.stem = None
+            self.proj = nn.Conv2d(3, cfg.embed_dim, kernel_size=cfg.patch_size, stride=cfg.patch_size)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         if pixels.dim() != 4 or pixels.shape[1] != 3 or pixels.shape[2] != self.image_size \
                 or pixels.shape[3] != self.image_size:
             raise ValueError(f'pixel_values must be [B, 3, {self.image_size}, {self.image_size}]; '
                              f'got {list(pixels.shape)} (resize images to the model\'s image size)')
-        return self.proj(pixels).flatten(2).transpose(1, 2)
+        x = pixels if self.stem is None else self.stem(pixels)
+        return self.proj(x).flatten(2).transpose(1, 2)
 
 
 class MultiwayTransformer(nn.Module):

@@ -12,6 +12,7 @@ import torch
 from mome.checkpoint import CheckpointError, load_checkpoint, official_state_dict, save_official_checkpoint, \
     unwrap_state_dict
 from mome.config import ConfigError, MomeConfig, config_from_state_dict
+from mome.model import MomeModel
 from mome.interpolate import resize_relative_position_table, spline_resample_grid
 from mome.safe_load import load_data
 from tests.model_helpers import TempDirTest, inputs, random_model, shape_only, spec_shapes, tiny
@@ -67,6 +68,19 @@ class ConfigFromStateDictTest(unittest.TestCase):
                          (96, 5, 3, 56, 8, 192))
         self.assertEqual(c.vl_start, 5)      # no mlp_vl anywhere: text-only stage
         self.assertEqual(c.max_text_len, 196)
+
+    def test_conv_stem_detected(self):
+        sd = MomeModel(MomeConfig(embed_dim=64, depth=2, num_heads=2, image_size=48, vl_start=1,
+                                  patch_embed='conv')).state_dict()
+        c = config_from_state_dict(sd)
+        self.assertEqual((c.patch_embed, c.patch_size, c.image_size), ('conv', 16, 48))
+        self.assertEqual(MomeModel(c).state_dict().keys(), sd.keys())
+
+    def test_conv_stem_needs_a_power_of_two_patch(self):
+        with self.assertRaisesRegex(ConfigError, 'power of two'):
+            MomeConfig(embed_dim=64, depth=2, num_heads=2, image_size=48, patch_size=12, patch_embed='conv')
+        with self.assertRaisesRegex(ConfigError, 'unknown patch_embed'):
+            MomeConfig(patch_embed='hexagonal')
 
     def test_shared_experts_detected(self):
         c = self.read(d=64, depth=3, heads=2, window=2, vl_start=3, shared=True)

@@ -25,7 +25,14 @@ class LoadModelDirTest(TempDirTest):
         return model, cfg, out
 
     def test_fp32_round_trip_is_identical(self):
-        model, cfg, out = self.export()
+        self.check_fp32_round_trip()
+
+    def test_conv_stem_round_trip_is_identical(self):
+        # the tiny model's convolutional stem: its parameters travel through the graphs like the linear one's
+        self.check_fp32_round_trip(patch_embed='conv')
+
+    def check_fp32_round_trip(self, **cfg_overrides):
+        model, cfg, out = self.export(**cfg_overrides)
         loaded, cfg2, meta = load_model_dir(out)
         self.assertEqual(cfg2, cfg)
         want, got = model.state_dict(), loaded.state_dict()
