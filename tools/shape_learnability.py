@@ -10,8 +10,9 @@ prints the held-out mean ROC AUC for shapes and for colours as JSON lines.
     ... --encoder vit-stem --readout max --layer-scale 0.1   a stem, small layer scale: near the CNN
 
 Images: NLVR2-format scenes, 12,000 for training (seed 8821; --train-sets) and 2,000 held out (seed 8822), at
-the model's image size. A fresh ViT is train-tiny's (MODEL_FULL, tiny_init); --patch and --image-size change its
-tokens, --init official keeps the model's own init, --layer-scale overrides the blocks' layer scale.
+the model's image size. A fresh ViT is train-tiny's before the stem (MODEL_FULL with linear patches, tiny_init,
+layer scale 1.0); --patch and --image-size change its tokens, --init official keeps the model's own init,
+--layer-scale overrides the blocks' layer scale.
 
 Why it exists: the shipped tiny model's image encoder barely tells shapes apart (tools/encoder_probe.py), and
 NLVR2 statements mostly name shapes. This separates what the data allows from what the architecture learns in a
@@ -30,7 +31,7 @@ import torch
 import torch.nn as nn
 
 from mome.config import MomeConfig
-from mome.model import MomeModel
+from mome.model import MomeModel, conv_stem
 from mome.model_dir import load_model_dir
 from mome.tiny.data import pixels
 from mome.tiny.train import MODEL_FULL, tiny_init
@@ -54,11 +55,9 @@ def presence_auc(enc: nn.Module, x: torch.Tensor, y: torch.Tensor, shapes: int) 
     return round(sum(aucs[:shapes]) / shapes, 3), round(sum(aucs[shapes:]) / (len(aucs) - shapes), 3)
 
 
-def conv_stem(width: int) -> nn.Module:
-    """Four stride-2 3x3 convolutions and a 1x1 projection: the same 16x downsampling as a 16-pixel patch."""
-    return nn.Sequential(nn.Conv2d(3, 32, 3, 2, 1), nn.GELU(), nn.Conv2d(32, 64, 3, 2, 1), nn.GELU(),
-                         nn.Conv2d(64, 128, 3, 2, 1), nn.GELU(), nn.Conv2d(128, width, 3, 2, 1), nn.GELU(),
-                         nn.Conv2d(width, width, 1))
+def stem_and_projection(width: int) -> nn.Module:
+    """The model's convolutional stem (model.conv_stem: four stride-2 3x3 convolutions) and its 1x1 projection."""
+    return nn.Sequential(conv_stem(16, width), nn.Conv2d(width, width, 1))
 
 
 class Encoder(nn.Module):
@@ -77,8 +76,10 @@ class Encoder(nn.Module):
             if loaded is not None:  # kind 'model:DIR': load_model_dir's (model, config, meta)
                 self.model, cfg, _ = loaded
             else:
+                # the ViT these measurements started from: linear patches; tiny_init then set layer scale 1.0
                 cfg = MomeConfig(vocab_size=8, heads=('itc',),
-                                 **{**MODEL_FULL, 'image_size': image_size, 'patch_size': patch})
+                                 **{**MODEL_FULL, 'image_size': image_size, 'patch_size': patch,
+                                    'patch_embed': 'linear', 'layer_scale_init': 1.0 if init == 'tiny' else 0.1})
                 self.model = MomeModel(cfg)
                 if init == 'tiny':
                     tiny_init(self.model)
@@ -90,7 +91,7 @@ class Encoder(nn.Module):
                 if kind == 'vit-stem':
                     if patch != 16:
                         raise SystemExit('--encoder vit-stem downsamples 16x: use --patch 16')
-                    self.model.transformer.patch_embed.proj = conv_stem(cfg.embed_dim)
+                    self.model.transformer.patch_embed.proj = stem_and_projection(cfg.embed_dim)
             width = cfg.embed_dim
         self.head = nn.Linear(width, labels)
 
