@@ -76,10 +76,10 @@ class Encoder(nn.Module):
             if loaded is not None:  # kind 'model:DIR': load_model_dir's (model, config, meta)
                 self.model, cfg, _ = loaded
             else:
-                # the ViT these measurements started from: linear patches; tiny_init then set layer scale 1.0
+                # train-tiny's ViT (linear patches, layer scale 1.0), or with the model's own init its layer scale 0.1
                 cfg = MomeConfig(vocab_size=8, heads=('itc',),
                                  **{**MODEL_FULL, 'image_size': image_size, 'patch_size': patch,
-                                    'patch_embed': 'linear', 'layer_scale_init': 1.0 if init == 'tiny' else 0.1})
+                                    'layer_scale_init': 1.0 if init == 'tiny' else 0.1})
                 self.model = MomeModel(cfg)
                 if init == 'tiny':
                     tiny_init(self.model)

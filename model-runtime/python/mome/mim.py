@@ -53,15 +53,15 @@ def patchify(pixels: torch.Tensor, patch: int) -> torch.Tensor:
 def mim_loss(model: MomeModel, head: MimHead, pixels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """L1 between predicted and true pixels of the masked patches (`mask` [B, P])."""
     t = model.transformer
+    seen = pixels
     if t.patch_embed.stem is not None:
         # a convolutional stem sees past its patch's border: grey out the masked patches' pixels too, so the
         # neighbours' tokens cannot carry what is to be predicted
         w = model.config.window
         px_mask = mask.view(-1, 1, w, w).to(pixels.dtype)
         px_mask = px_mask.repeat_interleave(head.patch, dim=2).repeat_interleave(head.patch, dim=3)
-        x = t.patch_embed(pixels * (1 - px_mask))
-    else:
-        x = t.patch_embed(pixels)                                       # [B, P, D]
+        seen = pixels * (1 - px_mask)
+    x = t.patch_embed(seen)                                             # [B, P, D]
     m = mask.unsqueeze(-1).to(x.dtype)
     x = x * (1 - m) + head.mask_token.to(x.dtype) * m
     x = torch.cat((t.cls_token.expand(x.shape[0], -1, -1), x), dim=1)

@@ -12,8 +12,8 @@ import torch
 from mome.checkpoint import CheckpointError, load_checkpoint, official_state_dict, save_official_checkpoint, \
     unwrap_state_dict
 from mome.config import ConfigError, MomeConfig, config_from_state_dict
-from mome.model import MomeModel
 from mome.interpolate import resize_relative_position_table, spline_resample_grid
+from mome.model import MomeModel
 from mome.safe_load import load_data
 from tests.model_helpers import TempDirTest, inputs, random_model, shape_only, spec_shapes, tiny
 
