@@ -78,6 +78,28 @@ class StagePartsTest(unittest.TestCase):
         again = caption_batch(data, 4, step_generator(0, 'vl', 3))[3]
         self.assertEqual(again.tolist(), imgs.tolist())
 
+    def test_caption_word_targets_mark_the_words_of_every_caption_of_each_image_and_drop_constant_ones(self):
+        from mome.tiny.stages import caption_word_targets
+        # captions stored out of image order: image 1's two captions come first
+        ids = torch.tensor([[2, 7, 9, 3], [2, 7, 3, 0], [2, 7, 8, 3], [2, 7, 6, 3], [2, 7, 3, 0]])
+        data = {'caption_start': torch.tensor([2, 0, 4]), 'caption_count': torch.tensor([2, 2, 1]),
+                'input_ids': ids, 'attention_mask': (ids != 0).long()}
+        words, targets = caption_word_targets(data, 12, 5)
+        # 7 is in every image's captions, 10 and 11 in none, 2 and 3 are below first_word_id
+        self.assertEqual(words.tolist(), [6, 8, 9])
+        self.assertEqual(targets.tolist(), [[1, 1, 0], [0, 0, 1], [0, 0, 0]])
+
+    def test_recipes_change_only_what_they_name(self):
+        from dataclasses import asdict
+        from mome.tiny.train import PLANS, apply_recipe
+        full = PLANS['full']
+        self.assertEqual(asdict(apply_recipe(full, 'shipped')), asdict(full))
+        stem = apply_recipe(full, 'tags-stem')
+        self.assertEqual(stem.word_tags, 1.0)
+        self.assertEqual(stem.steps, {**full.steps, 'vision': 5 * full.steps['vision']})
+        self.assertEqual(stem.model, {**full.model, 'patch_embed': 'conv', 'layer_scale_init': 0.1})
+        self.assertEqual(full.word_tags, 0.0)   # the plan itself is untouched
+
 
 class TrainTinyTest(TempDirTest):
     def test_quick_run_writes_a_loadable_model_with_its_quality(self):
@@ -148,6 +170,29 @@ class TrainTinyTest(TempDirTest):
             for ra, rb in zip(a['losses'][stage], b['losses'][stage]):
                 for k in ra:
                     self.assertAlmostEqual(ra[k], rb[k], places=3, msg=f'{stage} {k}')
+
+    def test_the_tags_recipe_trains_its_head_records_it_and_resumes_exactly(self):
+        rc, events, err = train(self.path('a'), self.path('a-model'), '--recipe', 'tags')
+        self.assertEqual(rc, 0, err)
+        rc, _, err = train(self.path('b'), self.path('b-model'), '--recipe', 'tags', '--stop-at', 'vl:5')
+        self.assertEqual(rc, 3, err)
+        self.assertIn('tags', load_data(self.path('b', 'ckpt', 'vl.partial.pt')))
+        rc, _, err = train(self.path('b'), self.path('b-model'), '--recipe', 'tags')
+        self.assertEqual(rc, 0, err)
+        a, b = read_state(self.path('a')), read_state(self.path('b'))
+        for stage in ('vision', 'vl'):
+            self.assertTrue(all('tags' in row for row in a['losses'][stage]), stage)
+        self.assertFalse(any('tags' in row for row in a['losses']['finetune']))
+        for stage in STAGES:
+            for ra, rb in zip(a['losses'][stage], b['losses'][stage], strict=True):
+                for k in ra:
+                    self.assertAlmostEqual(ra[k], rb[k], places=3, msg=f'{stage} {k}')
+        _, _, meta = load_model_dir(self.path('a-model'))
+        prov = meta['provenance']
+        self.assertEqual(prov['recipe'], 'tags')
+        self.assertIn('--recipe tags', prov['command'])
+        self.assertIn('caption-word tags', prov['objectives'])
+        self.assertNotIn('tags', ''.join(meta.get('graphs', {})))   # a training head only: nothing exported
 
     def test_a_work_folder_of_other_settings_is_refused(self):
         rc, _, err = train(self.path('w'), self.path('m'), '--stop-at', 'vision:2')

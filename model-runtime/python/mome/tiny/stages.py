@@ -15,6 +15,12 @@ Shared-experts variant (MoMo-style): one FFN for every modality, so there is not
 stage adds the image-only MIM loss and the vl stage adds both MIM and text-only MLM, accumulated into the same
 update step as MoMo does.
 
+Caption-word tags (`Plan.word_tags` > 0; off in the shipped plans): a linear head on the max over the image
+encoder's patch tokens predicts which informative words (in 1-99% of the training images' captions) any caption
+of the image uses, with binary cross-entropy, in the vision stage beside MIM and in the vl stage beside ITC/ITM.
+It gives shape a gradient: colour and background already tell the images apart for ITC and random-negative ITM,
+and the captions name every object's shape (README, Tiny model).
+
 Batches are drawn from a generator seeded by (seed, stage, step), so a resumed stage sees the same batches it
 would have seen without the interruption.
 """
@@ -98,6 +104,39 @@ def init_third_token_type(model: MomeModel) -> None:
 
 # Losses per stage ---------------------------------------------------------------------------------------------
 
+class TagHead(torch.nn.Module):
+    """Caption-word logits from the max over the image encoder's patch tokens (after the final norm)."""
+
+    def __init__(self, width: int, words: int) -> None:
+        super().__init__()
+        self.proj = torch.nn.Linear(width, max(1, words))
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.proj(hidden[:, 1:].max(dim=1).values)
+
+
+def caption_word_targets(data: dict, vocab_size: int, first_word_id: int, low: float = 0.01,
+                         high: float = 0.99) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(word ids, [images, words] 0/1 targets): the token ids from `first_word_id` on that appear in the captions
+    of between `low` and `high` of the images, and for each image whether any of its captions uses each."""
+    start, count = data['caption_start'], data['caption_count']
+    owner = torch.repeat_interleave(torch.arange(len(start)), count)
+    first = torch.cumsum(count, 0) - count   # each image's captions: rows start[i] .. start[i] + count[i] - 1
+    rows = torch.repeat_interleave(start, count) + torch.arange(len(owner)) - torch.repeat_interleave(first, count)
+    ids, keep = data['input_ids'][rows], data['attention_mask'][rows].bool()
+    has = torch.zeros(len(start), vocab_size, dtype=torch.bool)
+    has[owner[:, None].expand_as(ids)[keep], ids[keep]] = True
+    share = has.float().mean(dim=0)
+    words = torch.nonzero((share >= low) & (share <= high)).flatten()
+    words = words[words >= first_word_id]
+    return words, has[:, words].float()
+
+
+def _tags(ctx: dict, hidden: torch.Tensor, imgs: torch.Tensor) -> torch.Tensor:
+    target = ctx['tag_targets'][imgs.cpu()].to(hidden.device)
+    return ctx['plan'].word_tags * F.binary_cross_entropy_with_logits(ctx['tags'](hidden), target)
+
+
 def _mim(model: MomeModel, head: MimHead, px: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     mask = random_patch_mask(px.shape[0], model.config.window ** 2, MIM_RATIO, g).to(px.device)
     return mim_loss(model, head, px, mask)
@@ -110,8 +149,8 @@ def _mlm_text(model: MomeModel, ids, mask, specials, g) -> torch.Tensor:
 
 
 def _branches(model: MomeModel, x: torch.Tensor, mode: str, mask, n: int,
-              with_vl: bool) -> Tuple[torch.Tensor, torch.Tensor]:
-    """[CLS] of the retrieval path and of the VL-expert path, sharing the blocks below vl_start (model.py's
+              with_vl: bool) -> Tuple[torch.Tensor, Optional[torch.Tensor], torch.Tensor]:
+    """[CLS] of the retrieval path and of the VL-expert path, and the retrieval path's hidden states, sharing the blocks below vl_start (model.py's
     encode_*_vl re-runs them; sharing them gives the same values for less compute)."""
     cfg = model.config
     index = None
@@ -121,17 +160,18 @@ def _branches(model: MomeModel, x: torch.Tensor, mode: str, mask, n: int,
     low = model.run_blocks(x, mode, mask, biases, blocks=range(cfg.vl_start))
     top = model.transformer.norm(model.run_blocks(low, mode, mask, biases, blocks=range(cfg.vl_start, cfg.depth)))
     if not (with_vl and cfg.has('itc_vl')):
-        return top[:, 0], None
+        return top[:, 0], None, top
     vl = model.run_blocks(low, 'vl', mask, biases, text_len=n if mode == 'text' else 0,
                           blocks=range(cfg.vl_start, cfg.depth))
-    return top[:, 0], model.transformer.norm(vl)[:, 0]
+    return top[:, 0], model.transformer.norm(vl)[:, 0], top
 
 
 def vl_losses(model: MomeModel, px, ids, mask, img_ids, g, itm_rows: int, specials,
-              pretraining: bool = True, itm_uniform_mix: float = 0.0) -> Dict[str, torch.Tensor]:
-    """Pre-training: ITC + ITC on VL features + ITM + fusion MLM. Fine-tuning (`pretraining` False): ITC + ITM."""
-    i_cls, i_vl = _branches(model, model.embed_image(px), 'image', None, 0, pretraining)
-    t_cls, t_vl = _branches(model, model.embed_text(ids), 'text', mask, ids.shape[1], pretraining)
+              pretraining: bool = True, itm_uniform_mix: float = 0.0, tags=None) -> Dict[str, torch.Tensor]:
+    """Pre-training: ITC + ITC on VL features + ITM + fusion MLM. Fine-tuning (`pretraining` False): ITC + ITM.
+    `tags`: a function of the image hidden states that returns the caption-word tag loss (added as 'tags')."""
+    i_cls, i_vl, i_top = _branches(model, model.embed_image(px), 'image', None, 0, pretraining)
+    t_cls, t_vl, _ = _branches(model, model.embed_text(ids), 'text', mask, ids.shape[1], pretraining)
     ie, te = F.normalize(model.itc_image_proj(i_cls), dim=-1), F.normalize(model.itc_text_proj(t_cls), dim=-1)
     out = {'itc': itc_loss(ie, te, model.logit_scale, img_ids)}
     if i_vl is not None:
@@ -145,6 +185,8 @@ def vl_losses(model: MomeModel, px, ids, mask, img_ids, g, itm_rows: int, specia
         masked, labels = mlm_mask(ids[:k], mask[:k], model.config.vocab_size, specials['special_ids'],
                                   generator=g, mask_id=specials['mask_id'])
         out['mlm'] = mlm_loss(model.mlm_logits(px[:k], masked, mask[:k]), labels)
+    if tags is not None:
+        out['tags'] = tags(i_top)
     return out
 
 
@@ -154,9 +196,13 @@ def stage_losses(stage: str, step: int, ctx: dict) -> Dict[str, torch.Tensor]:
     g = step_generator(seed, stage, step)
     shared = model.config.shared_experts
     specials, coco, head, dev = ctx['specials'], ctx['coco'], ctx['mim'], ctx.get('device')
+    tagging = plan.word_tags > 0 and stage in ('vision', 'vl')
     if stage == 'vision':
-        px, _, _, _ = caption_batch(coco, plan.batch, g, dev)
-        return {'mim': _mim(model, head, px, g)}
+        px, _, _, img = caption_batch(coco, plan.batch, g, dev)
+        out = {'mim': _mim(model, head, px, g)}
+        if tagging:
+            out['tags'] = _tags(ctx, model.image_hidden(px), img)
+        return out
     if stage == 'language':
         px, ids, mask, _ = caption_batch(coco, plan.batch, g, dev)
         out = {'mlm_text': _mlm_text(model, ids, mask, specials, g)}
@@ -165,7 +211,8 @@ def stage_losses(stage: str, step: int, ctx: dict) -> Dict[str, torch.Tensor]:
         return out
     if stage == 'vl':
         px, ids, mask, img = caption_batch(coco, plan.batch, g, dev)
-        out = vl_losses(model, px, ids, mask, img, g, plan.itm_rows, specials, itm_uniform_mix=plan.itm_uniform_mix)
+        out = vl_losses(model, px, ids, mask, img, g, plan.itm_rows, specials, itm_uniform_mix=plan.itm_uniform_mix,
+                        tags=(lambda hidden: _tags(ctx, hidden, img)) if tagging else None)
         if shared:
             px2, ids2, mask2, _ = caption_batch(coco, plan.batch, g, dev)
             out['mim'] = _mim(model, head, px2, g)

@@ -37,7 +37,8 @@ from ..safe_load import load_data
 from ..synth.scene import HELD_OUT
 from .data import VOCAB_NOTE, DataSpec, load_cached, write_vocab
 from .eval import nlvr2_accuracy, retrieval_metrics
-from .stages import STAGES, freeze_for_language, init_third_token_type, init_vl_expert, stage_losses, unfreeze
+from .stages import (STAGES, TagHead, caption_word_targets, freeze_for_language, init_third_token_type,
+                     init_vl_expert, stage_losses, unfreeze)
 from ..tokenizer import WordPieceTokenizer
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
@@ -64,6 +65,7 @@ class Plan:
     # encoder can ground text in the image once some negatives are easy, and NLVR2 fine-tuning needs that.
     itm_uniform_mix: float = 0.5
     nlvr2_curriculum: float = 0.0    # finetune: this share of the steps draws NLVR2 presence statements only
+    word_tags: float = 0.0           # vision and vl: weight of the caption-word tag loss (stages.py); 0 = off
     weight_decay: float = 0.01
     fp16: bool = True
     extra: dict = field(default_factory=dict)
@@ -99,6 +101,32 @@ PLANS = {
                   batch=16, itm_rows=8, finetune_itm_rows=4, nlvr2_batch=8, nlvr2_every=2, ckpt_every=5,
                   nlvr2_curriculum=0.3),
 }
+
+
+# --recipe: experimental changes to a plan, trained and measured against the shipped recipe (README, Tiny model).
+# 'tags': the caption-word tag loss (stages.py) in the vision stage (500 steps instead of 100, beside MIM) and the
+# vl stage; 'tags-stem': the same under the convolutional stem with layer scale 0.1, which made shape learnable
+# from presence labels (tools/shape_learnability.py) but, trained without an objective that asks for shape, did
+# worse than the shipped recipe.
+RECIPES = {
+    'shipped': {},
+    'tags': {'word_tags': 1.0, 'steps': {'vision': 5}},
+    'tags-stem': {'word_tags': 1.0, 'steps': {'vision': 5}, 'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}},
+}
+
+
+def apply_recipe(plan: Plan, recipe: str) -> Plan:
+    """The plan with the recipe's changes; dict fields are updated key by key, 'steps' scaled (x the factor)."""
+    changes = RECIPES[recipe]
+    fields = asdict(plan)
+    for key, value in changes.items():
+        if key == 'steps':
+            fields['steps'] = {k: v * value.get(k, 1) for k, v in plan.steps.items()}
+        elif isinstance(value, dict):
+            fields[key] = {**fields[key], **value}
+        else:
+            fields[key] = value
+    return Plan(**fields)
 
 
 def training_config(plan: Plan, vocab_size: int, shared: bool) -> MomeConfig:
@@ -155,10 +183,12 @@ class Trainer:
         self.device = torch.device(args.device)
         self.model = tiny_init(MomeModel(self.cfg)).to(self.device)
         self.mim = MimHead(self.model).to(self.device)
+        self.tags = None   # TagHead, made in load_data once the training captions are known (word_tags > 0)
         self.state = self._read_state()
 
     def _check_fingerprint(self) -> None:
-        fp = {'plan': asdict(self.plan), 'seed': self.seed, 'shared_experts': self.args.shared_experts}
+        plan = {k: v for k, v in asdict(self.plan).items() if k != 'word_tags' or v}   # as before the option
+        fp = {'plan': plan, 'seed': self.seed, 'shared_experts': self.args.shared_experts}
         path = os.path.join(self.work, 'fingerprint.json')
         if os.path.isfile(path):
             with open(path, encoding='utf-8') as fh:
@@ -192,6 +222,10 @@ class Trainer:
             spec = DataSpec(name, kind, split, n, self.seed * 100 + offset)
             self.data[name] = load_cached(spec, data_root, self.tok, size, max_len)
             emit({'type': 'progress', 'phase': 'data', 'dataset': name, 'items': n}, self.log)
+        if self.plan.word_tags > 0:
+            self.tag_words, self.tag_targets = caption_word_targets(self.data['coco-train'], self.cfg.vocab_size, 5)
+            torch.manual_seed(self.seed + 1)   # the model's init above is unchanged by the head's
+            self.tags = TagHead(self.cfg.embed_dim, len(self.tag_words)).to(self.device)
         self.state['data_seconds'] = self.state.get('data_seconds', 0.0) + time.monotonic() - t0
 
     # Stages ---------------------------------------------------------------------------------------------------
@@ -205,19 +239,30 @@ class Trainer:
             init_third_token_type(self.model)
 
     def _modules(self, stage: str) -> torch.nn.Module:
-        """What the optimizer updates: the model, plus the MIM head while a stage uses MIM."""
+        """What the optimizer updates: the model, plus the MIM head while a stage uses MIM and the tag head while
+        it uses caption-word tags."""
         uses_mim = stage == 'vision' or (self.cfg.shared_experts and stage in ('language', 'vl'))
-        return torch.nn.ModuleDict({'model': self.model, 'mim': self.mim}) if uses_mim else self.model
+        parts = {'model': self.model}
+        if uses_mim:
+            parts['mim'] = self.mim
+        if self.tags is not None and stage in ('vision', 'vl'):
+            parts['tags'] = self.tags
+        return torch.nn.ModuleDict(parts) if len(parts) > 1 else self.model
 
     def _load(self, ckpt: dict) -> None:   # checkpoints load onto the run's device (load_data maps to the CPU)
         self.model.load_state_dict(ckpt['model'])
         self.mim.load_state_dict(ckpt['mim'])
+        if self.tags is not None:
+            self.tags.load_state_dict(ckpt['tags'])
+
+    def _heads(self) -> dict:
+        return {'mim': self.mim.state_dict(), **({'tags': self.tags.state_dict()} if self.tags is not None else {})}
 
     def context(self) -> dict:
         """What stage_losses reads: the model, plan, seed, special tokens, training data and device."""
         return {'model': self.model, 'plan': self.plan, 'seed': self.seed, 'specials': self.specials,
                 'coco': self.data['coco-train'], 'nlvr2': self.data['nlvr2-train'], 'mim': self.mim,
-                'device': self.device}
+                'device': self.device, 'tags': self.tags, 'tag_targets': getattr(self, 'tag_targets', None)}
 
     def prepare(self, stage: str) -> torch.nn.Module:
         """Freezes and initializes for the stage; returns what the stage's optimizer updates."""
@@ -264,7 +309,7 @@ class Trainer:
                 self.state['seconds'][stage] = self.state['seconds'].get(stage, 0.0) + time.monotonic() - t0
                 t0 = time.monotonic()
                 if done < total:
-                    _save({'model': self.model.state_dict(), 'mim': self.mim.state_dict(),
+                    _save({'model': self.model.state_dict(), **self._heads(),
                            'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(), 'step': done,
                            'losses': losses}, partial)
                 self.state['losses'][stage] = losses
@@ -274,7 +319,7 @@ class Trainer:
                       'seconds': round(self.state['seconds'][stage], 1)}, self.log)
             if (stage, done) == (self.args.stop_at_stage, self.args.stop_at_step):
                 raise Interrupted(f'stopped at {stage} step {done} (--stop-at)')
-        _save({'model': self.model.state_dict(), 'mim': self.mim.state_dict()}, final)
+        _save({'model': self.model.state_dict(), **self._heads()}, final)
         if os.path.isfile(partial):
             os.remove(partial)
         emit({'type': 'stage', 'stage': stage, 'status': 'done', 'seconds': round(self.state['seconds'][stage], 1)},
@@ -302,10 +347,12 @@ class Trainer:
             'trainer': 'mome train-tiny',
             'command': 'npm run -s mome -- train-tiny' + (' --shared-experts' if self.cfg.shared_experts else '')
                        + (' --quick' if self.args.quick else '') + f' --seed {self.seed}'
+                       + (f' --recipe {self.args.recipe}' if self.args.recipe != 'shipped' else '')
                        + (f' --device {self.device.type}' if self.device.type != 'cpu' else ''),
             'device': self.device.type if self.device.type == 'cpu' else torch.cuda.get_device_name(self.device),
             'torch': torch.__version__,
             'plan': self.plan_name,
+            'recipe': self.args.recipe,
             'seed': self.seed,
             'shared_experts': self.cfg.shared_experts,
             'parameters': count_params(model),
@@ -322,8 +369,9 @@ class Trainer:
                      for n, (k, s, sz, o) in self.plan.data.items()},
             'held_out_of_training': HELD_OUT,
             'vocabulary': VOCAB_NOTE,
-            'objectives': 'vision: MIM with raw-pixel targets (SimMIM-style, no dVAE); language: MLM text-only, '
-                          'attention and vision expert frozen; vl: ITC + ITC-VL + ITM + MLM; finetune: retrieval '
+            'objectives': 'vision: MIM with raw-pixel targets (SimMIM-style, no dVAE)' + self._tags_note(' + ')
+                          + '; language: MLM text-only, attention and vision expert frozen; vl: ITC + ITC-VL + ITM + '
+                          'MLM' + self._tags_note(' + ') + '; finetune: retrieval '
                           f'(ITC + ITM) and NLVR2 batches interleaved (every {self.plan.nlvr2_every}. step an NLVR2 '
                           f'batch, its classifier at {self.plan.nlvr2_head_lr_mult:g}x the learning rate; the first '
                           f'{self.plan.nlvr2_curriculum:.0%} of the steps presence statements only)',
@@ -339,6 +387,13 @@ class Trainer:
             json.dump(meta, fh, indent=2)
             fh.write('\n')
         return meta
+
+
+    def _tags_note(self, sep: str) -> str:
+        if self.tags is None:
+            return ''
+        return (f'{sep}caption-word tags (weight {self.plan.word_tags:g}: {len(self.tag_words)} words in 1-99% of the '
+                'training images\' captions, predicted from the max over the patch tokens)')
 
 
 class Interrupted(Exception):
@@ -368,6 +423,8 @@ def _parser() -> argparse.ArgumentParser:
                    'with the longer GPU schedule (same model, data and seed); needs a CUDA build of PyTorch')
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads (default 1: on a shared 2-core '
                    'machine one thread measured several times faster than two)')
+    p.add_argument('--recipe', default='shipped', choices=tuple(RECIPES), help='experimental changes to the '
+                   'training plan (RECIPES in mome/tiny/train.py; README, Tiny model); default: the shipped recipe')
     p.add_argument('--stop-at', help=argparse.SUPPRESS)   # STAGE:STEP, to test resuming
     return p
 
@@ -389,7 +446,7 @@ def check_args(args) -> Optional[str]:
 
 def _defaults(args) -> None:
     suffix = ('-shared' if args.shared_experts else '') + ('-quick' if args.quick else '') + (
-        '-gpu' if args.device == 'cuda' else '')
+        '-gpu' if args.device == 'cuda' else '') + ('' if args.recipe == 'shipped' else f'-{args.recipe}')
     if args.work is None:
         args.work = os.path.join(os.path.expanduser('~'), '.cache', 'mome', f'train-tiny{suffix}')
     if args.out is None:
@@ -413,7 +470,7 @@ def main(argv) -> int:
     torch.set_num_threads(max(1, args.threads))
     started = time.monotonic()
     plan_name = 'quick' if args.quick else ('gpu' if args.device == 'cuda' else 'full')
-    trainer = Trainer(args, PLANS[plan_name])
+    trainer = Trainer(args, apply_recipe(PLANS[plan_name], args.recipe))
     trainer.plan_name = plan_name
     emit({'type': 'progress', 'phase': 'start', 'work': args.work, 'out': args.out, 'seed': args.seed,
           'shared_experts': args.shared_experts, 'parameters_training': count_params(trainer.model)}, trainer.log)
