@@ -150,8 +150,9 @@ def _mlm_text(model: MomeModel, ids, mask, specials, g) -> torch.Tensor:
 
 def _branches(model: MomeModel, x: torch.Tensor, mode: str, mask, n: int,
               with_vl: bool) -> Tuple[torch.Tensor, Optional[torch.Tensor], torch.Tensor]:
-    """[CLS] of the retrieval path and of the VL-expert path, and the retrieval path's hidden states, sharing the blocks below vl_start (model.py's
-    encode_*_vl re-runs them; sharing them gives the same values for less compute)."""
+    """[CLS] of the retrieval path and of the VL-expert path, and the retrieval path's hidden states, sharing the
+    blocks below vl_start (model.py's encode_*_vl re-runs them; sharing them gives the same values for less
+    compute)."""
     cfg = model.config
     index = None
     if cfg.rel_pos_bias:
