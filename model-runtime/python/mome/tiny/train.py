@@ -8,6 +8,7 @@ embedded tiny MoME model from scratch and exports it as a model directory (asset
    there: trained from scratch on a small budget, the official init learned several times slower).
 3. Stages as VLMo, scaled down (tiny/stages.py): vision (MIM), language (MLM, attention and vision expert
    frozen), vl (ITC + ITC-VL + ITM with hard negatives + MLM), finetune (retrieval and NLVR2 jointly).
+   `--recipe` trains a measured variant of the plan instead (RECIPES below); the default is the shipped recipe.
 4. Checkpoints after every stage and every `ckpt_every` steps in --work; rerunning with the same --work resumes
    (finished stages are loaded, an interrupted stage continues from its last checkpoint).
 5. Evaluation on held-out splits (tiny/eval.py), export through export_model_dir with the quality figures,
