@@ -83,7 +83,7 @@ class StagePartsTest(unittest.TestCase):
         # captions stored out of image order: image 1's two captions come first
         ids = torch.tensor([[2, 7, 9, 3], [2, 7, 3, 0], [2, 7, 8, 3], [2, 7, 6, 3], [2, 7, 3, 0]])
         data = {'caption_start': torch.tensor([2, 0, 4]), 'caption_count': torch.tensor([2, 2, 1]),
-                'input_ids': ids, 'attention_mask': (ids != 0).long()}
+                'image_index': torch.tensor([1, 1, 0, 0, 2]), 'input_ids': ids, 'attention_mask': (ids != 0).long()}
         words, targets = caption_word_targets(data, 12, 5)
         # 7 is in every image's captions, 10 and 11 in none, 2 and 3 are below first_word_id
         self.assertEqual(words.tolist(), [6, 8, 9])

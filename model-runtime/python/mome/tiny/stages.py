@@ -119,13 +119,9 @@ def caption_word_targets(data: dict, vocab_size: int, first_word_id: int, low: f
                          high: float = 0.99) -> Tuple[torch.Tensor, torch.Tensor]:
     """(word ids, [images, words] 0/1 targets): the token ids from `first_word_id` on that appear in the captions
     of between `low` and `high` of the images, and for each image whether any of its captions uses each."""
-    start, count = data['caption_start'], data['caption_count']
-    owner = torch.repeat_interleave(torch.arange(len(start)), count)
-    first = torch.cumsum(count, 0) - count   # each image's captions: rows start[i] .. start[i] + count[i] - 1
-    rows = torch.repeat_interleave(start, count) + torch.arange(len(owner)) - torch.repeat_interleave(first, count)
-    ids, keep = data['input_ids'][rows], data['attention_mask'][rows].bool()
-    has = torch.zeros(len(start), vocab_size, dtype=torch.bool)
-    has[owner[:, None].expand_as(ids)[keep], ids[keep]] = True
+    ids, keep = data['input_ids'], data['attention_mask'].bool()
+    has = torch.zeros(len(data['caption_count']), vocab_size, dtype=torch.bool)
+    has[data['image_index'][:, None].expand_as(ids)[keep], ids[keep]] = True   # image_index: each caption's image
     share = has.float().mean(dim=0)
     words = torch.nonzero((share >= low) & (share <= high)).flatten()
     words = words[words >= first_word_id]

@@ -184,7 +184,8 @@ class Trainer:
         self.device = torch.device(args.device)
         self.model = tiny_init(MomeModel(self.cfg)).to(self.device)
         self.mim = MimHead(self.model).to(self.device)
-        self.tags = None   # TagHead, made in load_data once the training captions are known (word_tags > 0)
+        # TagHead, its words and per-image targets: made in load_data once the training captions are known
+        self.tags, self.tag_words, self.tag_targets = None, None, None
         self.state = self._read_state()
 
     def _check_fingerprint(self) -> None:
@@ -263,7 +264,7 @@ class Trainer:
         """What stage_losses reads: the model, plan, seed, special tokens, training data and device."""
         return {'model': self.model, 'plan': self.plan, 'seed': self.seed, 'specials': self.specials,
                 'coco': self.data['coco-train'], 'nlvr2': self.data['nlvr2-train'], 'mim': self.mim,
-                'device': self.device, 'tags': self.tags, 'tag_targets': getattr(self, 'tag_targets', None)}
+                'device': self.device, 'tags': self.tags, 'tag_targets': self.tag_targets}
 
     def prepare(self, stage: str) -> torch.nn.Module:
         """Freezes and initializes for the stage; returns what the stage's optimizer updates."""
