@@ -95,10 +95,14 @@ class StagePartsTest(unittest.TestCase):
         full = PLANS['full']
         self.assertEqual(asdict(apply_recipe(full, 'shipped')), asdict(full))
         stem = apply_recipe(full, 'tags-stem')
-        self.assertEqual(stem.word_tags, 1.0)
-        self.assertEqual(stem.steps, {**full.steps, 'vision': 5 * full.steps['vision']})
-        self.assertEqual(stem.model, {**full.model, 'patch_embed': 'conv', 'layer_scale_init': 0.1})
-        self.assertEqual(full.word_tags, 0.0)   # the plan itself is untouched
+        self.assertEqual(asdict(stem), {**asdict(full), 'model': {**full.model, 'patch_embed': 'conv',
+                                                                  'layer_scale_init': 0.1}})
+        before = apply_recipe(full, 'no-tags')
+        self.assertEqual(before.word_tags, 0.0)
+        self.assertEqual(before.steps, {**full.steps, 'vision': 100})
+        self.assertEqual(full.word_tags, 1.0)   # the plan itself is untouched
+        # steps scale to whole numbers, at least one
+        self.assertEqual(apply_recipe(PLANS['quick'], 'no-tags').steps['vision'], 2)
 
 
 class TrainTinyTest(TempDirTest):
@@ -122,6 +126,11 @@ class TrainTinyTest(TempDirTest):
         self.assertEqual(prov['seed'], 0)
         self.assertEqual(prov['parameters'], sum(p.numel() for p in model.parameters()))
         self.assertIn('train-tiny', prov['command'])
+        # the caption-word tags: a training head of the vision and vl stages, recorded, never exported
+        self.assertEqual(prov['recipe'], 'shipped')
+        self.assertNotIn('--recipe', prov['command'])
+        self.assertIn('caption-word tags', prov['objectives'])
+        self.assertNotIn('tags', ''.join(meta.get('graphs', {})))
         self.assertEqual(set(prov['stage_seconds']), set(STAGES))
         self.assertEqual(prov['quality'], q)
         # the vocabulary ships with the model and is the one it was trained with
@@ -139,6 +148,9 @@ class TrainTinyTest(TempDirTest):
 
         # training losses go down (vision: masked-pixel L1, language: MLM)
         state = read_state(self.path('work'))
+        for stage in ('vision', 'vl'):
+            self.assertTrue(all('tags' in row for row in state['losses'][stage]), stage)
+        self.assertFalse(any('tags' in row for row in state['losses']['finetune']))
         for stage, key in (('vision', 'mim'), ('language', 'mlm_text')):
             rows = state['losses'][stage]
             self.assertLess(mean(rows[-3:], key), mean(rows[:3], key), stage)
@@ -156,7 +168,7 @@ class TrainTinyTest(TempDirTest):
         self.assertEqual(rc, 3, err)
         self.assertEqual(events[-1]['type'], 'stopped')
         self.assertTrue(os.path.isfile(self.path('b', 'ckpt', 'language.pt')))
-        self.assertTrue(os.path.isfile(self.path('b', 'ckpt', 'vl.partial.pt')))
+        self.assertIn('tags', load_data(self.path('b', 'ckpt', 'vl.partial.pt')))   # the tag head resumes too
         self.assertFalse(os.path.exists(self.path('b-model')))
         rc, events, err = train(self.path('b'), self.path('b-model'))
         self.assertEqual(rc, 0, err)
@@ -171,28 +183,17 @@ class TrainTinyTest(TempDirTest):
                 for k in ra:
                     self.assertAlmostEqual(ra[k], rb[k], places=3, msg=f'{stage} {k}')
 
-    def test_the_tags_recipe_trains_its_head_records_it_and_resumes_exactly(self):
-        rc, events, err = train(self.path('a'), self.path('a-model'), '--recipe', 'tags')
+    def test_the_recipe_before_tags_trains_without_the_head_and_says_so(self):
+        rc, _, err = train(self.path('w'), self.path('m'), '--recipe', 'no-tags')
         self.assertEqual(rc, 0, err)
-        rc, _, err = train(self.path('b'), self.path('b-model'), '--recipe', 'tags', '--stop-at', 'vl:5')
-        self.assertEqual(rc, 3, err)
-        self.assertIn('tags', load_data(self.path('b', 'ckpt', 'vl.partial.pt')))
-        rc, _, err = train(self.path('b'), self.path('b-model'), '--recipe', 'tags')
-        self.assertEqual(rc, 0, err)
-        a, b = read_state(self.path('a')), read_state(self.path('b'))
-        for stage in ('vision', 'vl'):
-            self.assertTrue(all('tags' in row for row in a['losses'][stage]), stage)
-        self.assertFalse(any('tags' in row for row in a['losses']['finetune']))
-        for stage in STAGES:
-            for ra, rb in zip(a['losses'][stage], b['losses'][stage], strict=True):
-                for k in ra:
-                    self.assertAlmostEqual(ra[k], rb[k], places=3, msg=f'{stage} {k}')
-        _, _, meta = load_model_dir(self.path('a-model'))
-        prov = meta['provenance']
-        self.assertEqual(prov['recipe'], 'tags')
-        self.assertIn('--recipe tags', prov['command'])
-        self.assertIn('caption-word tags', prov['objectives'])
-        self.assertNotIn('tags', ''.join(meta.get('graphs', {})))   # a training head only: nothing exported
+        state = read_state(self.path('w'))
+        self.assertFalse(any('tags' in row for rows in state['losses'].values() for row in rows))
+        self.assertNotIn('tags', load_data(self.path('w', 'ckpt', 'vl.pt')))
+        prov = load_model_dir(self.path('m'))[2]['provenance']
+        self.assertEqual(prov['recipe'], 'no-tags')
+        self.assertEqual(prov['steps']['vision'], 2)   # a fifth of the quick plan's 12
+        self.assertIn('--recipe no-tags', prov['command'])
+        self.assertNotIn('caption-word tags', prov['objectives'])
 
     def test_a_work_folder_of_other_settings_is_refused(self):
         rc, _, err = train(self.path('w'), self.path('m'), '--stop-at', 'vision:2')

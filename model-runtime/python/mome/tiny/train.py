@@ -81,18 +81,21 @@ MODEL_FULL = dict(embed_dim=128, depth=6, num_heads=4, mlp_ratio=4.0, image_size
                   max_text_len=48, token_types=3, layer_scale_init=1.0)
 DATA_FULL = {'coco-train': ('coco', 'train', 8000, 1), 'coco-test': ('coco', 'test', 1000, 2),
              'nlvr2-train': ('nlvr2', 'train', 10000, 3), 'nlvr2-dev': ('nlvr2', 'dev', 1000, 4)}
+# The caption-word tag loss (word_tags; stages.py) runs beside MIM in a vision stage of 500 steps and beside
+# ITC/ITM/MLM in vl: measured against the recipe without it (--recipe no-tags, the model shipped before), it
+# raised held-out TR/IR R@5 from 86.8/88.1 to 93.5/92.7 and NLVR2 from 54.5 to 56.8 % (README, Tiny model).
 PLANS = {
     'full': Plan(model=MODEL_FULL, data=DATA_FULL,
-                 steps={'vision': 100, 'language': 100, 'vl': 1600, 'finetune': 2000},
+                 steps={'vision': 500, 'language': 100, 'vl': 1600, 'finetune': 2000},
                  lr={'vision': 1e-3, 'language': 5e-4, 'vl': 1e-3, 'finetune': 5e-4},
                  batch=64, itm_rows=16, finetune_itm_rows=8, nlvr2_batch=32, nlvr2_every=2, ckpt_every=50,
-                 nlvr2_curriculum=0.3),
+                 nlvr2_curriculum=0.3, word_tags=1.0),
     # --device cuda: the same model, data and seed, five times the steps (a GPU does them in minutes)
     'gpu': Plan(model=MODEL_FULL, data=DATA_FULL,
-                steps={'vision': 500, 'language': 500, 'vl': 8000, 'finetune': 10000},
+                steps={'vision': 2500, 'language': 500, 'vl': 8000, 'finetune': 10000},
                 lr={'vision': 1e-3, 'language': 5e-4, 'vl': 1e-3, 'finetune': 5e-4},
                 batch=64, itm_rows=16, finetune_itm_rows=8, nlvr2_batch=32, nlvr2_every=2, ckpt_every=250,
-                nlvr2_curriculum=0.3),
+                nlvr2_curriculum=0.3, word_tags=1.0),
     'quick': Plan(model=dict(embed_dim=32, depth=2, num_heads=2, mlp_ratio=2.0, image_size=32, patch_size=16,
                              vl_start=1, max_text_len=40, token_types=3, layer_scale_init=1.0),
                   data={'coco-train': ('coco', 'train', 48, 1), 'coco-test': ('coco', 'test', 16, 2),
@@ -100,29 +103,29 @@ PLANS = {
                   steps={'vision': 12, 'language': 12, 'vl': 12, 'finetune': 18},
                   lr={'vision': 2e-3, 'language': 2e-3, 'vl': 1e-3, 'finetune': 1e-3},
                   batch=16, itm_rows=8, finetune_itm_rows=4, nlvr2_batch=8, nlvr2_every=2, ckpt_every=5,
-                  nlvr2_curriculum=0.3),
+                  nlvr2_curriculum=0.3, word_tags=1.0),
 }
 
 
-# --recipe: experimental changes to a plan, trained and measured against the shipped recipe (README, Tiny model).
-# 'tags': the caption-word tag loss (stages.py) in the vision stage (500 steps instead of 100, beside MIM) and the
-# vl stage; 'tags-stem': the same under the convolutional stem with layer scale 0.1, which made shape learnable
-# from presence labels (tools/shape_learnability.py) but, trained without an objective that asks for shape, did
-# worse than the shipped recipe.
+# --recipe: changes to a plan, trained and measured against the shipped recipe (README, Tiny model).
+# 'no-tags': the recipe shipped before, without the caption-word tag loss and with a vision stage a fifth as
+# long; 'tags-stem': the shipped recipe under the convolutional stem with layer scale 0.1, which made shape
+# learnable from presence labels (tools/shape_learnability.py) but not from caption words in train-tiny.
 RECIPES = {
     'shipped': {},
-    'tags': {'word_tags': 1.0, 'steps': {'vision': 5}},
-    'tags-stem': {'word_tags': 1.0, 'steps': {'vision': 5}, 'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}},
+    'no-tags': {'word_tags': 0.0, 'steps': {'vision': 0.2}},
+    'tags-stem': {'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}},
 }
 
 
 def apply_recipe(plan: Plan, recipe: str) -> Plan:
-    """The plan with the recipe's changes; dict fields are updated key by key, 'steps' scaled (x the factor)."""
+    """The plan with the recipe's changes; dict fields are updated key by key, 'steps' scaled (x the factor,
+    rounded, at least 1)."""
     changes = RECIPES[recipe]
     fields = asdict(plan)
     for key, value in changes.items():
         if key == 'steps':
-            fields['steps'] = {k: v * value.get(k, 1) for k, v in plan.steps.items()}
+            fields['steps'] = {k: max(1, round(v * value.get(k, 1))) for k, v in plan.steps.items()}
         elif isinstance(value, dict):
             fields[key] = {**fields[key], **value}
         else:
