@@ -127,7 +127,9 @@ describe('a retrieval run as a report', () => {
     const li = new RegExp(`<li data-item="caption:${worst.key}">(.*?)</li>`).exec(html)![1];
     expect(li).toContain('<span class="ph">no image</span>');
     const thumbs = [...html.matchAll(/<img src="data:image\/jpeg;base64,([A-Za-z0-9+/=]+)"/g)];
-    expect(thumbs.length).toBeGreaterThan(10);
+    // every real image the listed queries show is embedded (one per file; a file shown twice reuses it)
+    expect(r.thumbnails).toBeGreaterThan(1);
+    expect(thumbs.length).toBeGreaterThanOrEqual(r.thumbnails);
     for (const t of thumbs.slice(0, 5))
       expect(Buffer.from(t[1], 'base64').subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
     expect(r.thumbnails).toBeLessThanOrEqual(REPORT_LIMITS.thumbnails);
