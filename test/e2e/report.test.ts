@@ -81,7 +81,9 @@ describe('Export report from the evaluation view', () => {
     const decoded = await report
       .locator('img')
       .evaluateAll((imgs) => (imgs as HTMLImageElement[]).filter((i) => i.complete && i.naturalWidth > 0).length);
-    expect(decoded).toBeGreaterThan(5);
+    // every embedded thumbnail decodes (how many depends on how many sample queries the model misses)
+    expect(decoded).toBeGreaterThan(1);
+    expect(decoded).toBe(await report.locator('img').count());
     expect(requests).toEqual([]);
     await report.close();
   });
