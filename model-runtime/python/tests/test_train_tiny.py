@@ -105,6 +105,17 @@ class StagePartsTest(unittest.TestCase):
         self.assertEqual(apply_recipe(PLANS['quick'], 'no-tags').steps['vision'], 2)
 
 
+    def test_provenance_objectives_name_what_each_variant_trains(self):
+        from mome.tiny.train import PLANS, objectives
+        mome = objectives(PLANS['full'], False, ' + tags')
+        self.assertIn('vl: ITC + ITC-VL + ITM + MLM + tags;', mome)
+        self.assertIn('attention and vision expert frozen', mome)
+        shared = objectives(PLANS['full'], True)
+        self.assertNotIn('ITC-VL', shared)
+        self.assertIn('language: MLM text-only + MIM image-only, nothing frozen;', shared)
+        self.assertIn('vl: ITC + ITM + MLM + MIM image-only + MLM text-only;', shared)
+
+
 class TrainTinyTest(TempDirTest):
     def test_quick_run_writes_a_loadable_model_with_its_quality(self):
         rc, events, err = train(self.path('work'), self.path('model'))

@@ -133,6 +133,19 @@ def apply_recipe(plan: Plan, recipe: str) -> Plan:
     return Plan(**fields)
 
 
+def objectives(plan: Plan, shared: bool, tags: str = '') -> str:
+    """What each stage trains, for mome.json's provenance (stages.stage_losses; `tags`: ' + ' and the tag note,
+    or '' without the tag loss). The shared-experts model has no ITC-VL head, freezes nothing for language, and
+    adds image-only MIM (and, in vl, text-only MLM) to the same update, as MoMo does."""
+    language = ('MLM text-only + MIM image-only, nothing frozen' if shared
+                else 'MLM text-only, attention and vision expert frozen')
+    vl = 'ITC + ITM + MLM + MIM image-only + MLM text-only' if shared else 'ITC + ITC-VL + ITM + MLM'
+    return (f'vision: MIM with raw-pixel targets (SimMIM-style, no dVAE){tags}; language: {language}; vl: {vl}{tags}; '
+            f'finetune: retrieval (ITC + ITM) and NLVR2 batches interleaved (every {plan.nlvr2_every}. step an NLVR2 '
+            f'batch, its classifier at {plan.nlvr2_head_lr_mult:g}x the learning rate; the first '
+            f'{plan.nlvr2_curriculum:.0%} of the steps presence statements only)')
+
+
 def training_config(plan: Plan, vocab_size: int, shared: bool) -> MomeConfig:
     heads = ('itc', 'itm', 'mlm', 'nlvr2') if shared else ('itc', 'itc_vl', 'itm', 'mlm', 'nlvr2')
     return MomeConfig(vocab_size=vocab_size, heads=heads, shared_experts=shared, **plan.model)
@@ -374,12 +387,7 @@ class Trainer:
                      for n, (k, s, sz, o) in self.plan.data.items()},
             'held_out_of_training': HELD_OUT,
             'vocabulary': VOCAB_NOTE,
-            'objectives': 'vision: MIM with raw-pixel targets (SimMIM-style, no dVAE)' + self._tags_note(' + ')
-                          + '; language: MLM text-only, attention and vision expert frozen; vl: ITC + ITC-VL + ITM + '
-                          'MLM' + self._tags_note(' + ') + '; finetune: retrieval '
-                          f'(ITC + ITM) and NLVR2 batches interleaved (every {self.plan.nlvr2_every}. step an NLVR2 '
-                          f'batch, its classifier at {self.plan.nlvr2_head_lr_mult:g}x the learning rate; the first '
-                          f'{self.plan.nlvr2_curriculum:.0%} of the steps presence statements only)',
+            'objectives': objectives(self.plan, self.cfg.shared_experts, self._tags_note(' + ')),
             'negatives': f'ITM: {self.plan.itm_uniform_mix:.0%} of the negatives drawn at random, the rest by ITC '
                          'similarity (hard negatives) among the batch, positives excluded',
             'quality': quality,
