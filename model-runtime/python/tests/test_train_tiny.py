@@ -104,7 +104,6 @@ class StagePartsTest(unittest.TestCase):
         # steps scale to whole numbers, at least one
         self.assertEqual(apply_recipe(PLANS['quick'], 'no-tags').steps['vision'], 2)
 
-
     def test_provenance_objectives_name_what_each_variant_trains(self):
         from mome.tiny.train import PLANS, objectives
         mome = objectives(PLANS['full'], False, ' + tags')
