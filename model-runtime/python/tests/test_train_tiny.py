@@ -103,11 +103,40 @@ class StagePartsTest(unittest.TestCase):
         self.assertEqual(full.word_tags, 1.0)   # the plan itself is untouched
         # steps scale to whole numbers, at least one
         self.assertEqual(apply_recipe(PLANS['quick'], 'no-tags').steps['vision'], 2)
+        attributes = apply_recipe(full, 'attributes-stem')
+        self.assertEqual(asdict(attributes), {**asdict(stem), 'vision_tags': 'attributes',
+                                              'steps': {**full.steps, 'vision': 3000}})
+
+    def test_the_vision_stage_can_tag_only_the_words_naming_a_shape_or_a_colour(self):
+        import torch.nn.functional as F
+        from mome.tiny.data import write_vocab
+        from mome.tiny.stages import TagHead, _tags, attribute_columns
+        from mome.tiny.train import PLANS
+        from mome.tokenizer import WordPieceTokenizer
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            tok = WordPieceTokenizer(write_vocab(os.path.join(d, 'vocab.txt')))
+        words = torch.tensor([tok.vocab[w] for w in ('red', 'striped', 'disc', 'left', 'violet', 'stars', 'sand')])
+        columns = attribute_columns(words, tok)
+        self.assertEqual(columns.tolist(), [0, 2, 4, 5])
+        torch.manual_seed(0)
+        ctx = {'plan': PLANS['quick'], 'tags': TagHead(8, len(words)), 'tag_targets': (torch.rand(3, 7) > 0.5).float()}
+        hidden, imgs = torch.randn(2, 5, 8), torch.tensor([2, 0])
+        logits = ctx['tags'](hidden)
+        self.assertAlmostEqual(float(_tags(ctx, hidden, imgs, columns)), float(F.binary_cross_entropy_with_logits(
+            logits[:, columns], ctx['tag_targets'][imgs][:, columns])), places=6)
+        self.assertAlmostEqual(float(_tags(ctx, hidden, imgs)), float(F.binary_cross_entropy_with_logits(
+            logits, ctx['tag_targets'][imgs])), places=6)
 
     def test_provenance_objectives_name_what_each_variant_trains(self):
         from mome.tiny.train import PLANS, objectives
         mome = objectives(PLANS['full'], False, ' + tags')
         self.assertIn('vl: ITC + ITC-VL + ITM + MLM + tags;', mome)
+        self.assertIn('(SimMIM-style, no dVAE) + tags;', mome)
+        from mome.tiny.train import apply_recipe
+        attributes = objectives(apply_recipe(PLANS['full'], 'attributes-stem'), False, ' + tags')
+        self.assertIn('(SimMIM-style, no dVAE) + tags, only the words naming a shape or a colour;', attributes)
+        self.assertIn('vl: ITC + ITC-VL + ITM + MLM + tags;', attributes)
         self.assertIn('attention and vision expert frozen', mome)
         shared = objectives(PLANS['full'], True)
         self.assertNotIn('ITC-VL', shared)

@@ -15,9 +15,11 @@ Shared-experts variant (MoMo-style): one FFN for every modality, so there is not
 stage adds the image-only MIM loss and the vl stage adds both MIM and text-only MLM, accumulated into the same
 update step as MoMo does.
 
-Caption-word tags (`Plan.word_tags` > 0; off in the shipped plans): a linear head on the max over the image
+Caption-word tags (`Plan.word_tags` > 0; on in the shipped plans): a linear head on the max over the image
 encoder's patch tokens predicts which informative words (in 1-99% of the training images' captions) any caption
 of the image uses, with binary cross-entropy, in the vision stage beside MIM and in the vl stage beside ITC/ITM.
+With `Plan.vision_tags` 'attributes' the vision stage's tag loss reads only the words that name a shape or a
+colour: among every tag word, shape is learnt far more slowly (README, Tiny model).
 It gives shape a gradient: colour and background already tell the images apart for ITC and random-negative ITM,
 and the captions name every object's shape (README, Tiny model).
 
@@ -34,6 +36,7 @@ import torch.nn.functional as F
 from ..losses import itc_loss, itm_loss, mlm_loss, mlm_mask, nlvr2_loss
 from ..mim import MimHead, mim_loss, random_patch_mask
 from ..model import MomeModel
+from ..synth.lexicon import COLOURS, SHAPES
 from .data import pixels, trim
 
 STAGES = ('vision', 'language', 'vl', 'finetune')
@@ -128,9 +131,19 @@ def caption_word_targets(data: dict, vocab_size: int, first_word_id: int, low: f
     return words, has[:, words].float()
 
 
-def _tags(ctx: dict, hidden: torch.Tensor, imgs: torch.Tensor) -> torch.Tensor:
-    target = ctx['tag_targets'][imgs.cpu()].to(hidden.device)
-    return ctx['plan'].word_tags * F.binary_cross_entropy_with_logits(ctx['tags'](hidden), target)
+def attribute_columns(words: torch.Tensor, tok) -> torch.Tensor:
+    """The positions in `words` (tag word ids) of the words that name a shape or a colour (synth.lexicon)."""
+    names = {w for sing, plur in SHAPES.values() for w in sing + plur} | {w for ws, _ in COLOURS.values() for w in ws}
+    ids = {tok.vocab[w] for w in names if w in tok.vocab}
+    return torch.tensor([j for j, w in enumerate(words.tolist()) if w in ids], dtype=torch.long)
+
+
+def _tags(ctx: dict, hidden: torch.Tensor, imgs: torch.Tensor, columns: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """The tag loss of a batch; `columns`: only these tag words (Plan.vision_tags 'attributes')."""
+    target, logits = ctx['tag_targets'][imgs.cpu()].to(hidden.device), ctx['tags'](hidden)
+    if columns is not None:
+        target, logits = target[:, columns.to(target.device)], logits[:, columns.to(logits.device)]
+    return ctx['plan'].word_tags * F.binary_cross_entropy_with_logits(logits, target)
 
 
 def _mim(model: MomeModel, head: MimHead, px: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -198,7 +211,7 @@ def stage_losses(stage: str, step: int, ctx: dict) -> Dict[str, torch.Tensor]:
         px, _, _, img = caption_batch(coco, plan.batch, g, dev)
         out = {'mim': _mim(model, head, px, g)}
         if tagging:
-            out['tags'] = _tags(ctx, model.image_hidden(px), img)
+            out['tags'] = _tags(ctx, model.image_hidden(px), img, ctx.get('vision_tag_columns'))
         return out
     if stage == 'language':
         px, ids, mask, _ = caption_batch(coco, plan.batch, g, dev)

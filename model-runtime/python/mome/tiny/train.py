@@ -38,8 +38,8 @@ from ..safe_load import load_data
 from ..synth.scene import HELD_OUT
 from .data import VOCAB_NOTE, DataSpec, load_cached, write_vocab
 from .eval import nlvr2_accuracy, retrieval_metrics
-from .stages import (STAGES, TagHead, caption_word_targets, freeze_for_language, init_third_token_type,
-                     init_vl_expert, stage_losses, unfreeze)
+from .stages import (STAGES, TagHead, attribute_columns, caption_word_targets, freeze_for_language,
+                     init_third_token_type, init_vl_expert, stage_losses, unfreeze)
 from ..tokenizer import WordPieceTokenizer
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
@@ -67,6 +67,9 @@ class Plan:
     itm_uniform_mix: float = 0.5
     nlvr2_curriculum: float = 0.0    # finetune: this share of the steps draws NLVR2 presence statements only
     word_tags: float = 0.0           # vision and vl: weight of the caption-word tag loss (stages.py); 0 = off
+    # vision: which tag words the vision stage's tag loss reads: 'caption' every tag word, 'attributes' only the
+    # words that name a shape or a colour (synth.lexicon); the vl stage always reads every tag word
+    vision_tags: str = 'caption'
     weight_decay: float = 0.01
     fp16: bool = True
     extra: dict = field(default_factory=dict)
@@ -115,6 +118,8 @@ RECIPES = {
     'shipped': {},
     'no-tags': {'word_tags': 0.0, 'steps': {'vision': 0.2}},
     'tags-stem': {'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}},
+    'attributes-stem': {'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}, 'vision_tags': 'attributes',
+                        'steps': {'vision': 6}},
 }
 
 
@@ -140,7 +145,10 @@ def objectives(plan: Plan, shared: bool, tags: str = '') -> str:
     language = ('MLM text-only + MIM image-only, nothing frozen' if shared
                 else 'MLM text-only, attention and vision expert frozen')
     vl = 'ITC + ITM + MLM + MIM image-only + MLM text-only' if shared else 'ITC + ITC-VL + ITM + MLM'
-    return (f'vision: MIM with raw-pixel targets (SimMIM-style, no dVAE){tags}; language: {language}; vl: {vl}{tags}; '
+    vision_tags = f'{tags}, only the words naming a shape or a colour' if tags and plan.vision_tags == 'attributes' \
+        else tags
+    return (f'vision: MIM with raw-pixel targets (SimMIM-style, no dVAE){vision_tags}; language: {language}; '
+            f'vl: {vl}{tags}; '
             f'finetune: retrieval (ITC + ITM) and NLVR2 batches interleaved (every {plan.nlvr2_every}. step an NLVR2 '
             f'batch, its classifier at {plan.nlvr2_head_lr_mult:g}x the learning rate; the first '
             f'{plan.nlvr2_curriculum:.0%} of the steps presence statements only)')
@@ -201,11 +209,13 @@ class Trainer:
         self.model = tiny_init(MomeModel(self.cfg)).to(self.device)
         self.mim = MimHead(self.model).to(self.device)
         # TagHead, its words and per-image targets: made in load_data once the training captions are known
-        self.tags, self.tag_words, self.tag_targets = None, None, None
+        self.tags, self.tag_words, self.tag_targets, self.vision_tag_columns = None, None, None, None
         self.state = self._read_state()
 
     def _check_fingerprint(self) -> None:
-        plan = {k: v for k, v in asdict(self.plan).items() if k != 'word_tags' or v}   # as before the option
+        # options added later are left out at their defaults, so work folders of runs before them still resume
+        later = {'word_tags': 0.0, 'vision_tags': 'caption'}
+        plan = {k: v for k, v in asdict(self.plan).items() if k not in later or v != later[k]}
         fp = {'plan': plan, 'seed': self.seed, 'shared_experts': self.args.shared_experts}
         path = os.path.join(self.work, 'fingerprint.json')
         if os.path.isfile(path):
@@ -244,6 +254,8 @@ class Trainer:
             self.tag_words, self.tag_targets = caption_word_targets(self.data['coco-train'], self.cfg.vocab_size, 5)
             torch.manual_seed(self.seed + 1)   # the model's init above is unchanged by the head's
             self.tags = TagHead(self.cfg.embed_dim, len(self.tag_words)).to(self.device)
+            if self.plan.vision_tags == 'attributes':
+                self.vision_tag_columns = attribute_columns(self.tag_words, self.tok)
         self.state['data_seconds'] = self.state.get('data_seconds', 0.0) + time.monotonic() - t0
 
     # Stages ---------------------------------------------------------------------------------------------------
@@ -280,7 +292,8 @@ class Trainer:
         """What stage_losses reads: the model, plan, seed, special tokens, training data and device."""
         return {'model': self.model, 'plan': self.plan, 'seed': self.seed, 'specials': self.specials,
                 'coco': self.data['coco-train'], 'nlvr2': self.data['nlvr2-train'], 'mim': self.mim,
-                'device': self.device, 'tags': self.tags, 'tag_targets': self.tag_targets}
+                'device': self.device, 'tags': self.tags, 'tag_targets': self.tag_targets,
+                'vision_tag_columns': self.vision_tag_columns}
 
     def prepare(self, stage: str) -> torch.nn.Module:
         """Freezes and initializes for the stage; returns what the stage's optimizer updates."""
