@@ -87,6 +87,9 @@ class StagePartsTest(unittest.TestCase):
         words, targets = caption_word_targets(data, 12, 5)
         # 7 is in every image's captions, 10 and 11 in none, 2 and 3 are below first_word_id
         self.assertEqual(words.tolist(), [6, 8, 9])
+        # given words: the same columns for another image set, whatever their share there
+        self.assertEqual(caption_word_targets(data, 12, 5, words=torch.tensor([7, 9]))[1].tolist(),
+                         [[1, 0], [1, 1], [1, 0]])
         self.assertEqual(targets.tolist(), [[1, 1, 0], [0, 0, 1], [0, 0, 0]])
 
     def test_recipes_change_only_what_they_name(self):
@@ -106,6 +109,9 @@ class StagePartsTest(unittest.TestCase):
         attributes = apply_recipe(full, 'attributes-stem')
         self.assertEqual(asdict(attributes), {**asdict(stem), 'vision_tags': 'attributes',
                                               'steps': {**full.steps, 'vision': 3000}})
+        self.assertEqual(asdict(apply_recipe(full, 'attributes-stem-60k')), {**asdict(attributes), 'vision_images': 7.5})
+        from mome.tiny.train import vision_set
+        self.assertEqual(vision_set(apply_recipe(full, 'attributes-stem-60k')), ('coco', 'train', 60000, 5))
 
     def test_the_vision_stage_can_tag_only_the_words_naming_a_shape_or_a_colour(self):
         import torch.nn.functional as F
@@ -127,6 +133,22 @@ class StagePartsTest(unittest.TestCase):
             logits[:, columns], ctx['tag_targets'][imgs][:, columns])), places=6)
         self.assertAlmostEqual(float(_tags(ctx, hidden, imgs)), float(F.binary_cross_entropy_with_logits(
             logits, ctx['tag_targets'][imgs])), places=6)
+
+    def test_the_vision_stage_reads_its_own_images_and_their_targets_when_given(self):
+        from mome.mim import MimHead
+        from mome.tiny.stages import TagHead, stage_losses
+        from mome.tiny.train import PLANS
+        counts = torch.tensor([1, 1, 1, 1])
+        ids = torch.tensor([[2, 7, 3]] * 4)
+        vision = {'images': torch.randint(0, 255, (4, 3, 32, 32), dtype=torch.uint8), 'caption_start': torch.arange(4),
+                  'caption_count': counts, 'input_ids': ids, 'attention_mask': torch.ones_like(ids)}
+        ctx = {'model': self.model, 'plan': PLANS['quick'], 'seed': 0, 'specials': {}, 'coco': {}, 'nlvr2': {},
+               'mim': MimHead(self.model), 'tags': TagHead(64, 3), 'tag_targets': torch.zeros(0, 3),
+               'vision': vision, 'vision_tag_targets': torch.ones(4, 3)}
+        # 'coco' and the training captions' targets are empty: the stage must not touch them
+        out = stage_losses('vision', 0, ctx)
+        self.assertEqual(sorted(out), ['mim', 'tags'])
+        self.assertTrue(torch.isfinite(out['tags']))
 
     def test_provenance_objectives_name_what_each_variant_trains(self):
         from mome.tiny.train import PLANS, objectives
@@ -233,6 +255,19 @@ class TrainTinyTest(TempDirTest):
         self.assertEqual(prov['steps']['vision'], 2)   # a fifth of the quick plan's 12
         self.assertIn('--recipe no-tags', prov['command'])
         self.assertNotIn('caption-word tags', prov['objectives'])
+
+    def test_the_vision_stage_can_draw_from_its_own_larger_image_set(self):
+        rc, _, err = train(self.path('w'), self.path('m'), '--recipe', 'attributes-stem-60k')
+        self.assertEqual(rc, 0, err)
+        prov = load_model_dir(self.path('m'))[2]['provenance']
+        # 7.5 times the quick plan's 48 training images, from a seed no other split uses
+        self.assertEqual(prov['data']['coco-vision'], {'kind': 'coco', 'split': 'train', 'size': 360, 'seed': 5,
+                                                       'world': 'tiny'})
+        self.assertEqual(len({d['seed'] for d in prov['data'].values()}), len(prov['data']))
+        self.assertIn('only the words naming a shape or a colour, on 360 other training images;', prov['objectives'])
+        self.assertTrue(os.path.isfile(self.path('w', 'data', 'coco-vision-360-seed5-tiny', '.complete')))
+        state = read_state(self.path('w'))
+        self.assertTrue(all('tags' in row for row in state['losses']['vision']))
 
     def test_a_work_folder_of_other_settings_is_refused(self):
         rc, _, err = train(self.path('w'), self.path('m'), '--stop-at', 'vision:2')

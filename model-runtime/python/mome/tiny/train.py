@@ -70,6 +70,9 @@ class Plan:
     # vision: which tag words the vision stage's tag loss reads: 'caption' every tag word, 'attributes' only the
     # words that name a shape or a colour (synth.lexicon); the vl stage always reads every tag word
     vision_tags: str = 'caption'
+    # vision: 0 = the vision stage draws from coco-train; k > 0 = from a separate set of k times as many fresh
+    # training images of the same world (DATA_VISION's seed offset), because 3,000 vision steps memorize 8,000
+    vision_images: float = 0.0
     weight_decay: float = 0.01
     fp16: bool = True
     extra: dict = field(default_factory=dict)
@@ -82,6 +85,7 @@ class Plan:
 # encoder saw shape no better (README, Tiny model).
 MODEL_FULL = dict(embed_dim=128, depth=6, num_heads=4, mlp_ratio=4.0, image_size=96, patch_size=16, vl_start=4,
                   max_text_len=48, token_types=3, layer_scale_init=1.0)
+DATA_VISION = ('coco', 'train', 5)   # Plan.vision_images: kind, split, seed offset (size from the plan)
 DATA_FULL = {'coco-train': ('coco', 'train', 8000, 1), 'coco-test': ('coco', 'test', 1000, 2),
              'nlvr2-train': ('nlvr2', 'train', 10000, 3), 'nlvr2-dev': ('nlvr2', 'dev', 1000, 4)}
 # The caption-word tag loss (word_tags; stages.py) runs beside MIM in a vision stage of 500 steps and beside
@@ -120,6 +124,8 @@ RECIPES = {
     'tags-stem': {'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}},
     'attributes-stem': {'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}, 'vision_tags': 'attributes',
                         'steps': {'vision': 6}},
+    'attributes-stem-60k': {'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}, 'vision_tags': 'attributes',
+                            'steps': {'vision': 6}, 'vision_images': 7.5},
 }
 
 
@@ -138,6 +144,12 @@ def apply_recipe(plan: Plan, recipe: str) -> Plan:
     return Plan(**fields)
 
 
+def vision_set(plan: Plan) -> tuple:
+    """(kind, split, size, seed offset) of the vision stage's own images (Plan.vision_images)."""
+    kind, split, offset = DATA_VISION
+    return kind, split, round(plan.vision_images * plan.data['coco-train'][2]), offset
+
+
 def objectives(plan: Plan, shared: bool, tags: str = '') -> str:
     """What each stage trains, for mome.json's provenance (stages.stage_losses; `tags`: ' + ' and the tag note,
     or '' without the tag loss). The shared-experts model has no ITC-VL head, freezes nothing for language, and
@@ -147,6 +159,8 @@ def objectives(plan: Plan, shared: bool, tags: str = '') -> str:
     vl = 'ITC + ITM + MLM + MIM image-only + MLM text-only' if shared else 'ITC + ITC-VL + ITM + MLM'
     vision_tags = f'{tags}, only the words naming a shape or a colour' if tags and plan.vision_tags == 'attributes' \
         else tags
+    if plan.vision_images:
+        vision_tags += f', on {vision_set(plan)[2]:,} other training images'
     return (f'vision: MIM with raw-pixel targets (SimMIM-style, no dVAE){vision_tags}; language: {language}; '
             f'vl: {vl}{tags}; '
             f'finetune: retrieval (ITC + ITM) and NLVR2 batches interleaved (every {plan.nlvr2_every}. step an NLVR2 '
@@ -210,11 +224,12 @@ class Trainer:
         self.mim = MimHead(self.model).to(self.device)
         # TagHead, its words and per-image targets: made in load_data once the training captions are known
         self.tags, self.tag_words, self.tag_targets, self.vision_tag_columns = None, None, None, None
+        self.vision_tag_targets = None
         self.state = self._read_state()
 
     def _check_fingerprint(self) -> None:
         # options added later are left out at their defaults, so work folders of runs before them still resume
-        later = {'word_tags': 0.0, 'vision_tags': 'caption'}
+        later = {'word_tags': 0.0, 'vision_tags': 'caption', 'vision_images': 0.0}
         plan = {k: v for k, v in asdict(self.plan).items() if k not in later or v != later[k]}
         fp = {'plan': plan, 'seed': self.seed, 'shared_experts': self.args.shared_experts}
         path = os.path.join(self.work, 'fingerprint.json')
@@ -250,8 +265,16 @@ class Trainer:
             spec = DataSpec(name, kind, split, n, self.seed * 100 + offset)
             self.data[name] = load_cached(spec, data_root, self.tok, size, max_len)
             emit({'type': 'progress', 'phase': 'data', 'dataset': name, 'items': n}, self.log)
+        if self.plan.vision_images:
+            kind, split, n, offset = vision_set(self.plan)
+            self.data['coco-vision'] = load_cached(DataSpec('coco-vision', kind, split, n, self.seed * 100 + offset),
+                                                   data_root, self.tok, size, max_len)
+            emit({'type': 'progress', 'phase': 'data', 'dataset': 'coco-vision', 'items': n}, self.log)
         if self.plan.word_tags > 0:
             self.tag_words, self.tag_targets = caption_word_targets(self.data['coco-train'], self.cfg.vocab_size, 5)
+            if 'coco-vision' in self.data:   # the same words, marked in the vision set's captions
+                self.vision_tag_targets = caption_word_targets(self.data['coco-vision'], self.cfg.vocab_size, 5,
+                                                               words=self.tag_words)[1]
             torch.manual_seed(self.seed + 1)   # the model's init above is unchanged by the head's
             self.tags = TagHead(self.cfg.embed_dim, len(self.tag_words)).to(self.device)
             if self.plan.vision_tags == 'attributes':
@@ -293,7 +316,9 @@ class Trainer:
         return {'model': self.model, 'plan': self.plan, 'seed': self.seed, 'specials': self.specials,
                 'coco': self.data['coco-train'], 'nlvr2': self.data['nlvr2-train'], 'mim': self.mim,
                 'device': self.device, 'tags': self.tags, 'tag_targets': self.tag_targets,
-                'vision_tag_columns': self.vision_tag_columns}
+                'vision_tag_columns': self.vision_tag_columns,
+                'vision': self.data.get('coco-vision', self.data['coco-train']),
+                'vision_tag_targets': self.vision_tag_targets if 'coco-vision' in self.data else self.tag_targets}
 
     def prepare(self, stage: str) -> torch.nn.Module:
         """Freezes and initializes for the stage; returns what the stage's optimizer updates."""
@@ -397,7 +422,8 @@ class Trainer:
             'torch_threads': torch.get_num_threads(),
             'steps': self.plan.steps, 'lr': self.plan.lr, 'batch': self.plan.batch,
             'data': {n: {'kind': k, 'split': s, 'size': sz, 'seed': self.seed * 100 + o, 'world': 'tiny'}
-                     for n, (k, s, sz, o) in self.plan.data.items()},
+                     for n, (k, s, sz, o) in {**self.plan.data, **(
+                         {'coco-vision': vision_set(self.plan)} if self.plan.vision_images else {})}.items()},
             'held_out_of_training': HELD_OUT,
             'vocabulary': VOCAB_NOTE,
             'objectives': objectives(self.plan, self.cfg.shared_experts, self._tags_note(' + ')),
