@@ -117,7 +117,9 @@ PLANS = {
 # --recipe: changes to a plan, trained and measured against the shipped recipe (README, Tiny model).
 # 'no-tags': the recipe shipped before, without the caption-word tag loss and with a vision stage a fifth as
 # long; 'tags-stem': the shipped recipe under the convolutional stem with layer scale 0.1, which made shape
-# learnable from presence labels (tools/shape_learnability.py) but not from caption words in train-tiny.
+# learnable from presence labels (tools/shape_learnability.py) but not from caption words in train-tiny;
+# 'attributes-stem': tags-stem whose vision stage (six times as long) tags only the shape and colour words;
+# 'attributes-stem-60k': the same on 60,000 images of its own, since 3,000 steps memorize the 8,000 training images.
 RECIPES = {
     'shipped': {},
     'no-tags': {'word_tags': 0.0, 'steps': {'vision': 0.2}},
