@@ -257,9 +257,11 @@ class TrainTinyTest(TempDirTest):
         self.assertNotIn('caption-word tags', prov['objectives'])
 
     def test_the_vision_stage_can_draw_from_its_own_larger_image_set(self):
-        rc, _, err = train(self.path('w'), self.path('m'), '--recipe', 'attributes-stem-60k')
+        rc, _, err = train(self.path('w'), self.path('m'), '--recipe', 'attributes-stem-60k', '--threads', '2')
         self.assertEqual(rc, 0, err)
         prov = load_model_dir(self.path('m'))[2]['provenance']
+        # two threads reproduce bit for bit only with two threads: the command says so
+        self.assertTrue(prov['command'].endswith('--recipe attributes-stem-60k --threads 2'), prov['command'])
         # 7.5 times the quick plan's 48 training images, from a seed no other split uses
         self.assertEqual(prov['data']['coco-vision'], {'kind': 'coco', 'split': 'train', 'size': 360, 'seed': 5,
                                                        'world': 'tiny'})

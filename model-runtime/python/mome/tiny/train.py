@@ -406,7 +406,8 @@ class Trainer:
             'command': 'npm run -s mome -- train-tiny' + (' --shared-experts' if self.cfg.shared_experts else '')
                        + (' --quick' if self.args.quick else '') + f' --seed {self.seed}'
                        + (f' --recipe {self.args.recipe}' if self.args.recipe != 'shipped' else '')
-                       + (f' --device {self.device.type}' if self.device.type != 'cpu' else ''),
+                       + (f' --device {self.device.type}' if self.device.type != 'cpu' else '')
+                       + (f' --threads {self.args.threads}' if self.args.threads != 1 else ''),
             'device': self.device.type if self.device.type == 'cpu' else torch.cuda.get_device_name(self.device),
             'torch': torch.__version__,
             'plan': self.plan_name,
