@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from ..losses import itc_loss, itm_loss, mlm_loss, mlm_mask, nlvr2_loss
 from ..mim import MimHead, mim_loss, random_patch_mask
 from ..model import MomeModel
-from ..synth.lexicon import COLOURS, SHAPES
+from ..synth.lexicon import colour_of_word, shape_of_word
 from .data import pixels, trim
 
 STAGES = ('vision', 'language', 'vl', 'finetune')
@@ -137,9 +137,8 @@ def caption_word_targets(data: dict, vocab_size: int, first_word_id: int, low: f
 
 def attribute_columns(words: torch.Tensor, tok) -> torch.Tensor:
     """The positions in `words` (tag word ids) of the words that name a shape or a colour (synth.lexicon)."""
-    names = {w for sing, plur in SHAPES.values() for w in sing + plur} | {w for ws, _ in COLOURS.values() for w in ws}
-    ids = {tok.vocab[w] for w in names if w in tok.vocab}
-    return torch.tensor([j for j, w in enumerate(words.tolist()) if w in ids], dtype=torch.long)
+    names = [tok.id_to_token[w] for w in words.tolist()]
+    return torch.tensor([j for j, w in enumerate(names) if shape_of_word(w) or colour_of_word(w)], dtype=torch.long)
 
 
 def _tags(ctx: dict, hidden: torch.Tensor, imgs: torch.Tensor, columns: Optional[torch.Tensor] = None,

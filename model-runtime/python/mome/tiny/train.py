@@ -152,6 +152,11 @@ def vision_set(plan: Plan) -> tuple:
     return kind, split, round(plan.vision_images * plan.data['coco-train'][2]), offset
 
 
+def datasets(plan: Plan) -> Dict[str, tuple]:
+    """The plan's datasets, and the vision stage's own images ('coco-vision') when Plan.vision_images is set."""
+    return {**plan.data, **({'coco-vision': vision_set(plan)} if plan.vision_images else {})}
+
+
 def objectives(plan: Plan, shared: bool, tags: str = '') -> str:
     """What each stage trains, for mome.json's provenance (stages.stage_losses; `tags`: ' + ' and the tag note,
     or '' without the tag loss). The shared-experts model has no ITC-VL head, freezes nothing for language, and
@@ -263,20 +268,16 @@ class Trainer:
         size, max_len = self.plan.model['image_size'], self.plan.model['max_text_len']
         data_root = self.args.data or os.path.join(self.work, 'data')
         self.data = {}
-        for name, (kind, split, n, offset) in self.plan.data.items():
+        for name, (kind, split, n, offset) in datasets(self.plan).items():
             spec = DataSpec(name, kind, split, n, self.seed * 100 + offset)
             self.data[name] = load_cached(spec, data_root, self.tok, size, max_len)
             emit({'type': 'progress', 'phase': 'data', 'dataset': name, 'items': n}, self.log)
-        if self.plan.vision_images:
-            kind, split, n, offset = vision_set(self.plan)
-            self.data['coco-vision'] = load_cached(DataSpec('coco-vision', kind, split, n, self.seed * 100 + offset),
-                                                   data_root, self.tok, size, max_len)
-            emit({'type': 'progress', 'phase': 'data', 'dataset': 'coco-vision', 'items': n}, self.log)
         if self.plan.word_tags > 0:
             self.tag_words, self.tag_targets = caption_word_targets(self.data['coco-train'], self.cfg.vocab_size, 5)
-            if 'coco-vision' in self.data:   # the same words, marked in the vision set's captions
-                self.vision_tag_targets = caption_word_targets(self.data['coco-vision'], self.cfg.vocab_size, 5,
-                                                               words=self.tag_words)[1]
+            # the vision stage's images: the same words, marked in the vision set's captions if it has its own
+            self.vision_tag_targets = caption_word_targets(self.data['coco-vision'], self.cfg.vocab_size, 5,
+                                                           words=self.tag_words)[1] \
+                if 'coco-vision' in self.data else self.tag_targets
             torch.manual_seed(self.seed + 1)   # the model's init above is unchanged by the head's
             self.tags = TagHead(self.cfg.embed_dim, len(self.tag_words)).to(self.device)
             if self.plan.vision_tags == 'attributes':
@@ -320,7 +321,7 @@ class Trainer:
                 'device': self.device, 'tags': self.tags, 'tag_targets': self.tag_targets,
                 'vision_tag_columns': self.vision_tag_columns,
                 'vision': self.data.get('coco-vision', self.data['coco-train']),
-                'vision_tag_targets': self.vision_tag_targets if 'coco-vision' in self.data else self.tag_targets}
+                'vision_tag_targets': self.vision_tag_targets}
 
     def prepare(self, stage: str) -> torch.nn.Module:
         """Freezes and initializes for the stage; returns what the stage's optimizer updates."""
@@ -425,8 +426,7 @@ class Trainer:
             'torch_threads': torch.get_num_threads(),
             'steps': self.plan.steps, 'lr': self.plan.lr, 'batch': self.plan.batch,
             'data': {n: {'kind': k, 'split': s, 'size': sz, 'seed': self.seed * 100 + o, 'world': 'tiny'}
-                     for n, (k, s, sz, o) in {**self.plan.data, **(
-                         {'coco-vision': vision_set(self.plan)} if self.plan.vision_images else {})}.items()},
+                     for n, (k, s, sz, o) in datasets(self.plan).items()},
             'held_out_of_training': HELD_OUT,
             'vocabulary': VOCAB_NOTE,
             'objectives': objectives(self.plan, self.cfg.shared_experts, self._tags_note(' + ')),
