@@ -112,6 +112,8 @@ class StagePartsTest(unittest.TestCase):
         self.assertEqual(asdict(apply_recipe(full, 'attributes-stem-60k')), {**asdict(attributes), 'vision_images': 7.5})
         from mome.tiny.train import vision_set
         self.assertEqual(vision_set(apply_recipe(full, 'attributes-stem-60k')), ('coco', 'train', 60000, 5))
+        self.assertEqual(asdict(apply_recipe(full, 'attributes-stem-60k-vl')),
+                         {**asdict(apply_recipe(full, 'attributes-stem-60k')), 'vl_tags': 'attributes'})
 
     def test_the_vision_stage_can_tag_only_the_words_naming_a_shape_or_a_colour(self):
         import torch.nn.functional as F
@@ -150,6 +152,29 @@ class StagePartsTest(unittest.TestCase):
         self.assertEqual(sorted(out), ['mim', 'tags'])
         self.assertTrue(torch.isfinite(out['tags']))
 
+    def test_the_vl_stage_tags_only_the_given_columns(self):
+        from mome.mim import MimHead
+        from mome.tiny.stages import TagHead, stage_losses
+        from mome.tiny.train import PLANS
+        n = 20
+        ids = torch.tensor([[2, 7, 8, 3]] * n)
+        coco = {'images': torch.randint(0, 255, (n, 3, 32, 32), dtype=torch.uint8), 'caption_start': torch.arange(n),
+                'caption_count': torch.ones(n, dtype=torch.long), 'input_ids': ids,
+                'attention_mask': torch.ones_like(ids)}
+        torch.manual_seed(0)
+        ctx = {'model': self.model, 'plan': PLANS['quick'], 'seed': 0, 'specials': {'special_ids': [0, 1, 2, 3],
+               'mask_id': 4}, 'coco': coco, 'nlvr2': {}, 'mim': MimHead(self.model), 'tags': TagHead(64, 3)}
+        targets = torch.zeros(n, 3)
+        loss = {}
+        for other in (0.0, 1.0):   # the targets of the column left out change; with columns the loss must not
+            targets[:, 1:] = other
+            for columns in (None, torch.tensor([0])):
+                torch.manual_seed(1)
+                out = stage_losses('vl', 0, {**ctx, 'tag_targets': targets, 'vl_tag_columns': columns})
+                loss[other, columns is None] = float(out['tags'])
+        self.assertAlmostEqual(loss[0.0, False], loss[1.0, False], places=6)
+        self.assertNotAlmostEqual(loss[0.0, True], loss[1.0, True], places=3)
+
     def test_provenance_objectives_name_what_each_variant_trains(self):
         from mome.tiny.train import PLANS, objectives
         mome = objectives(PLANS['full'], False, ' + tags')
@@ -159,6 +184,8 @@ class StagePartsTest(unittest.TestCase):
         attributes = objectives(apply_recipe(PLANS['full'], 'attributes-stem'), False, ' + tags')
         self.assertIn('(SimMIM-style, no dVAE) + tags, only the words naming a shape or a colour;', attributes)
         self.assertIn('vl: ITC + ITC-VL + ITM + MLM + tags;', attributes)
+        both = objectives(apply_recipe(PLANS['full'], 'attributes-stem-60k-vl'), False, ' + tags')
+        self.assertIn('vl: ITC + ITC-VL + ITM + MLM + tags, only the words naming a shape or a colour;', both)
         self.assertIn('attention and vision expert frozen', mome)
         shared = objectives(PLANS['full'], True)
         self.assertNotIn('ITC-VL', shared)

@@ -19,9 +19,10 @@ Caption-word tags (`Plan.word_tags` > 0; on in the shipped plans): a linear head
 encoder's patch tokens predicts which informative words (in 1-99% of the training images' captions) any caption
 of the image uses, with binary cross-entropy, in the vision stage beside MIM and in the vl stage beside ITC/ITM.
 With `Plan.vision_tags` 'attributes' the vision stage's tag loss reads only the words that name a shape or a
-colour: among every tag word, shape is learnt far more slowly (README, Tiny model). With `Plan.vision_images` the
-vision stage draws its images from a separate, larger set of fresh training images: 3,000 vision steps on the
-8,000 training images memorize them (shape AUC 0.97 on them, 0.72 held out).
+colour: among every tag word, shape is learnt far more slowly (README, Tiny model); `Plan.vl_tags` makes the same
+choice for the vl stage. With `Plan.vision_images` the vision stage draws its images from a separate, larger set
+of fresh training images: 3,000 vision steps on the 8,000 training images memorize them (shape AUC 0.97 on them,
+0.72 held out).
 It gives shape a gradient: colour and background already tell the images apart for ITC and random-negative ITM,
 and the captions name every object's shape (README, Tiny model).
 
@@ -229,7 +230,7 @@ def stage_losses(stage: str, step: int, ctx: dict) -> Dict[str, torch.Tensor]:
     if stage == 'vl':
         px, ids, mask, img = caption_batch(coco, plan.batch, g, dev)
         out = vl_losses(model, px, ids, mask, img, g, plan.itm_rows, specials, itm_uniform_mix=plan.itm_uniform_mix,
-                        tags=(lambda hidden: _tags(ctx, hidden, img)) if tagging else None)
+                        tags=(lambda hidden: _tags(ctx, hidden, img, ctx.get('vl_tag_columns'))) if tagging else None)
         if shared:
             px2, ids2, mask2, _ = caption_batch(coco, plan.batch, g, dev)
             out['mim'] = _mim(model, head, px2, g)
