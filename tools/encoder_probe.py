@@ -4,6 +4,10 @@
 probes also run on the max over the patch tokens (probe_auc_patch_max), which the fusion blocks can attend to.
 
     PYTHONPATH=model-runtime/python python3 tools/encoder_probe.py --model assets/models/mome-tiny
+    PYTHONPATH=model-runtime/python python3 tools/encoder_probe.py --checkpoint WORK/ckpt/vl.pt --recipe NAME
+
+`--checkpoint` reads a train-tiny stage checkpoint (its work folder's vocab.txt, the full plan under `--recipe`),
+so what each stage does to the encoder can be followed through a run.
 
 Images are rendered from NLVR2-format scenes of a seed no training run uses (8822, the NLVR2 experiments' dev
 seed), in train-tiny's world; the probes train on the first 70% of them and report the mean held-out ROC AUC over
@@ -48,18 +52,44 @@ def probe_auc(x: torch.Tensor, y: torch.Tensor, train: int, steps: int = 400) ->
     return sum(aucs) / len(aucs)
 
 
+def load_folder(path: str):
+    model, config, meta = load_model_dir(path)
+    return model, config, meta, os.path.join(path, meta.get('vocab_file', 'vocab.txt'))
+
+
+def load_checkpoint(path: str, recipe: str, plan_name: str = 'full'):
+    """A train-tiny stage checkpoint as a model (loaded as data), with the vocabulary of its work folder."""
+    from mome.model import MomeModel
+    from mome.safe_load import load_data
+    from mome.tiny.train import PLANS, RECIPES, apply_recipe, training_config
+    if recipe not in RECIPES:
+        raise SystemExit(f'encoder_probe: unknown --recipe {recipe!r}; one of {", ".join(RECIPES)}')
+    vocab = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(path))), 'vocab.txt')
+    with open(vocab, encoding='utf-8') as fh:
+        size = sum(1 for _ in fh)
+    plan, weights = apply_recipe(PLANS[plan_name], recipe), load_data(path)['model']
+    config = training_config(plan, size, shared=not any('.mlp_imag.' in k for k in weights))
+    model = MomeModel(config)
+    model.load_state_dict(weights)
+    return model, config, plan.model, vocab
+
+
 @torch.no_grad()
 def main(argv) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--model', required=True)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument('--model', help='a model folder')
+    src.add_argument('--checkpoint', help="a train-tiny stage checkpoint (WORK/ckpt/STAGE.pt or .partial.pt)")
+    p.add_argument('--recipe', default='shipped', help='with --checkpoint: the run\'s train-tiny recipe')
+    p.add_argument('--plan', default='full', choices=('full', 'gpu', 'quick'),
+                   help='with --checkpoint: the run\'s plan (quick: --quick; gpu: --device cuda)')
     p.add_argument('--sets', type=int, default=250, help='NLVR2 sets to render (8 images each)')
     p.add_argument('--seed', type=int, default=8822)
     a = p.parse_args(argv)
     torch.manual_seed(0)
-    model, config, meta = load_model_dir(a.model)
+    model, config, meta, vocab = load_checkpoint(a.checkpoint, a.recipe, a.plan) if a.checkpoint else load_folder(a.model)
     model.eval()
-    tok = WordPieceTokenizer.from_file(os.path.join(a.model, meta.get('vocab_file', 'vocab.txt')),
-                                       max_len=meta['max_text_len'])
+    tok = WordPieceTokenizer.from_file(vocab, max_len=meta['max_text_len'])
     raw, scenes, themes = scene_images(a.seed, 'dev', a.sets, meta['image_size'])
     px = pixels(raw)
     has_shape, has_colour = presence(scenes)
@@ -70,7 +100,7 @@ def main(argv) -> int:
         cls.append(x[:, 0])
         patch_max.append(x[:, 1:].amax(dim=1))
     train = int(len(px) * 0.7)
-    out = {'model': a.model, 'images': len(px), 'seed': a.seed}
+    out = {'model': a.model or a.checkpoint, 'images': len(px), 'seed': a.seed}
     # [I_CLS] (what ITC reads) and the max over the patch tokens (what the fusion blocks can attend to)
     for key, feats in (('probe_auc', torch.cat(cls)), ('probe_auc_patch_max', torch.cat(patch_max))):
         out[key] = {'shape': round(probe_auc(feats, has_shape, train), 3),

@@ -234,6 +234,19 @@ class TrainTinyTest(TempDirTest):
         for key in ('tr_r5', 'ir_r5'):
             self.assertAlmostEqual(again[key], q['retrieval'][key], delta=100.0 / 16 + 0.01)   # fp16 export
 
+        # tools/encoder_probe.py follows the encoder through the run's stage checkpoints
+        tools = os.path.join(PYTHON_DIR, '..', '..', 'tools')
+        probe = subprocess.run([sys.executable, os.path.join(tools, 'encoder_probe.py'), '--checkpoint',
+                                self.path('work', 'ckpt', 'vl.pt'), '--plan', 'quick', '--sets', '6'],
+                               capture_output=True, text=True, timeout=300,
+                               env=dict(os.environ, PYTHONPATH=PYTHON_DIR, OMP_NUM_THREADS='1'))
+        self.assertEqual(probe.returncode, 0, probe.stderr)
+        out = json.loads(probe.stdout)
+        self.assertEqual(out['images'], 48)
+        for key in ('probe_auc', 'probe_auc_patch_max'):
+            self.assertTrue(all(0.0 <= v <= 1.0 for v in out[key].values()), out)
+        self.assertEqual(set(out['itm_phrase_auc']), {'colour', 'shape', 'colour+shape'})
+
         # training losses go down (vision: masked-pixel L1, language: MLM)
         state = read_state(self.path('work'))
         for stage in ('vision', 'vl'):
