@@ -87,7 +87,10 @@ def main(argv) -> int:
     p.add_argument('--seed', type=int, default=8822)
     a = p.parse_args(argv)
     torch.manual_seed(0)
-    model, config, meta, vocab = load_checkpoint(a.checkpoint, a.recipe, a.plan) if a.checkpoint else load_folder(a.model)
+    if a.checkpoint:
+        model, config, meta, vocab = load_checkpoint(a.checkpoint, a.recipe, a.plan)
+    else:
+        model, config, meta, vocab = load_folder(a.model)
     model.eval()
     tok = WordPieceTokenizer.from_file(vocab, max_len=meta['max_text_len'])
     raw, scenes, themes = scene_images(a.seed, 'dev', a.sets, meta['image_size'])
