@@ -6,8 +6,8 @@ probes also run on the max over the patch tokens (probe_auc_patch_max), which th
     PYTHONPATH=model-runtime/python python3 tools/encoder_probe.py --model assets/models/mome-tiny
     PYTHONPATH=model-runtime/python python3 tools/encoder_probe.py --checkpoint WORK/ckpt/vl.pt --recipe NAME
 
-`--checkpoint` reads a train-tiny stage checkpoint (its work folder's vocab.txt, the full plan under `--recipe`),
-so what each stage does to the encoder can be followed through a run.
+`--checkpoint` reads a train-tiny stage checkpoint (its work folder's vocab.txt, the plan named by `--plan` under
+`--recipe`), so what each stage does to the encoder can be followed through a run.
 
 Images are rendered from NLVR2-format scenes of a seed no training run uses (8822, the NLVR2 experiments' dev
 seed), in train-tiny's world; the probes train on the first 70% of them and report the mean held-out ROC AUC over
@@ -65,6 +65,9 @@ def load_checkpoint(path: str, recipe: str, plan_name: str = 'full'):
     if recipe not in RECIPES:
         raise SystemExit(f'encoder_probe: unknown --recipe {recipe!r}; one of {", ".join(RECIPES)}')
     vocab = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(path))), 'vocab.txt')
+    if not (os.path.isfile(path) and os.path.isfile(vocab)):
+        raise SystemExit(f'encoder_probe: {path} must be a checkpoint in a train-tiny work folder (WORK/ckpt/*.pt, '
+                         f'with WORK/vocab.txt)')
     with open(vocab, encoding='utf-8') as fh:
         size = sum(1 for _ in fh)
     plan, weights = apply_recipe(PLANS[plan_name], recipe), load_data(path)['model']

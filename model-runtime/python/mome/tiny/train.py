@@ -68,7 +68,7 @@ class Plan:
     nlvr2_curriculum: float = 0.0    # finetune: this share of the steps draws NLVR2 presence statements only
     word_tags: float = 0.0           # vision and vl: weight of the caption-word tag loss (stages.py); 0 = off
     # vision: which tag words the vision stage's tag loss reads: 'caption' every tag word, 'attributes' only the
-    # words that name a shape or a colour (synth.lexicon); the vl stage always reads every tag word
+    # words that name a shape or a colour (synth.lexicon)
     vision_tags: str = 'caption'
     # vl: the same choice for the vl stage's tag loss; 'attributes' keeps the shape the vision stage learnt, which
     # image-text training with every tag word lost (held-out shape probe 0.81 -> 0.67 in 350 vl steps)
