@@ -124,16 +124,16 @@ PLANS = {
 # 'attributes-stem': tags-stem whose vision stage (six times as long) tags only the shape and colour words;
 # 'attributes-stem-60k': the same on 60,000 images of its own, since 3,000 steps memorize the 8,000 training images;
 # 'attributes-stem-60k-vl': that, with the vl stage's tag loss on the shape and colour words too.
+_STEM = {'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}}
+_ATTRIBUTES = {**_STEM, 'vision_tags': 'attributes', 'steps': {'vision': 6}}
+_ATTRIBUTES_60K = {**_ATTRIBUTES, 'vision_images': 7.5}
 RECIPES = {
     'shipped': {},
     'no-tags': {'word_tags': 0.0, 'steps': {'vision': 0.2}},
-    'tags-stem': {'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}},
-    'attributes-stem': {'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}, 'vision_tags': 'attributes',
-                        'steps': {'vision': 6}},
-    'attributes-stem-60k': {'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}, 'vision_tags': 'attributes',
-                            'steps': {'vision': 6}, 'vision_images': 7.5},
-    'attributes-stem-60k-vl': {'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}, 'vision_tags': 'attributes',
-                               'steps': {'vision': 6}, 'vision_images': 7.5, 'vl_tags': 'attributes'},
+    'tags-stem': _STEM,
+    'attributes-stem': _ATTRIBUTES,
+    'attributes-stem-60k': _ATTRIBUTES_60K,
+    'attributes-stem-60k-vl': {**_ATTRIBUTES_60K, 'vl_tags': 'attributes'},
 }
 
 
@@ -170,11 +170,12 @@ def objectives(plan: Plan, shared: bool, tags: str = '') -> str:
     language = ('MLM text-only + MIM image-only, nothing frozen' if shared
                 else 'MLM text-only, attention and vision expert frozen')
     vl = 'ITC + ITM + MLM + MIM image-only + MLM text-only' if shared else 'ITC + ITC-VL + ITM + MLM'
-    vision_tags = f'{tags}, only the words naming a shape or a colour' if tags and plan.vision_tags == 'attributes' \
-        else tags
+    def tag_words(choice: str) -> str:   # Plan.vision_tags / vl_tags
+        return f'{tags}, only the words naming a shape or a colour' if tags and choice == 'attributes' else tags
+
+    vision_tags, vl_tags = tag_words(plan.vision_tags), tag_words(plan.vl_tags)
     if plan.vision_images:
         vision_tags += f', on {vision_set(plan)[2]:,} other training images'
-    vl_tags = f'{tags}, only the words naming a shape or a colour' if tags and plan.vl_tags == 'attributes' else tags
     return (f'vision: MIM with raw-pixel targets (SimMIM-style, no dVAE){vision_tags}; language: {language}; '
             f'vl: {vl}{vl_tags}; '
             f'finetune: retrieval (ITC + ITM) and NLVR2 batches interleaved (every {plan.nlvr2_every}. step an NLVR2 '
