@@ -54,11 +54,12 @@ def probe_auc(x: torch.Tensor, y: torch.Tensor, train: int, steps: int = 400) ->
 
 def load_folder(path: str):
     model, config, meta = load_model_dir(path)
-    return model, config, meta, os.path.join(path, meta.get('vocab_file', 'vocab.txt'))
+    vocab = os.path.join(path, meta.get('vocab_file', 'vocab.txt'))
+    return model, config, meta, WordPieceTokenizer.from_file(vocab, max_len=meta['max_text_len'])
 
 
 def load_checkpoint(path: str, recipe: str, plan_name: str = 'full'):
-    """A train-tiny stage checkpoint as a model (loaded as data), with the vocabulary of its work folder."""
+    """A train-tiny stage checkpoint as a model (loaded as data), with its work folder's vocabulary as a tokenizer."""
     from mome.model import MomeModel
     from mome.safe_load import load_data
     from mome.tiny.train import PLANS, RECIPES, apply_recipe, training_config
@@ -68,13 +69,12 @@ def load_checkpoint(path: str, recipe: str, plan_name: str = 'full'):
     if not (os.path.isfile(path) and os.path.isfile(vocab)):
         raise SystemExit(f'encoder_probe: {path} must be a checkpoint in a train-tiny work folder (WORK/ckpt/*.pt, '
                          f'with WORK/vocab.txt)')
-    with open(vocab, encoding='utf-8') as fh:
-        size = sum(1 for _ in fh)
     plan, weights = apply_recipe(PLANS[plan_name], recipe), load_data(path)['model']
-    config = training_config(plan, size, shared=not any('.mlp_imag.' in k for k in weights))
+    tok = WordPieceTokenizer.from_file(vocab, max_len=plan.model['max_text_len'])
+    config = training_config(plan, len(tok), shared=not any('.mlp_imag.' in k for k in weights))
     model = MomeModel(config)
     model.load_state_dict(weights)
-    return model, config, plan.model, vocab
+    return model, config, plan.model, tok
 
 
 @torch.no_grad()
@@ -91,11 +91,10 @@ def main(argv) -> int:
     a = p.parse_args(argv)
     torch.manual_seed(0)
     if a.checkpoint:
-        model, config, meta, vocab = load_checkpoint(a.checkpoint, a.recipe, a.plan)
+        model, config, meta, tok = load_checkpoint(a.checkpoint, a.recipe, a.plan)
     else:
-        model, config, meta, vocab = load_folder(a.model)
+        model, config, meta, tok = load_folder(a.model)
     model.eval()
-    tok = WordPieceTokenizer.from_file(vocab, max_len=meta['max_text_len'])
     raw, scenes, themes = scene_images(a.seed, 'dev', a.sets, meta['image_size'])
     px = pixels(raw)
     has_shape, has_colour = presence(scenes)
