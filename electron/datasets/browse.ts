@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ApiError } from '../api/contract';
 import type { DatasetStats, ImageDetail, ImageItem, ImagePage, LabelTarget, Nlvr2Example } from '../api/schemas';
 import type { Db } from '../store/db';
+import { perDb } from '../store/per-db';
 import type { ImportSummary, Nlvr2ExampleRow } from './records';
 import { startWorker } from '../../model-runtime/src/runtime-paths'; // not index: it runs in the dataset worker too
 import { listDatasets, readyDataset } from './repository';
@@ -151,13 +152,6 @@ export function browseImages(
     .all({ ...params, markId: mark?.[1], offset: q.offset - (mark?.[0] ?? 0) }) as ImageRow[];
   if (marks && rows.length) addMark(marks, [q.offset, rows[0].id]);
   return { total: counted?.images ?? 0, offset: q.offset, items: rows.map((r) => toImageItem(root, r)) };
-}
-
-/** The cache map `caches` keeps for `db` (made on first use; it goes with the connection). */
-function perDb<V>(caches: WeakMap<Db, Map<string, V>>, db: Db): Map<string, V> {
-  let cache = caches.get(db);
-  if (!cache) caches.set(db, (cache = new Map()));
-  return cache;
 }
 
 /** Per database: by dataset (or split) version, known [position in file order, image id] pairs, ascending. */

@@ -12,6 +12,7 @@
 import { ApiError } from '../api/contract';
 import type { EvalMarkedMetrics, EvalRun } from '../api/schemas';
 import type { Db } from '../store/db';
+import { perDb } from '../store/per-db';
 import { datasetRefreshedAt } from '../datasets/repository';
 import { judgedPairs } from '../labels/history';
 import { readCorrections } from './corrections';
@@ -50,8 +51,7 @@ const cache = new WeakMap<Db, Map<string, Stored>>();
 function stored(db: Db, run: EvalRun): Stored {
   const refreshed = datasetRefreshedAt(db, run.datasetId);
   const key = `${run.id}:${run.createdAt}:${String(refreshed)}`;
-  let memo = cache.get(db);
-  if (!memo) cache.set(db, (memo = new Map()));
+  const memo = perDb(cache, db);
   const hit = memo.get(key);
   if (hit) return hit;
   const rows = (kind: 'caption' | 'image') => itemsOfKind(db, run.id, kind);

@@ -4,6 +4,7 @@
 // dataset folder are read, as the evaluation reads them.
 import sharp from 'sharp';
 import type { Db } from '../store/db';
+import { perDb } from '../store/per-db';
 import { datasetRoot } from '../datasets/repository';
 import { embeddingKeys } from './embed';
 import { rankedQueries } from './items';
@@ -28,8 +29,7 @@ export function sizeOf(width: number, height: number): string {
 export function imageShapes(db: Db, runId: number): Promise<ImageShapes | null> {
   const run = getEvalRun(db, runId);
   if (run.task !== 'retrieval') return Promise.resolve(null);
-  let memo = memos.get(db);
-  if (!memo) memos.set(db, (memo = new Map()));
+  const memo = perDb(memos, db);
   const key = `${run.datasetId}|${run.split}`;
   let m = memo.get(key);
   if (!m) {

@@ -5,6 +5,7 @@
 // too, and the number of resamples stays a choice of the reader rather than of the run.
 import type { EvalItemKind, EvalRun } from '../api/schemas';
 import type { Db } from '../store/db';
+import { perDb } from '../store/per-db';
 import {
   bootstrapRecall,
   DEFAULT_RESAMPLES,
@@ -49,8 +50,7 @@ const cache = new WeakMap<Db, Map<string, Ci95>>();
 /** The 95% interval of each of the run's metrics that stored ranks back, in the metric's unit (percent). */
 export function runIntervals(db: Db, run: EvalRun, s: BootstrapSettings = DEFAULT_BOOTSTRAP): Ci95 {
   const key = `${run.id}:${run.createdAt}:${s.resamples}:${s.seed}`;
-  let memo = cache.get(db);
-  if (!memo) cache.set(db, (memo = new Map()));
+  const memo = perDb(cache, db);
   const hit = memo.get(key);
   if (hit) return hit;
   const ci95: Ci95 = {};
