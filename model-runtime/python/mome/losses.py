@@ -132,7 +132,8 @@ def itm_loss(model, pixels: torch.Tensor, input_ids: torch.Tensor, attention_mas
              generator: Optional[torch.Generator] = None,
              extra_negatives: Optional[Sequence[Tuple[int, int]]] = None, uniform_mix: float = 0.0,
              text_ids: Optional[torch.Tensor] = None,
-             positives_of: Optional[Mapping[int, Sequence[int]]] = None) -> torch.Tensor:
+             positives_of: Optional[Mapping[int, Sequence[int]]] = None,
+             text_negatives: Optional[Tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = None) -> torch.Tensor:
     """Image-text matching with global hard negatives (spec §5): for each local image a negative text and for
     each local text a negative image, sampled from the gathered batch by ITC similarity; cross-entropy of
     itm_score over [positives; image-negatives; text-negatives] with labels [1; 0; 0].
@@ -140,7 +141,8 @@ def itm_loss(model, pixels: torch.Tensor, input_ids: torch.Tensor, attention_mas
     `extra_negatives`: (image_index, text_index) pairs within the local batch that a person marked as not
     matching; they are added with label 0 (pairs of the same image id are skipped). `uniform_mix`: the share of
     random negatives (sample_hard_negatives). `text_ids`, `positives_of`: the "also a match" pairs, never drawn
-    nor added as negatives (positive_mask)."""
+    nor added as negatives (positive_mask). `text_negatives`: (rows, ids, mask), texts made not to match the
+    local images at `rows` (e.g. a caption with one word swapped), added with label 0."""
     n = pixels.shape[0]
     all_pixels = all_gather_with_grad(pixels.detach())
     all_ids, all_mask = all_gather_with_grad(input_ids), all_gather_with_grad(attention_mask)
@@ -175,6 +177,12 @@ def itm_loss(model, pixels: torch.Tensor, input_ids: torch.Tensor, attention_mas
         ids.append(input_ids[tt])
         mask.append(attention_mask[tt])
         labels.append(torch.zeros(len(extra), dtype=torch.long))
+    if text_negatives is not None and len(text_negatives[0]):
+        rows_t, ids_t, mask_t = text_negatives
+        px.append(pixels[rows_t])
+        ids.append(ids_t)
+        mask.append(mask_t)
+        labels.append(torch.zeros(len(rows_t), dtype=torch.long))
     _, logits = model.fusion(torch.cat(px), torch.cat(ids), torch.cat(mask))
     return F.cross_entropy(logits.float(), torch.cat(labels).to(logits.device))
 

@@ -114,6 +114,8 @@ class StagePartsTest(unittest.TestCase):
         self.assertEqual(vision_set(apply_recipe(full, 'attributes-stem-60k')), ('coco', 'train', 60000, 5))
         self.assertEqual(asdict(apply_recipe(full, 'attributes-stem-60k-vl')),
                          {**asdict(apply_recipe(full, 'attributes-stem-60k')), 'vl_tags': 'attributes'})
+        self.assertEqual(asdict(apply_recipe(full, 'attributes-stem-60k-vl-swaps')),
+                         {**asdict(apply_recipe(full, 'attributes-stem-60k-vl')), 'shape_swaps': True})
 
     def test_the_vision_stage_can_tag_only_the_words_naming_a_shape_or_a_colour(self):
         import torch.nn.functional as F
@@ -174,6 +176,68 @@ class StagePartsTest(unittest.TestCase):
                 loss[other, columns is None] = float(out['tags'])
         self.assertAlmostEqual(loss[0.0, False], loss[1.0, False], places=6)
         self.assertNotAlmostEqual(loss[0.0, True], loss[1.0, True], places=3)
+
+    def test_shape_swaps_replace_one_shape_word_with_an_absent_shape_of_the_same_number(self):
+        import tempfile
+        from mome.synth.lexicon import SHAPES
+        from mome.tiny.data import write_vocab
+        from mome.tiny.stages import shape_swap_table, shape_swaps
+        from mome.tokenizer import WordPieceTokenizer
+        with tempfile.TemporaryDirectory() as d:
+            tok = WordPieceTokenizer(write_vocab(os.path.join(d, 'vocab.txt')))
+        v = tok.vocab
+        row = lambda *words: [tok.cls, *(v[w] for w in words), tok.sep]   # noqa: E731
+        # image 0: a red disc and two blue stars; image 1: every shape but the heart; image 2: no shape word
+        others = [s for s in SHAPES if s != 'heart']
+        caps = [row('a', 'red', 'disc', 'and', 'two', 'blue', 'stars'),
+                row(*[SHAPES[s][0][0] for s in others]), row('a', 'red', 'shape', 'on', 'sand')]
+        width = max(map(len, caps))
+        ids = torch.tensor([c + [tok.pad] * (width - len(c)) for c in caps])
+        data = {'input_ids': ids, 'attention_mask': (ids != tok.pad).long(), 'image_index': torch.arange(3),
+                'caption_count': torch.ones(3, dtype=torch.long)}
+        table = shape_swap_table(data, tok)
+        names = list(SHAPES)
+        self.assertEqual(table['image_shapes'][0].nonzero().flatten().tolist(),
+                         sorted([names.index('circle'), names.index('star')]))
+        self.assertEqual(table['image_shapes'][1].sum().item(), len(SHAPES) - 1)
+        seen = set()
+        for seed in range(40):
+            rows, out = shape_swaps(ids, torch.arange(3), table, torch.Generator().manual_seed(seed))
+            self.assertEqual(rows.tolist(), [0, 1])   # the caption without a shape word gets no negative
+            changed = (out != ids[rows]).nonzero().tolist()
+            self.assertEqual([r for r, _ in changed], [0, 1])   # one word each
+            (_, p0), (_, p1) = changed
+            self.assertIn(p0, (3, 7))
+            word0 = tok.id_to_token[int(out[0, p0])]
+            shape0 = next(s for s in SHAPES if word0 in SHAPES[s][0] + SHAPES[s][1])
+            self.assertNotIn(shape0, ('circle', 'star'))
+            self.assertIn(word0, SHAPES[shape0][1] if p0 == 7 else SHAPES[shape0][0])   # same number
+            self.assertIn(tok.id_to_token[int(out[1, p1])], SHAPES['heart'][0])   # the only absent shape
+            seen.add(word0)
+        self.assertGreater(len(seen), 4)
+        # the same generator state gives the same swaps
+        a = shape_swaps(ids, torch.arange(3), table, torch.Generator().manual_seed(3))
+        b = shape_swaps(ids, torch.arange(3), table, torch.Generator().manual_seed(3))
+        self.assertTrue(torch.equal(a[1], b[1]))
+
+    def test_itm_adds_the_given_text_negatives_with_label_zero(self):
+        import torch.nn.functional as F
+        from mome.losses import itm_loss
+        torch.manual_seed(0)
+        px, ids = torch.randn(3, 3, 32, 32), torch.randint(5, 30, (3, 6))
+        mask, emb = torch.ones_like(ids), torch.randn(3, 8)
+        swapped = ids[[0, 2]].clone()
+        swapped[:, 2] = 4
+        g = lambda: torch.Generator().manual_seed(0)   # noqa: E731
+        self.model.eval()
+        with torch.no_grad():
+            plain = itm_loss(self.model, px, ids, mask, emb, emb, torch.arange(3), generator=g())
+            more = itm_loss(self.model, px, ids, mask, emb, emb, torch.arange(3), generator=g(),
+                            text_negatives=(torch.tensor([0, 2]), swapped, mask[[0, 2]]))
+            _, extra = self.model.fusion(px[[0, 2]], swapped, mask[[0, 2]])
+        # plain is the mean over 9 rows (3 positives, 6 negatives); the two added rows are label 0
+        expected = (9 * plain + F.cross_entropy(extra.float(), torch.zeros(2, dtype=torch.long), reduction='sum')) / 11
+        self.assertAlmostEqual(float(more), float(expected), places=5)
 
     def test_provenance_objectives_name_what_each_variant_trains(self):
         from mome.tiny.train import PLANS, objectives

@@ -26,6 +26,10 @@ of fresh training images: 3,000 vision steps on the 8,000 training images memori
 It gives shape a gradient: colour and background already tell the images apart for ITC and random-negative ITM,
 and the captions name every object's shape (README, Tiny model).
 
+Shape-swap ITM negatives (`Plan.shape_swaps`): in the vl stage each ITM caption that names a shape also comes as a
+negative with one shape word swapped for a shape the image lacks, so the fusion encoder's match must read shape
+(after vl, its ITM score ranked shape phrases below chance in every recipe: tools/encoder_probe.py).
+
 Batches are drawn from a generator seeded by (seed, stage, step), so a resumed stage sees the same batches it
 would have seen without the interruption.
 """
@@ -39,7 +43,7 @@ import torch.nn.functional as F
 from ..losses import itc_loss, itm_loss, mlm_loss, mlm_mask, nlvr2_loss
 from ..mim import MimHead, mim_loss, random_patch_mask
 from ..model import MomeModel
-from ..synth.lexicon import colour_of_word, shape_of_word
+from ..synth.lexicon import SHAPES, colour_of_word, shape_of_word
 from .data import pixels, trim
 
 STAGES = ('vision', 'language', 'vl', 'finetune')
@@ -142,6 +146,54 @@ def attribute_columns(words: torch.Tensor, tok) -> torch.Tensor:
     return torch.tensor([j for j, w in enumerate(names) if shape_of_word(w) or colour_of_word(w)], dtype=torch.long)
 
 
+def shape_swap_table(data: dict, tok) -> dict:
+    """What shape-swap ITM negatives (Plan.shape_swaps) read: each vocabulary word's shape (index into SHAPES,
+    -1 for none) and number, each shape's words by number, and which shapes each image's captions name (the
+    captions name every object's shape, so a shape none of them names is not in the image)."""
+    names = list(SHAPES)
+    word_shape = torch.full((len(tok),), -1, dtype=torch.long)
+    plural = torch.zeros(len(tok), dtype=torch.bool)
+    forms = [([], []) for _ in names]
+    for i, w in enumerate(tok.id_to_token):
+        shape = shape_of_word(w)
+        if shape is not None:
+            s, many = names.index(shape), w in SHAPES[shape][1]
+            word_shape[i], plural[i] = s, many
+            forms[s][int(many)].append(i)
+    ids, keep = data['input_ids'], data['attention_mask'].bool()
+    shape = word_shape[ids]
+    keep &= shape >= 0
+    has = torch.zeros(len(data['caption_count']), len(names), dtype=torch.bool)
+    has[data['image_index'][:, None].expand_as(ids)[keep], shape[keep]] = True
+    return {'word_shape': word_shape, 'plural': plural, 'forms': forms, 'image_shapes': has}
+
+
+def shape_swaps(ids: torch.Tensor, imgs: torch.Tensor, table: dict,
+                g: torch.Generator) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(rows, ids): for each caption that names a shape, a copy with one of its shape words (drawn at random)
+    replaced by a word, of the same number, for a shape the image does not have: a negative that only the
+    shape tells apart. Draws three numbers a row from `g` whatever the captions hold."""
+    draw = torch.rand(ids.shape[0], 3, generator=g)
+    cpu = ids.cpu()
+    shape = table['word_shape'][cpu]
+    rows, out = [], []
+    for b in range(cpu.shape[0]):
+        where = torch.nonzero(shape[b] >= 0).flatten()
+        absent = torch.nonzero(~table['image_shapes'][int(imgs[b])]).flatten()
+        if not len(where) or not len(absent):
+            continue
+        p = int(where[int(draw[b, 0] * len(where))])
+        words = table['forms'][int(absent[int(draw[b, 1] * len(absent))])][int(table['plural'][cpu[b, p]])]
+        if not words:
+            continue
+        swapped = cpu[b].clone()
+        swapped[p] = words[int(draw[b, 2] * len(words))]
+        rows.append(b)
+        out.append(swapped)
+    rows_t = torch.tensor(rows, dtype=torch.long)
+    return rows_t.to(ids.device), (torch.stack(out) if out else cpu[:0]).to(ids.device)
+
+
 def _tags(ctx: dict, hidden: torch.Tensor, imgs: torch.Tensor, columns: Optional[torch.Tensor] = None,
           targets: Optional[torch.Tensor] = None) -> torch.Tensor:
     """The tag loss of a batch; `columns`: only these tag words (Plan.vision_tags 'attributes'); `targets`: of
@@ -184,9 +236,11 @@ def _branches(model: MomeModel, x: torch.Tensor, mode: str, mask, n: int,
 
 
 def vl_losses(model: MomeModel, px, ids, mask, img_ids, g, itm_rows: int, specials,
-              pretraining: bool = True, itm_uniform_mix: float = 0.0, tags=None) -> Dict[str, torch.Tensor]:
+              pretraining: bool = True, itm_uniform_mix: float = 0.0, tags=None,
+              swaps: Optional[dict] = None) -> Dict[str, torch.Tensor]:
     """Pre-training: ITC + ITC on VL features + ITM + fusion MLM. Fine-tuning (`pretraining` False): ITC + ITM.
-    `tags`: a function of the image hidden states that returns the caption-word tag loss (added as 'tags')."""
+    `tags`: a function of the image hidden states that returns the caption-word tag loss (added as 'tags').
+    `swaps`: shape_swap_table's table: ITM also gets each ITM caption's shape-swapped copy as a negative."""
     i_cls, i_vl, i_top = _branches(model, model.embed_image(px), 'image', None, 0, pretraining)
     t_cls, t_vl, _ = _branches(model, model.embed_text(ids), 'text', mask, ids.shape[1], pretraining)
     ie, te = F.normalize(model.itc_image_proj(i_cls), dim=-1), F.normalize(model.itc_text_proj(t_cls), dim=-1)
@@ -196,8 +250,13 @@ def vl_losses(model: MomeModel, px, ids, mask, img_ids, g, itm_rows: int, specia
                                  img_ids)
     k = itm_rows
     if k > 0:
+        negatives = None
+        if swaps is not None:   # its own generator: the other draws of the step stay those of the plan without
+            own = torch.Generator().manual_seed(g.initial_seed() ^ 0x5DEECE66D)
+            rows, swapped = shape_swaps(ids[:k], img_ids[:k], swaps, own)
+            negatives = (rows, swapped, mask[:k][rows])
         out['itm'] = itm_loss(model, px[:k], ids[:k], mask[:k], ie[:k], te[:k], img_ids[:k], generator=g,
-                              uniform_mix=itm_uniform_mix)
+                              uniform_mix=itm_uniform_mix, text_negatives=negatives)
     if pretraining and model.config.has('mlm'):
         masked, labels = mlm_mask(ids[:k], mask[:k], model.config.vocab_size, specials['special_ids'],
                                   generator=g, mask_id=specials['mask_id'])
@@ -230,7 +289,8 @@ def stage_losses(stage: str, step: int, ctx: dict) -> Dict[str, torch.Tensor]:
     if stage == 'vl':
         px, ids, mask, img = caption_batch(coco, plan.batch, g, dev)
         out = vl_losses(model, px, ids, mask, img, g, plan.itm_rows, specials, itm_uniform_mix=plan.itm_uniform_mix,
-                        tags=(lambda hidden: _tags(ctx, hidden, img, ctx.get('vl_tag_columns'))) if tagging else None)
+                        tags=(lambda hidden: _tags(ctx, hidden, img, ctx.get('vl_tag_columns'))) if tagging else None,
+                        swaps=ctx.get('shape_swaps'))
         if shared:
             px2, ids2, mask2, _ = caption_batch(coco, plan.batch, g, dev)
             out['mim'] = _mim(model, head, px2, g)

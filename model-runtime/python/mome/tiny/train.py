@@ -39,7 +39,7 @@ from ..synth.scene import HELD_OUT
 from .data import VOCAB_NOTE, DataSpec, load_cached, write_vocab
 from .eval import nlvr2_accuracy, retrieval_metrics
 from .stages import (STAGES, TagHead, attribute_columns, caption_word_targets, freeze_for_language,
-                     init_third_token_type, init_vl_expert, stage_losses, unfreeze)
+                     init_third_token_type, init_vl_expert, shape_swap_table, stage_losses, unfreeze)
 from ..tokenizer import WordPieceTokenizer
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
@@ -76,6 +76,8 @@ class Plan:
     # vision: 0 = the vision stage draws from coco-train; k > 0 = from a separate set of k times as many fresh
     # training images of the same world (DATA_VISION's seed offset), because 3,000 vision steps memorize 8,000
     vision_images: float = 0.0
+    # vl: ITM also gets each ITM caption with one shape word swapped for a shape the image lacks (stages.py)
+    shape_swaps: bool = False
     weight_decay: float = 0.01
     fp16: bool = True
     extra: dict = field(default_factory=dict)
@@ -123,7 +125,8 @@ PLANS = {
 # learnable from presence labels (tools/shape_learnability.py) but not from caption words in train-tiny;
 # 'attributes-stem': tags-stem whose vision stage (six times as long) tags only the shape and colour words;
 # 'attributes-stem-60k': the same on 60,000 images of its own, since 3,000 steps memorize the 8,000 training images;
-# 'attributes-stem-60k-vl': that, with the vl stage's tag loss on the shape and colour words too.
+# 'attributes-stem-60k-vl': that, with the vl stage's tag loss on the shape and colour words too;
+# 'attributes-stem-60k-vl-swaps': that, with shape-swapped captions as ITM negatives in the vl stage.
 _STEM = {'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}}
 _ATTRIBUTES = {**_STEM, 'vision_tags': 'attributes', 'steps': {'vision': 6}}
 _ATTRIBUTES_60K = {**_ATTRIBUTES, 'vision_images': 7.5}
@@ -134,6 +137,7 @@ RECIPES = {
     'attributes-stem': _ATTRIBUTES,
     'attributes-stem-60k': _ATTRIBUTES_60K,
     'attributes-stem-60k-vl': {**_ATTRIBUTES_60K, 'vl_tags': 'attributes'},
+    'attributes-stem-60k-vl-swaps': {**_ATTRIBUTES_60K, 'vl_tags': 'attributes', 'shape_swaps': True},
 }
 
 
@@ -241,11 +245,13 @@ class Trainer:
         self.tags, self.tag_words, self.tag_targets, self.vision_tag_columns = None, None, None, None
         self.vl_tag_columns = None
         self.vision_tag_targets = None
+        self.shape_swaps = None   # Plan.shape_swaps: stages.shape_swap_table of the training captions
         self.state = self._read_state()
 
     def _check_fingerprint(self) -> None:
         # options added later are left out at their defaults, so work folders of runs before them still resume
-        later = {'word_tags': 0.0, 'vision_tags': 'caption', 'vision_images': 0.0, 'vl_tags': 'caption'}
+        later = {'word_tags': 0.0, 'vision_tags': 'caption', 'vision_images': 0.0, 'vl_tags': 'caption',
+                 'shape_swaps': False}
         plan = {k: v for k, v in asdict(self.plan).items() if k not in later or v != later[k]}
         fp = {'plan': plan, 'seed': self.seed, 'shared_experts': self.args.shared_experts}
         path = os.path.join(self.work, 'fingerprint.json')
@@ -292,6 +298,8 @@ class Trainer:
             columns = attribute_columns(self.tag_words, self.tok)
             self.vision_tag_columns = columns if self.plan.vision_tags == 'attributes' else None
             self.vl_tag_columns = columns if self.plan.vl_tags == 'attributes' else None
+        if self.plan.shape_swaps:
+            self.shape_swaps = shape_swap_table(self.data['coco-train'], self.tok)
         self.state['data_seconds'] = self.state.get('data_seconds', 0.0) + time.monotonic() - t0
 
     # Stages ---------------------------------------------------------------------------------------------------
@@ -331,7 +339,7 @@ class Trainer:
                 'device': self.device, 'tags': self.tags, 'tag_targets': self.tag_targets,
                 'vision_tag_columns': self.vision_tag_columns, 'vl_tag_columns': self.vl_tag_columns,
                 'vision': self.data.get('coco-vision', self.data['coco-train']),
-                'vision_tag_targets': self.vision_tag_targets}
+                'vision_tag_targets': self.vision_tag_targets, 'shape_swaps': self.shape_swaps}
 
     def prepare(self, stage: str) -> torch.nn.Module:
         """Freezes and initializes for the stage; returns what the stage's optimizer updates."""
@@ -441,7 +449,9 @@ class Trainer:
             'vocabulary': VOCAB_NOTE,
             'objectives': objectives(self.plan, self.cfg.shared_experts, self._tags_note(' + ')),
             'negatives': f'ITM: {self.plan.itm_uniform_mix:.0%} of the negatives drawn at random, the rest by ITC '
-                         'similarity (hard negatives) among the batch, positives excluded',
+                         'similarity (hard negatives) among the batch, positives excluded'
+                         + ('; in the vl stage also each ITM caption with one shape word swapped for a shape the '
+                            'image lacks' if self.plan.shape_swaps else ''),
             'quality': quality,
         }
         meta = export_model_dir(model, cfg, self.args.out, self.vocab_path, fp16=self.plan.fp16,
