@@ -2,9 +2,9 @@
 // the words it starts. FTS5 answers a prefix term by merging the postings of every word it starts, whole, before
 // the first match comes out (at 5M captions, 50-150 ms for a common word, whatever the rowid bounds or the cap);
 // an OR of those words is read lazily, stops at the cap and seeks to rowid bounds. The list is written after each
-// import and refresh (see recordCaptionTerms), with the index's structure record as it was; when the index has
-// changed since (a removal, rows written elsewhere), the list is not used and FTS5 expands the prefix itself: the
-// same matches, slower.
+// import, refresh and removal (see recordCaptionTerms), with the index's structure record as it was; when the
+// index has changed since (rows written elsewhere, or a large index on the main thread until the dataset worker
+// writes it), the list is not used and FTS5 expands the prefix itself: the same matches, slower.
 import { isMainThread } from 'node:worker_threads';
 import type { Db } from '../store/db';
 
@@ -33,13 +33,8 @@ export function recordCaptionTerms(db: Db, onMainThread = isMainThread): boolean
   return true;
 }
 
-/**
- * The indexed words that start with `prefix`, or null when the list cannot say: the word is not plain lower-case
- * ASCII letters and digits (the tokenizer folds other characters, so the list's order is not the word's), the list
- * is older than the index, or more than MAX_PREFIX_WORDS words start with it.
- */
-export function prefixWords(db: Db, prefix: string): string[] | null {
-  if (!/^[a-z0-9]+$/.test(prefix)) return null;
+/** Whether the word list was written from the index as it is now (its structure record unchanged since). */
+export function captionTermsCurrent(db: Db): boolean {
   const current = db
     .prepare(
       `SELECT (SELECT structure FROM caption_terms_state WHERE id = 1)
@@ -47,7 +42,16 @@ export function prefixWords(db: Db, prefix: string): string[] | null {
     )
     .pluck()
     .get() as number | null;
-  if (current !== 1) return null;
+  return current === 1;
+}
+
+/**
+ * The indexed words that start with `prefix`, or null when the list cannot say: the word is not plain lower-case
+ * ASCII letters and digits (the tokenizer folds other characters, so the list's order is not the word's), the list
+ * is older than the index, or more than MAX_PREFIX_WORDS words start with it.
+ */
+export function prefixWords(db: Db, prefix: string): string[] | null {
+  if (!/^[a-z0-9]+$/.test(prefix) || !captionTermsCurrent(db)) return null;
   // (x'F5' is no UTF-8 lead byte: every word that starts with the prefix sorts below prefix || x'F5')
   const words = db
     .prepare(

@@ -1,5 +1,5 @@
-// The dataset worker thread: a large import, the deletion of a large dataset's rows, or the caption-length
-// histogram of a large dataset, on its own better-sqlite3 connection (WAL: the main thread keeps reading and
+// The dataset worker thread: a large import, the deletion of a large dataset's rows (and the caption index's word
+// list written again after a removal), or the caption-length histogram of a large dataset, on its own better-sqlite3 connection (WAL: the main thread keeps reading and
 // writing meanwhile). Started through runtime-paths' startWorker('dataset-worker'); reports progress, the result
 // or a serialized error. Before each write transaction it leaves the write lock to the main thread's queued
 // writes (WriteGate), so the main thread never waits for it long and never waits inside SQLite.
@@ -11,12 +11,14 @@ import { yieldToMainThread } from '../store/write-gate';
 import { runImport, serializeError, type ImportJob, type WorkerMessage, type Write } from './importer';
 import { lengthHistogram } from './browse';
 import { purgeDataset } from './repository';
+import { recordCaptionTerms } from './caption-terms';
 
 const WORKER_NICE = 10;
 
 type Task =
   | { task: 'import'; dbFile: string; job: ImportJob; cancel: SharedArrayBuffer; gate?: SharedArrayBuffer }
   | { task: 'purge'; dbFile: string; datasetId: number; gate?: SharedArrayBuffer }
+  | { task: 'terms'; dbFile: string; gate?: SharedArrayBuffer }
   | { task: 'stats'; dbFile: string; datasetId: number; kind: string; gate?: undefined };
 
 const data = workerData as Task;
@@ -43,8 +45,10 @@ async function main() {
     parentPort!.postMessage({ type: 'stats', histogram: lengthHistogram(db, data.datasetId, data.kind) });
     return;
   }
-  if (data.task === 'purge') {
-    await purgeDataset(db, data.datasetId, write);
+  if (data.task === 'purge' || data.task === 'terms') {
+    if (data.task === 'purge') await purgeDataset(db, data.datasetId, write);
+    // the removed captions' words leave the prefix-search list (one transaction: about 1.5 s at 5M captions)
+    await write(() => db.transaction(() => recordCaptionTerms(db, false))());
     post({ type: 'done', summary: null as never });
     return;
   }

@@ -14,6 +14,7 @@ import { importDataset } from './importer';
 import type { Purger } from './purge';
 import { browseImages, browseNlvr2, findLabelItem, getDatasetStats, getImageItem } from './browse';
 import { claimImport, listDatasets, removeDataset } from './repository';
+import { captionTermsCurrent, recordCaptionTerms } from './caption-terms';
 
 type DatasetHandlers = Pick<
   Handlers,
@@ -60,7 +61,9 @@ export function datasetHandlers(deps: {
     listDatasets: () => listDatasets(db),
     removeDataset: async ({ id, deleteLabels }) => {
       const { purge, ...result } = await gate.run(() => removeDataset(db, id, deleteLabels));
-      if (purge) void purger.purge(id); // a large dataset is hidden now, its rows go in the background
+      if (purge)
+        void purger.purge(id); // a large dataset is hidden now, its rows go in the background
+      else if (result.removed) await relistCaptionWords(db, gate, purger);
       if (result.removed) events.emit('dataChanged', { entity: 'datasets', id });
       if (result.labelsDeleted) events.emit('dataChanged', { entity: 'labels', id });
       return result;
@@ -78,4 +81,13 @@ export function datasetHandlers(deps: {
         return exportDataset(db, labels, datasetId, out);
       }),
   };
+}
+
+/**
+ * After a removal done at once: the removed captions' words leave the prefix-search list (caption-terms.ts),
+ * written here while the index is small, else by the dataset worker; an NLVR2 removal leaves the list current.
+ */
+async function relistCaptionWords(db: Db, gate: WriteGate, purger: Purger): Promise<void> {
+  if (captionTermsCurrent(db)) return;
+  if (!(await gate.run(() => db.transaction(() => recordCaptionTerms(db))()))) void purger.terms();
 }

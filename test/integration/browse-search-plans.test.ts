@@ -11,6 +11,7 @@ import type { Dataset, Job } from '../../electron/api/schemas';
 import Database from 'better-sqlite3';
 import { browseImages, ftsQuery } from '../../electron/datasets/browse';
 import { prefixWords } from '../../electron/datasets/caption-terms';
+import { Purger } from '../../electron/datasets/purge';
 import { importDataset } from '../../electron/datasets/importer';
 import { openDatabase } from '../../electron/store/db';
 import { cocoImages, writeCoco, type KarpathyImage } from './helpers/datasets';
@@ -264,6 +265,28 @@ describe('the words of the caption index', () => {
     const ctx = { signal: c.signal, progress: () => undefined, throwIfCancelled: () => undefined };
     await importDataset(b.db, { root, thread: 'worker' }, ctx);
     expect(prefixWords(b.db, 'qu')).toEqual(['quokka']);
+  });
+
+  it('a removal takes its words off the list: at once for a small dataset, by the dataset worker otherwise', async () => {
+    const root = tempDir();
+    const withWombats = images(12, 9, 50_000).map((img) => ({
+      ...img,
+      sentences: img.sentences.map((x) => ({ ...x, raw: `a wombat ${x.raw}`, tokens: ['a', 'wombat', ...x.tokens] })),
+    }));
+    await writeCoco(root, withWombats, { withImages: false });
+    const wombats = await importVia(root);
+    expect(prefixWords(b.db, 'wom')).toEqual(['wombat']);
+    await b.call('removeDataset', { id: wombats.id, deleteLabels: false });
+    expect(prefixWords(b.db, 'wom')).toEqual([]);
+    expect(prefixWords(b.db, 'do')).toEqual(['dog', 'doghouse', 'dogs']);
+    // the list the main thread leaves old (a large index): the dataset worker writes it
+    const imageId = b.db.prepare('SELECT min(id) FROM images WHERE dataset_id = ?').pluck().get(small.id) as number;
+    b.db
+      .prepare('INSERT INTO captions (dataset_id, image_id, sentid, position, raw) VALUES (?, ?, ?, ?, ?)')
+      .run(small.id, imageId, 999_997, 11, 'a womble on a bench.');
+    expect(prefixWords(b.db, 'wom')).toBeNull();
+    await new Purger(b.db).terms();
+    expect(prefixWords(b.db, 'wom')).toEqual(['womble']);
   });
 
   it('the migration that adds the list fills it from the index already there', () => {

@@ -12,6 +12,7 @@ import { importDataset } from '../../electron/datasets/importer';
 import { browseImages } from '../../electron/datasets/browse';
 import { removeDataset } from '../../electron/datasets/repository';
 import { Purger } from '../../electron/datasets/purge';
+import { prefixWords } from '../../electron/datasets/caption-terms';
 import type { JobContext } from '../../electron/jobs/service';
 import { gateFor } from '../../electron/store/write-gate';
 import { cocoImages, writeCoco } from './helpers/datasets';
@@ -127,6 +128,7 @@ describe('large imports off the main thread', () => {
     expect(await b.call('listDatasets', {})).toEqual([]);
     await new Purger(b.db).purge(s.datasetId);
     expect(counts(b)).toMatchObject({ datasets: 0, images: 0, captions: 0 });
+    expect(prefixWords(b.db, 'a')).toEqual([]); // the worker wrote the caption index's word list again
     const again = await importDataset(b.db, { root }, quiet());
     expect(again.datasetId).toBe(s.datasetId); // the id its kept labels carry
   });
