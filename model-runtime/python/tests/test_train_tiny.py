@@ -347,6 +347,12 @@ class TrainTinyTest(TempDirTest):
             for ra, rb in zip(a['losses'][stage], b['losses'][stage]):
                 for k in ra:
                     self.assertAlmostEqual(ra[k], rb[k], places=3, msg=f'{stage} {k}')
+        # exported again from the finished work folder: provenance names each resume once
+        rc, events, err = train(self.path('b'), self.path('b-again'))
+        self.assertEqual(rc, 0, err)
+        with open(self.path('b-again', 'mome.json'), encoding='utf-8') as fh:
+            resumed = json.load(fh)['provenance']['resumed']
+        self.assertEqual(resumed, ['vision', 'language', 'vl@5', 'vl', 'finetune'])
 
     def test_the_recipe_before_tags_trains_without_the_head_and_says_so(self):
         rc, _, err = train(self.path('w'), self.path('m'), '--recipe', 'no-tags')

@@ -272,6 +272,12 @@ class Trainer:
                 return json.load(fh)
         return {'seconds': {}, 'losses': {}, 'resumed': [], 'data_seconds': 0.0}
 
+    def _resumed(self, entry: str) -> None:
+        """Notes a stage loaded finished ('vl') or continued from its checkpoint ('vl@350'), once: a finished run
+        exported again loads every stage again."""
+        if entry not in self.state['resumed']:
+            self.state['resumed'].append(entry)
+
     def _write_state(self) -> None:
         path = os.path.join(self.work, 'state.json')
         with open(path + '.tmp', 'w', encoding='utf-8') as fh:
@@ -350,7 +356,7 @@ class Trainer:
         final = stage_path(self.work, stage)
         if os.path.isfile(final):
             self._load(load_data(final))
-            self.state['resumed'].append(stage)
+            self._resumed(stage)
             emit({'type': 'stage', 'stage': stage, 'status': 'loaded', 'checkpoint': final}, self.log)
             return
         plan, total = self.plan, self.plan.steps[stage]
@@ -367,7 +373,7 @@ class Trainer:
             opt.load_state_dict(ck['optimizer'])
             sched.load_state_dict(ck['scheduler'])
             start, losses = ck['step'], ck['losses']
-            self.state['resumed'].append(f'{stage}@{start}')
+            self._resumed(f'{stage}@{start}')
             emit({'type': 'stage', 'stage': stage, 'status': 'resumed', 'step': start}, self.log)
         ctx = self.context()
         self.model.train()
