@@ -187,19 +187,22 @@ class StagePartsTest(unittest.TestCase):
             tok = WordPieceTokenizer(write_vocab(os.path.join(d, 'vocab.txt')))
         v = tok.vocab
         row = lambda *words: [tok.cls, *(v[w] for w in words), tok.sep]   # noqa: E731
-        # image 0: a red disc and two blue stars; image 1: every shape but the heart; image 2: no shape word
-        others = [s for s in SHAPES if s != 'heart']
+        # image 0: a red disc and two blue stars; image 1: every shape but the heart and the cross; image 2: no
+        # shape word; image 3: the heart. No image has a cross (as the world leaves out the heart): never swapped in
+        others = [s for s in SHAPES if s not in ('heart', 'cross')]
         caps = [row('a', 'red', 'disc', 'and', 'two', 'blue', 'stars'),
-                row(*[SHAPES[s][0][0] for s in others]), row('a', 'red', 'shape', 'on', 'sand')]
+                row(*[SHAPES[s][0][0] for s in others]), row('a', 'red', 'shape', 'on', 'sand'), row('a', 'heart')]
         width = max(map(len, caps))
         ids = torch.tensor([c + [tok.pad] * (width - len(c)) for c in caps])
-        data = {'input_ids': ids, 'attention_mask': (ids != tok.pad).long(), 'image_index': torch.arange(3),
-                'caption_count': torch.ones(3, dtype=torch.long)}
+        data = {'input_ids': ids, 'attention_mask': (ids != tok.pad).long(), 'image_index': torch.arange(4),
+                'caption_count': torch.ones(4, dtype=torch.long)}
         table = shape_swap_table(data, tok)
         names = list(SHAPES)
         self.assertEqual(table['image_shapes'][0].nonzero().flatten().tolist(),
                          sorted([names.index('circle'), names.index('star')]))
-        self.assertEqual(table['image_shapes'][1].sum().item(), len(SHAPES) - 1)
+        self.assertEqual(table['image_shapes'][1].sum().item(), len(SHAPES) - 2)
+        self.assertEqual(table['seen'].sum().item(), len(SHAPES) - 1)
+        ids = ids[:3]
         seen = set()
         for seed in range(40):
             rows, out = shape_swaps(ids, torch.arange(3), table, torch.Generator().manual_seed(seed))
@@ -210,7 +213,7 @@ class StagePartsTest(unittest.TestCase):
             self.assertIn(p0, (3, 7))
             word0 = tok.id_to_token[int(out[0, p0])]
             shape0 = next(s for s in SHAPES if word0 in SHAPES[s][0] + SHAPES[s][1])
-            self.assertNotIn(shape0, ('circle', 'star'))
+            self.assertNotIn(shape0, ('circle', 'star', 'cross'))
             self.assertIn(word0, SHAPES[shape0][1] if p0 == 7 else SHAPES[shape0][0])   # same number
             self.assertIn(tok.id_to_token[int(out[1, p1])], SHAPES['heart'][0])   # the only absent shape
             seen.add(word0)

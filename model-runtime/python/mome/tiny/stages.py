@@ -148,8 +148,10 @@ def attribute_columns(words: torch.Tensor, tok) -> torch.Tensor:
 
 def shape_swap_table(data: dict, tok) -> dict:
     """What shape-swap ITM negatives (Plan.shape_swaps) read: each vocabulary word's shape (index into SHAPES,
-    -1 for none) and number, each shape's words by number, and which shapes each image's captions name (the
-    captions name every object's shape, so a shape none of them names is not in the image)."""
+    -1 for none) and number, each shape's words by number, which shapes each image's captions name (the captions
+    name every object's shape, so a shape none of them names is not in the image), and which shapes some image
+    has: a shape the training world leaves out (synth.scene.HELD_OUT) is never swapped in, else its words would
+    only ever be seen in negatives and ITM would learn to reject them without looking at the image."""
     names = list(SHAPES)
     word_shape = torch.full((len(tok),), -1, dtype=torch.long)
     plural = torch.zeros(len(tok), dtype=torch.bool)
@@ -165,21 +167,21 @@ def shape_swap_table(data: dict, tok) -> dict:
     keep &= shape >= 0
     has = torch.zeros(len(data['caption_count']), len(names), dtype=torch.bool)
     has[data['image_index'][:, None].expand_as(ids)[keep], shape[keep]] = True
-    return {'word_shape': word_shape, 'plural': plural, 'forms': forms, 'image_shapes': has}
+    return {'word_shape': word_shape, 'plural': plural, 'forms': forms, 'image_shapes': has, 'seen': has.any(dim=0)}
 
 
 def shape_swaps(ids: torch.Tensor, imgs: torch.Tensor, table: dict,
                 g: torch.Generator) -> Tuple[torch.Tensor, torch.Tensor]:
     """(rows, ids): for each caption that names a shape, a copy with one of its shape words (drawn at random)
-    replaced by a word, of the same number, for a shape the image does not have: a negative that only the
-    shape tells apart. Draws three numbers a row from `g` whatever the captions hold."""
+    replaced by a word, of the same number, for a shape the image does not have and other training images do: a
+    negative that only the shape tells apart. Draws three numbers a row from `g` whatever the captions hold."""
     draw = torch.rand(ids.shape[0], 3, generator=g)
     cpu = ids.cpu()
     shape = table['word_shape'][cpu]
     rows, out = [], []
     for b in range(cpu.shape[0]):
         where = torch.nonzero(shape[b] >= 0).flatten()
-        absent = torch.nonzero(~table['image_shapes'][int(imgs[b])]).flatten()
+        absent = torch.nonzero(table['seen'] & ~table['image_shapes'][int(imgs[b])]).flatten()
         if not len(where) or not len(absent):
             continue
         p = int(where[int(draw[b, 0] * len(where))])
