@@ -1,8 +1,9 @@
 // The dataset worker thread: a large import, the deletion of a large dataset's rows (and the caption index's word
-// list written again after a removal), or the caption-length histogram of a large dataset, on its own better-sqlite3 connection (WAL: the main thread keeps reading and
-// writing meanwhile). Started through runtime-paths' startWorker('dataset-worker'); reports progress, the result
-// or a serialized error. Before each write transaction it leaves the write lock to the main thread's queued
-// writes (WriteGate), so the main thread never waits for it long and never waits inside SQLite.
+// list written again after a removal), or the caption-length histogram of a large dataset, on its own
+// better-sqlite3 connection (WAL: the main thread keeps reading and writing meanwhile). Started through
+// runtime-paths' startWorker('dataset-worker'); reports progress, the result or a serialized error. Before each
+// write transaction it leaves the write lock to the main thread's queued writes (WriteGate), so the main thread
+// never waits for it long and never waits inside SQLite.
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { JobCancelled, type JobContext } from '../jobs/service';
