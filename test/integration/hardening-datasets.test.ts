@@ -73,19 +73,21 @@ describe('large imports off the main thread', () => {
   it('a cancelled import in the worker leaves the database unchanged and the folder importable', async () => {
     const b = backend();
     const root = tempDir();
-    await writeCoco(root, cocoImages(3000), { withImages: false });
+    // large enough that writing its rows outlasts many of the worker's progress reports (at most one per 50 ms):
+    // with 3,000 images an idle machine wrote them all before the cancel arrived
+    await writeCoco(root, cocoImages(12000), { withImages: false });
     const before = counts(b);
     const c = new AbortController();
     const ctx: JobContext = {
       signal: c.signal,
       progress: (p) => {
-        if (p > 0.86) c.abort(); // while the rows are being written
+        if (p > 0.85) c.abort(); // at the first report after a chunk of rows was written
       },
       throwIfCancelled: () => undefined,
     };
     await expect(importDataset(b.db, { root, thread: 'worker' }, ctx)).rejects.toThrow(/Cancelled/);
     expect(counts(b)).toEqual(before);
-    expect((await importDataset(b.db, { root, thread: 'worker' }, quiet())).images).toBe(3000);
+    expect((await importDataset(b.db, { root, thread: 'worker' }, quiet())).images).toBe(12000);
   });
 
   it('a refresh writes only what changed: unchanged rows keep their ids', async () => {
