@@ -162,11 +162,9 @@ def shape_swap_table(data: dict, tok) -> dict:
             s, many = names.index(shape), w in SHAPES[shape][1]
             word_shape[i], plural[i] = s, many
             forms[s][int(many)].append(i)
-    ids, keep = data['input_ids'], data['attention_mask'].bool()
-    shape = word_shape[ids]
-    keep &= shape >= 0
-    has = torch.zeros(len(data['caption_count']), len(names), dtype=torch.bool)
-    has[data['image_index'][:, None].expand_as(ids)[keep], shape[keep]] = True
+    shape_words = torch.nonzero(word_shape >= 0).flatten()
+    _, uses = caption_word_targets(data, len(tok), 0, words=shape_words)   # [images, shape words]
+    has = torch.zeros(len(uses), len(names)).index_add_(1, word_shape[shape_words], uses) > 0
     return {'word_shape': word_shape, 'plural': plural, 'forms': forms, 'image_shapes': has, 'seen': has.any(dim=0)}
 
 

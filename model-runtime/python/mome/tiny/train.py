@@ -130,14 +130,15 @@ PLANS = {
 _STEM = {'model': {'patch_embed': 'conv', 'layer_scale_init': 0.1}}
 _ATTRIBUTES = {**_STEM, 'vision_tags': 'attributes', 'steps': {'vision': 6}}
 _ATTRIBUTES_60K = {**_ATTRIBUTES, 'vision_images': 7.5}
+_ATTRIBUTES_60K_VL = {**_ATTRIBUTES_60K, 'vl_tags': 'attributes'}
 RECIPES = {
     'shipped': {},
     'no-tags': {'word_tags': 0.0, 'steps': {'vision': 0.2}},
     'tags-stem': _STEM,
     'attributes-stem': _ATTRIBUTES,
     'attributes-stem-60k': _ATTRIBUTES_60K,
-    'attributes-stem-60k-vl': {**_ATTRIBUTES_60K, 'vl_tags': 'attributes'},
-    'attributes-stem-60k-vl-swaps': {**_ATTRIBUTES_60K, 'vl_tags': 'attributes', 'shape_swaps': True},
+    'attributes-stem-60k-vl': _ATTRIBUTES_60K_VL,
+    'attributes-stem-60k-vl-swaps': {**_ATTRIBUTES_60K_VL, 'shape_swaps': True},
 }
 
 
