@@ -222,6 +222,18 @@ describe('caption search over a part of the index', () => {
 });
 
 describe('the words of the caption index', () => {
+  /** Writes a caption on the small dataset's first image (of `split`) outside an import; returns that image's id. */
+  function captionOutsideImport(sentid: number, position: number, raw: string, split?: string): number {
+    const imageId = b.db
+      .prepare(`SELECT min(id) FROM images WHERE dataset_id = ? AND (? IS NULL OR split = ?)`)
+      .pluck()
+      .get(small.id, split ?? null, split ?? null) as number;
+    b.db
+      .prepare('INSERT INTO captions (dataset_id, image_id, sentid, position, raw) VALUES (?, ?, ?, ?, ?)')
+      .run(small.id, imageId, sentid, position, raw);
+    return imageId;
+  }
+
   it('a prefix is read as the indexed words it starts while the list is current; else FTS5 expands it, alike', async () => {
     expect(prefixWords(b.db, 'do')).toEqual(['dog', 'doghouse', 'dogs']);
     expect(prefixWords(b.db, 'zeb')).toEqual(['zebra']); // written by the refresh
@@ -234,13 +246,7 @@ describe('the words of the caption index', () => {
       capped: false,
     });
     // a caption written outside an import: the list is older than the index, so it is not used
-    const imageId = b.db
-      .prepare(`SELECT min(id) FROM images WHERE dataset_id = ? AND split = 'test'`)
-      .pluck()
-      .get(small.id) as number;
-    b.db
-      .prepare('INSERT INTO captions (dataset_id, image_id, sentid, position, raw) VALUES (?, ?, ?, ?, ?)')
-      .run(small.id, imageId, 999_999, 9, 'a zebroid on a bench.');
+    const imageId = captionOutsideImport(999_999, 9, 'a zebroid on a bench.', 'test');
     expect(prefixWords(b.db, 'zeb')).toBeNull();
     const zebro = browseImages(b.db, { datasetId: small.id, search: 'zebro', sort: 'id', offset: 0, limit: 5 });
     expect(zebro.items.map((i) => i.id)).toEqual([imageId]);
@@ -254,10 +260,7 @@ describe('the words of the caption index', () => {
   });
 
   it('an import in the dataset worker writes the list again', async () => {
-    const imageId = b.db.prepare('SELECT min(id) FROM images WHERE dataset_id = ?').pluck().get(small.id) as number;
-    b.db
-      .prepare('INSERT INTO captions (dataset_id, image_id, sentid, position, raw) VALUES (?, ?, ?, ?, ?)')
-      .run(small.id, imageId, 999_998, 10, 'a quokka on a bench.');
+    captionOutsideImport(999_998, 10, 'a quokka on a bench.');
     expect(prefixWords(b.db, 'qu')).toBeNull();
     const root = tempDir();
     await writeCoco(root, images(20, 5), { withImages: false });
@@ -280,10 +283,7 @@ describe('the words of the caption index', () => {
     expect(prefixWords(b.db, 'wom')).toEqual([]);
     expect(prefixWords(b.db, 'do')).toEqual(['dog', 'doghouse', 'dogs']);
     // the list the main thread leaves old (a large index): the dataset worker writes it
-    const imageId = b.db.prepare('SELECT min(id) FROM images WHERE dataset_id = ?').pluck().get(small.id) as number;
-    b.db
-      .prepare('INSERT INTO captions (dataset_id, image_id, sentid, position, raw) VALUES (?, ?, ?, ?, ?)')
-      .run(small.id, imageId, 999_997, 11, 'a womble on a bench.');
+    captionOutsideImport(999_997, 11, 'a womble on a bench.');
     expect(prefixWords(b.db, 'wom')).toBeNull();
     await new Purger(b.db).terms();
     expect(prefixWords(b.db, 'wom')).toEqual(['womble']);
